@@ -1,0 +1,51 @@
+"""`python -m gateway [--host H] [--port P]`: the same as `turnstream gateway`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.server import server_config
+from shared.errors import ConfigError
+from shared.logs import configure_logging
+from shared.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gateway", description="Run the turnstream gateway."
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1; 0.0.0.0 in a container)",
+    )
+    parser.add_argument("--port", type=int, default=3978, help="port to listen on (default 3978)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.from_env(os.environ)
+        if not settings.redis_url:
+            raise ConfigError(
+                "REDIS_URL is required for the gateway (turnstream dev starts its own)"
+            )
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_format, settings.log_level)
+    uvicorn.Server(server_config(create_app(settings), args.host, args.port)).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The gateway's ASGI application, built by a factory; its resources come from the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.enqueue import Enqueuer
+from gateway.health import healthz, readyz
+from gateway.messages import MessagesEndpoint
+from shared.keys import Keyspace
+from shared.redisconn import Redis, connect, redacted
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, redis: Redis | None = None) -> Starlette:
+    """The gateway app. Pass `redis` to share a client (tests); else one is made from settings."""
+    keys = Keyspace(settings.key_prefix, settings.shards)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        client = redis if redis is not None else connect(settings)
+        enqueuer = Enqueuer(
+            client,
+            dedupe_window_seconds=settings.dedupe_window_seconds,
+            timeout_seconds=settings.redis_timeout_seconds,
+        )
+        if not settings.app_id:
+            log.warning(
+                "ANONYMOUS MODE: MicrosoftAppId is not set, so /api/messages accepts "
+                "unauthenticated requests. Set MicrosoftAppId in production."
+            )
+        if settings.redis_url:
+            log.info(
+                "gateway using Redis at %s, %d shards", redacted(settings.redis_url), keys.shards
+            )
+        try:
+            yield {"settings": settings, "redis": client, "enqueuer": enqueuer}
+        finally:
+            await enqueuer.aclose()
+            if redis is None:
+                await client.aclose()
+
+    messages = MessagesEndpoint(
+        keys,
+        max_body_bytes=settings.max_body_bytes,
+        retry_after_seconds=settings.retry_after_seconds,
+    )
+    return Starlette(
+        routes=[
+            Route("/api/messages", messages, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _json_http_error},
+    )
+
+
+async def _json_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        {"error": "http_error", "message": exc.detail},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )

@@ -1,0 +1,27 @@
+"""Liveness and readiness: `/healthz` says the process serves, `/readyz` that Redis answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    state = request.state
+    try:
+        async with asyncio.timeout(state.settings.redis_timeout_seconds):
+            await state.redis.ping()
+    except (RedisError, OSError, TimeoutError) as e:
+        return JSONResponse(
+            {"status": "unavailable", "reason": f"Redis unreachable: {type(e).__name__}"},
+            status_code=503,
+            headers={"Retry-After": str(state.settings.retry_after_seconds)},
+        )
+    return JSONResponse({"status": "ready"})

@@ -1,0 +1,241 @@
+"""The Bot Framework activity schema as Python objects with snake_case attributes.
+
+Wire format is camelCase JSON (`replyToId`, `from`); objects use botbuilder-python's names
+(`reply_to_id`, `from_property`) so bot code ports unchanged. Fields this module does not model are
+kept in `additional_properties` and written back: nothing a channel sends is lost on a round trip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+_RENAMED = {"from_property": "from"}
+
+
+def _camel(name: str) -> str:
+    if name in _RENAMED:
+        return _RENAMED[name]
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@dataclass
+class Model:
+    """Base of every schema object: `from_dict` / `to_dict` in Bot Framework wire format."""
+
+    additional_properties: dict[str, Any] = field(default_factory=dict, kw_only=True)
+
+    _schema: ClassVar[dict[str, tuple[str, type[Model] | None, bool]]]
+
+    @classmethod
+    def _fields(cls) -> dict[str, tuple[str, type[Model] | None, bool]]:
+        """field name -> (wire name, nested model or None, is a list); computed once per class."""
+        schema = cls.__dict__.get("_schema")
+        if schema is None:
+            hints = typing.get_type_hints(cls)
+            schema = {}
+            for f in dataclasses.fields(cls):
+                if f.name != "additional_properties":
+                    schema[f.name] = (_camel(f.name), *_nested_model(hints[f.name]))
+            cls._schema = schema
+        return schema
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Build from wire-format JSON; unknown keys go to `additional_properties`."""
+        fields = cls._fields()
+        by_wire = {wire: (name, model, is_list) for name, (wire, model, is_list) in fields.items()}
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            target = by_wire.get(key)
+            if target is None:
+                extra[key] = value
+                continue
+            name, model, is_list = target
+            if model is not None and value is not None:
+                if is_list and isinstance(value, list):
+                    value = [model.from_dict(v) if isinstance(v, dict) else v for v in value]
+                elif isinstance(value, dict):
+                    value = model.from_dict(value)
+            values[name] = value
+        return cls(**values, additional_properties=extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Wire-format JSON; fields that are None are left out."""
+        out: dict[str, Any] = dict(self.additional_properties)
+        for name, (wire, _model, _is_list) in self._fields().items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, Model):
+                value = value.to_dict()
+            elif isinstance(value, list):
+                value = [v.to_dict() if isinstance(v, Model) else v for v in value]
+            out[wire] = value
+        return out
+
+
+def _nested_model(hint: Any) -> tuple[type[Model] | None, bool]:
+    """For `X | None` or `list[X] | None` with X a Model, return (X, is_list)."""
+    args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    for arg in args:
+        if typing.get_origin(arg) is list:
+            (item,) = typing.get_args(arg)
+            if isinstance(item, type) and issubclass(item, Model):
+                return item, True
+        elif isinstance(arg, type) and issubclass(arg, Model):
+            return arg, False
+    return None, False
+
+
+class ActivityTypes:
+    """The activity types of the Bot Framework protocol."""
+
+    MESSAGE = "message"
+    CONVERSATION_UPDATE = "conversationUpdate"
+    CONTACT_RELATION_UPDATE = "contactRelationUpdate"
+    TYPING = "typing"
+    END_OF_CONVERSATION = "endOfConversation"
+    EVENT = "event"
+    INVOKE = "invoke"
+    INVOKE_RESPONSE = "invokeResponse"
+    DELETE_USER_DATA = "deleteUserData"
+    MESSAGE_UPDATE = "messageUpdate"
+    MESSAGE_DELETE = "messageDelete"
+    INSTALLATION_UPDATE = "installationUpdate"
+    MESSAGE_REACTION = "messageReaction"
+    SUGGESTION = "suggestion"
+    TRACE = "trace"
+    HANDOFF = "handoff"
+    COMMAND = "command"
+    COMMAND_RESULT = "commandResult"
+
+
+class InputHints:
+    ACCEPTING_INPUT = "acceptingInput"
+    IGNORING_INPUT = "ignoringInput"
+    EXPECTING_INPUT = "expectingInput"
+
+
+@dataclass
+class ChannelAccount(Model):
+    """A user or bot on a channel."""
+
+    id: str | None = None
+    name: str | None = None
+    aad_object_id: str | None = None
+    role: str | None = None
+
+
+@dataclass
+class ConversationAccount(Model):
+    """The conversation an activity belongs to."""
+
+    id: str | None = None
+    name: str | None = None
+    is_group: bool | None = None
+    conversation_type: str | None = None
+    tenant_id: str | None = None
+    aad_object_id: str | None = None
+    role: str | None = None
+
+
+@dataclass
+class Attachment(Model):
+    """A card, file or media item attached to an activity."""
+
+    content_type: str | None = None
+    content_url: str | None = None
+    content: Any = None
+    name: str | None = None
+    thumbnail_url: str | None = None
+
+
+@dataclass
+class ResourceResponse(Model):
+    """What the Bot Connector returns for a sent activity: its id, when the channel gives one."""
+
+    id: str | None = None
+
+
+@dataclass
+class ConversationReference(Model):
+    """Enough of an activity's addressing to send into its conversation later."""
+
+    activity_id: str | None = None
+    user: ChannelAccount | None = None
+    bot: ChannelAccount | None = None
+    conversation: ConversationAccount | None = None
+    channel_id: str | None = None
+    locale: str | None = None
+    service_url: str | None = None
+
+
+@dataclass
+class Activity(Model):
+    """A Bot Framework activity: a message, a conversation update, an event, an invoke, …"""
+
+    type: str | None = None
+    id: str | None = None
+    timestamp: str | None = None
+    local_timestamp: str | None = None
+    local_timezone: str | None = None
+    service_url: str | None = None
+    channel_id: str | None = None
+    from_property: ChannelAccount | None = None
+    conversation: ConversationAccount | None = None
+    recipient: ChannelAccount | None = None
+    text_format: str | None = None
+    attachment_layout: str | None = None
+    members_added: list[ChannelAccount] | None = None
+    members_removed: list[ChannelAccount] | None = None
+    reactions_added: list[dict[str, Any]] | None = None
+    reactions_removed: list[dict[str, Any]] | None = None
+    topic_name: str | None = None
+    history_disclosed: bool | None = None
+    locale: str | None = None
+    text: str | None = None
+    speak: str | None = None
+    input_hint: str | None = None
+    summary: str | None = None
+    suggested_actions: dict[str, Any] | None = None
+    attachments: list[Attachment] | None = None
+    entities: list[dict[str, Any]] | None = None
+    channel_data: Any = None
+    action: str | None = None
+    reply_to_id: str | None = None
+    label: str | None = None
+    value_type: str | None = None
+    value: Any = None
+    name: str | None = None
+    relates_to: ConversationReference | None = None
+    code: str | None = None
+    expiration: str | None = None
+    importance: str | None = None
+    delivery_mode: str | None = None
+    listen_for: list[str] | None = None
+    text_highlights: list[dict[str, Any]] | None = None
+    semantic_action: dict[str, Any] | None = None
+    caller_id: str | None = None
+
+    def create_reply(self, text: str | None = None) -> Activity:
+        """A message addressed back to the sender of this activity (from/recipient swapped)."""
+        return Activity(
+            type=ActivityTypes.MESSAGE,
+            text=text,
+            from_property=_copy_account(self.recipient),
+            recipient=_copy_account(self.from_property),
+            conversation=dataclasses.replace(self.conversation) if self.conversation else None,
+            reply_to_id=self.id,
+            channel_id=self.channel_id,
+            locale=self.locale,
+        )
+
+
+def _copy_account(account: ChannelAccount | None) -> ChannelAccount | None:
+    return dataclasses.replace(account) if account else None

@@ -1,0 +1,45 @@
+"""Every Redis key, stream and group name turnstream uses. Nobody else formats a key.
+
+Each shard's keys share the hash tag `{<shard>}` so that a script touching a shard's stream and
+its dedupe markers stays inside one Redis Cluster slot.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+CONSUMER_GROUP = "workers"
+"""The one consumer group every worker joins on every shard stream."""
+
+ENVELOPE_FIELD = "e"
+"""The stream entry field holding the msgpack-encoded envelope."""
+
+
+def conversation_key(channel_id: str, conversation_id: str) -> str:
+    """Identify a conversation across channels (ids are only unique within a channel)."""
+    return f"{channel_id}/{conversation_id}"
+
+
+@dataclass(frozen=True)
+class Keyspace:
+    """The key layout of one deployment: a prefix and a shard count."""
+
+    prefix: str
+    shards: int
+
+    def shard_of(self, conversation: str) -> int:
+        """The shard a conversation key lives on. crc32 because it is stable across processes."""
+        return zlib.crc32(conversation.encode()) % self.shards
+
+    def stream(self, shard: int) -> str:
+        """The inbound stream of one shard."""
+        return f"{self.prefix}:{{{shard}}}:in"
+
+    def streams(self) -> list[str]:
+        """Every shard's inbound stream, in shard order."""
+        return [self.stream(shard) for shard in range(self.shards)]
+
+    def seen(self, shard: int, conversation: str, activity_id: str) -> str:
+        """Marker of an activity id already enqueued (inbound dedupe), in its shard's slot."""
+        return f"{self.prefix}:{{{shard}}}:seen:{conversation}:{activity_id}"

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import asyncio
+
+from worker.scheduler import ConversationScheduler
+
+
+async def test_one_conversation_is_serial_and_others_run_alongside() -> None:
+    log: list[str] = []
+    gates = {name: asyncio.Event() for name in ("a1", "b1")}
+
+    async def handle(item: str) -> None:
+        log.append(f"start {item}")
+        if item in gates:
+            await gates[item].wait()
+        log.append(f"end {item}")
+
+    scheduler: ConversationScheduler[str] = ConversationScheduler(4, handle)
+    for item in ("a1", "a2", "b1"):
+        scheduler.submit(item[0], item)
+    await asyncio.sleep(0.01)
+    # a1 and b1 both started (conversations run side by side); a2 waits for a1.
+    assert log == ["start a1", "start b1"]
+    assert scheduler.pending == 3
+    gates["a1"].set()
+    await asyncio.sleep(0.01)
+    assert log == ["start a1", "start b1", "end a1", "start a2", "end a2"]
+    gates["b1"].set()
+    await scheduler.join()
+    assert scheduler.pending == 0
+
+
+async def test_concurrency_is_bounded_and_errors_do_not_strand_a_queue() -> None:
+    running = 0
+    peak = 0
+    done: list[int] = []
+
+    async def handle(item: int) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.001)
+        running -= 1
+        if item == 3:
+            raise RuntimeError("handler bug")
+        done.append(item)
+
+    scheduler: ConversationScheduler[int] = ConversationScheduler(2, handle)
+    for item in range(10):
+        scheduler.submit(f"c{item % 5}", item)
+    await scheduler.join()
+    assert peak == 2
+    assert sorted(done) == [i for i in range(10) if i != 3]
+    assert scheduler.pending == 0

@@ -1,0 +1,1 @@
+"""The `turnstream` command: the composition root that alone imports both gateway and worker."""

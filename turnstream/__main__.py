@@ -1,0 +1,5 @@
+import sys
+
+from turnstream.cli import main
+
+sys.exit(main())

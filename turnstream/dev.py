@@ -1,0 +1,105 @@
+"""`turnstream dev`: gateway, worker and dev connector in one process, on an embedded Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from gateway.app import create_app
+from gateway.server import EmbeddedServer, server_config
+from shared.embedded import EmbeddedRedis
+from shared.redisconn import redacted
+from shared.settings import Settings
+from turnstream.devconnector import DevConnector
+from worker.main import run_worker
+from worker.types import Bot
+
+log = logging.getLogger(__name__)
+
+
+async def run_dev(
+    settings: Settings,
+    bot: Bot,
+    bot_spec: str,
+    *,
+    port: int,
+    connector_port: int,
+    data_dir: Path | None,
+) -> None:
+    """Run until SIGINT/SIGTERM; stop everything it started, the embedded server included."""
+    embedded: EmbeddedRedis | None = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(data_dir).start()
+        settings = dataclasses.replace(settings, redis_url=embedded.url)
+    assert settings.redis_url is not None
+    try:
+        await _serve(settings, bot, bot_spec, port, connector_port, embedded, data_dir)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+            print("turnstream dev: embedded Redis stopped", file=sys.stderr)
+
+
+async def _serve(
+    settings: Settings,
+    bot: Bot,
+    bot_spec: str,
+    port: int,
+    connector_port: int,
+    embedded: EmbeddedRedis | None,
+    data_dir: Path | None,
+) -> None:
+    connector = DevConnector()
+    connector_server = EmbeddedServer(server_config(connector.app, "127.0.0.1", connector_port))
+    gateway_server = EmbeddedServer(server_config(create_app(settings), "127.0.0.1", port))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        stop.set()
+        gateway_server.should_exit = True
+        connector_server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    assert settings.redis_url is not None
+    where = (
+        f"embedded valkey-server, data in {data_dir or 'a temporary directory'}"
+        if embedded
+        else "REDIS_URL"
+    )
+    _banner(settings.redis_url, where, port, connector_port, bot_spec)
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(connector_server.serve())
+        tasks.create_task(gateway_server.serve())
+        tasks.create_task(run_worker(settings, bot, handle_signals=False, stop=stop))
+
+
+def _banner(redis_url: str, where: str, port: int, connector_port: int, bot_spec: str) -> None:
+    service_url = f"http://127.0.0.1:{connector_port}"
+    example = {
+        "type": "message",
+        "id": "1",
+        "text": "hello",
+        "channelId": "dev",
+        "serviceUrl": service_url,
+        "conversation": {"id": "conv-1"},
+        "from": {"id": "user-1", "name": "User"},
+        "recipient": {"id": "bot", "name": "Bot"},
+    }
+    print(
+        f"turnstream dev — bot {bot_spec}\n"
+        f"  Redis      {redacted(redis_url)} ({where})\n"
+        f"  Gateway    http://127.0.0.1:{port}/api/messages\n"
+        f"  Connector  {service_url}  (the activities' serviceUrl; replies are logged)\n"
+        f"Try:\n  curl -i http://127.0.0.1:{port}/api/messages -H 'Content-Type: application/json' "
+        f"-d '{json.dumps(example)}'\n"
+        f"Stop with Ctrl-C.",
+        file=sys.stderr,
+        flush=True,
+    )

@@ -1,0 +1,120 @@
+"""A tiny Bot Connector stand-in for development and tests.
+
+It accepts what the connector client sends to `/v3/conversations/...`, answers like the real
+service (`{"id": ...}`), keeps every request for inspection and logs each reply in one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+log = logging.getLogger("turnstream.connector")
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request the bot made to the connector."""
+
+    method: str
+    path: str
+    conversation_id: str
+    activity_id: str | None
+    """The activity id in the URL (`replyToId` for a reply), if the route has one."""
+    body: Any
+    received_at: float
+
+
+class DevConnector:
+    """Records requests; `app` is the ASGI app to serve."""
+
+    def __init__(self, *, echo_log: bool = True) -> None:
+        self.received: list[ReceivedRequest] = []
+        self._echo_log = echo_log
+        self._ids = itertools.count(1)
+        self._arrived = asyncio.Condition()
+        self.app = Starlette(
+            routes=[
+                Route(
+                    "/v3/conversations/{conversation_id}/activities/{activity_id}",
+                    self._handle,
+                    methods=["POST", "PUT", "DELETE"],
+                ),
+                Route(
+                    "/v3/conversations/{conversation_id}/activities", self._handle, methods=["POST"]
+                ),
+                Route(
+                    "/v3/conversations/{rest:path}",
+                    self._handle,
+                    methods=["GET", "POST", "PUT", "DELETE"],
+                ),
+                Route("/v3/conversations", self._handle, methods=["GET", "POST"]),
+            ]
+        )
+
+    def activities(self) -> list[dict[str, Any]]:
+        """The bodies of every activity POSTed so far, in arrival order."""
+        return [r.body for r in self.received if r.method == "POST" and isinstance(r.body, dict)]
+
+    async def wait_for(self, count: int, within: float = 10.0) -> list[ReceivedRequest]:
+        """Wait until at least `count` requests arrived; raise TimeoutError otherwise."""
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.received) >= count)
+        return list(self.received)
+
+    async def _handle(self, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            body = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            return JSONResponse(
+                {"error": {"code": "BadArgument", "message": "body is not JSON"}}, 400
+            )
+        params = request.path_params
+        record = ReceivedRequest(
+            method=request.method,
+            path=request.url.path,
+            conversation_id=params.get("conversation_id", ""),
+            activity_id=params.get("activity_id"),
+            body=body,
+            received_at=time.time(),
+        )
+        async with self._arrived:
+            self.received.append(record)
+            self._arrived.notify_all()
+        if self._echo_log:
+            log.info("%s", describe(record))
+        if request.method == "GET":
+            return JSONResponse([])
+        if request.method == "DELETE":
+            return Response(status_code=200)
+        return JSONResponse({"id": f"dev-{next(self._ids)}"})
+
+
+def describe(record: ReceivedRequest) -> str:
+    """`reply in conversation c1 to 42 for user1: message "Echo: hi"` and the like."""
+    body = record.body if isinstance(record.body, dict) else {}
+    kind = {"POST": "reply" if record.activity_id else "send", "PUT": "update", "DELETE": "delete"}
+    verb = kind.get(record.method, record.method)
+    target = f" to {record.activity_id}" if record.activity_id and record.method == "POST" else ""
+    recipient = (
+        (body.get("recipient") or {}).get("id") if isinstance(body.get("recipient"), dict) else None
+    )
+    text = body.get("text")
+    what = (
+        f'{body.get("type", "activity")} "{text}"'
+        if text is not None
+        else str(body.get("type", ""))
+    )
+    who = f" for {recipient}" if recipient else ""
+    return f"{verb} in conversation {record.conversation_id}{target}{who}: {what}".rstrip(": ")

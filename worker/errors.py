@@ -1,0 +1,22 @@
+"""Errors the worker runtime raises."""
+
+from __future__ import annotations
+
+from shared.errors import TurnstreamError
+
+
+class WorkerError(TurnstreamError):
+    """Base of the worker's errors."""
+
+
+class ConnectorError(WorkerError):
+    """The Bot Connector answered a request with a non-2xx status."""
+
+    def __init__(self, method: str, url: str, status: int, body: str) -> None:
+        super().__init__(f"{method} {url} -> {status}: {body[:300]}")
+        self.status = status
+        self.body = body
+
+
+class BotLoadError(WorkerError):
+    """`--bot module:attr` does not name a bot."""

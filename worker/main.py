@@ -1,0 +1,85 @@
+"""Compose and run one worker process: Redis, connector client, adapter, consumer, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from shared.envelope import Envelope
+from shared.keys import Keyspace
+from shared.redisconn import connect, redacted
+from shared.settings import Settings
+from worker.adapter import ConnectorAdapter
+from worker.connector import ConnectorClient
+from worker.consumer import Consumer
+from worker.types import Bot
+
+log = logging.getLogger(__name__)
+
+_BLOCK_MS = 1000
+
+
+async def run_worker(
+    settings: Settings,
+    bot: Bot,
+    *,
+    concurrency: int | None = None,
+    burst: bool = False,
+    handle_signals: bool = True,
+    stop: asyncio.Event | None = None,
+) -> Consumer:
+    """Run until SIGTERM/SIGINT (or `stop` is set), draining in-flight turns; or, in burst
+    mode, until the streams are empty. Returns the consumer, whose counters tests read."""
+    redis = connect(settings, read_block_seconds=_BLOCK_MS / 1000)
+    connector = ConnectorClient.create(timeout_seconds=settings.connector_timeout_seconds)
+    adapter = ConnectorAdapter(connector)
+
+    async def run_turn(envelope: Envelope) -> None:
+        await adapter.process_activity(envelope.activity(), bot)
+
+    consumer = Consumer(
+        redis,
+        Keyspace(settings.key_prefix, settings.shards),
+        run_turn,
+        concurrency=concurrency or settings.worker_concurrency,
+        block_ms=_BLOCK_MS,
+    )
+    loop = asyncio.get_running_loop()
+    if handle_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, _stopper(consumer, sig))
+    watcher = asyncio.create_task(_stop_when(stop, consumer)) if stop else None
+    if settings.redis_url:
+        log.info("worker using Redis at %s", redacted(settings.redis_url))
+    try:
+        await consumer.run(burst=burst, drain_timeout=settings.drain_timeout_seconds)
+    finally:
+        if watcher:
+            watcher.cancel()
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        await connector.aclose()
+        await redis.aclose()
+    log.info(
+        "worker %s stopped: %d turns done, %d failed",
+        consumer.name,
+        consumer.turns_done,
+        consumer.turns_failed,
+    )
+    return consumer
+
+
+def _stopper(consumer: Consumer, sig: signal.Signals) -> Callable[[], None]:
+    def on_signal() -> None:
+        log.info("%s received: no new reads, draining in-flight turns", sig.name)
+        consumer.stop()
+
+    return on_signal
+
+
+async def _stop_when(stop: asyncio.Event, consumer: Consumer) -> None:
+    await stop.wait()
+    consumer.stop()

@@ -1,0 +1,19 @@
+"""The callable shapes the bot-author API is built from, named once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from worker.turn_context import TurnContext
+
+
+class Bot(Protocol):
+    """Anything with `on_turn(turn_context)`: an ActivityHandler, or your own class."""
+
+    async def on_turn(self, turn_context: TurnContext) -> None: ...
+
+
+TurnHandler = Callable[["TurnContext"], Awaitable[None]]
+"""A coroutine function that handles one turn."""
