@@ -52,11 +52,9 @@ class Enqueuer:
         if not self._batch:
             loop.call_soon(self._flush)
         self._batch.append((stream, seen_key, envelope, future))
-        try:
-            async with asyncio.timeout(self._timeout):
-                return await future
-        except TimeoutError as e:
-            raise Unavailable("Redis did not answer in time") from e
+        # No timeout of its own: `_send` bounds the whole round trip (pool wait included) and
+        # fails every future of its batch when it runs out.
+        return await future
 
     def _flush(self) -> None:
         batch, self._batch = self._batch, []
@@ -78,7 +76,8 @@ class Enqueuer:
                         results[i] = result
         except (RedisError, OSError, TimeoutError) as e:
             self.outage.failed(e)
-            _fail_all(batch, Unavailable(f"Redis unavailable: {type(e).__name__}"))
+            reason = "did not answer in time" if isinstance(e, TimeoutError) else type(e).__name__
+            _fail_all(batch, Unavailable(f"Redis unavailable: {reason}"))
             return
         self.outage.succeeded()
         for (*_, future), result in zip(batch, results, strict=True):

@@ -1,0 +1,1075 @@
+"""How fast the gateway acknowledges activities, next to a bare Starlette app on the same stack.
+
+Run from the repository root:
+
+    python -m benchmarks.gateway_ack [--connections 64,256] [--duration 10] [--repeat 3]
+
+Both cases are served by uvicorn (httptools, uvloop, `gateway.server.server_config`) in a
+subprocess pinned to one CPU; wrk and the embedded valkey-server share the other CPU. Each case is
+restarted for every run, warmed up, then measured; runs are interleaved (bare, turnstream, bare,
+...) so drift on a noisy machine hits both cases alike, and medians are reported. See
+benchmarks/README.md for what each column means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import http.client
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn, cast
+
+import orjson
+import redis
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.app import create_app
+from gateway.server import server_config
+from shared.embedded import EmbeddedRedis, free_port, server_binary
+from shared.keys import Keyspace
+from shared.settings import Settings
+
+CASES = ("bare", "turnstream")
+TARGET_RATIO = 0.75
+NOISY = 0.05  # share of a benchmark CPU taken by other processes that makes a run suspect
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PATH = "/api/messages"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+_PR_SET_PDEATHSIG = 1
+
+EXIT_OK, EXIT_FAILED, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class BenchError(Exception):
+    """The benchmark could not produce a trustworthy number; the message says why."""
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class Options:
+    connections: list[int]
+    duration: int
+    warmup: int
+    repeat: int
+    threads: int
+    timeout: int
+    conversations: int
+    server_cpu: int
+    load_cpu: int
+    appendonly: bool
+    json_path: Path | None
+    profile_path: Path | None
+
+
+def parse_options(argv: Sequence[str]) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.gateway_ack",
+        description="Requests/s, latency and CPU per request of the gateway's POST /api/messages, "
+        "next to a bare Starlette endpoint, under wrk.",
+    )
+    add = parser.add_argument
+    add("--connections", type=_int_list, default=[64], help="comma list, e.g. 64,256 (default 64)")
+    add("--duration", type=_positive, default=10, help="measured seconds per run (default 10)")
+    add("--warmup", type=_positive, default=2, help="warm-up seconds before each run (default 2)")
+    add("--repeat", type=_positive, default=3, help="runs per case, interleaved (default 3)")
+    add("--threads", type=_positive, default=1, help="wrk threads (default 1: wrk has one CPU)")
+    add("--timeout", type=_positive, default=2, help="wrk request timeout in seconds (default 2)")
+    add("--conversations", type=_positive, default=100, help="distinct conversation ids (100)")
+    add("--server-cpu", type=int, default=0, help="CPU of the measured server (default 0)")
+    add("--load-cpu", type=int, default=1, help="CPU of wrk, valkey and this script (default 1)")
+    add("--appendonly", action="store_true", help="run valkey with AOF (default: in memory only)")
+    add("--json", type=Path, dest="json_path", help="also write the results to this JSON file")
+    add("--profile", type=Path, dest="profile_path", metavar="DIR",
+        help="after measuring, profile one extra run of each case with py-spy at the first "
+        "--connections value (not counted); folded stacks go to DIR/<case>.folded")  # fmt: skip
+    ns = parser.parse_args(argv)
+    return Options(**vars(ns))
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def _int_list(raw: str) -> list[int]:
+    values = [_positive(part) for part in raw.split(",") if part.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError("give at least one number")
+    return values
+
+
+def check_environment(opts: Options) -> str | None:
+    """Why the benchmark cannot run here, or None."""
+    if shutil.which("wrk") is None:
+        return (
+            "wrk is not installed; it generates the load. Install it with\n"
+            "    apt-get update && apt-get install -y wrk\n"
+            "(Debian/Ubuntu) and run the benchmark again."
+        )
+    if shutil.which("taskset") is None:
+        return "taskset (util-linux) is not installed; it pins wrk to the load CPU"
+    allowed = os.sched_getaffinity(0)
+    if not {opts.server_cpu, opts.load_cpu} <= allowed or opts.server_cpu == opts.load_cpu:
+        return (
+            f"need two distinct usable CPUs for --server-cpu {opts.server_cpu} and --load-cpu "
+            f"{opts.load_cpu}; this process may use {sorted(allowed)}"
+        )
+    if opts.profile_path is not None and py_spy_binary() is None:
+        return "--profile needs py-spy: pip install py-spy (into this virtualenv)"
+    return None
+
+
+def py_spy_binary() -> str | None:
+    beside_python = Path(sys.executable).parent / "py-spy"
+    return str(beside_python) if beside_python.exists() else shutil.which("py-spy")
+
+
+# --------------------------------------------------------------------------- the two servers
+
+
+def bare_app() -> Starlette:
+    """The floor: what any Starlette endpoint that reads and parses the body must pay."""
+
+    async def messages(request: Request) -> Response:
+        orjson.loads(await request.body())
+        return Response(status_code=202)
+
+    return Starlette(routes=[Route(PATH, messages, methods=["POST"])])
+
+
+def serve(case: str, port: int, redis_url: str, key_prefix: str) -> int:
+    """The server subprocess: one case, served exactly like the gateway is in production."""
+    if case == "bare":
+        app = bare_app()
+    else:
+        app = create_app(Settings(redis_url=redis_url, key_prefix=key_prefix))
+    config = server_config(app, HOST, port)
+    config.loop = "uvloop"  # server_config leaves "auto"; pin it so both cases surely match
+    uvicorn.Server(config).run()
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- processes and CPUs
+
+
+def _child_setup(cpus: set[int] | None) -> Callable[[], None]:
+    """Runs in the child before exec: pin it (every later thread inherits the mask) and have the
+    kernel SIGTERM it if we die, even by kill -9, so no server or wrk outlives the benchmark."""
+
+    def setup() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)
+
+    return setup
+
+
+def pin_all_threads(pid: int, cpus: set[int]) -> None:
+    """sched_setaffinity(pid) moves only the main thread; valkey starts I/O and bio threads
+    before we can reach it, so pin each of them too, and check."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(ProcessLookupError):  # a thread may end meanwhile
+            os.sched_setaffinity(int(tid), cpus)
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(ProcessLookupError):
+            if os.sched_getaffinity(int(tid)) != cpus:
+                raise BenchError(f"could not pin thread {tid} of pid {pid} to CPUs {cpus}")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of all threads of a process, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        text = f.read()
+    fields = text[text.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+Ticks = dict[int, tuple[int, int]]
+
+
+def cpu_ticks() -> Ticks:
+    """Per CPU: (busy ticks, all ticks), from /proc/stat; busy excludes idle, iowait, steal."""
+    ticks: Ticks = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *values = line.split()
+            if not name.startswith("cpu") or name == "cpu":
+                continue
+            user, nice, system, idle, iowait, irq, softirq, steal = map(int, values[:8])
+            busy = user + nice + system + irq + softirq
+            ticks[int(name[3:])] = (busy, busy + idle + iowait + steal)
+    return ticks
+
+
+class ServerProcess:
+    """One uvicorn server subprocess on 127.0.0.1, pinned to one CPU."""
+
+    def __init__(self, case: str, cpu: int, redis_url: str, key_prefix: str, log: Path) -> None:
+        self.case = case
+        self.port = free_port()
+        self._cpu = cpu
+        self._args = [case, str(self.port), redis_url, key_prefix]
+        self._log_path = log
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def start(self, timeout: float = 20.0) -> None:
+        # Run this file as a script: works whether we were started with -m or as a path.
+        command = [sys.executable, str(Path(__file__).resolve()), "_serve", *self._args]
+        with open(self._log_path, "wb") as log:
+            self._process = subprocess.Popen(
+                command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,  # our Ctrl-C, our shutdown
+                preexec_fn=_child_setup({self._cpu}),
+            )  # fmt: skip
+        self._wait_listening(timeout)
+        pin_all_threads(self.pid, {self._cpu})  # already inherited; this checks it
+
+    def _wait_listening(self, timeout: float) -> None:
+        # uvicorn binds only after the lifespan started, so a connect means "ready".
+        assert self._process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise BenchError(f"{self.case} server exited: {self.log_tail()}")
+            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 0.2):
+                return
+            time.sleep(0.05)
+        raise BenchError(f"{self.case} server did not listen within {timeout}s: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        text = self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
+        return text[-2000:].strip() or "(no output)"
+
+    def stop(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()  # uvicorn shuts down gracefully on SIGTERM
+        try:
+            self._process.wait(15)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(5)
+
+
+@contextlib.contextmanager
+def running_server(
+    case: str, cpu: int, redis_url: str, key_prefix: str, log: Path
+) -> Iterator[ServerProcess]:
+    server = ServerProcess(case, cpu, redis_url, key_prefix, log)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- load: wrk + Lua
+
+_ID_SLOT = "@@ID@@"
+_CONVERSATION_SLOT = "@@CONVERSATION@@"
+
+
+def activity_template() -> dict[str, Any]:
+    """A Teams personal-chat message as the channel posts it (~1 KB), with two slots."""
+    tenant = "5f2b6d3e-8a41-4c7e-9d0b-3a6f1e2c7b94"
+    return {
+        "text": "Hi! Could you tell me where my order #48213 is and when it will be delivered?",
+        "textFormat": "plain",
+        "attachments": [],
+        "type": "message",
+        "timestamp": "2026-11-21T06:35:12.3456789Z",
+        "localTimestamp": "2026-11-21T07:35:12.3456789+01:00",
+        "id": _ID_SLOT,
+        "channelId": "msteams",
+        "serviceUrl": "https://smba.trafficmanager.net/emea/",
+        "from": {
+            "id": "29:1c6Zb3vWqkJ4o9EeFhYlSnTtGdUuRrMmXxPpAaBbCcDdIiKk0123456789AbCdEfGhIjKlMnOp",
+            "name": "Ada Lovelace",
+            "aadObjectId": "0b7d9c2e-4f61-4a8b-b3c5-7e2d1f9a6c48",
+        },
+        "conversation": {
+            "conversationType": "personal",
+            "tenantId": tenant,
+            "id": f"a:1bench-personal-chat-{_CONVERSATION_SLOT}",
+        },
+        "recipient": {"id": "28:c9e8c047-2a74-40a2-b28a-b162d5f5327c", "name": "turnstream-bot"},
+        "entities": [
+            {
+                "locale": "en-US",
+                "country": "DE",
+                "platform": "Web",
+                "timezone": "Europe/Berlin",
+                "type": "clientInfo",
+            }
+        ],
+        "channelData": {"tenant": {"id": tenant}, "source": {"name": "message"}},
+        "locale": "en-US",
+        "localTimezone": "Europe/Berlin",
+    }
+
+
+# wrk runs one Lua state per thread plus one for setup()/done(). Globals read back with
+# thread:get() must stay global. Ids are "<run tag>-<thread>-<counter>": distinct across threads
+# and runs, so the gateway's dedupe never collapses two requests into one stream entry.
+_LUA = string.Template(
+    """-- generated by benchmarks/gateway_ack.py
+local HEAD = [==[$head]==]
+local MIDDLE = [==[$middle]==]
+local TAIL = [==[$tail]==]
+local CONVERSATIONS = $conversations
+
+threads = {}
+next_tid = 0
+sent, accepted, rejected = 0, 0, 0
+
+function setup(thread)
+  thread:set("tid", next_tid)
+  next_tid = next_tid + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  tag = args[1] or "run"
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+function request()
+  sent = sent + 1
+  local body = HEAD .. tag .. "-" .. tid .. "-" .. sent .. MIDDLE
+    .. (sent % CONVERSATIONS) .. TAIL
+  return wrk.format(nil, nil, nil, body)
+end
+
+function response(status, headers, body)
+  if status == 202 then accepted = accepted + 1 else rejected = rejected + 1 end
+end
+
+function done(summary, latency, requests)
+  local s, a, r = 0, 0, 0
+  for _, t in ipairs(threads) do
+    s = s + t:get("sent"); a = a + t:get("accepted"); r = r + t:get("rejected")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests":%.0f,"duration_us":%.0f,"sent":%.0f,"accepted":%.0f,' ..
+    '"rejected":%.0f,"connect":%.0f,"read":%.0f,"write":%.0f,"status":%.0f,"timeout":%.0f,' ..
+    '"p50_us":%.0f,"p90_us":%.0f,"p99_us":%.0f,"p999_us":%.0f,"mean_us":%.1f,"max_us":%.0f}\\n',
+    summary.requests, summary.duration, s, a, r,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(99.9), latency.mean, latency.max))
+end
+"""
+)
+
+
+def write_lua(directory: Path, conversations: int) -> Path:
+    rendered = orjson.dumps(activity_template()).decode()
+    head, rest = rendered.split(_ID_SLOT)
+    middle, tail = rest.split(_CONVERSATION_SLOT)
+    path = directory / "gateway_ack.lua"
+    path.write_text(
+        _LUA.substitute(head=head, middle=middle, tail=tail, conversations=conversations)
+    )
+    return path
+
+
+def sample_body(activity_id: str) -> bytes:
+    """One request body exactly like the Lua script builds them."""
+    rendered = orjson.dumps(activity_template()).decode()
+    return rendered.replace(_ID_SLOT, activity_id).replace(_CONVERSATION_SLOT, "0").encode()
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    duration_s: float
+    sent: int
+    accepted: int
+    rejected: int
+    socket_errors: int
+    timeouts: int
+    non_2xx: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    p999_ms: float
+    max_ms: float
+    wrk_cpu_s: float
+
+
+def run_wrk(opts: Options, port: int, conns: int, seconds: int, lua: Path, tag: str) -> WrkResult:
+    command = [
+        "taskset", "-c", str(opts.load_cpu), "wrk", "-t", str(min(opts.threads, conns)),
+        "-c", str(conns), "-d", f"{seconds}s", "--timeout", f"{opts.timeout}s", "-s", str(lua),
+        f"http://{HOST}:{port}{PATH}", "--", tag,
+    ]  # fmt: skip
+    before = _children_cpu_seconds()
+    # subprocess.run kills wrk on timeout and on any exception (Ctrl-C included).
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 30,
+        start_new_session=True, preexec_fn=_child_setup(None),
+    )  # fmt: skip
+    wrk_cpu = _children_cpu_seconds() - before
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return _wrk_result(orjson.loads(line.removeprefix("BENCH_JSON ")), wrk_cpu)
+    raise BenchError(f"wrk exited {done.returncode} without results:\n{done.stdout}{done.stderr}")
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _wrk_result(raw: dict[str, float], wrk_cpu_s: float) -> WrkResult:
+    return WrkResult(
+        requests=int(raw["requests"]),
+        duration_s=raw["duration_us"] / 1e6,
+        sent=int(raw["sent"]),
+        accepted=int(raw["accepted"]),
+        rejected=int(raw["rejected"]),
+        socket_errors=int(raw["connect"] + raw["read"] + raw["write"]),
+        timeouts=int(raw["timeout"]),
+        non_2xx=int(raw["status"]),
+        p50_ms=raw["p50_us"] / 1000,
+        p90_ms=raw["p90_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        p999_ms=raw["p999_us"] / 1000,
+        max_ms=raw["max_us"] / 1000,
+        wrk_cpu_s=wrk_cpu_s,
+    )
+
+
+# --------------------------------------------------------------------------- one run
+
+
+@dataclass(frozen=True)
+class RunResult:
+    case: str
+    connections: int
+    repeat: int
+    requests_per_s: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    p999_ms: float
+    max_ms: float
+    requests: int
+    accepted_202: int
+    non_202: int
+    socket_errors: int
+    timeouts: int
+    server_cpu_us_per_req: float
+    valkey_cpu_us_per_req: float
+    wrk_cpu_us_per_req: float
+    server_cpu_share: float
+    server_cpu_foreign: float
+    load_cpu_busy: float
+    load_cpu_foreign: float
+    requests_sent: int
+    stream_entries: int | None
+    entries_verdict: str
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    server_s: float
+    valkey_s: float
+    own_s: float
+    ticks: Ticks
+
+
+def entries_verdict(entries: int | None, accepted: int, sent: int) -> str:
+    """Compare stream entries written during the run with the 202s wrk received.
+
+    wrk stops mid-flight: requests it sent but whose answer it never read are still enqueued
+    by the gateway, so entries may exceed the 202s by at most the requests in flight at the
+    cutoff. Fewer entries than 202s would mean acknowledged activities were lost.
+    """
+    if entries is None:
+        return "n/a"
+    if entries == accepted:
+        return "ok"
+    if entries < accepted:
+        return f"MISMATCH: LOST {accepted - entries} acknowledged activities"
+    if entries <= sent:
+        return f"mismatch +{entries - accepted}: requests in flight when wrk stopped (expected)"
+    return f"MISMATCH: {entries - sent} entries more than requests sent"
+
+
+class Bench:
+    """What every run shares: options, the valkey server and its client, a scratch directory."""
+
+    def __init__(self, opts: Options, valkey: EmbeddedRedis, scratch: Path) -> None:
+        self.opts = opts
+        self.valkey = valkey
+        self.client = redis.Redis.from_url(valkey.url)
+        self.scratch = scratch
+        self.lua = write_lua(scratch, opts.conversations)
+        self.keys_template = Settings()
+
+    def _keys(self, prefix: str) -> Keyspace:
+        return Keyspace(prefix, self.keys_template.shards)
+
+    @contextlib.contextmanager
+    def warm_server(self, case: str, conns: int) -> Iterator[tuple[ServerProcess, Keyspace]]:
+        """A fresh server with its own key prefix, checked with one request, then warmed up."""
+        prefix = f"bench-{uuid.uuid4().hex[:12]}"
+        log = self.scratch / f"{prefix}-{case}.log"
+        with running_server(case, self.opts.server_cpu, self.valkey.url, prefix, log) as server:
+            self._check_accepts(server, prefix)
+            run_wrk(self.opts, server.port, conns, self.opts.warmup, self.lua, f"{prefix}-w")
+            yield server, self._keys(prefix)
+        self.client.flushdb()  # our private server: drop this run's streams and dedupe markers
+
+    def run_case(self, case: str, conns: int, repeat: int) -> RunResult:
+        wait_for_quiet({self.opts.server_cpu, self.opts.load_cpu})
+        with self.warm_server(case, conns) as (server, keys):
+            entries_before = self._settled_entries(keys)
+            before = self._cpu_snapshot(server.pid)
+            wrk = run_wrk(self.opts, server.port, conns, self.opts.duration, self.lua, "m")
+            after = self._cpu_snapshot(server.pid)  # right away: settling is not load
+            entries = self._settled_entries(keys) - entries_before
+        return self._result(case, conns, repeat, wrk, before, after, entries)
+
+    def _check_accepts(self, server: ServerProcess, prefix: str) -> None:
+        connection = http.client.HTTPConnection(HOST, server.port, timeout=10)
+        try:
+            body = sample_body(f"{prefix}-check")
+            connection.request("POST", PATH, body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answer = response.read()
+        finally:
+            connection.close()
+        if response.status != 202:
+            raise BenchError(
+                f"{server.case} answered {response.status} {answer[:300]!r} to a valid activity; "
+                f"log: {server.log_tail()}"
+            )
+
+    def _stream_entries(self, keys: Keyspace) -> int:
+        pipe = self.client.pipeline(transaction=False)
+        for stream in keys.streams():
+            pipe.xlen(stream)
+        return sum(cast(list[int], pipe.execute()))
+
+    def _settled_entries(self, keys: Keyspace, limit: float = 5.0) -> int:
+        """Entry count once the server has finished requests still in flight after wrk left."""
+        deadline = time.monotonic() + limit
+        last = -1
+        while True:
+            count = self._stream_entries(keys)
+            if count == last or time.monotonic() > deadline:
+                return count
+            last = count
+            time.sleep(0.2)
+
+    def _cpu_snapshot(self, server_pid: int) -> CpuSnapshot:
+        assert self.valkey.pid is not None
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return CpuSnapshot(
+            server_s=process_cpu_seconds(server_pid),
+            valkey_s=process_cpu_seconds(self.valkey.pid),
+            own_s=own.ru_utime + own.ru_stime,
+            ticks=cpu_ticks(),
+        )
+
+    def _result(
+        self,
+        case: str,
+        conns: int,
+        repeat: int,
+        wrk: WrkResult,
+        before: CpuSnapshot,
+        after: CpuSnapshot,
+        entries: int,
+    ) -> RunResult:
+        per_request = 1e6 / max(wrk.requests, 1)
+        stored = entries if case == "turnstream" else None
+        server_s = after.server_s - before.server_s
+        # What else ran on the server's CPU (a CI job, someone's test run) skews the run: report it.
+        server_busy, server_window = _cpu_seconds(before.ticks, after.ticks, self.opts.server_cpu)
+        server_window = max(server_window, 1e-9)
+        load_busy, load_window = _cpu_seconds(before.ticks, after.ticks, self.opts.load_cpu)
+        load_window = max(load_window, 1e-9)
+        ours = wrk.wrk_cpu_s + after.valkey_s - before.valkey_s + after.own_s - before.own_s
+        return RunResult(
+            case=case,
+            connections=conns,
+            repeat=repeat,
+            requests_per_s=wrk.requests / wrk.duration_s,
+            p50_ms=wrk.p50_ms,
+            p90_ms=wrk.p90_ms,
+            p99_ms=wrk.p99_ms,
+            p999_ms=wrk.p999_ms,
+            max_ms=wrk.max_ms,
+            requests=wrk.requests,
+            accepted_202=wrk.accepted,
+            non_202=wrk.rejected,
+            socket_errors=wrk.socket_errors,
+            timeouts=wrk.timeouts,
+            server_cpu_us_per_req=server_s * per_request,
+            valkey_cpu_us_per_req=(after.valkey_s - before.valkey_s) * per_request,
+            wrk_cpu_us_per_req=wrk.wrk_cpu_s * per_request,
+            server_cpu_share=server_s / server_window,
+            server_cpu_foreign=max(0.0, server_busy - server_s) / server_window,
+            load_cpu_busy=load_busy / load_window,
+            load_cpu_foreign=max(0.0, load_busy - ours) / load_window,
+            requests_sent=wrk.sent,
+            stream_entries=stored,
+            entries_verdict=entries_verdict(stored, wrk.accepted, wrk.sent),
+        )
+
+
+def _cpu_seconds(before: Ticks, after: Ticks, cpu: int) -> tuple[float, float]:
+    """(busy seconds, elapsed seconds) of one CPU between two /proc/stat readings."""
+    busy = after[cpu][0] - before[cpu][0]
+    total = after[cpu][1] - before[cpu][1]
+    return busy / CLK_TCK, total / CLK_TCK
+
+
+def _busy(before: Ticks, after: Ticks, cpu: int) -> float:
+    busy, total = _cpu_seconds(before, after, cpu)
+    return busy / total if total else 0.0
+
+
+def wait_for_quiet(cpus: set[int], threshold: float = 0.15, limit: float = 60.0) -> None:
+    """Between runs our own processes are idle, so load on our CPUs is someone else's work;
+    give it up to `limit` seconds to finish rather than measure next to it."""
+    deadline = time.monotonic() + limit
+    told = False
+    while True:
+        before = cpu_ticks()
+        time.sleep(0.5)
+        after = cpu_ticks()
+        load = max(_busy(before, after, cpu) for cpu in cpus)
+        if load < threshold or time.monotonic() > deadline:
+            return
+        if not told:
+            print(
+                f"  (CPUs {sorted(cpus)} are {load:.0%} busy with other work: waiting)", flush=True
+            )
+            told = True
+
+
+# --------------------------------------------------------------------------- profiling
+
+
+@dataclass(frozen=True)
+class Profile:
+    case: str
+    path: str
+    samples: int
+    requests: int
+    server_cpu_us_per_req: float
+    components: dict[str, float]
+    """Share of samples per component of the innermost Python frame (see `component_of`)."""
+    functions: list[tuple[str, float]]
+    """The functions with the most samples as innermost frame, and their share."""
+
+    def us_per_request(self, component: str) -> float:
+        return self.components.get(component, 0.0) * self.server_cpu_us_per_req
+
+
+def profile_case(bench: Bench, case: str, conns: int, out: Path) -> Profile:
+    """One extra, uncounted run with py-spy sampling the server (py-spy on the load CPU)."""
+    opts = bench.opts
+    with bench.warm_server(case, conns) as (server, _keys):
+        cpu_before = process_cpu_seconds(server.pid)
+        spy = _start_py_spy(opts, server.pid, out)
+        try:
+            wrk = run_wrk(opts, server.port, conns, opts.duration, bench.lua, "p")
+            cpu_used = process_cpu_seconds(server.pid) - cpu_before
+            _, spy_err = spy.communicate(timeout=30)
+        finally:
+            if spy.poll() is None:
+                spy.kill()
+                spy.wait(5)
+    if spy.returncode != 0 or not out.exists():
+        raise BenchError(f"py-spy failed ({spy.returncode}): {spy_err.decode(errors='replace')}")
+    return summarize_folded(case, out, wrk.requests, cpu_used * 1e6 / max(wrk.requests, 1))
+
+
+def _start_py_spy(opts: Options, pid: int, out: Path) -> subprocess.Popen[bytes]:
+    binary = py_spy_binary()
+    assert binary is not None
+    # --nonblocking: sampling must not pause the server, or it would measure itself.
+    command = [
+        "taskset", "-c", str(opts.load_cpu), binary, "record", "--pid", str(pid),
+        "--format", "raw", "--output", str(out), "--rate", "250", "--nonblocking",
+        "--duration", str(opts.duration),
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True, preexec_fn=_child_setup(None),
+    )  # fmt: skip
+
+
+def summarize_folded(
+    case: str, path: Path, requests: int, cpu_us_per_req: float, top: int = 20
+) -> Profile:
+    """Attribute each sample to its innermost Python frame.
+
+    Inclusive (whole-stack) counts mislead here: a coroutine resumed by the event loop shows
+    only its own frames, not the request path that started it, so self time is what adds up.
+    Time in C code (uvloop, httptools, hiredis, orjson) counts for the Python frame calling it.
+    """
+    components: Counter[str] = Counter()
+    functions: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count = int(count_text)
+        leaf = stack.rsplit(";", 1)[-1].strip()
+        total += count
+        components[component_of(leaf)] += count
+        functions[_function_of(leaf)] += count
+    share = 1 / max(total, 1)
+    return Profile(
+        case=case,
+        path=str(path),
+        samples=total,
+        requests=requests,
+        server_cpu_us_per_req=cpu_us_per_req,
+        components={name: n * share for name, n in components.most_common()},
+        functions=[(name, n * share) for name, n in functions.most_common(top)],
+    )
+
+
+# Third-party packages are one component each; stdlib and project code are split by file,
+# where the interesting differences are (asyncio/timeouts.py vs asyncio/runners.py, ...).
+_PACKAGES_AS_ONE = ("uvicorn", "starlette", "redis", "msgpack", "orjson", "httptools", "uvloop")
+
+
+def component_of(frame: str) -> str:
+    if not frame:
+        return "(no Python frame)"
+    where = frame.partition(" (")[2].rsplit(":", 1)[0].rstrip(")")
+    if not where:  # --nonblocking may catch a frame mid-update; rare
+        return "(unreadable frame)"
+    top = where.split("/", 1)[0]
+    if where == "asyncio/runners.py":  # uvloop's run loop is C code under Runner.run
+        return "asyncio/runners.py (uvloop C loop: epoll, socket I/O, timers)"
+    return top if top in _PACKAGES_AS_ONE else where
+
+
+def _function_of(frame: str) -> str:
+    # "send (redis/asyncio/connection.py:123)" -> "send (redis/asyncio/connection.py)"
+    name, sep, where = frame.partition(" (")
+    return f"{name} ({where.rsplit(':', 1)[0].rstrip(')')})" if sep else "(no Python frame)"
+
+
+# --------------------------------------------------------------------------- summary and output
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    case: str
+    connections: int
+    runs: int
+    requests_per_s: float
+    requests_per_s_min: float
+    requests_per_s_max: float
+    p50_ms: float
+    p99_ms: float
+    socket_errors: int
+    timeouts: int
+    non_202: int
+    server_cpu_us_per_req: float
+    valkey_cpu_us_per_req: float
+    server_cpu_share: float
+    server_cpu_foreign_max: float
+    load_cpu_busy: float
+    load_cpu_foreign_max: float
+    entries_ok: bool
+
+
+@dataclass(frozen=True)
+class Comparison:
+    connections: int
+    bare: CaseSummary
+    turnstream: CaseSummary
+    ratio: float
+    pair_ratios: list[float] = field(default_factory=list)
+
+    @property
+    def meets_target(self) -> bool:
+        return self.ratio >= TARGET_RATIO
+
+
+def summarize(runs: list[RunResult], case: str, conns: int) -> CaseSummary:
+    mine = [r for r in runs if r.case == case and r.connections == conns]
+    rps = [r.requests_per_s for r in mine]
+    median = statistics.median
+    return CaseSummary(
+        case=case,
+        connections=conns,
+        runs=len(mine),
+        requests_per_s=median(rps),
+        requests_per_s_min=min(rps),
+        requests_per_s_max=max(rps),
+        p50_ms=median([r.p50_ms for r in mine]),
+        p99_ms=median([r.p99_ms for r in mine]),
+        socket_errors=sum(r.socket_errors for r in mine),
+        timeouts=sum(r.timeouts for r in mine),
+        non_202=sum(r.non_202 for r in mine),
+        server_cpu_us_per_req=median([r.server_cpu_us_per_req for r in mine]),
+        valkey_cpu_us_per_req=median([r.valkey_cpu_us_per_req for r in mine]),
+        server_cpu_share=median([r.server_cpu_share for r in mine]),
+        server_cpu_foreign_max=max(r.server_cpu_foreign for r in mine),
+        load_cpu_busy=median([r.load_cpu_busy for r in mine]),
+        load_cpu_foreign_max=max(r.load_cpu_foreign for r in mine),
+        entries_ok=all(not r.entries_verdict.startswith("MISMATCH") for r in mine),
+    )
+
+
+def compare(runs: list[RunResult], conns: int) -> Comparison:
+    bare = summarize(runs, "bare", conns)
+    turnstream = summarize(runs, "turnstream", conns)
+    # Ratios of the interleaved pairs too: each pair ran back to back, so it resists drift.
+    by_repeat = {(r.case, r.repeat): r.requests_per_s for r in runs if r.connections == conns}
+    pairs = [
+        by_repeat[("turnstream", i)] / by_repeat[("bare", i)]
+        for i in sorted({i for _, i in by_repeat})
+        if ("turnstream", i) in by_repeat and ("bare", i) in by_repeat
+    ]
+    return Comparison(
+        conns, bare, turnstream, turnstream.requests_per_s / bare.requests_per_s, pairs
+    )
+
+
+def print_run(r: RunResult) -> None:
+    entries = (
+        "" if r.stream_entries is None else f" entries={r.stream_entries} ({r.entries_verdict})"
+    )
+    print(
+        f"  {r.case:<10} c={r.connections:<4} #{r.repeat + 1}: {r.requests_per_s:>9,.0f} req/s  "
+        f"p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:7.2f} ms  202s={r.accepted_202} "
+        f"non-202={r.non_202} sock-err={r.socket_errors} timeouts={r.timeouts}  "
+        f"server {r.server_cpu_us_per_req:5.0f} us/req ({r.server_cpu_share:.0%} of its CPU, "
+        f"others {r.server_cpu_foreign:.0%}); load CPU {r.load_cpu_busy:.0%} "
+        f"(others {r.load_cpu_foreign:.0%}){entries}",
+        flush=True,
+    )
+
+
+def print_comparison(c: Comparison) -> None:
+    header = (
+        f"{'case':<11}{'req/s (median)':>15}{'min-max':>17}{'p50 ms':>8}{'p99 ms':>9}"
+        f"{'errors':>8}{'non-202':>8}{'srv us/req':>11}{'valkey us/req':>14}{'srv CPU':>8}"
+        f"{'load CPU':>9}{'others (srv/load)':>18}"
+    )
+    print(f"\n== {c.connections} connections, medians of {c.bare.runs} runs ==")
+    print(header)
+    for s in (c.bare, c.turnstream):
+        errors = s.socket_errors + s.timeouts
+        print(
+            f"{s.case:<11}{s.requests_per_s:>15,.0f}"
+            f"{f'{s.requests_per_s_min:,.0f}-{s.requests_per_s_max:,.0f}':>17}"
+            f"{s.p50_ms:>8.2f}{s.p99_ms:>9.2f}{errors:>8}{s.non_202:>8}"
+            f"{s.server_cpu_us_per_req:>11.0f}{s.valkey_cpu_us_per_req:>14.1f}"
+            f"{s.server_cpu_share:>8.0%}{s.load_cpu_busy:>9.0%}"
+            f"{f'{s.server_cpu_foreign_max:.0%} / {s.load_cpu_foreign_max:.0%}':>18}"
+        )
+    verdict = "meets" if c.meets_target else "BELOW"
+    pairs = ", ".join(f"{p:.2f}" for p in c.pair_ratios)
+    print(
+        f"turnstream/bare req/s: {c.ratio:.2f}x (per interleaved pair: {pairs}); "
+        f"target >= {TARGET_RATIO:.2f}x: {verdict}"
+    )
+    foreign = max(
+        s.server_cpu_foreign_max if cpu == "server" else s.load_cpu_foreign_max
+        for s in (c.bare, c.turnstream)
+        for cpu in ("server", "load")
+    )
+    if foreign > NOISY:
+        print(f"!! other processes took {foreign:.0%} of a benchmark CPU in some run: noisy")
+    if not c.turnstream.entries_ok:
+        print("!! stream entries do not match the 202s; see the per-run lines above")
+
+
+def print_profiles(profiles: list[Profile]) -> None:
+    """Per component: share of samples times CPU per request = CPU µs per request, per case."""
+    print("\n== py-spy: server CPU per request by innermost Python frame ==")
+    names = sorted(
+        {name for p in profiles for name in p.components},
+        key=lambda name: -max(p.us_per_request(name) for p in profiles),
+    )
+    print(f"{'component':<62}" + "".join(f"{p.case + ' us/req':>18}" for p in profiles))
+    for name in names:
+        cells = "".join(
+            f"{p.us_per_request(name):>10.1f} ({p.components.get(name, 0):>4.0%})" for p in profiles
+        )
+        print(f"{name[:61]:<62}{cells}")
+    totals = "".join(f"{p.server_cpu_us_per_req:>10.1f}        " for p in profiles)
+    print(f"{'total (server CPU us/req during the profiled run)':<62}{totals}")
+    for p in profiles:
+        print(f"-- {p.case}: {p.samples} samples, {p.requests} requests, stacks in {p.path}")
+        for function, share in p.functions:
+            print(f"  {share:6.1%} {share * p.server_cpu_us_per_req:6.1f} us/req  {function}")
+
+
+def machine_description(opts: Options) -> dict[str, Any]:
+    model = "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        model = next(
+            (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), model
+        )
+    valkey = subprocess.run(
+        [str(server_binary()), "--version"], capture_output=True, text=True, timeout=10
+    ).stdout.strip()
+    return {
+        "cpu_model": model,
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "valkey": valkey,
+        "server_cpu": opts.server_cpu,
+        "load_cpu": opts.load_cpu,
+        "versions": {name: _version(name) for name in _PACKAGES},
+    }
+
+
+_PACKAGES = ("uvicorn", "starlette", "uvloop", "httptools", "redis", "hiredis", "orjson", "msgpack")
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def write_json(
+    path: Path, opts: Options, runs: list[RunResult], comparisons: list[Comparison],
+    profiles: list[Profile],
+) -> None:  # fmt: skip
+    document = {
+        "benchmark": "gateway_ack",
+        "target_ratio": TARGET_RATIO,
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},
+        "machine": machine_description(opts),
+        "request_body_bytes": len(sample_body("x" * 40)),
+        "comparisons": [{**asdict(c), "meets_target": c.meets_target} for c in comparisons],
+        "runs": [asdict(r) for r in runs],
+        "profiles": [asdict(p) for p in profiles],
+    }
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run_all(opts: Options) -> tuple[list[RunResult], list[Profile]]:
+    runs: list[RunResult] = []
+    profiles: list[Profile] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="gateway-ack-") as scratch,
+        EmbeddedRedis(appendonly=opts.appendonly) as valkey,
+    ):
+        assert valkey.pid is not None
+        pin_all_threads(valkey.pid, {opts.load_cpu})
+        bench = Bench(opts, valkey, Path(scratch))
+        for conns in opts.connections:
+            for repeat in range(opts.repeat):
+                for case in CASES:
+                    runs.append(bench.run_case(case, conns, repeat))
+                    print_run(runs[-1])
+        if opts.profile_path is not None:
+            opts.profile_path.mkdir(parents=True, exist_ok=True)
+            for case in CASES:
+                out = opts.profile_path / f"{case}.folded"
+                profiles.append(profile_case(bench, case, opts.connections[0], out))
+    return runs, profiles
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(EXIT_INTERRUPTED)  # unwinds through every `finally`: processes get stopped
+
+
+def print_plan(opts: Options) -> None:
+    body = len(sample_body("x" * 40))
+    runs = len(opts.connections) * opts.repeat * len(CASES)
+    estimate = runs * (opts.duration + opts.warmup + 4)
+    print(
+        f"gateway_ack: cases {', '.join(CASES)}; connections {opts.connections}; "
+        f"{opts.duration}s measured after {opts.warmup}s warm-up; {opts.repeat} interleaved "
+        f"repeats; body ~{body} B; server on CPU {opts.server_cpu}, wrk + valkey on CPU "
+        f"{opts.load_cpu}; about {estimate // 60} min {estimate % 60} s",
+        flush=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["_serve"]:  # internal: the server subprocess
+        case, port, redis_url, key_prefix = args[1:5]
+        return serve(case, int(port), redis_url, key_prefix)
+    opts = parse_options(args)
+    problem = check_environment(opts)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # This script (and valkey, which inherits the mask) stays off the measured server's CPU.
+    os.sched_setaffinity(0, {opts.load_cpu})
+    print_plan(opts)
+    try:
+        runs, profiles = run_all(opts)
+    except BenchError as e:
+        print(f"benchmark failed: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted; every process started was stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    comparisons = [compare(runs, conns) for conns in opts.connections]
+    for comparison in comparisons:
+        print_comparison(comparison)
+    if profiles:
+        print_profiles(profiles)
+    if opts.json_path is not None:
+        write_json(opts.json_path, opts, runs, comparisons, profiles)
+        print(f"\nresults written to {opts.json_path}")
+    return EXIT_OK if all(c.turnstream.entries_ok for c in comparisons) else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
