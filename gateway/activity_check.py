@@ -13,8 +13,12 @@ class BadActivity(Exception):
     """The body is not an activity; the message says why, for the 400 answer."""
 
 
-def parse_activity(body: bytes) -> tuple[dict[str, Any], str]:
-    """Parse and check a body; return the activity and its conversation key.
+def parse_activity(body: bytes) -> tuple[str, str | None]:
+    """Parse and check a body; return its conversation key and its activity id (if any).
+
+    The parsed activity itself is dropped here: the envelope carries the body as received, and
+    keeping the parsed objects alive while the request awaits Redis costs garbage-collector time
+    under load.
 
     Required: `type`, `conversation.id`, `serviceUrl`, `channelId`. `id`, `from` and `recipient`
     may be missing (real channels and emulators omit them) but must have the right shape if given.
@@ -41,7 +45,7 @@ def parse_activity(body: bytes) -> tuple[dict[str, Any], str]:
         account = activity.get(name)
         if account is not None and not isinstance(account, dict):
             raise BadActivity(f"{name} must be an object")
-    return activity, conversation_key(channel_id, conversation_id)
+    return conversation_key(channel_id, conversation_id), activity_id
 
 
 def _require_text(doc: dict[str, Any], field: str, label: str | None = None) -> str:

@@ -18,6 +18,7 @@ from gateway.health import healthz, readyz
 from gateway.messages import MessagesEndpoint
 from shared.keys import Keyspace
 from shared.redisconn import Redis, connect, redacted
+from shared.resp import Endpoint, RespPool
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,12 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         client = redis if redis is not None else connect(settings)
+        assert settings.redis_url is not None
+        pool = RespPool(
+            Endpoint.from_url(settings.redis_url), max_connections=settings.redis_max_connections
+        )
         enqueuer = Enqueuer(
-            client,
+            pool,
             dedupe_window_seconds=settings.dedupe_window_seconds,
             timeout_seconds=settings.redis_timeout_seconds,
         )
@@ -48,6 +53,7 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> Starlette:
             yield {"settings": settings, "redis": client, "enqueuer": enqueuer}
         finally:
             await enqueuer.aclose()
+            await pool.aclose()
             if redis is None:
                 await client.aclose()
 

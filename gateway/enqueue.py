@@ -1,6 +1,7 @@
 """Append activities to their shard streams, coalescing every enqueue of one event-loop tick
-into one pipelined round trip (measured: one awaited XADD per request costs ~186 µs of client CPU,
-a pipelined one ~21 µs; see docs/benchmarks.md)."""
+into one round trip on a plain RESP connection (measured: one awaited redis-py command costs
+~186 µs of client CPU, a redis-py pipelined one ~21 µs, a hiredis-packed one ~7 µs; see
+docs/benchmarks.md and docs/decisions/0004)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ import asyncio
 import hashlib
 import logging
 
-from redis.exceptions import NoScriptError, RedisError
-
 from shared.errors import TurnstreamError
 from shared.keys import ENVELOPE_FIELD
-from shared.redisconn import OutageLog, Redis
+from shared.redisconn import OutageLog
+from shared.resp import Command, ReplyError, RespError, RespPool
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ return redis.call('XADD', KEYS[1], '*', '{ENVELOPE_FIELD}', ARGV[1])
 """
 _SCRIPT_SHA = hashlib.sha1(ENQUEUE_SCRIPT.encode()).hexdigest()
 
+_Pending = tuple[Command, "asyncio.Future[str | None]"]
+
 
 class Unavailable(TurnstreamError):
     """Redis did not take the activity in time; nothing may be assumed written."""
@@ -34,11 +36,13 @@ class Unavailable(TurnstreamError):
 class Enqueuer:
     """Batches enqueues per event-loop tick; each caller awaits its own entry id."""
 
-    def __init__(self, redis: Redis, *, dedupe_window_seconds: int, timeout_seconds: float) -> None:
-        self._redis = redis
+    def __init__(
+        self, pool: RespPool, *, dedupe_window_seconds: int, timeout_seconds: float
+    ) -> None:
+        self._pool = pool
         self._dedupe_window = str(dedupe_window_seconds)
         self._timeout = timeout_seconds
-        self._batch: list[tuple[str, str | None, bytes, asyncio.Future[str | None]]] = []
+        self._batch: list[_Pending] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         self.outage = OutageLog("Redis (gateway enqueue)")
 
@@ -47,13 +51,17 @@ class Enqueuer:
 
         Raises `Unavailable` if Redis does not answer within the timeout.
         """
+        if seen_key is None:
+            command: Command = ("EVALSHA", _SCRIPT_SHA, 1, stream, envelope, self._dedupe_window)
+        else:
+            command = ("EVALSHA", _SCRIPT_SHA, 2, stream, seen_key, envelope, self._dedupe_window)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str | None] = loop.create_future()
         if not self._batch:
             loop.call_soon(self._flush)
-        self._batch.append((stream, seen_key, envelope, future))
-        # No timeout of its own: `_send` bounds the whole round trip (pool wait included) and
-        # fails every future of its batch when it runs out.
+        self._batch.append((command, future))
+        # No timeout of its own: `_send` bounds the whole round trip (connection wait included)
+        # and fails every future of its batch when it runs out.
         return await future
 
     def _flush(self) -> None:
@@ -62,44 +70,30 @@ class Enqueuer:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _send(
-        self, batch: list[tuple[str, str | None, bytes, asyncio.Future[str | None]]]
-    ) -> None:
+    async def _send(self, batch: list[_Pending]) -> None:
         try:
             async with asyncio.timeout(self._timeout):
-                results = await self._run(batch)
-                missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+                results = await self._pool.execute([command for command, _ in batch])
+                missing = [i for i, r in enumerate(results) if _is_noscript(r)]
                 if missing:  # the server lost its script cache (restart, failover): load and redo
-                    await self._redis.script_load(ENQUEUE_SCRIPT)
-                    retried = await self._run([batch[i] for i in missing])
+                    await self._pool.execute([("SCRIPT", "LOAD", ENQUEUE_SCRIPT)])
+                    retried = await self._pool.execute([batch[i][0] for i in missing])
                     for i, result in zip(missing, retried, strict=True):
                         results[i] = result
-        except (RedisError, OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, RespError) as e:
             self.outage.failed(e)
             reason = "did not answer in time" if isinstance(e, TimeoutError) else type(e).__name__
             _fail_all(batch, Unavailable(f"Redis unavailable: {reason}"))
             return
         self.outage.succeeded()
-        for (*_, future), result in zip(batch, results, strict=True):
+        for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
-            if isinstance(result, Exception):
+            if isinstance(result, ReplyError):
                 log.error("enqueue script failed: %s", result)
                 future.set_exception(Unavailable(f"enqueue failed: {result}"))
             else:
                 future.set_result(result.decode() if isinstance(result, bytes) else None)
-
-    async def _run(
-        self, batch: list[tuple[str, str | None, bytes, asyncio.Future[str | None]]]
-    ) -> list[object]:
-        pipe = self._redis.pipeline(transaction=False)
-        for stream, seen_key, envelope, _future in batch:
-            if seen_key is None:
-                pipe.evalsha(_SCRIPT_SHA, 1, stream, envelope, self._dedupe_window)
-            else:
-                pipe.evalsha(_SCRIPT_SHA, 2, stream, seen_key, envelope, self._dedupe_window)
-        results: list[object] = await pipe.execute(raise_on_error=False)
-        return results
 
     async def aclose(self) -> None:
         """Wait for batches already sent, so no caller is left without an answer."""
@@ -107,9 +101,11 @@ class Enqueuer:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
 
-def _fail_all(
-    batch: list[tuple[str, str | None, bytes, asyncio.Future[str | None]]], error: Exception
-) -> None:
-    for *_, future in batch:
+def _is_noscript(result: object) -> bool:
+    return isinstance(result, ReplyError) and str(result).startswith("NOSCRIPT")
+
+
+def _fail_all(batch: list[_Pending], error: Exception) -> None:
+    for _, future in batch:
         if not future.done():
             future.set_exception(error)

@@ -43,14 +43,13 @@ class MessagesEndpoint:
         if body is None:
             return await self._too_large(send)
         try:
-            activity, conversation = parse_activity(body)
+            conversation, activity_id = parse_activity(body)
         except BadActivity as e:
             return await send_error(send, 400, "bad_activity", str(e))
         envelope = Envelope(body, conversation, time.time()).encode()
 
         enqueuer: Enqueuer = scope["state"]["enqueuer"]
         shard = self._keys.shard_of(conversation)
-        activity_id = activity.get("id")
         seen_key = self._keys.seen(shard, conversation, activity_id) if activity_id else None
         try:
             await enqueuer.enqueue(self._keys.stream(shard), seen_key, envelope)

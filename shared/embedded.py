@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -64,9 +65,18 @@ def _die_with_parent() -> None:
 class EmbeddedRedis:
     """A server process on 127.0.0.1. Use as a context manager, or call start() and stop()."""
 
-    def __init__(self, data_dir: Path | None = None, *, appendonly: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        *,
+        appendonly: bool = True,
+        port: int | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
         self._given_dir = data_dir
         self._appendonly = appendonly
+        self._fixed_port = port
+        self._extra_args = list(extra_args)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self.port = 0
@@ -89,29 +99,9 @@ class EmbeddedRedis:
             data_dir.mkdir(parents=True, exist_ok=True)
         last_error = "did not start"
         for _ in range(3):  # another process may take the free port between probe and bind
-            self.port = free_port()
+            self.port = self._fixed_port or free_port()
             self._process = subprocess.Popen(
-                [
-                    str(binary),
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--dir",
-                    str(data_dir),
-                    "--save",
-                    "",
-                    "--daemonize",
-                    "no",
-                    "--appendonly",
-                    "yes" if self._appendonly else "no",
-                    "--protected-mode",
-                    "yes",
-                    "--loglevel",
-                    "warning",
-                    "--logfile",
-                    "server.log",
-                ],
+                self._command(binary, data_dir),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -126,6 +116,21 @@ class EmbeddedRedis:
         self.stop()
         raise EmbeddedServerError(f"embedded server {binary} failed to start: {last_error}")
 
+    def _command(self, binary: Path, data_dir: Path) -> list[str]:
+        options = {
+            "port": str(self.port),
+            "bind": "127.0.0.1",
+            "dir": str(data_dir),
+            "save": "",
+            "daemonize": "no",
+            "appendonly": "yes" if self._appendonly else "no",
+            "protected-mode": "yes",
+            "loglevel": "warning",
+            "logfile": "server.log",
+        }
+        flags = [arg for name, value in options.items() for arg in (f"--{name}", value)]
+        return [str(binary), *flags, *self._extra_args]
+
     def _wait_ready(self, timeout: float) -> bool:
         assert self._process is not None
         deadline = time.monotonic() + timeout
@@ -137,7 +142,8 @@ class EmbeddedRedis:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s,
             ):
                 s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
+                # Any answer means it serves; with requirepass set, PING gets -NOAUTH.
+                if s.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                     return True
             time.sleep(0.02)
         return False

@@ -12,9 +12,11 @@ import orjson
 
 from gateway.app import create_app
 from shared.embedded import EmbeddedRedis, free_port
+from shared.keys import Keyspace
+from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import serving
+from tests.conftest import serving, stream_lengths
 
 
 async def _probe(base: str) -> list[tuple[str, int, str | None, float]]:
@@ -66,3 +68,20 @@ async def test_server_killed_then_paused_gives_503_then_recovers(settings: Setti
             assert [r[1] for r in paused] == [503, 503]
             assert all(r[3] < 1.0 for r in paused), paused
             assert [r[1] for r in await _probe(base)] == [200, 202]  # back once it answers again
+
+
+async def test_a_flushed_script_cache_is_reloaded(settings: Settings, redis: Redis) -> None:
+    async with serving(create_app(settings)) as base:
+        assert [r[1] for r in await _probe(base)] == [200, 202]
+        await redis.script_flush()
+        activity = message("again", activity_id="2")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{base}/api/messages",
+                data=orjson.dumps(activity),
+                headers={"Content-Type": "application/json"},
+            ) as response,
+        ):
+            assert response.status == 202
+    assert await stream_lengths(redis, Keyspace(settings.key_prefix, settings.shards)) == 2
