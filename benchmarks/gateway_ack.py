@@ -43,6 +43,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.server import server_config
@@ -165,6 +166,7 @@ def bare_app() -> Starlette:
 
 def serve(case: str, port: int, redis_url: str, key_prefix: str) -> int:
     """The server subprocess: one case, served exactly like the gateway is in production."""
+    app: ASGIApp
     if case == "bare":
         app = bare_app()
     else:
