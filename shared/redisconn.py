@@ -57,21 +57,19 @@ class OutageLog:
 
     def __init__(self, what: str) -> None:
         self._what = what
-        self._down_since: str | None = None
         self.failures = 0
+        """Failed calls since the last success: 0 means up."""
 
     def failed(self, error: BaseException) -> None:
-        self.failures += 1
-        if self._down_since is None:
-            self._down_since = type(error).__name__
+        if not self.failures:
             log.warning("%s unreachable: %s: %s", self._what, type(error).__name__, error)
+        self.failures += 1
 
     def succeeded(self) -> None:
-        if self._down_since is not None:
+        if self.failures:
             log.warning("%s reachable again after %d failed calls", self._what, self.failures)
-            self._down_since = None
             self.failures = 0
 
     @property
     def down(self) -> bool:
-        return self._down_since is not None
+        return self.failures > 0

@@ -149,24 +149,25 @@ class _Env:
             raise ConfigError(f"{name}={raw!r} is not valid: {e}") from e
 
 
-def _int_between(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw)
+N = TypeVar("N", int, float)
+
+
+def _between(kind: Callable[[str], N], low: N, high: N) -> Callable[[str], N]:
+    def parse(raw: str) -> N:
+        value = kind(raw)
         if not low <= value <= high:
             raise ValueError(f"must be between {low} and {high}")
         return value
 
     return parse
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    return _between(int, low, high)
 
 
 def _float_between(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        value = float(raw)
-        if not low <= value <= high:
-            raise ValueError(f"must be between {low} and {high}")
-        return value
-
-    return parse
+    return _between(float, low, high)
 
 
 E = TypeVar("E", bound=enum.StrEnum)

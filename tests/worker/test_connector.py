@@ -1,0 +1,72 @@
+"""The connector client against real loopback servers that answer the way channels do."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shared.activity import ResourceResponse
+from tests.conftest import serving
+from worker.connector import ConnectorClient
+from worker.errors import ConnectorError
+
+ANSWERS = {
+    "json": Response('{"id": "a-1"}', media_type="application/json"),
+    "empty": Response(status_code=200),
+    "html": Response("<html>ok</html>", media_type="text/html"),
+    "list": Response("[1]", media_type="application/json"),
+    "busy": Response('{"error": "throttled"}', status_code=429),
+}
+
+
+def channel_app(seen: list[tuple[str, str]]) -> Starlette:
+    async def activities(request: Request) -> Response:
+        seen.append((request.url.path, request.headers["content-type"]))
+        return ANSWERS[request.path_params["conversation"].split(":")[-1]]
+
+    path = "/v3/conversations/{conversation}/activities"
+    return Starlette(
+        routes=[
+            Route(path, activities, methods=["POST"]),
+            Route(path + "/{id}", activities, methods=["POST"]),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("json", ResourceResponse(id="a-1")),
+        ("empty", ResourceResponse()),
+        ("html", ResourceResponse()),
+        ("list", ResourceResponse()),
+    ],
+)
+async def test_any_2xx_body_is_accepted(kind: str, expected: ResourceResponse) -> None:
+    seen: list[tuple[str, str]] = []
+    client = ConnectorClient.create(timeout_seconds=5)
+    async with serving(channel_app(seen)) as url:
+        reply = await client.reply_to_activity(
+            url + "/", f"19:x@thread;m={kind}:{kind}", "7", {"type": "message"}
+        )
+    await client.aclose()
+    assert reply == expected
+    # Teams-style ids travel as one escaped path segment.
+    assert seen == [
+        (
+            f"/v3/conversations/19:x@thread;m={kind}:{kind}/activities/7",
+            "application/json; charset=utf-8",
+        )
+    ]
+
+
+async def test_an_error_status_raises_with_the_body() -> None:
+    client = ConnectorClient.create(timeout_seconds=5)
+    async with serving(channel_app([])) as url:
+        with pytest.raises(ConnectorError, match="429") as caught:
+            await client.send_to_conversation(url, "c:busy", {"type": "message"})
+    await client.aclose()
+    assert caught.value.status == 429 and "throttled" in caught.value.body
