@@ -122,6 +122,40 @@ class InputHints:
     EXPECTING_INPUT = "expectingInput"
 
 
+# The constant classes below use the house UPPER_CASE names and also botbuilder-python's lowercase
+# spellings (`ActionTypes.im_back`), so bot code written against botbuilder ports unchanged.
+
+
+class ActionTypes:
+    """What a card button or suggested action does when the user taps it (`CardAction.type`)."""
+
+    OPEN_URL = open_url = "openUrl"
+    IM_BACK = im_back = "imBack"
+    POST_BACK = post_back = "postBack"
+    PLAY_AUDIO = play_audio = "playAudio"
+    PLAY_VIDEO = play_video = "playVideo"
+    SHOW_IMAGE = show_image = "showImage"
+    DOWNLOAD_FILE = download_file = "downloadFile"
+    SIGNIN = signin = "signin"
+    CALL = call = "call"
+    MESSAGE_BACK = message_back = "messageBack"
+
+
+class AttachmentLayoutTypes:
+    """How a client lays out several attachments (`Activity.attachment_layout`)."""
+
+    LIST = list = "list"
+    CAROUSEL = carousel = "carousel"
+
+
+class TextFormatTypes:
+    """How a client renders `Activity.text` (`Activity.text_format`)."""
+
+    MARKDOWN = markdown = "markdown"
+    PLAIN = plain = "plain"
+    XML = xml = "xml"
+
+
 @dataclass
 class ChannelAccount(Model):
     """A user or bot on a channel."""
@@ -154,6 +188,94 @@ class Attachment(Model):
     content: Any = None
     name: str | None = None
     thumbnail_url: str | None = None
+
+
+@dataclass
+class CardAction(Model):
+    """A clickable action: a card button, a card or image `tap`, or a suggested action.
+
+    `type` is one of `ActionTypes`; `value` is what the action sends or opens (the text for
+    imBack, the URL for openUrl, any JSON for postBack/messageBack).
+    """
+
+    type: str | None = None
+    title: str | None = None
+    image: str | None = None
+    text: str | None = None
+    display_text: str | None = None
+    value: Any = None
+    channel_data: Any = None
+    image_alt_text: str | None = None
+
+
+@dataclass
+class SuggestedActions(Model):
+    """Buttons shown under a message that disappear once one is tapped.
+
+    `to` optionally limits which conversation members see them (channel account ids).
+    """
+
+    to: list[str] | None = None
+    actions: list[CardAction] | None = None
+
+
+@dataclass
+class CardImage(Model):
+    """An image on a rich card, with alt text and an optional action when tapped."""
+
+    url: str | None = None
+    alt: str | None = None
+    tap: CardAction | None = None
+
+
+@dataclass
+class HeroCard(Model):
+    """A card with one large image over title, text and buttons; see `CardFactory.hero_card`."""
+
+    title: str | None = None
+    subtitle: str | None = None
+    text: str | None = None
+    images: list[CardImage] | None = None
+    buttons: list[CardAction] | None = None
+    tap: CardAction | None = None
+
+
+@dataclass
+class ThumbnailCard(Model):
+    """A card with a small image beside its text; send it with `CardFactory.thumbnail_card`."""
+
+    title: str | None = None
+    subtitle: str | None = None
+    text: str | None = None
+    images: list[CardImage] | None = None
+    buttons: list[CardAction] | None = None
+    tap: CardAction | None = None
+
+
+@dataclass
+class Entity(Model):
+    """Metadata about an activity (a mention, a place, client info, …), told apart by `type`.
+
+    Fields of a specific entity type stay in `additional_properties` in wire form (e.g.
+    `{"mentioned": {...}, "text": "..."}` for a mention), so any entity round-trips unchanged.
+    """
+
+    type: str | None = None
+
+
+# Keyword-only, as in botbuilder: inheriting `type` from Entity would otherwise make it the first
+# positional argument.
+@dataclass(kw_only=True)
+class Mention(Entity):
+    """An @mention of `mentioned`; `text` is the markup as it appears in the activity text.
+
+    Teams writes it as `<at>Name</at>`. Read mentions with `get_mentions(activity)`.
+    """
+
+    mentioned: ChannelAccount | None = None
+    text: str | None = None
+    # Re-declared only to default it: a Mention is always of type "mention".
+    type: str | None = "mention"
 
 
 @dataclass
@@ -203,9 +325,9 @@ class Activity(Model):
     speak: str | None = None
     input_hint: str | None = None
     summary: str | None = None
-    suggested_actions: dict[str, Any] | None = None
+    suggested_actions: SuggestedActions | None = None
     attachments: list[Attachment] | None = None
-    entities: list[dict[str, Any]] | None = None
+    entities: list[Entity] | None = None
     channel_data: Any = None
     action: str | None = None
     reply_to_id: str | None = None

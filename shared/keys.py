@@ -43,3 +43,12 @@ class Keyspace:
     def seen(self, shard: int, conversation: str, activity_id: str) -> str:
         """Marker of an activity id already enqueued (inbound dedupe), in its shard's slot."""
         return f"{self.prefix}:{{{shard}}}:seen:{conversation}:{activity_id}"
+
+    def state(self, storage_key: str) -> str:
+        """The hash holding one bot-state item (`e` its eTag, `d` its msgpack data).
+
+        `storage_key` is the Bot Framework key, e.g. `msteams/conversations/19:abc`. Deliberately
+        no hash tag: a turn's conversation and user state are unrelated keys (see decision 0005
+        for what that means on Redis Cluster).
+        """
+        return f"{self.prefix}:state:{storage_key}"

@@ -16,15 +16,15 @@ from shared.embedded import EmbeddedRedis
 from shared.redisconn import redacted
 from shared.settings import Settings
 from turnstream.devconnector import DevConnector
+from worker.app import BotApp
 from worker.main import run_worker
-from worker.types import Bot
 
 log = logging.getLogger(__name__)
 
 
 async def run_dev(
     settings: Settings,
-    bot: Bot,
+    bot: BotApp,
     bot_spec: str,
     *,
     port: int,
@@ -47,7 +47,7 @@ async def run_dev(
 
 async def _serve(
     settings: Settings,
-    bot: Bot,
+    bot: BotApp,
     bot_spec: str,
     port: int,
     connector_port: int,

@@ -1,52 +1,195 @@
-"""The adapter: turns an inbound activity into a TurnContext, runs the bot, delivers its replies."""
+"""The adapter: runs one turn through middleware and the bot, delivers what it sends, and
+handles what goes wrong (on_turn_error, state conflicts)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from shared.activity import Activity, ActivityTypes, ResourceResponse
+from shared.activity import Activity, ActivityTypes, ConversationReference, ResourceResponse
 from worker.connector import ConnectorClient
+from worker.errors import is_transient
+from worker.invoke import INVOKE_RESPONSE_KEY
+from worker.middleware import Middleware, MiddlewareSet
+from worker.storage import EtagConflict
 from worker.turn_context import TurnContext
-from worker.types import Bot
+from worker.types import Bot, OnTurnError, TurnHandler
 
 log = logging.getLogger(__name__)
 
+MAX_TURN_ATTEMPTS = 3
+"""A turn whose state save conflicts runs again on fresh state, at most this many times."""
+
+_SENDS_KEY = "turnstream.Sends"
+
+
+class ClearableState(Protocol):
+    """What the default on_turn_error needs of the conversation state: `delete(context)`."""
+
+    async def delete(self, turn_context: TurnContext) -> None: ...
+
+
+@dataclass
+class _Sends:
+    """Replies of one inbound activity across attempts: the i-th send of a retry returns the
+    i-th response of an earlier attempt instead of sending the reply a second time."""
+
+    done: list[ResourceResponse] = field(default_factory=list)
+    position: int = 0
+
 
 class ConnectorAdapter:
-    """Runs one turn of a bot and sends what it says through the Bot Connector REST API."""
+    """Runs turns and sends what they say through the Bot Connector REST API.
 
-    def __init__(self, connector: ConnectorClient) -> None:
+    Configure it as in the SDK: `adapter.use(middleware...)`, `adapter.on_turn_error = handler`.
+    """
+
+    def __init__(
+        self,
+        connector: ConnectorClient,
+        *,
+        middleware: Sequence[Middleware] = (),
+        on_turn_error: OnTurnError | None = None,
+        conversation_state: ClearableState | None = None,
+    ) -> None:
         self._connector = connector
+        self._middleware = MiddlewareSet().use(*middleware)
+        self._conversation_state = conversation_state
+        self.on_turn_error: OnTurnError = on_turn_error or self.default_on_turn_error
 
-    async def process_activity(self, activity: dict[str, Any], bot: Bot) -> None:
-        """Run `bot.on_turn` for one inbound activity (wire-format dict)."""
-        context = TurnContext(self, Activity.from_dict(activity))
-        await bot.on_turn(context)
+    def use(self, *middleware: Middleware) -> ConnectorAdapter:
+        self._middleware.use(*middleware)
+        return self
+
+    async def process_activity(self, activity: dict[str, Any], bot: Bot) -> TurnContext:
+        """Run one inbound activity (wire-format dict) through middleware and `bot.on_turn`.
+
+        Raises only for transient failures (network, Redis, connector 429/5xx), which the caller
+        retries later; the bot's own errors go to `on_turn_error` and end the turn.
+        """
+        pipeline = self._middleware.around(bot.on_turn)
+        sends = _Sends()
+        for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
+            context = TurnContext(self, Activity.from_dict(activity))
+            context.turn_state[_SENDS_KEY] = sends
+            sends.position = 0
+            try:
+                await pipeline(context)
+                return context
+            except EtagConflict as conflict:
+                if attempt < MAX_TURN_ATTEMPTS:
+                    log.info(
+                        "state changed under turn %s (%s); running it again",
+                        _ids(context),
+                        conflict,
+                    )
+                    continue
+                await self._turn_failed(context, conflict)
+                return context
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                await self._turn_failed(context, error)
+                return context
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def run_pipeline(self, context: TurnContext, handler: TurnHandler) -> None:
+        """Run `handler` behind this adapter's middleware (proactive turns, tests)."""
+        await self._middleware.around(handler)(context)
+
+    async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
+        try:
+            await self.on_turn_error(context, error)
+        except Exception:
+            log.exception("on_turn_error failed for turn %s", _ids(context))
+
+    async def default_on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        """What the SDK's samples do: log, apologise (never with the exception text), clear the
+        conversation state so the bot cannot loop on bad state, and trace for the emulator."""
+        log.error(
+            "bot error in turn %s: %s",
+            _ids(context),
+            error,
+            exc_info=error,
+            extra={"conversation": _conversation(context), "activity_id": context.activity.id},
+        )
+        await context.send_activity("The bot encountered an error or bug.")
+        await context.send_activity("To continue to run this bot, please fix the bot source code.")
+        if self._conversation_state is not None:
+            await self._conversation_state.delete(context)
+        await context.send_trace_activity(
+            "OnTurnError Trace",
+            f"{error}",
+            "https://www.botframework.com/schemas/error",
+            "TurnError",
+        )
+
+    # -- ActivitySender ---------------------------------------------------------------------
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]
     ) -> list[ResourceResponse]:
         inbound = context.activity
-        service_url = inbound.service_url
-        conversation_id = inbound.conversation.id if inbound.conversation else None
-        if not service_url or not conversation_id:
-            raise ValueError(
-                "the inbound activity has no serviceUrl or conversation id to reply to"
-            )
+        sends: _Sends = context.turn_state.setdefault(_SENDS_KEY, _Sends())
         responses = []
         for activity in activities:
+            if activity.type == ActivityTypes.INVOKE_RESPONSE:
+                context.turn_state[INVOKE_RESPONSE_KEY] = activity
+                responses.append(ResourceResponse())
+                continue
             if activity.type == ActivityTypes.TRACE and inbound.channel_id != "emulator":
                 responses.append(ResourceResponse())  # traces are for the emulator only
                 continue
-            body = activity.to_dict()
-            if activity.reply_to_id:
-                response = await self._connector.reply_to_activity(
-                    service_url, conversation_id, activity.reply_to_id, body
-                )
+            if sends.position < len(sends.done):  # an earlier attempt of this turn sent it
+                responses.append(sends.done[sends.position])
             else:
-                response = await self._connector.send_to_conversation(
-                    service_url, conversation_id, body
-                )
-            responses.append(response)
+                response = await self._post(inbound, activity)
+                sends.done.append(response)
+                responses.append(response)
+            sends.position += 1
         return responses
+
+    async def _post(self, inbound: Activity, activity: Activity) -> ResourceResponse:
+        service_url, conversation_id = _route(inbound)
+        body = activity.to_dict()
+        body.pop("serviceUrl", None)  # the connector knows where it is
+        if activity.reply_to_id:
+            return await self._connector.reply_to_activity(
+                service_url, conversation_id, activity.reply_to_id, body
+            )
+        return await self._connector.send_to_conversation(service_url, conversation_id, body)
+
+    async def update_activity(
+        self, context: TurnContext, activity: Activity
+    ) -> ResourceResponse | None:
+        service_url, conversation_id = _route(context.activity)
+        assert activity.id is not None
+        body = activity.to_dict()
+        body.pop("serviceUrl", None)
+        return await self._connector.update_activity(
+            service_url, conversation_id, activity.id, body
+        )
+
+    async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
+        service_url, conversation_id = _route(context.activity)
+        if not reference.activity_id:
+            raise ValueError("delete_activity needs the id of the activity to delete")
+        await self._connector.delete_activity(service_url, conversation_id, reference.activity_id)
+
+
+def _route(inbound: Activity) -> tuple[str, str]:
+    conversation_id = inbound.conversation.id if inbound.conversation else None
+    if not inbound.service_url or not conversation_id:
+        raise ValueError("the inbound activity has no serviceUrl or conversation id to answer")
+    return inbound.service_url, conversation_id
+
+
+def _conversation(context: TurnContext) -> str | None:
+    conversation = context.activity.conversation
+    return f"{context.activity.channel_id}/{conversation.id}" if conversation else None
+
+
+def _ids(context: TurnContext) -> str:
+    return f"{_conversation(context)} activity {context.activity.id}"

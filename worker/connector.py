@@ -65,16 +65,36 @@ class ConnectorClient:
         """POST /v3/conversations/{conversationId}/activities."""
         return await self._post(service_url, _activities_path(conversation_id), activity)
 
+    async def update_activity(
+        self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
+    ) -> ResourceResponse:
+        """PUT /v3/conversations/{conversationId}/activities/{activityId}: edit a sent activity."""
+        path = f"{_activities_path(conversation_id)}/{quote(activity_id, safe='')}"
+        return await self._request("PUT", service_url, path, activity)
+
+    async def delete_activity(
+        self, service_url: str, conversation_id: str, activity_id: str
+    ) -> None:
+        """DELETE /v3/conversations/{conversationId}/activities/{activityId}."""
+        path = f"{_activities_path(conversation_id)}/{quote(activity_id, safe='')}"
+        await self._request("DELETE", service_url, path, None)
+
     async def _post(self, service_url: str, path: str, body: dict[str, Any]) -> ResourceResponse:
+        return await self._request("POST", service_url, path, body)
+
+    async def _request(
+        self, method: str, service_url: str, path: str, body: dict[str, Any] | None
+    ) -> ResourceResponse:
         url = f"{service_url.rstrip('/')}/{path}"
         headers = {"Content-Type": "application/json; charset=utf-8"}
         authorization = await self._credentials.authorization(service_url)
         if authorization:
             headers["Authorization"] = authorization
-        async with self._session.post(url, data=orjson.dumps(body), headers=headers) as response:
+        data = orjson.dumps(body) if body is not None else None
+        async with self._session.request(method, url, data=data, headers=headers) as response:
             payload = await response.read()
             if response.status >= 300:
-                raise ConnectorError("POST", url, response.status, payload.decode(errors="replace"))
+                raise ConnectorError(method, url, response.status, payload.decode(errors="replace"))
         return _resource_response(payload)
 
     async def aclose(self) -> None:

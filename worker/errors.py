@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import aiohttp
+from redis.exceptions import RedisError
+
 from shared.errors import TurnstreamError
 
 
@@ -20,3 +23,11 @@ class ConnectorError(WorkerError):
 
 class BotLoadError(WorkerError):
     """`--bot module:attr` does not name a bot."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for failures worth running the turn again later: the network, Redis, a throttling or
+    failing Bot Connector. Anything else is the bot's own error."""
+    if isinstance(error, ConnectorError):
+        return error.status in (408, 429) or error.status >= 500
+    return isinstance(error, OSError | TimeoutError | aiohttp.ClientError | RedisError)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib
 
+from worker.app import BotApp
 from worker.errors import BotLoadError
-from worker.types import Bot
 
 
-def load_bot(spec: str) -> Bot:
-    """Import `module:attr` and return the object; it must have an async `on_turn`."""
+def load_bot(spec: str) -> BotApp:
+    """Import `module:attr`: a BotApp, or a bot (anything with `on_turn`) wrapped in one."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise BotLoadError(f"--bot {spec!r}: expected module:attribute, e.g. samples.echo:bot")
@@ -21,10 +21,12 @@ def load_bot(spec: str) -> Bot:
         bot = getattr(module, attr)
     except AttributeError as e:
         raise BotLoadError(f"--bot {spec!r}: {module_name} has no attribute {attr!r}") from e
+    if isinstance(bot, BotApp):
+        return bot
     if isinstance(bot, type):
         raise BotLoadError(
             f"--bot {spec!r}: {attr} is a class; expose an instance (bot = {attr}())"
         )
     if not callable(getattr(bot, "on_turn", None)):
         raise BotLoadError(f"--bot {spec!r}: {attr} has no on_turn(turn_context) method")
-    return bot  # type: ignore[no-any-return]
+    return BotApp.of(bot)

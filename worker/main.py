@@ -12,6 +12,7 @@ from shared.keys import Keyspace
 from shared.redisconn import connect, redacted
 from shared.settings import Settings
 from worker.adapter import ConnectorAdapter
+from worker.app import BotApp
 from worker.connector import ConnectorClient
 from worker.consumer import Consumer
 from worker.types import Bot
@@ -23,7 +24,7 @@ _BLOCK_MS = 1000
 
 async def run_worker(
     settings: Settings,
-    bot: Bot,
+    bot: Bot | BotApp,
     *,
     concurrency: int | None = None,
     burst: bool = False,
@@ -34,10 +35,16 @@ async def run_worker(
     mode, until the streams are empty. Returns the consumer, whose counters tests read."""
     redis = connect(settings, read_block_seconds=_BLOCK_MS / 1000)
     connector = ConnectorClient.create(timeout_seconds=settings.connector_timeout_seconds)
-    adapter = ConnectorAdapter(connector)
+    app = BotApp.of(bot)
+    adapter = ConnectorAdapter(
+        connector,
+        middleware=app.middleware,
+        on_turn_error=app.on_turn_error,
+        conversation_state=app.conversation_state,
+    )
 
     async def run_turn(envelope: Envelope) -> None:
-        await adapter.process_activity(envelope.activity(), bot)
+        await adapter.process_activity(envelope.activity(), app.bot)
 
     consumer = Consumer(
         redis,

@@ -17,3 +17,9 @@ class Bot(Protocol):
 
 TurnHandler = Callable[["TurnContext"], Awaitable[None]]
 """A coroutine function that handles one turn."""
+
+NextHandler = Callable[[], Awaitable[None]]
+"""What middleware calls to run the rest of the turn."""
+
+OnTurnError = Callable[["TurnContext", Exception], Awaitable[None]]
+"""Called with the turn's context when the bot raised; see `worker.adapter`."""

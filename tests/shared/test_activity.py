@@ -1,6 +1,16 @@
 from __future__ import annotations
 
-from shared.activity import Activity, ChannelAccount
+from shared.activity import (
+    Activity,
+    CardAction,
+    CardImage,
+    ChannelAccount,
+    Entity,
+    HeroCard,
+    Mention,
+    SuggestedActions,
+    ThumbnailCard,
+)
 from tests.activities import message
 
 
@@ -32,3 +42,79 @@ def test_create_reply_swaps_the_parties() -> None:
         "channelId": "test",
         "locale": "en-US",
     }
+
+
+def test_suggested_actions_and_entities_are_typed_and_round_trip() -> None:
+    wire = {
+        **message("pick"),
+        "suggestedActions": {
+            "to": ["user-1"],
+            "actions": [{"type": "imBack", "title": "Red", "value": "red", "x-a": 1}],
+        },
+        "entities": [
+            {
+                "type": "mention",
+                "mentioned": {"id": "bot-1", "name": "Bot"},
+                "text": "<at>Bot</at>",
+            },
+            {"type": "clientInfo", "locale": "en-US", "country": "US"},
+            {"type": "https://schema.org/Place", "geo": {"latitude": 1.5}},
+        ],
+    }
+    activity = Activity.from_dict(wire)
+    assert activity.suggested_actions == SuggestedActions(
+        to=["user-1"],
+        actions=[
+            CardAction(type="imBack", title="Red", value="red", additional_properties={"x-a": 1})
+        ],
+    )
+    assert activity.entities is not None
+    assert activity.entities[1] == Entity(
+        type="clientInfo", additional_properties={"locale": "en-US", "country": "US"}
+    )
+    assert activity.to_dict() == wire
+
+
+def test_mention_round_trip() -> None:
+    wire = {
+        "type": "mention",
+        "mentioned": {"id": "u-2", "name": "Ann", "role": "user"},
+        "text": "<at>Ann</at>",
+        "x-extra": True,
+    }
+    mention = Mention.from_dict(wire)
+    assert mention.mentioned == ChannelAccount(id="u-2", name="Ann", role="user")
+    assert mention.text == "<at>Ann</at>"
+    assert mention.additional_properties == {"x-extra": True}
+    assert mention.to_dict() == wire
+    assert Mention(mentioned=ChannelAccount(id="u-2")).to_dict() == {
+        "type": "mention",
+        "mentioned": {"id": "u-2"},
+    }
+
+
+def test_card_models_round_trip() -> None:
+    action = {"type": "openUrl", "title": "Go", "value": "https://x", "imageAltText": "go"}
+    image = {"url": "https://x/a.png", "alt": "a", "tap": action}
+    card = {"title": "T", "subtitle": "S", "text": "x", "images": [image], "buttons": [action]}
+    assert CardAction.from_dict(action).to_dict() == action
+    assert CardAction.from_dict(action).image_alt_text == "go"
+    assert CardImage.from_dict(image).tap == CardAction.from_dict(action)
+    assert CardImage.from_dict(image).to_dict() == image
+    for model in (HeroCard, ThumbnailCard):
+        parsed = model.from_dict({**card, "tap": action})
+        assert parsed.images == [CardImage.from_dict(image)]
+        assert parsed.to_dict() == {**card, "tap": action}
+    suggested = {"actions": [action]}
+    assert SuggestedActions.from_dict(suggested).to_dict() == suggested
+
+
+def test_a_bot_may_put_mention_objects_in_entities() -> None:
+    activity = Activity(
+        type="message",
+        text="hi <at>Ann</at>",
+        entities=[Mention(mentioned=ChannelAccount(id="u-2", name="Ann"), text="<at>Ann</at>")],
+    )
+    assert activity.to_dict()["entities"] == [
+        {"type": "mention", "mentioned": {"id": "u-2", "name": "Ann"}, "text": "<at>Ann</at>"}
+    ]

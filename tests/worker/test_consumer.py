@@ -12,7 +12,9 @@ from tests.activities import message
 from tests.bots import failing
 from tests.conftest import enqueue, pending_count
 from turnstream.devconnector import DevConnector
+from worker.app import BotApp
 from worker.main import run_worker
+from worker.turn_context import TurnContext
 
 
 async def test_burst_runs_every_turn_in_order_and_acknowledges(
@@ -41,7 +43,7 @@ async def test_burst_runs_every_turn_in_order_and_acknowledges(
     assert again.turns_done == 0
 
 
-async def test_a_failing_turn_stays_pending_and_the_rest_go_on(
+async def test_a_bot_error_goes_to_on_turn_error_and_is_acknowledged(
     settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
 ) -> None:
     dev, service_url = connector
@@ -50,9 +52,36 @@ async def test_a_failing_turn_stays_pending_and_the_rest_go_on(
 
     consumer = await run_worker(settings, failing, burst=True, handle_signals=False)
 
-    assert (consumer.turns_done, consumer.turns_failed) == (2, 1)
-    assert [a["text"] for a in dev.activities()] == ["ok a", "ok b"]
-    assert await pending_count(redis, keys) == 1
+    assert (consumer.turns_done, consumer.turns_failed) == (3, 0)
+    assert [a["text"] for a in dev.activities()] == [
+        "ok a",
+        "The bot encountered an error or bug.",
+        "To continue to run this bot, please fix the bot source code.",
+        "ok b",
+    ]  # no trace: this is not the emulator channel, and never the exception text
+    assert await pending_count(redis, keys) == 0
+
+
+async def test_custom_on_turn_error_and_the_emulator_trace(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    dev, service_url = connector
+    seen: list[str] = []
+
+    async def on_error(context: TurnContext, error: Exception) -> None:
+        seen.append(f"{type(error).__name__}: {error}")
+        await context.send_trace_activity("OnTurnError Trace", str(error))
+
+    emulator = {**message("boom", service_url=service_url), "channelId": "emulator"}
+    await enqueue(redis, keys, emulator)
+    app = BotApp(failing, on_turn_error=on_error)
+
+    await run_worker(settings, app, burst=True, handle_signals=False)
+
+    assert seen == ["RuntimeError: boom"]
+    assert [(a["type"], a.get("name")) for a in dev.activities()] == [
+        ("trace", "OnTurnError Trace")
+    ]
 
 
 async def test_connector_down_leaves_the_turn_pending(

@@ -1,0 +1,168 @@
+"""`RedisStorage`: bot state in Redis hashes, with eTag compare-and-set in one Lua script.
+
+Each item is a hash at `Keyspace.state(key)` with two fields: `e`, its eTag, and `d`, its data
+as msgpack. A read of any number of keys is one pipelined round trip; a write of any number of
+keys is one script that checks every eTag before it writes anything (decision 0005).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from redis.commands.core import AsyncScript
+
+from shared.keys import Keyspace
+from shared.redisconn import Redis, connect
+from shared.settings import Settings
+from worker.storage import (
+    EtagConflict,
+    StorageError,
+    StoreItem,
+    decode_item,
+    encode_item,
+    expected_etag,
+    new_etag,
+)
+
+ETAG_FIELD = "e"
+"""The hash field holding an item's eTag."""
+
+DATA_FIELD = "d"
+"""The hash field holding an item's msgpack-encoded data."""
+
+# All-or-nothing: every eTag is checked before the first key is written, and Redis runs a script
+# without interleaving other commands, so no writer can slip in between check and set.
+WRITE_SCRIPT = f"""
+local ttl = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local expected = ARGV[3 * i - 1]
+  if expected ~= '' then
+    local stored = redis.call('HGET', KEYS[i], '{ETAG_FIELD}')
+    if stored ~= expected then
+      return {{i, stored or ''}}
+    end
+  end
+end
+for i = 1, #KEYS do
+  redis.call('HSET', KEYS[i], '{ETAG_FIELD}', ARGV[3 * i], '{DATA_FIELD}', ARGV[3 * i + 1])
+  if ttl > 0 then
+    redis.call('EXPIRE', KEYS[i], ttl)
+  else
+    redis.call('PERSIST', KEYS[i])
+  end
+end
+return 0
+"""
+"""KEYS: the items' hashes. ARGV[1]: TTL in seconds (0: none); then per key its expected eTag
+('' for an unconditional write), its new eTag and its data. Returns 0, or `{index, stored eTag}`
+(1-based, '' if the key does not exist) for the first conflict, having written nothing."""
+
+
+class RedisStorage:
+    """`Storage` in Redis: optimistic concurrency with eTags, one round trip per call.
+
+    Pass a redis-py asyncio `client` (the caller keeps owning it), or nothing: the storage then
+    opens its own client on first use, from `url` or `REDIS_URL`, so a bot module can build
+    `RedisStorage()` at import time, before the worker's event loop runs or the dev stack has set
+    `REDIS_URL`. Keys live under `key_prefix` (default: `TURNSTREAM_KEY_PREFIX`, else
+    `turnstream`). With `ttl_seconds`, every write (re)sets the item's expiry; without, items
+    never expire.
+    """
+
+    def __init__(
+        self,
+        client: Redis | None = None,
+        *,
+        url: str | None = None,
+        key_prefix: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> None:
+        if client is not None and url is not None:
+            raise ValueError("pass either a client or a url, not both")
+        if ttl_seconds is not None and ttl_seconds <= 0:
+            raise ValueError(f"ttl_seconds must be positive, not {ttl_seconds}")
+        if client is not None and client.connection_pool.connection_kwargs.get("decode_responses"):
+            raise ValueError(
+                "RedisStorage needs a client with decode_responses=False: data is bytes"
+            )
+        self._client = client
+        self._owns_client = client is None
+        self._url = url
+        self._key_prefix = key_prefix
+        self._ttl = ttl_seconds or 0
+        self._keys: Keyspace | None = None
+        self._script: AsyncScript | None = None
+
+    async def read(self, keys: Sequence[str]) -> dict[str, StoreItem]:
+        """The items of `keys` that exist, each with `"eTag"` set, in one round trip."""
+        if not keys:
+            return {}
+        client = self._redis()
+        async with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hmget(self._key(key), [ETAG_FIELD, DATA_FIELD])
+            rows: list[Any] = await pipe.execute()
+        items: dict[str, StoreItem] = {}
+        for key, (etag, data) in zip(keys, rows, strict=True):
+            if etag is not None and data is not None:
+                items[key] = decode_item(key, data, etag.decode())
+        return items
+
+    async def write(self, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+        """Store every item or none (see `Storage.write`) in one script; return the new eTags."""
+        if not changes:
+            return {}
+        keys = list(changes)
+        etags = {key: new_etag() for key in keys}
+        expected = {key: expected_etag(key, changes[key]) for key in keys}
+        args: list[str | bytes | int] = [self._ttl]
+        for key in keys:
+            args += [expected[key] or "", etags[key], encode_item(key, changes[key])]
+        script = self._write_script()
+        result: Any = await script(keys=[self._key(key) for key in keys], args=args)
+        if result != 0:
+            index, stored = result
+            key = keys[index - 1]
+            raise EtagConflict(key, str(expected[key]), stored.decode() or None)
+        return etags
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Remove `keys` in one command; keys that do not exist are ignored."""
+        if keys:
+            await self._redis().delete(*(self._key(key) for key in keys))
+
+    async def aclose(self) -> None:
+        """Close the client this storage opened itself (a client passed in stays open).
+
+        A later call opens a new one, so a storage built at import time survives an event loop
+        being replaced (as between tests).
+        """
+        if self._owns_client and self._client is not None:
+            client, self._client, self._script = self._client, None, None
+            await client.aclose()
+
+    def _redis(self) -> Redis:
+        if self._client is None:
+            settings = Settings.from_env(os.environ)
+            url = self._url or settings.redis_url
+            if not url:
+                raise StorageError(
+                    "RedisStorage has no Redis URL: pass client= or url=, or set REDIS_URL"
+                )
+            self._client = connect(settings, url=url)
+        return self._client
+
+    def _write_script(self) -> AsyncScript:
+        if self._script is None:
+            # register_script sends EVALSHA and loads the script itself on NOSCRIPT (after a
+            # restart or failover emptied the server's script cache).
+            self._script = self._redis().register_script(WRITE_SCRIPT)
+        return self._script
+
+    def _key(self, storage_key: str) -> str:
+        if self._keys is None:
+            prefix = self._key_prefix or Settings.from_env(os.environ).key_prefix
+            self._keys = Keyspace(prefix, 1)  # state keys are not sharded
+        return self._keys.state(storage_key)
