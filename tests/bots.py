@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from worker.bot import ActivityHandler, TurnContext
+from worker.bot import (
+    ActivityHandler,
+    AutoSaveStateMiddleware,
+    BotApp,
+    RedisStorage,
+    Storage,
+    TurnContext,
+    UserState,
+)
 
 
 class SlowEcho(ActivityHandler):
@@ -28,3 +36,24 @@ class Failing(ActivityHandler):
 
 slow = SlowEcho()
 failing = Failing()
+
+
+class Counter(ActivityHandler):
+    """Counts a user's messages in user state, slowly enough for concurrent turns to collide."""
+
+    def __init__(self, user_state: UserState) -> None:
+        self.count = user_state.create_property("count")
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        value = await self.count.get(turn_context, 0)
+        await asyncio.sleep(0.02)
+        await self.count.set(turn_context, value + 1)
+        await turn_context.send_activity(f"count {value + 1}")
+
+
+def counter_app(storage: Storage) -> BotApp:
+    user_state = UserState(storage)
+    return BotApp(Counter(user_state), middleware=[AutoSaveStateMiddleware(user_state)])
+
+
+counter = counter_app(RedisStorage())

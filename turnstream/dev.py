@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -36,6 +37,8 @@ async def run_dev(
     if not settings.redis_url:
         embedded = EmbeddedRedis(data_dir).start()
         settings = dataclasses.replace(settings, redis_url=embedded.url)
+        # Bot code reads it too: RedisStorage() connects on first use from REDIS_URL.
+        os.environ["REDIS_URL"] = embedded.url
     assert settings.redis_url is not None
     try:
         await _serve(settings, bot, bot_spec, port, connector_port, embedded, data_dir)

@@ -3,14 +3,16 @@ handles what goes wrong (on_turn_error, state conflicts)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.activity import Activity, ActivityTypes, ConversationReference, ResourceResponse
 from worker.connector import ConnectorClient
-from worker.errors import is_transient
+from worker.errors import StateContention, is_transient
 from worker.invoke import INVOKE_RESPONSE_KEY
 from worker.middleware import Middleware, MiddlewareSet
 from worker.storage import EtagConflict
@@ -19,8 +21,11 @@ from worker.types import Bot, OnTurnError, TurnHandler
 
 log = logging.getLogger(__name__)
 
-MAX_TURN_ATTEMPTS = 3
-"""A turn whose state save conflicts runs again on fresh state, at most this many times."""
+MAX_TURN_ATTEMPTS = 16
+"""A turn whose state save conflicts runs again on fresh state, at most this many times, after a
+jittered pause that doubles each time up to half a second (writers to one key stop colliding in
+lockstep). Each round of colliding writers has one winner, so a turn waits at most for the
+others writing the same state at that moment."""
 
 _SENDS_KEY = "turnstream.Sends"
 
@@ -79,15 +84,14 @@ class ConnectorAdapter:
                 await pipeline(context)
                 return context
             except EtagConflict as conflict:
-                if attempt < MAX_TURN_ATTEMPTS:
-                    log.info(
-                        "state changed under turn %s (%s); running it again",
-                        _ids(context),
-                        conflict,
-                    )
-                    continue
-                await self._turn_failed(context, conflict)
-                return context
+                if attempt == MAX_TURN_ATTEMPTS:
+                    # Contention, not a bot bug: leave the entry pending rather than lose the
+                    # update or let on_turn_error wipe the conversation's state.
+                    raise StateContention(f"turn {_ids(context)}: {conflict}") from conflict
+                log.info(
+                    "state changed under turn %s (%s); running it again", _ids(context), conflict
+                )
+                await asyncio.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
             except Exception as error:
                 if is_transient(error):
                     raise
@@ -141,6 +145,9 @@ class ConnectorAdapter:
                 continue
             if activity.type == ActivityTypes.TRACE and inbound.channel_id != "emulator":
                 responses.append(ResourceResponse())  # traces are for the emulator only
+                continue
+            if activity.type == ActivityTypes.TYPING:  # ephemeral: not replayed, not counted
+                responses.append(await self._post(inbound, activity))
                 continue
             if sends.position < len(sends.done):  # an earlier attempt of this turn sent it
                 responses.append(sends.done[sends.position])

@@ -1,35 +1,103 @@
 """Everything a bot author imports: `from worker.bot import ActivityHandler, TurnContext, ...`.
 
-Names follow botbuilder-python, so a bot written for it ports by changing its imports.
+Names and signatures follow botbuilder-python, so a bot written for it ports by changing its
+imports. Each name below is documented where it is defined.
 """
 
 from __future__ import annotations
 
 from shared.activity import (
+    ActionTypes,
     Activity,
     ActivityTypes,
     Attachment,
+    AttachmentLayoutTypes,
+    CardAction,
+    CardImage,
     ChannelAccount,
     ConversationAccount,
     ConversationReference,
+    Entity,
+    HeroCard,
     InputHints,
+    Mention,
     ResourceResponse,
+    SuggestedActions,
+    TextFormatTypes,
+    ThumbnailCard,
 )
 from worker.activity_handler import ActivityHandler
+from worker.app import BotApp
+from worker.card_factory import CardFactory, ContentTypes
+from worker.invoke import (
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    InvokeResponse,
+    InvokeResponseError,
+)
+from worker.message_factory import MessageFactory
+from worker.middleware import Middleware, MiddlewareSet
+from worker.redis_storage import RedisStorage
+from worker.state import (
+    BotState,
+    BotStateSet,
+    ConversationState,
+    PrivateConversationState,
+    StatePropertyAccessor,
+    UserState,
+)
+from worker.state_middleware import AutoSaveStateMiddleware
+from worker.storage import EtagConflict, MemoryStorage, Storage, StorageError
 from worker.turn_context import TurnContext
-from worker.types import Bot, TurnHandler
+from worker.types import Bot, NextHandler, OnTurnError, TurnHandler
+from worker.typing_middleware import ShowTypingMiddleware
 
 __all__ = [
+    "ActionTypes",
     "Activity",
     "ActivityHandler",
     "ActivityTypes",
+    "AdaptiveCardInvokeResponse",
+    "AdaptiveCardInvokeValue",
     "Attachment",
+    "AttachmentLayoutTypes",
+    "AutoSaveStateMiddleware",
     "Bot",
+    "BotApp",
+    "BotState",
+    "BotStateSet",
+    "CardAction",
+    "CardFactory",
+    "CardImage",
     "ChannelAccount",
+    "ContentTypes",
     "ConversationAccount",
     "ConversationReference",
+    "ConversationState",
+    "Entity",
+    "EtagConflict",
+    "HeroCard",
     "InputHints",
+    "InvokeResponse",
+    "InvokeResponseError",
+    "MemoryStorage",
+    "Mention",
+    "MessageFactory",
+    "Middleware",
+    "MiddlewareSet",
+    "NextHandler",
+    "OnTurnError",
+    "PrivateConversationState",
+    "RedisStorage",
     "ResourceResponse",
+    "ShowTypingMiddleware",
+    "StatePropertyAccessor",
+    "Storage",
+    "StorageError",
+    "SuggestedActions",
+    "TextFormatTypes",
+    "ThumbnailCard",
     "TurnContext",
     "TurnHandler",
+    "UserState",
 ]

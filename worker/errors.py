@@ -21,6 +21,10 @@ class ConnectorError(WorkerError):
         self.body = body
 
 
+class StateContention(WorkerError):
+    """A turn's state save kept conflicting with other turns until its retries ran out."""
+
+
 class BotLoadError(WorkerError):
     """`--bot module:attr` does not name a bot."""
 
@@ -28,6 +32,8 @@ class BotLoadError(WorkerError):
 def is_transient(error: BaseException) -> bool:
     """True for failures worth running the turn again later: the network, Redis, a throttling or
     failing Bot Connector. Anything else is the bot's own error."""
+    if isinstance(error, StateContention):
+        return True
     if isinstance(error, ConnectorError):
         return error.status in (408, 429) or error.status >= 500
     return isinstance(error, OSError | TimeoutError | aiohttp.ClientError | RedisError)

@@ -17,6 +17,7 @@ from shared.keys import Keyspace
 from shared.redisconn import Redis, connect
 from shared.settings import Settings
 from worker.storage import (
+    IF_ABSENT,
     EtagConflict,
     StorageError,
     StoreItem,
@@ -40,7 +41,11 @@ for i = 1, #KEYS do
   local expected = ARGV[3 * i - 1]
   if expected ~= '' then
     local stored = redis.call('HGET', KEYS[i], '{ETAG_FIELD}')
-    if stored ~= expected then
+    if expected == '{IF_ABSENT}' then
+      if stored then
+        return {{i, stored}}
+      end
+    elseif stored ~= expected then
       return {{i, stored or ''}}
     end
   end
@@ -56,8 +61,9 @@ end
 return 0
 """
 """KEYS: the items' hashes. ARGV[1]: TTL in seconds (0: none); then per key its expected eTag
-('' for an unconditional write), its new eTag and its data. Returns 0, or `{index, stored eTag}`
-(1-based, '' if the key does not exist) for the first conflict, having written nothing."""
+('' for an unconditional write, IF_ABSENT to create only), its new eTag and its data. Returns 0,
+or `{index, stored eTag}` (1-based, '' if the key does not exist) for the first conflict, having
+written nothing."""
 
 
 class RedisStorage:

@@ -26,6 +26,10 @@ ETAG = "eTag"
 ANY_ETAG = "*"
 """An eTag that matches whatever is stored: the write is unconditional."""
 
+IF_ABSENT = "<absent>"
+"""An eTag that matches only a key that does not exist: create, but never overwrite. BotState
+uses it for state it read as missing, so two turns creating the same state cannot both win."""
+
 StoreItem: TypeAlias = dict[str, Any]
 """A stored value: plain data (dict, list, str, bytes, int, float, bool, None) under str keys."""
 
@@ -59,8 +63,9 @@ class Storage(Protocol):
         """Store every item of `changes` or none of them; return each key's new eTag.
 
         An item's `"eTag"` (not stored as data) decides: missing, None or `"*"` writes
-        unconditionally; any other value must equal the stored eTag, else `EtagConflict` (also
-        when the key does not exist). A value that cannot be encoded raises `StorageError`.
+        unconditionally; `IF_ABSENT` only if the key does not exist; any other value must equal
+        the stored eTag. Otherwise `EtagConflict` (also when the key does not exist). A value
+        that cannot be encoded raises `StorageError`.
         """
         ...
 
@@ -148,7 +153,7 @@ class MemoryStorage:
             if expected is not None:
                 stored = self._items.get(key)
                 actual = stored[0] if stored else None
-                if actual != expected:
+                if actual != (None if expected == IF_ABSENT else expected):
                     raise EtagConflict(key, expected, actual)
         etags: dict[str, str] = {}
         for key, _, data in prepared:

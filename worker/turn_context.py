@@ -12,9 +12,11 @@ from shared.activity import (
     ActivityTypes,
     ConversationReference,
     InputHints,
+    Mention,
     Model,
     ResourceResponse,
 )
+from worker import mentions
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -182,6 +184,23 @@ class TurnContext:
         if activity.reply_to_id:  # a bot may reply to another activity of the conversation
             addressed.reply_to_id = activity.reply_to_id
         return addressed
+
+    # -- mentions ---------------------------------------------------------------------------
+
+    @staticmethod
+    def get_mentions(activity: Activity) -> list[Mention]:
+        """The mentions (`<at>Name</at>`) in an activity's entities."""
+        return mentions.get_mentions(activity)
+
+    @staticmethod
+    def remove_recipient_mention(activity: Activity) -> str:
+        """Remove the mention of the bot from `activity.text`; return the new text."""
+        return mentions.remove_recipient_mention(activity)
+
+    @staticmethod
+    def remove_mention_text(activity: Activity, identifier: str) -> str:
+        """Remove the mentions of `identifier` from `activity.text`; return the new text."""
+        return mentions.remove_mention_text(activity, identifier)
 
     # -- conversation references ------------------------------------------------------------
 

@@ -23,6 +23,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "TURNSTREAM_KEY_PREFIX": settings.key_prefix,
         "TURNSTREAM_SHARDS": str(settings.shards),
         "TURNSTREAM_LOG_FORMAT": "text",
+        "TURNSTREAM_LOG_LEVEL": "INFO",
     }
 
 

@@ -13,7 +13,14 @@ import pytest
 from shared.redisconn import connect
 from shared.settings import Settings
 from worker.redis_storage import RedisStorage
-from worker.storage import ETAG, EtagConflict, MemoryStorage, Storage, StorageError
+from worker.storage import (
+    ETAG,
+    IF_ABSENT,
+    EtagConflict,
+    MemoryStorage,
+    Storage,
+    StorageError,
+)
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -220,3 +227,14 @@ async def test_concurrent_read_modify_write_loses_no_update(storage: Storage) ->
     item = (await storage.read(["counter"]))["counter"]
     assert without_etag(item) == {"count": 20}
     assert conflicts > 0  # the tasks really raced; without conflicts this test proves nothing
+
+
+async def test_if_absent_creates_once_and_never_overwrites(storage: Storage) -> None:
+    etags = await storage.write({"k": {"n": 1, ETAG: IF_ABSENT}})
+    with pytest.raises(EtagConflict) as caught:
+        await storage.write({"k": {"n": 2, ETAG: IF_ABSENT}})
+    assert caught.value.actual == etags["k"]
+    assert (await storage.read(["k"]))["k"] == {"n": 1, ETAG: etags["k"]}
+    await storage.delete(["k"])
+    await storage.write({"k": {"n": 3, ETAG: IF_ABSENT}})  # absent again: allowed
+    assert (await storage.read(["k"]))["k"]["n"] == 3

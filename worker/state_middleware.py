@@ -1,0 +1,25 @@
+"""AutoSaveStateMiddleware: load every state before the turn in one round trip, save after."""
+
+from __future__ import annotations
+
+from worker.state import BotState, BotStateSet
+from worker.turn_context import TurnContext
+from worker.types import NextHandler
+
+
+class AutoSaveStateMiddleware:
+    """Loads the given states before the turn (one storage read for all of them) and saves what
+    the turn changed after it (one write). A save that finds the state changed by another turn
+    raises EtagConflict, and the adapter runs the turn again on fresh state."""
+
+    def __init__(self, *states: BotState) -> None:
+        self.bot_state_set = BotStateSet(*states)
+
+    def add(self, state: BotState) -> AutoSaveStateMiddleware:
+        self.bot_state_set.add(state)
+        return self
+
+    async def on_turn(self, context: TurnContext, logic: NextHandler) -> None:
+        await self.bot_state_set.load_all(context)
+        await logic()
+        await self.bot_state_set.save_all_changes(context)
