@@ -115,11 +115,36 @@ class ActivityTypes:
     COMMAND = "command"
     COMMAND_RESULT = "commandResult"
 
+    # botbuilder-python's spellings, so ported code runs unchanged
+    message = MESSAGE
+    conversation_update = CONVERSATION_UPDATE
+    contact_relation_update = CONTACT_RELATION_UPDATE
+    typing = TYPING
+    end_of_conversation = END_OF_CONVERSATION
+    event = EVENT
+    invoke = INVOKE
+    invoke_response = INVOKE_RESPONSE
+    delete_user_data = DELETE_USER_DATA
+    message_update = MESSAGE_UPDATE
+    message_delete = MESSAGE_DELETE
+    installation_update = INSTALLATION_UPDATE
+    message_reaction = MESSAGE_REACTION
+    suggestion = SUGGESTION
+    trace = TRACE
+    handoff = HANDOFF
+    command = COMMAND
+    command_result = COMMAND_RESULT
+
 
 class InputHints:
     ACCEPTING_INPUT = "acceptingInput"
     IGNORING_INPUT = "ignoringInput"
     EXPECTING_INPUT = "expectingInput"
+
+    # botbuilder-python's spellings, so ported code runs unchanged
+    accepting_input = ACCEPTING_INPUT
+    ignoring_input = IGNORING_INPUT
+    expecting_input = EXPECTING_INPUT
 
 
 # The constant classes below use the house UPPER_CASE names and also botbuilder-python's lowercase

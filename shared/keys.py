@@ -52,3 +52,11 @@ class Keyspace:
         for what that means on Redis Cluster).
         """
         return f"{self.prefix}:state:{storage_key}"
+
+    def transcript(self, channel_id: str, conversation_id: str) -> str:
+        """The logged activities of one conversation (a list, oldest first)."""
+        return f"{self.prefix}:transcript:{channel_id}/{conversation_id}"
+
+    def transcripts(self, channel_id: str) -> str:
+        """Index of a channel's transcripts: conversation ids scored by first activity time."""
+        return f"{self.prefix}:transcripts:{channel_id}"

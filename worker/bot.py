@@ -48,6 +48,13 @@ from worker.state import (
 )
 from worker.state_middleware import AutoSaveStateMiddleware
 from worker.storage import EtagConflict, MemoryStorage, Storage, StorageError
+from worker.transcript import (
+    PagedResult,
+    RedisTranscriptStore,
+    TranscriptInfo,
+    TranscriptLoggerMiddleware,
+    TranscriptStore,
+)
 from worker.turn_context import TurnContext
 from worker.types import Bot, NextHandler, OnTurnError, TurnHandler
 from worker.typing_middleware import ShowTypingMiddleware
@@ -87,8 +94,10 @@ __all__ = [
     "MiddlewareSet",
     "NextHandler",
     "OnTurnError",
+    "PagedResult",
     "PrivateConversationState",
     "RedisStorage",
+    "RedisTranscriptStore",
     "ResourceResponse",
     "ShowTypingMiddleware",
     "StatePropertyAccessor",
@@ -97,6 +106,9 @@ __all__ = [
     "SuggestedActions",
     "TextFormatTypes",
     "ThumbnailCard",
+    "TranscriptInfo",
+    "TranscriptLoggerMiddleware",
+    "TranscriptStore",
     "TurnContext",
     "TurnHandler",
     "UserState",

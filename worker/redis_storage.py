@@ -7,15 +7,13 @@ keys is one script that checks every eTag before it writes anything (decision 00
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redis.commands.core import AsyncScript
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis, connect
-from shared.settings import Settings
+from shared.redisconn import Redis
+from worker.lazy_redis import LazyRedis
 from worker.storage import (
     IF_ABSENT,
     EtagConflict,
@@ -85,27 +83,17 @@ class RedisStorage:
         key_prefix: str | None = None,
         ttl_seconds: int | None = None,
     ) -> None:
-        if client is not None and url is not None:
-            raise ValueError("pass either a client or a url, not both")
         if ttl_seconds is not None and ttl_seconds <= 0:
             raise ValueError(f"ttl_seconds must be positive, not {ttl_seconds}")
-        if client is not None and client.connection_pool.connection_kwargs.get("decode_responses"):
-            raise ValueError(
-                "RedisStorage needs a client with decode_responses=False: data is bytes"
-            )
-        self._client = client
-        self._owns_client = client is None
-        self._url = url
-        self._key_prefix = key_prefix
+        self._redis = LazyRedis(client, url=url, key_prefix=key_prefix, missing_url=StorageError)
         self._ttl = ttl_seconds or 0
-        self._keys: Keyspace | None = None
         self._script: AsyncScript | None = None
 
     async def read(self, keys: Sequence[str]) -> dict[str, StoreItem]:
         """The items of `keys` that exist, each with `"eTag"` set, in one round trip."""
         if not keys:
             return {}
-        client = self._redis()
+        client = self._redis.client()
         async with client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.hmget(self._key(key), [ETAG_FIELD, DATA_FIELD])
@@ -137,38 +125,19 @@ class RedisStorage:
     async def delete(self, keys: Sequence[str]) -> None:
         """Remove `keys` in one command; keys that do not exist are ignored."""
         if keys:
-            await self._redis().delete(*(self._key(key) for key in keys))
+            await self._redis.client().delete(*(self._key(key) for key in keys))
 
     async def aclose(self) -> None:
-        """Close the client this storage opened itself (a client passed in stays open).
-
-        A later call opens a new one, so a storage built at import time survives an event loop
-        being replaced (as between tests).
-        """
-        if self._owns_client and self._client is not None:
-            client, self._client, self._script = self._client, None, None
-            await client.aclose()
-
-    def _redis(self) -> Redis:
-        if self._client is None:
-            settings = Settings.from_env(os.environ)
-            url = self._url or settings.redis_url
-            if not url:
-                raise StorageError(
-                    "RedisStorage has no Redis URL: pass client= or url=, or set REDIS_URL"
-                )
-            self._client = connect(settings, url=url)
-        return self._client
+        """Close the client this storage opened itself (a client passed in stays open)."""
+        self._script = None
+        await self._redis.aclose()
 
     def _write_script(self) -> AsyncScript:
         if self._script is None:
             # register_script sends EVALSHA and loads the script itself on NOSCRIPT (after a
             # restart or failover emptied the server's script cache).
-            self._script = self._redis().register_script(WRITE_SCRIPT)
+            self._script = self._redis.client().register_script(WRITE_SCRIPT)
         return self._script
 
     def _key(self, storage_key: str) -> str:
-        if self._keys is None:
-            prefix = self._key_prefix or Settings.from_env(os.environ).key_prefix
-            self._keys = Keyspace(prefix, 1)  # state keys are not sharded
-        return self._keys.state(storage_key)
+        return self._redis.keys().state(storage_key)

@@ -96,7 +96,7 @@ async def test_its_own_client_comes_from_the_environment_on_first_use(
     assert await storage.read(["k"]) == {"k": {"v": 1, ETAG: etag}}
     assert await redis.exists(Keyspace(settings.key_prefix, 1).state("k")) == 1
 
-    client = storage._client  # private: the only handle on the client it opened
+    client = storage._redis.client()  # private: the only handle on the client it opened
     assert client is not None and client is not redis
     client_id = await client.client_id()
     await storage.aclose()
