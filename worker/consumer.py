@@ -20,6 +20,7 @@ from redis.exceptions import RedisError, ResponseError
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis
+from worker.acks import Acknowledger
 from worker.scheduler import ConversationScheduler
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Consumer:
         )
         self._stopping = asyncio.Event()
         self._outage = OutageLog("Redis (worker)")
+        self._acks = Acknowledger(redis, CONSUMER_GROUP, self._outage)
         self.name = name or consumer_name()
         self.turns_done = 0
         self.turns_failed = 0
@@ -171,22 +173,8 @@ class Consumer:
             )
             return
         # Shielded: a stop that cancels turns must not cancel an acknowledgement already begun.
-        await asyncio.shield(self._ack(entry))
+        await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id))
         self.turns_done += 1
-
-    async def _ack(self, entry: Entry) -> None:
-        for attempt in range(5):
-            try:
-                await self._redis.xack(entry.stream, CONSUMER_GROUP, entry.entry_id)
-                return
-            except (RedisError, OSError) as e:
-                self._outage.failed(e)
-                await asyncio.sleep(0.1 * 2**attempt)
-        log.error(
-            "could not acknowledge %s on %s; it will be delivered again",
-            entry.entry_id,
-            entry.stream,
-        )
 
     async def _drain(self, within: float) -> None:
         if self._scheduler.pending:

@@ -63,6 +63,15 @@ return 0
 or `{index, stored eTag}` (1-based, '' if the key does not exist) for the first conflict, having
 written nothing."""
 
+READ_SCRIPT = f"""
+local rows = {{}}
+for i = 1, #KEYS do
+  rows[i] = redis.call('HMGET', KEYS[i], '{ETAG_FIELD}', '{DATA_FIELD}')
+end
+return rows
+"""
+"""Every item's eTag and data in one command (a turn's whole state in one call)."""
+
 
 class RedisStorage:
     """`Storage` in Redis: optimistic concurrency with eTags, one round trip per call.
@@ -88,16 +97,15 @@ class RedisStorage:
         self._redis = LazyRedis(client, url=url, key_prefix=key_prefix, missing_url=StorageError)
         self._ttl = ttl_seconds or 0
         self._script: AsyncScript | None = None
+        self._read: AsyncScript | None = None
 
     async def read(self, keys: Sequence[str]) -> dict[str, StoreItem]:
-        """The items of `keys` that exist, each with `"eTag"` set, in one round trip."""
+        """The items of `keys` that exist, each with `"eTag"` set: one command for all keys."""
         if not keys:
             return {}
-        client = self._redis.client()
-        async with client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.hmget(self._key(key), [ETAG_FIELD, DATA_FIELD])
-            rows: list[Any] = await pipe.execute()
+        if self._read is None:
+            self._read = self._redis.client().register_script(READ_SCRIPT)
+        rows: list[Any] = await self._read(keys=[self._key(key) for key in keys])
         items: dict[str, StoreItem] = {}
         for key, (etag, data) in zip(keys, rows, strict=True):
             if etag is not None and data is not None:
@@ -129,7 +137,7 @@ class RedisStorage:
 
     async def aclose(self) -> None:
         """Close the client this storage opened itself (a client passed in stays open)."""
-        self._script = None
+        self._script = self._read = None
         await self._redis.aclose()
 
     def _write_script(self) -> AsyncScript:
