@@ -199,7 +199,9 @@ class Consumer:
             for stream in self._streams:
                 consumers = await self._redis.xinfo_consumers(stream, CONSUMER_GROUP)
                 for consumer in consumers:
-                    if consumer["name"] == self.name and consumer["pending"] == 0:
+                    name = consumer["name"]
+                    name = name.decode() if isinstance(name, bytes) else name
+                    if name == self.name and consumer["pending"] == 0:
                         await self._redis.xgroup_delconsumer(stream, CONSUMER_GROUP, self.name)
         except (RedisError, OSError) as e:
             log.warning("could not remove consumer %s from the group: %s", self.name, e)

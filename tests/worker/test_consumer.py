@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from samples.echo import bot as echo
-from shared.keys import ENVELOPE_FIELD, Keyspace
+from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
@@ -38,6 +38,8 @@ async def test_burst_runs_every_turn_in_order_and_acknowledges(
         texts = [a["text"] for a in dev.activities() if a["conversation"]["id"] == conversation]
         assert texts == [f"Echo: {conversation}{n}" for n in range(10)]
     assert await pending_count(redis, keys) == 0
+    for stream in keys.streams():  # it left the group: it holds nothing
+        assert await redis.xinfo_consumers(stream, CONSUMER_GROUP) == []
     # A second run finds the groups in place and nothing left to do.
     again = await run_worker(settings, echo, burst=True, handle_signals=False)
     assert again.turns_done == 0
@@ -92,6 +94,9 @@ async def test_connector_down_leaves_the_turn_pending(
     consumer = await run_worker(fast, echo, burst=True, handle_signals=False)
     assert (consumer.turns_done, consumer.turns_failed) == (0, 1)
     assert await pending_count(redis, keys) == 1
+    stream = keys.stream(keys.shard_of("test/conv-1"))
+    (kept,) = await redis.xinfo_consumers(stream, CONSUMER_GROUP)
+    assert kept["pending"] == 1  # a consumer holding entries is never removed
 
 
 async def test_unreadable_entry_is_left_pending_not_dropped(
