@@ -17,7 +17,7 @@ from worker.invoke import INVOKE_RESPONSE_KEY
 from worker.middleware import Middleware, MiddlewareSet
 from worker.storage import EtagConflict
 from worker.turn_context import TurnContext
-from worker.types import Bot, OnTurnError, TurnHandler
+from worker.types import PENDING_ACK_KEY, Bot, OnTurnError, PendingAck, TurnHandler
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,9 @@ class ConnectorAdapter:
         self._middleware.use(*middleware)
         return self
 
-    async def process_activity(self, activity: dict[str, Any], bot: Bot) -> TurnContext:
+    async def process_activity(
+        self, activity: dict[str, Any], bot: Bot, pending_ack: PendingAck | None = None
+    ) -> TurnContext:
         """Run one inbound activity (wire-format dict) through middleware and `bot.on_turn`.
 
         Raises only for transient failures (network, Redis, connector 429/5xx), which the caller
@@ -79,6 +81,8 @@ class ConnectorAdapter:
         for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
             context = TurnContext(self, Activity.from_dict(activity))
             context.turn_state[_SENDS_KEY] = sends
+            if pending_ack is not None:
+                context.turn_state[PENDING_ACK_KEY] = pending_ack
             sends.position = 0
             try:
                 await pipeline(context)

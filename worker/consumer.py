@@ -22,11 +22,13 @@ from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis
 from worker.acks import Acknowledger
 from worker.scheduler import ConversationScheduler
+from worker.types import PendingAck
 
 log = logging.getLogger(__name__)
 
-TurnRunner = Callable[[Envelope], Awaitable[None]]
-"""Runs the turn for one envelope; raising means the turn failed and must not be acknowledged."""
+TurnRunner = Callable[[Envelope, PendingAck], Awaitable[None]]
+"""Runs the turn for one envelope; raising means the turn failed and must not be acknowledged.
+The turn may acknowledge the entry itself, atomically with its state (`PendingAck.done`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +165,8 @@ class Consumer:
 
     async def _handle(self, entry: Entry) -> None:
         try:
-            await self._run_turn(entry.envelope)
+            pending = PendingAck(entry.stream, CONSUMER_GROUP, entry.entry_id)
+            await self._run_turn(entry.envelope, pending)
         except Exception:
             self.turns_failed += 1
             log.exception(
@@ -172,8 +175,9 @@ class Consumer:
                 extra={"conversation": entry.envelope.conversation, "entry_id": entry.entry_id},
             )
             return
-        # Shielded: a stop that cancels turns must not cancel an acknowledgement already begun.
-        await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id))
+        if not pending.done:  # a turn that saved state acknowledged with it
+            # Shielded: a stop that cancels turns must not cancel an acknowledgement begun.
+            await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id))
         self.turns_done += 1
 
     async def _drain(self, within: float) -> None:

@@ -15,7 +15,7 @@ from worker.adapter import ConnectorAdapter
 from worker.app import BotApp
 from worker.connector import ConnectorClient
 from worker.consumer import Consumer
-from worker.types import Bot
+from worker.types import Bot, PendingAck
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ async def run_worker(
         conversation_state=app.conversation_state,
     )
 
-    async def run_turn(envelope: Envelope) -> None:
-        await adapter.process_activity(envelope.activity(), app.bot)
+    async def run_turn(envelope: Envelope, pending_ack: PendingAck) -> None:
+        await adapter.process_activity(envelope.activity(), app.bot, pending_ack)
 
     consumer = Consumer(
         redis,

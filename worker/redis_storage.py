@@ -24,6 +24,7 @@ from worker.storage import (
     expected_etag,
     new_etag,
 )
+from worker.types import PendingAck
 
 ETAG_FIELD = "e"
 """The hash field holding an item's eTag."""
@@ -35,8 +36,13 @@ DATA_FIELD = "d"
 # without interleaving other commands, so no writer can slip in between check and set.
 WRITE_SCRIPT = f"""
 local ttl = tonumber(ARGV[1])
-for i = 1, #KEYS do
-  local expected = ARGV[3 * i - 1]
+local group = ARGV[2]
+local items = #KEYS
+if group ~= '' then
+  items = items - 1
+end
+for i = 1, items do
+  local expected = ARGV[3 * i + 1]
   if expected ~= '' then
     local stored = redis.call('HGET', KEYS[i], '{ETAG_FIELD}')
     if expected == '{IF_ABSENT}' then
@@ -48,20 +54,25 @@ for i = 1, #KEYS do
     end
   end
 end
-for i = 1, #KEYS do
-  redis.call('HSET', KEYS[i], '{ETAG_FIELD}', ARGV[3 * i], '{DATA_FIELD}', ARGV[3 * i + 1])
+for i = 1, items do
+  redis.call('HSET', KEYS[i], '{ETAG_FIELD}', ARGV[3 * i + 2], '{DATA_FIELD}', ARGV[3 * i + 3])
   if ttl > 0 then
     redis.call('EXPIRE', KEYS[i], ttl)
   else
     redis.call('PERSIST', KEYS[i])
   end
 end
+if group ~= '' then
+  redis.call('XACK', KEYS[#KEYS], group, ARGV[3])
+end
 return 0
 """
-"""KEYS: the items' hashes. ARGV[1]: TTL in seconds (0: none); then per key its expected eTag
-('' for an unconditional write, IF_ABSENT to create only), its new eTag and its data. Returns 0,
-or `{index, stored eTag}` (1-based, '' if the key does not exist) for the first conflict, having
-written nothing."""
+"""KEYS: the items' hashes, then (when acknowledging) the stream. ARGV[1]: TTL in seconds (0:
+none); ARGV[2], ARGV[3]: the consumer group and entry id to acknowledge once everything is
+written ('' for none); then per key its expected eTag ('' for an unconditional write, IF_ABSENT
+to create only), its new eTag and its data. Returns 0, or `{index, stored eTag}` (1-based, ''
+if the key does not exist) for the first conflict, having written and acknowledged nothing."""
+
 
 READ_SCRIPT = f"""
 local rows = {{}}
@@ -114,20 +125,36 @@ class RedisStorage:
 
     async def write(self, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
         """Store every item or none (see `Storage.write`) in one script; return the new eTags."""
+        return await self.write_and_ack(changes, None)
+
+    async def write_and_ack(
+        self, changes: Mapping[str, Mapping[str, Any]], ack: PendingAck | None
+    ) -> dict[str, str]:
+        """`write`, and in the same atomic script acknowledge the stream entry the turn came
+        from: state committed means entry acknowledged, in one command. Sets `ack.done`.
+
+        The state keys and the stream must live on one server (not across Redis Cluster slots).
+        """
         if not changes:
             return {}
         keys = list(changes)
         etags = {key: new_etag() for key in keys}
         expected = {key: expected_etag(key, changes[key]) for key in keys}
-        args: list[str | bytes | int] = [self._ttl]
+        redis_keys = [self._key(key) for key in keys]
+        args: list[str | bytes | int] = [self._ttl, "", ""]
+        if ack is not None:
+            redis_keys.append(ack.stream)
+            args[1:3] = [ack.group, ack.entry_id]
         for key in keys:
             args += [expected[key] or "", etags[key], encode_item(key, changes[key])]
         script = self._write_script()
-        result: Any = await script(keys=[self._key(key) for key in keys], args=args)
+        result: Any = await script(keys=redis_keys, args=args)
         if result != 0:
             index, stored = result
             key = keys[index - 1]
             raise EtagConflict(key, str(expected[key]), stored.decode() or None)
+        if ack is not None:
+            ack.done = True
         return etags
 
     async def delete(self, keys: Sequence[str]) -> None:

@@ -18,8 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import codec
-from worker.storage import ETAG, IF_ABSENT, Storage, StorageError, StoreItem
+from worker.storage import (
+    ETAG,
+    IF_ABSENT,
+    AckingStorage,
+    Storage,
+    StorageError,
+    StoreItem,
+)
 from worker.turn_context import TurnContext
+from worker.types import PENDING_ACK_KEY, PendingAck
 
 
 @dataclass
@@ -207,8 +215,14 @@ class BotStateSet:
             for state, key in zip(wanted, keys, strict=True):
                 state._remember(turn_context, key, copy.deepcopy(items.get(key)))
 
-    async def save_all_changes(self, turn_context: TurnContext, force: bool = False) -> None:
-        for storage, states in _by_storage(self.states):
+    async def save_all_changes(
+        self, turn_context: TurnContext, force: bool = False, *, commit_turn: bool = False
+    ) -> None:
+        """Write what changed, one write per storage. With `commit_turn` (the end of the turn:
+        AutoSaveStateMiddleware), also acknowledge the turn's stream entry in the same atomic
+        write where the storage can; a save in the middle of a turn never acknowledges it."""
+        groups = _by_storage(self.states)
+        for storage, states in groups:
             due = [
                 (s, c)
                 for s in states
@@ -216,7 +230,9 @@ class BotStateSet:
             ]
             if not due:
                 continue
-            etags = await storage.write({c.key: to_plain(c.state) for _, c in due})
+            changes = {c.key: to_plain(c.state) for _, c in due}
+            ack = _ack_with(turn_context, groups, storage) if commit_turn else None
+            etags = await _write(storage, changes, ack)
             for _, cached in due:
                 cached.state[ETAG] = etags[cached.key]
                 cached.snapshot = _encode(cached.state)
@@ -250,6 +266,25 @@ def _rebuild(cls: type, data: dict[str, Any]) -> Any:
 
 def _encode(state: dict[str, Any]) -> bytes:
     return codec.pack(to_plain({k: v for k, v in state.items() if k != ETAG}))
+
+
+def _ack_with(
+    turn_context: TurnContext, groups: list[tuple[Storage, list[BotState]]], storage: Storage
+) -> PendingAck | None:
+    """The turn's stream entry, to acknowledge with this write: only when this one write holds
+    all of the turn's state, so "acknowledged" still means "all state committed"."""
+    ack: PendingAck | None = turn_context.turn_state.get(PENDING_ACK_KEY)
+    if ack is None or ack.done or len(groups) != 1 or not isinstance(storage, AckingStorage):
+        return None
+    return ack
+
+
+async def _write(
+    storage: Storage, changes: dict[str, Any], ack: PendingAck | None
+) -> dict[str, str]:
+    if ack is not None and isinstance(storage, AckingStorage):
+        return await storage.write_and_ack(changes, ack)
+    return await storage.write(changes)
 
 
 def _by_storage(states: Sequence[BotState]) -> list[tuple[Storage, list[BotState]]]:

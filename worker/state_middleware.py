@@ -10,7 +10,12 @@ from worker.types import NextHandler
 class AutoSaveStateMiddleware:
     """Loads the given states before the turn (one storage read for all of them) and saves what
     the turn changed after it (one write). A save that finds the state changed by another turn
-    raises EtagConflict, and the adapter runs the turn again on fresh state."""
+    raises EtagConflict, and the adapter runs the turn again on fresh state.
+
+    The save commits the turn: on RedisStorage it also acknowledges the turn's stream entry in
+    the same atomic script. Put this middleware first in the list (outermost), so everything the
+    other middleware and the bot do has happened before the turn is acknowledged.
+    """
 
     def __init__(self, *states: BotState) -> None:
         self.bot_state_set = BotStateSet(*states)
@@ -22,4 +27,4 @@ class AutoSaveStateMiddleware:
     async def on_turn(self, context: TurnContext, logic: NextHandler) -> None:
         await self.bot_state_set.load_all(context)
         await logic()
-        await self.bot_state_set.save_all_changes(context)
+        await self.bot_state_set.save_all_changes(context, commit_turn=True)

@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from shared import codec
 from worker.errors import WorkerError
+from worker.types import PendingAck
 
 ETAG = "eTag"
 """The value key carrying an item's eTag (the C#/JSON name)."""
@@ -72,6 +73,15 @@ class Storage(Protocol):
     async def delete(self, keys: Sequence[str]) -> None:
         """Remove `keys`; keys that do not exist are ignored."""
         ...
+
+
+@runtime_checkable
+class AckingStorage(Storage, Protocol):
+    """A storage that can also acknowledge the turn's stream entry in the same atomic write."""
+
+    async def write_and_ack(
+        self, changes: Mapping[str, Mapping[str, Any]], ack: PendingAck | None
+    ) -> dict[str, str]: ...
 
 
 def expected_etag(key: str, value: Mapping[str, Any]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -23,3 +24,19 @@ NextHandler = Callable[[], Awaitable[None]]
 
 OnTurnError = Callable[["TurnContext", Exception], Awaitable[None]]
 """Called with the turn's context when the bot raised; see `worker.adapter`."""
+
+
+PENDING_ACK_KEY = "turnstream.PendingAck"
+"""turn_state key of the turn's PendingAck."""
+
+
+@dataclass
+class PendingAck:
+    """The stream entry a turn came from. A storage that can acknowledge it in the same atomic
+    write as the turn's state (RedisStorage) does so and sets `done`; otherwise the worker
+    acknowledges it after the turn."""
+
+    stream: str
+    group: str
+    entry_id: str
+    done: bool = False

@@ -1,0 +1,84 @@
+"""A turn that saves state acknowledges its stream entry in the same atomic script."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.activity import Activity
+from shared.envelope import Envelope
+from shared.keys import CONSUMER_GROUP, Keyspace
+from shared.redisconn import Redis
+from shared.settings import Settings
+from tests.activities import message
+from tests.conftest import enqueue, pending_count
+from tests.worker.test_turn_context import RecordingSender
+from worker.consumer import Consumer
+from worker.redis_storage import RedisStorage
+from worker.state import UserState
+from worker.state_middleware import AutoSaveStateMiddleware
+from worker.storage import ETAG, EtagConflict
+from worker.turn_context import TurnContext
+from worker.types import PENDING_ACK_KEY, PendingAck
+
+
+async def delivered_entry(redis: Redis, keys: Keyspace) -> PendingAck:
+    """Queue one activity and read it through the group, as a worker would."""
+    await enqueue(redis, keys, message("hi"))
+    stream = keys.stream(keys.shard_of("test/conv-1"))
+    await redis.xgroup_create(stream, CONSUMER_GROUP, id="0", mkstream=True)
+    response: Any = await redis.xreadgroup(CONSUMER_GROUP, "w1", {stream: ">"}, count=1)
+    entry_id = response[0][1][0][0].decode()
+    return PendingAck(stream, CONSUMER_GROUP, entry_id)
+
+
+async def test_a_state_write_acknowledges_the_entry_atomically(
+    settings: Settings, redis: Redis, keys: Keyspace
+) -> None:
+    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
+    ack = await delivered_entry(redis, keys)
+    etag = (await storage.write({"k": {"n": 1}}))["k"]
+
+    with pytest.raises(EtagConflict):  # a conflict writes nothing and acknowledges nothing
+        await storage.write_and_ack({"k": {"n": 2, ETAG: "stale"}}, ack)
+    assert not ack.done and await pending_count(redis, keys) == 1
+
+    await storage.write_and_ack({"k": {"n": 2, ETAG: etag}}, ack)
+    assert ack.done and await pending_count(redis, keys) == 0
+    assert (await storage.read(["k"]))["k"]["n"] == 2
+
+
+async def test_only_the_end_of_turn_save_commits_the_turn(
+    settings: Settings, redis: Redis, keys: Keyspace
+) -> None:
+    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
+    state = UserState(storage)
+    ack = await delivered_entry(redis, keys)
+    context = TurnContext(RecordingSender(), Activity.from_dict(message("hi")))
+    context.turn_state[PENDING_ACK_KEY] = ack
+    counter = state.create_property("n")
+
+    await counter.set(context, 1)
+    await state.save_changes(context)  # in the middle of a turn: must not acknowledge
+    assert not ack.done and await pending_count(redis, keys) == 1
+
+    async def logic() -> None:
+        await counter.set(context, 2)
+
+    await AutoSaveStateMiddleware(state).on_turn(context, logic)
+    assert ack.done and await pending_count(redis, keys) == 0
+
+
+async def test_the_consumer_skips_its_own_ack_when_the_turn_committed_it(
+    settings: Settings, redis: Redis, keys: Keyspace
+) -> None:
+    await enqueue(redis, keys, message("hi"))
+
+    async def claims_it_acked(envelope: Envelope, pending: PendingAck) -> None:
+        pending.done = True  # pretend the state script acknowledged it (it did not)
+
+    consumer = Consumer(redis, keys, claims_it_acked, concurrency=2)
+    await consumer.run(burst=True)
+    assert consumer.turns_done == 1
+    assert await pending_count(redis, keys) == 1  # so the consumer sent no XACK of its own
