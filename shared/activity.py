@@ -254,8 +254,8 @@ class CardImage(Model):
 
 
 @dataclass
-class HeroCard(Model):
-    """A card with one large image over title, text and buttons; see `CardFactory.hero_card`."""
+class RichCard(Model):
+    """The fields hero and thumbnail cards share: title, subtitle, text, images, buttons, tap."""
 
     title: str | None = None
     subtitle: str | None = None
@@ -266,15 +266,13 @@ class HeroCard(Model):
 
 
 @dataclass
-class ThumbnailCard(Model):
-    """A card with a small image beside its text; send it with `CardFactory.thumbnail_card`."""
+class HeroCard(RichCard):
+    """A card with one large image over title, text and buttons; see `CardFactory.hero_card`."""
 
-    title: str | None = None
-    subtitle: str | None = None
-    text: str | None = None
-    images: list[CardImage] | None = None
-    buttons: list[CardAction] | None = None
-    tap: CardAction | None = None
+
+@dataclass
+class ThumbnailCard(RichCard):
+    """A card with a small image beside its text; send it with `CardFactory.thumbnail_card`."""
 
 
 @dataclass
