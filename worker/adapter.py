@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from shared.activity import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from shared.activity import (
+    Activity,
+    ActivityTypes,
+    ConversationReference,
+    InputHints,
+    ResourceResponse,
+)
 from worker.connector import ConnectorClient
 from worker.errors import StateContention, is_transient
 from worker.invoke import INVOKE_RESPONSE_KEY
@@ -123,8 +129,10 @@ class ConnectorAdapter:
             exc_info=error,
             extra={"conversation": _conversation(context), "activity_id": context.activity.id},
         )
-        await context.send_activity("The bot encountered an error or bug.")
-        await context.send_activity("To continue to run this bot, please fix the bot source code.")
+        first = "The bot encountered an error or bug."
+        await context.send_activity(first, first, InputHints.IGNORING_INPUT)
+        second = "To continue to run this bot, please fix the bot source code."
+        await context.send_activity(second, second, InputHints.EXPECTING_INPUT)
         if self._conversation_state is not None:
             await self._conversation_state.delete(context)
         await context.send_trace_activity(
