@@ -173,7 +173,12 @@ class StatePropertyAccessor:
         state = self.state.get(turn_context)
         if self.name in state:
             value = state[self.name]
-            if isinstance(default_value_or_factory, type) and isinstance(value, dict):
+            factory = default_value_or_factory
+            if (
+                isinstance(factory, type)
+                and isinstance(value, dict)
+                and not isinstance(value, factory)
+            ):
                 value = _rebuild(default_value_or_factory, value)
                 state[self.name] = value
             return value
