@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 
+from samples.core_bot import create_app as create_core_bot
+from samples.core_bot.recognizer import KeywordRecognizer, RecognizerResult
 from worker.bot import (
     ActivityHandler,
     AutoSaveStateMiddleware,
@@ -57,3 +60,15 @@ def counter_app(storage: Storage) -> BotApp:
 
 
 counter = counter_app(RedisStorage())
+
+
+class CrashingRecognizer(KeywordRecognizer):
+    """The core bot's recognizer, with a bug on purpose: "crash" raises inside a dialog step."""
+
+    def recognize(self, text: str, now: datetime.datetime | None = None) -> RecognizerResult:
+        if text.strip().lower() == "crash":
+            raise RuntimeError("injected failure in a dialog step")
+        return super().recognize(text, now)
+
+
+crashing_core_bot = create_core_bot(RedisStorage(), CrashingRecognizer())
