@@ -10,20 +10,27 @@ import hashlib
 import logging
 
 from shared.errors import TurnstreamError
-from shared.keys import ENVELOPE_FIELD
+from shared.keys import CHAIN_TTL_SECONDS, ENVELOPE_FIELD, PREVIOUS_FIELD
 from shared.redisconn import OutageLog
 from shared.resp import Command, ReplyError, RespError, RespPool
 
 log = logging.getLogger(__name__)
 
-# Dedupe and append in one atomic step, inside the shard's slot: a retried activity id is
-# refused while its marker lives; anything else becomes one stream entry.
+# Dedupe, append and chain in one atomic step, inside the shard's slot: a retried activity id
+# is refused while its marker lives; anything else becomes one stream entry that names the
+# conversation's previous entry, so workers can run the conversation's turns strictly in order.
 ENQUEUE_SCRIPT = f"""
-if KEYS[2] and not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+if ARGV[3] == '1' and not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
   return false
 end
-return redis.call('XADD', KEYS[1], '*', '{ENVELOPE_FIELD}', ARGV[1])
+local previous = redis.call('GET', KEYS[3]) or ''
+local id = redis.call(
+  'XADD', KEYS[1], '*', '{ENVELOPE_FIELD}', ARGV[1], '{PREVIOUS_FIELD}', previous)
+redis.call('SET', KEYS[3], id, 'EX', {CHAIN_TTL_SECONDS})
+return id
 """
+"""KEYS: stream, dedupe marker, the conversation's last-entry pointer. ARGV: envelope, dedupe
+window, '1' to dedupe (the activity has an id) or '0'."""
 _SCRIPT_SHA = hashlib.sha1(ENQUEUE_SCRIPT.encode()).hexdigest()
 
 _Pending = tuple[Command, "asyncio.Future[str | None]"]
@@ -46,15 +53,25 @@ class Enqueuer:
         self._in_flight: set[asyncio.Task[None]] = set()
         self.outage = OutageLog("Redis (gateway enqueue)")
 
-    async def enqueue(self, stream: str, seen_key: str | None, envelope: bytes) -> str | None:
-        """Append one envelope. Return its entry id, or None if `seen_key` marks a duplicate.
+    async def enqueue(
+        self, stream: str, seen_key: str, last_key: str, envelope: bytes, *, dedupe: bool
+    ) -> str | None:
+        """Append one envelope after the conversation's last entry. Return its entry id, or
+        None if `dedupe` is set and `seen_key` marks the activity as already queued.
 
         Raises `Unavailable` if Redis does not answer within the timeout.
         """
-        if seen_key is None:
-            command: Command = ("EVALSHA", _SCRIPT_SHA, 1, stream, envelope, self._dedupe_window)
-        else:
-            command = ("EVALSHA", _SCRIPT_SHA, 2, stream, seen_key, envelope, self._dedupe_window)
+        command: Command = (
+            "EVALSHA",
+            _SCRIPT_SHA,
+            3,
+            stream,
+            seen_key,
+            last_key,
+            envelope,
+            self._dedupe_window,
+            "1" if dedupe else "0",
+        )
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str | None] = loop.create_future()
         if not self._batch:

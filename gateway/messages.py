@@ -50,9 +50,15 @@ class MessagesEndpoint:
 
         enqueuer: Enqueuer = scope["state"]["enqueuer"]
         shard = self._keys.shard_of(conversation)
-        seen_key = self._keys.seen(shard, conversation, activity_id) if activity_id else None
+        keys = self._keys
         try:
-            await enqueuer.enqueue(self._keys.stream(shard), seen_key, envelope)
+            await enqueuer.enqueue(
+                keys.stream(shard),
+                keys.seen(shard, conversation, activity_id),
+                keys.last(shard, conversation),
+                envelope,
+                dedupe=bool(activity_id),
+            )
         except Unavailable as e:
             return await send_error(
                 send, 503, "unavailable", f"{e}; retry later", retry_after=self._retry_after

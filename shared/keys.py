@@ -15,6 +15,13 @@ CONSUMER_GROUP = "workers"
 ENVELOPE_FIELD = "e"
 """The stream entry field holding the msgpack-encoded envelope."""
 
+PREVIOUS_FIELD = "p"
+"""The stream entry field holding the id of the conversation's previous entry ('' for none)."""
+
+CHAIN_TTL_SECONDS = 7 * 86400
+"""How long an idle conversation's last/done pointers live. `last` is refreshed on enqueue and
+`done` on commit, so `last` expires first and a new chain simply starts (predecessor '')."""
+
 
 def conversation_key(channel_id: str, conversation_id: str) -> str:
     """Identify a conversation across channels (ids are only unique within a channel)."""
@@ -40,8 +47,20 @@ class Keyspace:
         """Every shard's inbound stream, in shard order."""
         return [self.stream(shard) for shard in range(self.shards)]
 
-    def seen(self, shard: int, conversation: str, activity_id: str) -> str:
-        """Marker of an activity id already enqueued (inbound dedupe), in its shard's slot."""
+    def last(self, shard: int, conversation: str) -> str:
+        """Id of the conversation's newest entry: the next entry's predecessor."""
+        return f"{self.prefix}:{{{shard}}}:last:{conversation}"
+
+    def done(self, shard: int, conversation: str) -> str:
+        """Id of the conversation's last committed entry: the next one may run when its
+        predecessor is this one."""
+        return f"{self.prefix}:{{{shard}}}:done:{conversation}"
+
+    def seen(self, shard: int, conversation: str, activity_id: str | None) -> str:
+        """Marker of an activity id already enqueued (inbound dedupe), in its shard's slot.
+        Activities without an id get a shard-wide placeholder the enqueue script never sets."""
+        if not activity_id:
+            return f"{self.prefix}:{{{shard}}}:seen:-"
         return f"{self.prefix}:{{{shard}}}:seen:{conversation}:{activity_id}"
 
     def state(self, storage_key: str) -> str:

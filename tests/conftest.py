@@ -15,6 +15,7 @@ import pytest
 from redis.exceptions import ResponseError
 from starlette.types import ASGIApp
 
+from gateway.enqueue import ENQUEUE_SCRIPT
 from gateway.server import EmbeddedServer, server_config
 from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
@@ -90,11 +91,20 @@ async def envelopes_in(redis: Redis, stream: str) -> list[Envelope]:
 
 
 async def enqueue(redis: Redis, keys: Keyspace, activity: dict[str, Any]) -> str:
-    """Append an activity to its shard stream the way the gateway does (without dedupe)."""
+    """Append an activity to its shard stream with the gateway's own script (chained after the
+    conversation's previous entry; no dedupe)."""
     conversation = conversation_key(activity["channelId"], activity["conversation"]["id"])
     envelope = Envelope(orjson.dumps(activity), conversation, time.time())
-    entry_id: Any = await redis.xadd(
-        keys.stream(keys.shard_of(conversation)), {ENVELOPE_FIELD: envelope.encode()}
+    shard = keys.shard_of(conversation)
+    entry_id: Any = await redis.eval(
+        ENQUEUE_SCRIPT,
+        3,
+        keys.stream(shard),
+        keys.seen(shard, conversation, None),
+        keys.last(shard, conversation),
+        envelope.encode(),
+        60,
+        "0",
     )
     return str(entry_id.decode())
 

@@ -1,37 +1,49 @@
-"""Acknowledge stream entries in batches: every XACK of one event-loop tick in one round trip
-(one XACK per stream, listing its ids), instead of one awaited command per turn."""
+"""Commit turns that saved no state: move the conversation's `done` pointer to the entry and
+acknowledge it, atomically (one small script per entry), every commit of one event-loop tick in
+one pipelined round trip. Turns that saved state commit inside the state script instead."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections import defaultdict
 
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
+from shared.keys import CHAIN_TTL_SECONDS
 from shared.redisconn import OutageLog, Redis
 
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 5
 
+COMMIT_SCRIPT = f"""
+redis.call('SET', KEYS[2], ARGV[2], 'EX', {CHAIN_TTL_SECONDS})
+return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+"""
+"""KEYS: the shard stream, the conversation's done pointer (same slot). ARGV: group, entry id.
+The pointer moves first: if the XACK never happens, a redelivery finds the entry committed."""
+_COMMIT_SHA = hashlib.sha1(COMMIT_SCRIPT.encode()).hexdigest()
+
+_Commit = tuple[str, str, str, "asyncio.Future[None]"]
+
 
 class Acknowledger:
-    """`await ack(stream, entry_id)` returns once the entry's XACK was sent (or given up on)."""
+    """`await ack(stream, entry_id, done_key)` returns once the commit was sent (or given up)."""
 
     def __init__(self, redis: Redis, group: str, outage: OutageLog) -> None:
         self._redis = redis
         self._group = group
         self._outage = outage
-        self._batch: list[tuple[str, str, asyncio.Future[None]]] = []
+        self._batch: list[_Commit] = []
         self._in_flight: set[asyncio.Task[None]] = set()
 
-    async def ack(self, stream: str, entry_id: str) -> None:
+    async def ack(self, stream: str, entry_id: str, done_key: str) -> None:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         if not self._batch:
             loop.call_soon(self._flush)
-        self._batch.append((stream, entry_id, future))
+        self._batch.append((stream, entry_id, done_key, future))
         await future
 
     def _flush(self) -> None:
@@ -40,28 +52,36 @@ class Acknowledger:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _send(self, batch: list[tuple[str, str, asyncio.Future[None]]]) -> None:
-        ids: dict[str, list[str]] = defaultdict(list)
-        for stream, entry_id, _ in batch:
-            ids[stream].append(entry_id)
+    async def _send(self, batch: list[_Commit]) -> None:
         try:
-            await self._xack(ids)
+            await self._commit(batch)
         finally:
             for *_, future in batch:
                 if not future.done():
                     future.set_result(None)
 
-    async def _xack(self, ids: dict[str, list[str]]) -> None:
+    async def _commit(self, batch: list[_Commit]) -> None:
         for attempt in range(_ATTEMPTS):
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for stream, entry_ids in ids.items():
-                        pipe.xack(stream, self._group, *entry_ids)
-                    await pipe.execute()
+                results = await self._run(batch)
+                if any(isinstance(r, NoScriptError) for r in results):
+                    # The server lost its script cache: load it, then commit again (setting the
+                    # pointer and acknowledging twice is harmless).
+                    await self._redis.script_load(COMMIT_SCRIPT)
+                    results = await self._run(batch)
+                errors = [r for r in results if isinstance(r, Exception)]
+                if errors:
+                    raise errors[0]
                 self._outage.succeeded()
                 return
             except (RedisError, OSError) as e:
                 self._outage.failed(e)
                 await asyncio.sleep(0.1 * 2**attempt)
-        count = sum(len(v) for v in ids.values())
-        log.error("could not acknowledge %d entries; they will be delivered again", count)
+        log.error("could not commit %d entries; they will be delivered again", len(batch))
+
+    async def _run(self, batch: list[_Commit]) -> list[object]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream, entry_id, done_key, _ in batch:
+                pipe.evalsha(_COMMIT_SHA, 2, stream, done_key, self._group, entry_id)
+            results: list[object] = await pipe.execute(raise_on_error=False)
+        return results

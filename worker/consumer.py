@@ -18,9 +18,10 @@ from typing import Any
 from redis.exceptions import RedisError, ResponseError
 
 from shared.envelope import Envelope, EnvelopeError
-from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
+from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis
 from worker.acks import Acknowledger
+from worker.ordering import OrderGate, Verdict
 from worker.scheduler import ConversationScheduler
 from worker.types import PendingAck
 
@@ -36,6 +37,10 @@ class Entry:
     stream: str
     entry_id: str
     envelope: Envelope
+    previous: str
+    """The conversation's previous entry id ('' for the first of a chain)."""
+    done_key: str
+    """The conversation's commit pointer."""
 
 
 def consumer_name() -> str:
@@ -62,8 +67,11 @@ class Consumer:
         self._block_ms = block_ms
         self._max_pending = 2 * concurrency
         self._scheduler: ConversationScheduler[Entry] = ConversationScheduler(
-            concurrency, self._handle
+            concurrency, self._handle, before=self._wait_for_predecessor
         )
+        self._keys = keys
+        self._gate = OrderGate(redis)
+        self._verdicts: dict[str, Verdict] = {}
         self._stopping = asyncio.Event()
         self._outage = OutageLog("Redis (worker)")
         self._acks = Acknowledger(redis, CONSUMER_GROUP, self._outage)
@@ -153,7 +161,10 @@ class Consumer:
                     # Left pending, never acknowledged: the entry stays in Redis for inspection.
                     log.error("unreadable entry %s on %s left pending: %s", entry_id, stream, e)
                     continue
-                entries.append(Entry(stream, entry_id, envelope))
+                previous = fields.get(PREVIOUS_FIELD.encode(), b"").decode()
+                shard = self._keys.shard_of(envelope.conversation)
+                done_key = self._keys.done(shard, envelope.conversation)
+                entries.append(Entry(stream, entry_id, envelope, previous, done_key))
         return entries
 
     async def _pause(self, seconds: float) -> None:
@@ -163,9 +174,18 @@ class Consumer:
         except TimeoutError:
             pass
 
+    async def _wait_for_predecessor(self, entry: Entry) -> None:
+        self._verdicts[entry.entry_id] = await self._gate.wait(
+            entry.done_key, entry.entry_id, entry.previous
+        )
+
     async def _handle(self, entry: Entry) -> None:
+        if self._verdicts.pop(entry.entry_id, Verdict.RUN) is Verdict.COMMITTED:
+            log.info("entry %s was already committed; acknowledging it", entry.entry_id)
+            await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id, entry.done_key))
+            return
         try:
-            pending = PendingAck(entry.stream, CONSUMER_GROUP, entry.entry_id)
+            pending = PendingAck(entry.stream, CONSUMER_GROUP, entry.entry_id, entry.done_key)
             await self._run_turn(entry.envelope, pending)
         except Exception:
             self.turns_failed += 1
@@ -177,7 +197,7 @@ class Consumer:
             return
         if not pending.done:  # a turn that saved state acknowledged with it
             # Shielded: a stop that cancels turns must not cancel an acknowledgement begun.
-            await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id))
+            await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id, entry.done_key))
         self.turns_done += 1
 
     async def _drain(self, within: float) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from redis.commands.core import AsyncScript
 
+from shared.keys import CHAIN_TTL_SECONDS
 from shared.redisconn import Redis
 from worker.lazy_redis import LazyRedis
 from worker.storage import (
@@ -39,7 +40,7 @@ local ttl = tonumber(ARGV[1])
 local group = ARGV[2]
 local items = #KEYS
 if group ~= '' then
-  items = items - 1
+  items = items - 2
 end
 for i = 1, items do
   local expected = ARGV[3 * i + 1]
@@ -63,15 +64,17 @@ for i = 1, items do
   end
 end
 if group ~= '' then
-  redis.call('XACK', KEYS[#KEYS], group, ARGV[3])
+  redis.call('SET', KEYS[#KEYS], ARGV[3], 'EX', {CHAIN_TTL_SECONDS})
+  redis.call('XACK', KEYS[#KEYS - 1], group, ARGV[3])
 end
 return 0
 """
-"""KEYS: the items' hashes, then (when acknowledging) the stream. ARGV[1]: TTL in seconds (0:
-none); ARGV[2], ARGV[3]: the consumer group and entry id to acknowledge once everything is
-written ('' for none); then per key its expected eTag ('' for an unconditional write, IF_ABSENT
-to create only), its new eTag and its data. Returns 0, or `{index, stored eTag}` (1-based, ''
-if the key does not exist) for the first conflict, having written and acknowledged nothing."""
+"""KEYS: the items' hashes, then (when committing a turn) the stream and the conversation's done
+pointer. ARGV[1]: TTL in seconds (0: none); ARGV[2], ARGV[3]: the consumer group and the entry
+id to commit (move the pointer to, and acknowledge) once everything is written ('' for
+none); then per key its expected eTag ('' for an unconditional write, IF_ABSENT to create only),
+its new eTag and its data. Returns 0, or `{index, stored eTag}` (1-based, '' if the key does not
+exist) for the first conflict, having written, moved and acknowledged nothing."""
 
 
 READ_SCRIPT = f"""
@@ -143,7 +146,7 @@ class RedisStorage:
         redis_keys = [self._key(key) for key in keys]
         args: list[str | bytes | int] = [self._ttl, "", ""]
         if ack is not None:
-            redis_keys.append(ack.stream)
+            redis_keys += [ack.stream, ack.done_key]
             args[1:3] = [ack.group, ack.entry_id]
         for key in keys:
             args += [expected[key] or "", etags[key], encode_item(key, changes[key])]

@@ -15,13 +15,20 @@ log = logging.getLogger(__name__)
 
 class ConversationScheduler(Generic[T]):
     """Each conversation gets a FIFO and at most one running item; a semaphore bounds the total.
+    `before(item)`, if given, is awaited before the item takes a slot.
 
     `pending` counts items accepted and not finished, so the reader can stop reading when the
     process holds enough work (bounded memory).
     """
 
-    def __init__(self, concurrency: int, handle: Callable[[T], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        concurrency: int,
+        handle: Callable[[T], Awaitable[None]],
+        before: Callable[[T], Awaitable[None]] | None = None,
+    ) -> None:
         self._handle = handle
+        self._before = before
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[str, deque[T]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -42,6 +49,10 @@ class ConversationScheduler(Generic[T]):
     async def _drain(self, conversation: str, queue: deque[T]) -> None:
         try:
             while queue:
+                if self._before is not None:
+                    # Outside the slot: an item waiting on another worker must not hold a
+                    # slot, or two workers could each wait on the other's queued items.
+                    await self._before(queue[0])
                 async with self._slots:
                     try:
                         await self._handle(queue[0])

@@ -39,4 +39,6 @@ class PendingAck:
     stream: str
     group: str
     entry_id: str
+    done_key: str
+    """The conversation's commit pointer, moved to `entry_id` by the same atomic write."""
     done: bool = False

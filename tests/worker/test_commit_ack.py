@@ -30,7 +30,9 @@ async def delivered_entry(redis: Redis, keys: Keyspace) -> PendingAck:
     await redis.xgroup_create(stream, CONSUMER_GROUP, id="0", mkstream=True)
     response: Any = await redis.xreadgroup(CONSUMER_GROUP, "w1", {stream: ">"}, count=1)
     entry_id = response[0][1][0][0].decode()
-    return PendingAck(stream, CONSUMER_GROUP, entry_id)
+    return PendingAck(
+        stream, CONSUMER_GROUP, entry_id, keys.done(keys.shard_of("test/conv-1"), "test/conv-1")
+    )
 
 
 async def test_a_state_write_acknowledges_the_entry_atomically(
@@ -46,6 +48,7 @@ async def test_a_state_write_acknowledges_the_entry_atomically(
 
     await storage.write_and_ack({"k": {"n": 2, ETAG: etag}}, ack)
     assert ack.done and await pending_count(redis, keys) == 0
+    assert await redis.get(ack.done_key) == ack.entry_id.encode()  # the commit pointer moved
     assert (await storage.read(["k"]))["k"]["n"] == 2
 
 

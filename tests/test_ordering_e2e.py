@@ -1,0 +1,91 @@
+"""Strict per-conversation order across worker processes: messages fired at the gateway as
+fast as it takes them, two workers, and every conversation's replies must be 1, 2, ..., M."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+
+import aiohttp
+import orjson
+from redis.exceptions import ResponseError
+
+from gateway.app import create_app
+from shared.keys import CONSUMER_GROUP, Keyspace
+from shared.redisconn import Redis
+from shared.settings import Settings
+from tests.activities import message
+from tests.conftest import pending_count, serving
+from tests.worker.test_drain import worker_env
+from turnstream.devconnector import DevConnector
+
+CONVERSATIONS = 8
+MESSAGES = 12
+
+
+async def test_two_workers_keep_every_conversation_in_order(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    dev, service_url = connector
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "worker",
+            "--bot",
+            "samples.counter:bot",
+            "--concurrency",
+            "4",
+            env=worker_env(settings),
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for _ in range(300):  # both workers are reading before anything is sent
+            if await _consumers(redis, keys) == 2:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the two workers did not join the group")
+        async with serving(create_app(settings)) as gateway, aiohttp.ClientSession() as http:
+
+            async def talk(conversation: str) -> None:
+                for n in range(MESSAGES):  # no waiting for replies: back to back
+                    activity = message(
+                        f"m{n}",
+                        activity_id=f"{conversation}-{n}",
+                        conversation=conversation,
+                        service_url=service_url,
+                    )
+                    async with http.post(
+                        f"{gateway}/api/messages",
+                        data=orjson.dumps(activity),
+                        headers={"Content-Type": "application/json"},
+                    ) as response:
+                        assert response.status == 202
+
+            await asyncio.gather(*(talk(f"c{i}") for i in range(CONVERSATIONS)))
+            await dev.wait_for(CONVERSATIONS * MESSAGES, within=60)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        logs = [(await worker.communicate())[1].decode() for worker in workers]
+
+    for i in range(CONVERSATIONS):
+        replies = [a for a in dev.activities() if a["conversation"]["id"] == f"c{i}"]
+        assert [r["text"] for r in replies] == [str(n + 1) for n in range(MESSAGES)], i
+        assert [r["replyToId"] for r in replies] == [f"c{i}-{n}" for n in range(MESSAGES)]
+    assert len(dev.activities()) == CONVERSATIONS * MESSAGES  # no duplicates
+    assert await pending_count(redis, keys) == 0
+    turns = [int(re.findall(r"stopped: (\d+) turns done", log)[-1]) for log in logs]
+    assert sum(turns) == CONVERSATIONS * MESSAGES and min(turns) > 0, turns
+
+
+async def _consumers(redis: Redis, keys: Keyspace) -> int:
+    try:
+        return len(await redis.xinfo_consumers(keys.stream(0), CONSUMER_GROUP))
+    except ResponseError:  # no worker has created the stream and group yet
+        return 0
