@@ -30,10 +30,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from benchmarks.gateway_ack import BenchError, pin_all_threads, process_cpu_seconds, wait_for_quiet
 from benchmarks.gateway_ack import _child_setup as child_setup
+from gateway.enqueue import ENQUEUE_SCRIPT
 from shared import codec
 from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
-from shared.keys import ENVELOPE_FIELD, Keyspace, conversation_key
+from shared.keys import Keyspace, conversation_key
 from turnstream.devconnector import DevConnector
 
 BOT = "samples.state_management:bot"
@@ -140,7 +141,19 @@ def enqueue_workload(client: redis.Redis, keys: Keyspace, opts: Options, url: st
             body = activity(keys.prefix, i, n, url)
             conversation = conversation_key(CHANNEL, body["conversation"]["id"])
             envelope = Envelope(orjson.dumps(body), conversation, time.time())
-            pipe.xadd(keys.stream(keys.shard_of(conversation)), {ENVELOPE_FIELD: envelope.encode()})
+            shard = keys.shard_of(conversation)
+            # The gateway's own script: each entry is chained after the conversation's previous
+            # one, so the workers' ordering gate is measured too.
+            pipe.eval(
+                ENQUEUE_SCRIPT,
+                3,
+                keys.stream(shard),
+                keys.seen(shard, conversation, None),
+                keys.last(shard, conversation),
+                envelope.encode(),
+                60,
+                "0",
+            )
     pipe.execute()
 
 

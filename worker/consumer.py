@@ -198,6 +198,7 @@ class Consumer:
         if not pending.done:  # a turn that saved state acknowledged with it
             # Shielded: a stop that cancels turns must not cancel an acknowledgement begun.
             await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id, entry.done_key))
+        self._gate.committed(entry.done_key, entry.entry_id)
         self.turns_done += 1
 
     async def _drain(self, within: float) -> None:

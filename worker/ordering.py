@@ -12,6 +12,7 @@ import asyncio
 import enum
 import logging
 import time
+from collections import OrderedDict
 
 from redis.exceptions import RedisError
 
@@ -41,15 +42,21 @@ class OrderGate:
     """Answers "may this entry run yet?", reading every pointer asked about in one event-loop
     tick with one pipelined round trip."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, remembered: int = 100_000) -> None:
         self._redis = redis
         self._asks: dict[str, list[asyncio.Future[str]]] = {}
+        # Commits made by this process, newest last: when the predecessor was committed here,
+        # the answer is known without a round trip (conversations mostly stay on one worker).
+        self._committed_here: OrderedDict[str, str] = OrderedDict()
+        self._remembered = remembered
         self._fetching: set[asyncio.Task[None]] = set()
 
     async def wait(self, done_key: str, entry_id: str, previous: str) -> Verdict:
         """Return when the entry may run (RUN) or turns out to be committed (COMMITTED)."""
         if not previous:
             return Verdict.RUN  # the first entry of a chain
+        if self._committed_here.get(done_key) == previous:
+            return Verdict.RUN
         started = time.monotonic()
         delay = _FIRST_POLL
         warned = False
@@ -72,6 +79,13 @@ class OrderGate:
                 )
             await asyncio.sleep(delay)
             delay = min(_MAX_POLL, delay * 2)
+
+    def committed(self, done_key: str, entry_id: str) -> None:
+        """This process committed `entry_id` (the pointer now names it)."""
+        self._committed_here[done_key] = entry_id
+        self._committed_here.move_to_end(done_key)
+        if len(self._committed_here) > self._remembered:
+            self._committed_here.popitem(last=False)
 
     async def _read(self, done_key: str) -> str:
         loop = asyncio.get_running_loop()

@@ -70,3 +70,19 @@ async def test_redis_unreachable_is_not_taken_for_committed(settings: Settings) 
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(gate.wait(f"{settings.key_prefix}:done", "5-0", "4-0"), 0.5)
     await dead.aclose()
+
+
+async def test_a_predecessor_committed_here_needs_no_round_trip(
+    redis: Redis, settings: Settings
+) -> None:
+    done = f"{settings.key_prefix}:done"
+    gate = OrderGate(redis, remembered=2)
+    gate.committed(done, "4-0")  # Redis itself does not know it: the gate must not ask
+    assert await asyncio.wait_for(gate.wait(done, "5-0", "4-0"), 1) is Verdict.RUN
+    gate.committed("other-1", "1-0")
+    gate.committed("other-2", "1-0")  # the oldest memory is dropped past `remembered`
+    waiting = asyncio.create_task(gate.wait(done, "5-0", "4-0"))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # forgotten: now it asks Redis, which says nothing yet
+    await redis.set(done, "4-0")
+    assert await asyncio.wait_for(waiting, 2) is Verdict.RUN
