@@ -58,6 +58,9 @@ class Settings:
     """`TURNSTREAM_RETRY_AFTER_SECONDS`: the `Retry-After` sent with a 503."""
     worker_concurrency: int = 64
     """`TURNSTREAM_WORKER_CONCURRENCY`: turns one worker process runs at once."""
+    claim_idle_seconds: float = 5.0
+    """`TURNSTREAM_CLAIM_IDLE_SECONDS`: an entry whose worker has not shown life for this long
+    (killed, frozen, cut off) is taken over by another worker. Live workers renew theirs."""
     drain_timeout_seconds: float = 25.0
     """`TURNSTREAM_DRAIN_TIMEOUT_SECONDS`: how long a stopping worker waits for in-flight turns."""
     connector_timeout_seconds: float = 30.0
@@ -104,6 +107,9 @@ class Settings:
             ),
             worker_concurrency=env.get(
                 "TURNSTREAM_WORKER_CONCURRENCY", _int_between(1, 10_000), cls.worker_concurrency
+            ),
+            claim_idle_seconds=env.get(
+                "TURNSTREAM_CLAIM_IDLE_SECONDS", _float_between(1, 3600), cls.claim_idle_seconds
             ),
             drain_timeout_seconds=env.get(
                 "TURNSTREAM_DRAIN_TIMEOUT_SECONDS",

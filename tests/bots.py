@@ -11,6 +11,8 @@ from worker.bot import (
     ActivityHandler,
     AutoSaveStateMiddleware,
     BotApp,
+    BotState,
+    ConversationState,
     RedisStorage,
     Storage,
     TurnContext,
@@ -44,8 +46,8 @@ failing = Failing()
 class Counter(ActivityHandler):
     """Counts a user's messages in user state, slowly enough for concurrent turns to collide."""
 
-    def __init__(self, user_state: UserState) -> None:
-        self.count = user_state.create_property("count")
+    def __init__(self, state: BotState) -> None:
+        self.count = state.create_property("count")
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         value = await self.count.get(turn_context, 0)
@@ -72,3 +74,23 @@ class CrashingRecognizer(KeywordRecognizer):
 
 
 crashing_core_bot = create_core_bot(RedisStorage(), CrashingRecognizer())
+
+
+class SlowCounter(Counter):
+    """The counter, but a message starting with "slow" holds its turn for 3 s before replying."""
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        if (turn_context.activity.text or "").startswith("slow"):
+            await asyncio.sleep(3)
+        await super().on_message_activity(turn_context)
+
+
+def slow_counter_app(storage: Storage) -> BotApp:
+    conversation_state = ConversationState(storage)
+    return BotApp(
+        SlowCounter(conversation_state),
+        middleware=[AutoSaveStateMiddleware(conversation_state)],
+    )
+
+
+slow_counter = slow_counter_app(RedisStorage())

@@ -18,11 +18,17 @@ log = logging.getLogger(__name__)
 _ATTEMPTS = 5
 
 COMMIT_SCRIPT = f"""
+local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #owner == 0 or owner[1][2] ~= ARGV[3] then
+  return -1
+end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', {CHAIN_TTL_SECONDS})
 return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 """
-"""KEYS: the shard stream, the conversation's done pointer (same slot). ARGV: group, entry id.
-The pointer moves first: if the XACK never happens, a redelivery finds the entry committed."""
+"""KEYS: the shard stream, the conversation's done pointer (same slot). ARGV: group, entry id,
+this consumer. Fenced: if another consumer took the entry over (this one was paused or cut off
+past the claim timeout), nothing happens and -1 comes back. The pointer moves before the XACK:
+if the XACK never happens, a redelivery finds the entry committed."""
 _COMMIT_SHA = hashlib.sha1(COMMIT_SCRIPT.encode()).hexdigest()
 
 _Commit = tuple[str, str, str, "asyncio.Future[None]"]
@@ -31,14 +37,16 @@ _Commit = tuple[str, str, str, "asyncio.Future[None]"]
 class Acknowledger:
     """`await ack(stream, entry_id, done_key)` returns once the commit was sent (or given up)."""
 
-    def __init__(self, redis: Redis, group: str, outage: OutageLog) -> None:
+    def __init__(self, redis: Redis, group: str, consumer: str, outage: OutageLog) -> None:
         self._redis = redis
         self._group = group
+        self._consumer = consumer
         self._outage = outage
         self._batch: list[_Commit] = []
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def ack(self, stream: str, entry_id: str, done_key: str) -> None:
+        """Commit a turn that saved no state (fenced: see COMMIT_SCRIPT)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         if not self._batch:
@@ -72,6 +80,11 @@ class Acknowledger:
                 errors = [r for r in results if isinstance(r, Exception)]
                 if errors:
                     raise errors[0]
+                for (_, entry_id, _, _), result in zip(batch, results, strict=True):
+                    if result == -1:
+                        log.warning(
+                            "entry %s was taken over by another worker: not committed", entry_id
+                        )
                 self._outage.succeeded()
                 return
             except (RedisError, OSError) as e:
@@ -82,6 +95,8 @@ class Acknowledger:
     async def _run(self, batch: list[_Commit]) -> list[object]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for stream, entry_id, done_key, _ in batch:
-                pipe.evalsha(_COMMIT_SHA, 2, stream, done_key, self._group, entry_id)
+                pipe.evalsha(
+                    _COMMIT_SHA, 2, stream, done_key, self._group, entry_id, self._consumer
+                )
             results: list[object] = await pipe.execute(raise_on_error=False)
         return results

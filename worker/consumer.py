@@ -20,6 +20,7 @@ from redis.exceptions import RedisError, ResponseError
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis
+from worker import takeover
 from worker.acks import Acknowledger
 from worker.ordering import OrderGate, Verdict
 from worker.scheduler import ConversationScheduler
@@ -60,6 +61,7 @@ class Consumer:
         concurrency: int,
         name: str | None = None,
         block_ms: int = 1000,
+        claim_idle_seconds: float = 5.0,
     ) -> None:
         self._redis = redis
         self._streams = keys.streams()
@@ -74,8 +76,12 @@ class Consumer:
         self._verdicts: dict[str, Verdict] = {}
         self._stopping = asyncio.Event()
         self._outage = OutageLog("Redis (worker)")
-        self._acks = Acknowledger(redis, CONSUMER_GROUP, self._outage)
         self.name = name or consumer_name()
+        self._acks = Acknowledger(redis, CONSUMER_GROUP, self.name, self._outage)
+        self._claim_idle_ms = int(claim_idle_seconds * 1000)
+        self._held: dict[str, set[str]] = {}
+        """Entries this worker holds (queued, waiting or running), by stream: kept alive by
+        the heartbeat so that no other worker takes them over."""
         self.turns_done = 0
         self.turns_failed = 0
 
@@ -98,6 +104,8 @@ class Consumer:
         if not await self._wait_for_groups():
             return
         log.info("worker %s reading %d shard streams", self.name, len(self._streams))
+        keep_alive = asyncio.create_task(self._keep_alive())
+        take_over = asyncio.create_task(self._take_over())
         try:
             while not self._stopping.is_set():
                 room = self._max_pending - self._scheduler.pending
@@ -108,13 +116,59 @@ class Consumer:
                 if entries is None:
                     continue
                 for entry in entries:
-                    self._scheduler.submit(entry.envelope.conversation, entry)
+                    self._submit(entry)
                 if burst and not entries:
                     if not self._scheduler.pending:
                         break
                     await self._scheduler.wait_changed()
         finally:
-            await self._drain(drain_timeout)
+            take_over.cancel()
+            await self._drain(drain_timeout)  # held entries stay renewed while they finish
+            keep_alive.cancel()
+
+    def _submit(self, entry: Entry) -> None:
+        held = self._held.setdefault(entry.stream, set())
+        if entry.entry_id in held:
+            return  # taken over from ourselves after a stall: it is already queued here
+        held.add(entry.entry_id)
+        self._scheduler.submit(entry.envelope.conversation, entry)
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(self._claim_idle_ms / 3000)
+            held = {stream: list(ids) for stream, ids in self._held.items() if ids}
+            if not held:
+                continue
+            try:
+                await takeover.renew(self._redis, CONSUMER_GROUP, self.name, held)
+            except (RedisError, OSError) as e:
+                self._outage.failed(e)
+
+    async def _take_over(self) -> None:
+        while not self._stopping.is_set():
+            await self._pause(min(1.0, self._claim_idle_ms / 5000))
+            room = self._max_pending - self._scheduler.pending
+            if room <= 0 or self._stopping.is_set():
+                continue
+            try:
+                claimed = await takeover.claim_abandoned(
+                    self._redis,
+                    self._streams,
+                    CONSUMER_GROUP,
+                    self.name,
+                    self._claim_idle_ms,
+                    max(1, room // len(self._streams)),
+                )
+            except (RedisError, OSError) as e:
+                self._outage.failed(e)
+                continue
+            entries = self._entries(claimed)
+            if entries:
+                log.warning(
+                    "took over %d entries from a worker that stopped renewing them", len(entries)
+                )
+            for entry in entries:
+                self._submit(entry)
 
     async def _wait_for_groups(self) -> bool:
         """Create the groups, waiting out a Redis that is not there yet. False if stopped first."""
@@ -180,12 +234,20 @@ class Consumer:
         )
 
     async def _handle(self, entry: Entry) -> None:
+        try:
+            await self._handle_held(entry)
+        finally:
+            self._held.get(entry.stream, set()).discard(entry.entry_id)
+
+    async def _handle_held(self, entry: Entry) -> None:
         if self._verdicts.pop(entry.entry_id, Verdict.RUN) is Verdict.COMMITTED:
             log.info("entry %s was already committed; acknowledging it", entry.entry_id)
             await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id, entry.done_key))
             return
         try:
-            pending = PendingAck(entry.stream, CONSUMER_GROUP, entry.entry_id, entry.done_key)
+            pending = PendingAck(
+                entry.stream, CONSUMER_GROUP, entry.entry_id, entry.done_key, self.name
+            )
             await self._run_turn(entry.envelope, pending)
         except Exception:
             self.turns_failed += 1

@@ -25,6 +25,11 @@ class StateContention(WorkerError):
     """A turn's state save kept conflicting with other turns until its retries ran out."""
 
 
+class TakenOver(WorkerError):
+    """The turn's entry was taken over by another worker (this one paused past the claim
+    timeout): its results must not be committed, and the entry is no longer this worker's."""
+
+
 class BotLoadError(WorkerError):
     """`--bot module:attr` does not name a bot."""
 
@@ -32,7 +37,7 @@ class BotLoadError(WorkerError):
 def is_transient(error: BaseException) -> bool:
     """True for failures worth running the turn again later: the network, Redis, a throttling or
     failing Bot Connector. Anything else is the bot's own error."""
-    if isinstance(error, StateContention):
+    if isinstance(error, StateContention | TakenOver):
         return True
     if isinstance(error, ConnectorError):
         return error.status in (408, 429) or error.status >= 500

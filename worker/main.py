@@ -52,6 +52,7 @@ async def run_worker(
         run_turn,
         concurrency=concurrency or settings.worker_concurrency,
         block_ms=_BLOCK_MS,
+        claim_idle_seconds=settings.claim_idle_seconds,
     )
     loop = asyncio.get_running_loop()
     if handle_signals:

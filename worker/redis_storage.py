@@ -14,6 +14,7 @@ from redis.commands.core import AsyncScript
 
 from shared.keys import CHAIN_TTL_SECONDS
 from shared.redisconn import Redis
+from worker.errors import TakenOver
 from worker.lazy_redis import LazyRedis
 from worker.storage import (
     IF_ABSENT,
@@ -41,9 +42,13 @@ local group = ARGV[2]
 local items = #KEYS
 if group ~= '' then
   items = items - 2
+  local owner = redis.call('XPENDING', KEYS[#KEYS - 1], group, ARGV[3], ARGV[3], 1)
+  if #owner == 0 or owner[1][2] ~= ARGV[4] then
+    return -1
+  end
 end
 for i = 1, items do
-  local expected = ARGV[3 * i + 1]
+  local expected = ARGV[3 * i + 2]
   if expected ~= '' then
     local stored = redis.call('HGET', KEYS[i], '{ETAG_FIELD}')
     if expected == '{IF_ABSENT}' then
@@ -56,7 +61,7 @@ for i = 1, items do
   end
 end
 for i = 1, items do
-  redis.call('HSET', KEYS[i], '{ETAG_FIELD}', ARGV[3 * i + 2], '{DATA_FIELD}', ARGV[3 * i + 3])
+  redis.call('HSET', KEYS[i], '{ETAG_FIELD}', ARGV[3 * i + 3], '{DATA_FIELD}', ARGV[3 * i + 4])
   if ttl > 0 then
     redis.call('EXPIRE', KEYS[i], ttl)
   else
@@ -70,11 +75,13 @@ end
 return 0
 """
 """KEYS: the items' hashes, then (when committing a turn) the stream and the conversation's done
-pointer. ARGV[1]: TTL in seconds (0: none); ARGV[2], ARGV[3]: the consumer group and the entry
-id to commit (move the pointer to, and acknowledge) once everything is written ('' for
-none); then per key its expected eTag ('' for an unconditional write, IF_ABSENT to create only),
-its new eTag and its data. Returns 0, or `{index, stored eTag}` (1-based, '' if the key does not
-exist) for the first conflict, having written, moved and acknowledged nothing."""
+pointer. ARGV[1]: TTL in seconds (0: none); ARGV[2], ARGV[3], ARGV[4]: the consumer group,
+the entry id to commit (move the pointer to, and acknowledge) once everything is written, and
+the consumer that must still own it — fenced: -1 and nothing written if another consumer took
+it over ('' for no commit); then per key its expected eTag ('' for an unconditional write,
+IF_ABSENT to create only), its new eTag and its data. Returns 0, or `{index, stored eTag}`
+(1-based, '' if the key does not exist) for the first conflict, having written, moved and
+acknowledged nothing."""
 
 
 READ_SCRIPT = f"""
@@ -144,14 +151,16 @@ class RedisStorage:
         etags = {key: new_etag() for key in keys}
         expected = {key: expected_etag(key, changes[key]) for key in keys}
         redis_keys = [self._key(key) for key in keys]
-        args: list[str | bytes | int] = [self._ttl, "", ""]
+        args: list[str | bytes | int] = [self._ttl, "", "", ""]
         if ack is not None:
             redis_keys += [ack.stream, ack.done_key]
-            args[1:3] = [ack.group, ack.entry_id]
+            args[1:4] = [ack.group, ack.entry_id, ack.consumer]
         for key in keys:
             args += [expected[key] or "", etags[key], encode_item(key, changes[key])]
         script = self._write_script()
         result: Any = await script(keys=redis_keys, args=args)
+        if result == -1:
+            raise TakenOver(f"entry {ack.entry_id if ack else ''} now belongs to another worker")
         if result != 0:
             index, stored = result
             key = keys[index - 1]

@@ -41,4 +41,6 @@ class PendingAck:
     entry_id: str
     done_key: str
     """The conversation's commit pointer, moved to `entry_id` by the same atomic write."""
+    consumer: str = ""
+    """The consumer that must still own the entry for the commit to happen (fencing)."""
     done: bool = False

@@ -9,12 +9,14 @@ import pytest
 from shared.activity import Activity
 from shared.envelope import Envelope
 from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
+from shared.redisconn import OutageLog, Redis
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import enqueue, pending_count
 from tests.worker.test_turn_context import RecordingSender
+from worker.acks import Acknowledger
 from worker.consumer import Consumer
+from worker.errors import TakenOver
 from worker.redis_storage import RedisStorage
 from worker.state import UserState
 from worker.state_middleware import AutoSaveStateMiddleware
@@ -30,9 +32,8 @@ async def delivered_entry(redis: Redis, keys: Keyspace) -> PendingAck:
     await redis.xgroup_create(stream, CONSUMER_GROUP, id="0", mkstream=True)
     response: Any = await redis.xreadgroup(CONSUMER_GROUP, "w1", {stream: ">"}, count=1)
     entry_id = response[0][1][0][0].decode()
-    return PendingAck(
-        stream, CONSUMER_GROUP, entry_id, keys.done(keys.shard_of("test/conv-1"), "test/conv-1")
-    )
+    done_key = keys.done(keys.shard_of("test/conv-1"), "test/conv-1")
+    return PendingAck(stream, CONSUMER_GROUP, entry_id, done_key, "w1")
 
 
 async def test_a_state_write_acknowledges_the_entry_atomically(
@@ -85,3 +86,26 @@ async def test_the_consumer_skips_its_own_ack_when_the_turn_committed_it(
     await consumer.run(burst=True)
     assert consumer.turns_done == 1
     assert await pending_count(redis, keys) == 1  # so the consumer sent no XACK of its own
+
+
+async def test_a_commit_by_a_worker_that_lost_the_entry_is_fenced(
+    settings: Settings, redis: Redis, keys: Keyspace
+) -> None:
+    """A frozen worker wakes up after another took its entry over: it commits nothing."""
+    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
+    ack = await delivered_entry(redis, keys)
+    await redis.xclaim(ack.stream, CONSUMER_GROUP, "w2", 0, [ack.entry_id])  # w2 took it over
+
+    with pytest.raises(TakenOver):
+        await storage.write_and_ack({"k": {"n": 1}}, ack)
+    assert not ack.done and await storage.read(["k"]) == {}
+    assert await redis.get(ack.done_key) is None and await pending_count(redis, keys) == 1
+
+    acks = Acknowledger(redis, CONSUMER_GROUP, "w1", OutageLog("test"))
+    await acks.ack(ack.stream, ack.entry_id, ack.done_key)  # the no-state commit: fenced too
+    assert await redis.get(ack.done_key) is None and await pending_count(redis, keys) == 1
+
+    owner = Acknowledger(redis, CONSUMER_GROUP, "w2", OutageLog("test"))
+    await owner.ack(ack.stream, ack.entry_id, ack.done_key)  # the rightful owner commits
+    assert await redis.get(ack.done_key) == ack.entry_id.encode()
+    assert await pending_count(redis, keys) == 0

@@ -1,0 +1,130 @@
+"""A worker killed (kill -9) or frozen (SIGSTOP) in the middle of a turn: another worker takes
+its entries over once they stop being renewed, in order, and a frozen worker that wakes up
+cannot commit what was taken from it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from shared.keys import Keyspace
+from shared.redisconn import Redis
+from shared.settings import Settings
+from tests.activities import message
+from tests.conftest import enqueue, pending_count
+from tests.worker.test_drain import worker_env
+from turnstream.devconnector import DevConnector
+from worker.redis_storage import RedisStorage
+
+CLAIM_IDLE = 2.0
+
+Start = Callable[[], Awaitable[asyncio.subprocess.Process]]
+
+
+@pytest.fixture
+async def start_worker(settings: Settings) -> AsyncIterator[Start]:
+    started: list[asyncio.subprocess.Process] = []
+
+    async def start() -> asyncio.subprocess.Process:
+        env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": str(CLAIM_IDLE)}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "worker",
+            "--bot",
+            "tests.bots:slow_counter",
+            env=env,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.returncode is None:
+            process.send_signal(signal.SIGCONT)
+            process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            await process.communicate()
+
+
+async def wait_until(predicate: Callable[[], Awaitable[bool]], within: float) -> None:
+    deadline = time.monotonic() + within
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def test_a_killed_workers_turns_are_taken_over_in_order(
+    settings: Settings,
+    redis: Redis,
+    keys: Keyspace,
+    connector: tuple[DevConnector, str],
+    start_worker: Start,
+) -> None:
+    dev, service_url = connector
+    first = await start_worker()
+    for n, text in enumerate(["slow 1", "two", "three"]):
+        await enqueue(redis, keys, message(text, activity_id=f"m{n}", service_url=service_url))
+
+    async def first_is_busy() -> bool:
+        return await pending_count(redis, keys) > 0
+
+    await wait_until(first_is_busy, 10)
+    await asyncio.sleep(0.3)
+    first.kill()  # kill -9, in the middle of the slow turn
+    killed_at = time.monotonic()
+    await first.wait()
+    await start_worker()
+
+    await dev.wait_for(3, within=20)
+    first_reply_after = dev.received[0].received_at - time.time() + time.monotonic() - killed_at
+    assert [a["text"] for a in dev.activities()] == ["count 1", "count 2", "count 3"]
+    assert [a["replyToId"] for a in dev.activities()] == ["m0", "m1", "m2"]
+    # taken over after the claim timeout, and the slow turn itself takes 3 s
+    assert first_reply_after < CLAIM_IDLE + 3 + 3, first_reply_after
+
+    async def all_committed() -> bool:
+        return await pending_count(redis, keys) == 0
+
+    await wait_until(all_committed, 10)
+
+
+async def test_a_frozen_worker_cannot_commit_what_was_taken_over(
+    settings: Settings,
+    redis: Redis,
+    keys: Keyspace,
+    connector: tuple[DevConnector, str],
+    start_worker: Start,
+) -> None:
+    dev, service_url = connector
+    frozen = await start_worker()
+    await enqueue(redis, keys, message("slow 1", activity_id="m0", service_url=service_url))
+
+    async def frozen_is_busy() -> bool:
+        return await pending_count(redis, keys) > 0
+
+    await wait_until(frozen_is_busy, 10)
+    await asyncio.sleep(0.3)
+    os.kill(frozen.pid, signal.SIGSTOP)  # frozen mid-turn, past its claim timeout
+    await start_worker()
+    await dev.wait_for(1, within=20)  # the other worker ran the turn: "count 1"
+    await enqueue(redis, keys, message("two", activity_id="m1", service_url=service_url))
+    await dev.wait_for(2, within=10)
+    os.kill(frozen.pid, signal.SIGCONT)  # wakes up, finishes its copy of the turn ...
+    await asyncio.sleep(4)
+
+    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
+    state = await storage.read(["test/conversations/conv-1"])
+    assert state["test/conversations/conv-1"]["count"] == 2  # ... but could not commit it
+    texts = [a["text"] for a in dev.activities()]
+    # Its reply did go out (sent before the commit): the residual duplicate window.
+    assert texts in (["count 1", "count 2"], ["count 1", "count 2", "count 1"]), texts
+    assert await pending_count(redis, keys) == 0
