@@ -47,6 +47,10 @@ class Keyspace:
         """Every shard's inbound stream, in shard order."""
         return [self.stream(shard) for shard in range(self.shards)]
 
+    def dead_letters(self, shard: int) -> str:
+        """The shard's dead-letter stream: entries that could not be processed, with why."""
+        return f"{self.prefix}:{{{shard}}}:dlq"
+
     def last(self, shard: int, conversation: str) -> str:
         """Id of the conversation's newest entry: the next entry's predecessor."""
         return f"{self.prefix}:{{{shard}}}:last:{conversation}"

@@ -58,6 +58,9 @@ class Settings:
     """`TURNSTREAM_RETRY_AFTER_SECONDS`: the `Retry-After` sent with a 503."""
     worker_concurrency: int = 64
     """`TURNSTREAM_WORKER_CONCURRENCY`: turns one worker process runs at once."""
+    max_deliveries: int = 5
+    """`TURNSTREAM_MAX_DELIVERIES`: after this many deliveries without success an entry goes to
+    the dead-letter stream and its conversation moves on."""
     claim_idle_seconds: float = 5.0
     """`TURNSTREAM_CLAIM_IDLE_SECONDS`: an entry whose worker has not shown life for this long
     (killed, frozen, cut off) is taken over by another worker. Live workers renew theirs."""
@@ -107,6 +110,9 @@ class Settings:
             ),
             worker_concurrency=env.get(
                 "TURNSTREAM_WORKER_CONCURRENCY", _int_between(1, 10_000), cls.worker_concurrency
+            ),
+            max_deliveries=env.get(
+                "TURNSTREAM_MAX_DELIVERIES", _int_between(1, 1000), cls.max_deliveries
             ),
             claim_idle_seconds=env.get(
                 "TURNSTREAM_CLAIM_IDLE_SECONDS", _float_between(1, 3600), cls.claim_idle_seconds

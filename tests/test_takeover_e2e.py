@@ -128,3 +128,37 @@ async def test_a_frozen_worker_cannot_commit_what_was_taken_over(
     # Its reply did go out (sent before the commit): the residual duplicate window.
     assert texts in (["count 1", "count 2"], ["count 1", "count 2", "count 1"]), texts
     assert await pending_count(redis, keys) == 0
+
+
+async def test_a_long_turn_on_a_live_worker_is_not_taken_over(
+    settings: Settings,
+    redis: Redis,
+    keys: Keyspace,
+    connector: tuple[DevConnector, str],
+) -> None:
+    """The turn lasts 3 s, three claim timeouts of 1 s: the heartbeat keeps it its worker's."""
+    dev, service_url = connector
+    env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": "1"}
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "worker",
+            "--bot",
+            "tests.bots:slow_counter",
+            env=env,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    try:
+        await enqueue(redis, keys, message("slow 1", activity_id="m0", service_url=service_url))
+        await dev.wait_for(1, within=20)
+        await asyncio.sleep(1.5)  # time for a wrong takeover to show
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        logs = [(await worker.communicate())[1].decode() for worker in workers]
+    assert [a["text"] for a in dev.activities()] == ["count 1"]
+    assert not any("took over" in log for log in logs), logs
+    assert await pending_count(redis, keys) == 0

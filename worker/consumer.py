@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,8 +21,9 @@ from redis.exceptions import RedisError, ResponseError
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis
-from worker import takeover
+from worker import dead_letters, takeover
 from worker.acks import Acknowledger
+from worker.errors import TakenOver
 from worker.ordering import OrderGate, Verdict
 from worker.scheduler import ConversationScheduler
 from worker.types import PendingAck
@@ -62,6 +64,7 @@ class Consumer:
         name: str | None = None,
         block_ms: int = 1000,
         claim_idle_seconds: float = 5.0,
+        max_deliveries: int = 5,
     ) -> None:
         self._redis = redis
         self._streams = keys.streams()
@@ -79,6 +82,11 @@ class Consumer:
         self.name = name or consumer_name()
         self._acks = Acknowledger(redis, CONSUMER_GROUP, self.name, self._outage)
         self._claim_idle_ms = int(claim_idle_seconds * 1000)
+        self._max_deliveries = max_deliveries
+        self._unreadable: list[tuple[str, str, str]] = []
+        self._attempts: dict[str, int] = {}
+        """Deliveries so far of the entries held here (1 for a fresh read; more when taken over
+        or retried after a transient failure)."""
         self._held: dict[str, set[str]] = {}
         """Entries this worker holds (queued, waiting or running), by stream: kept alive by
         the heartbeat so that no other worker takes them over."""
@@ -113,6 +121,7 @@ class Consumer:
                     await self._scheduler.wait_changed()
                     continue
                 entries = await self._read(room, block=not burst)
+                await self._dead_letter_unreadable()
                 if entries is None:
                     continue
                 for entry in entries:
@@ -163,12 +172,53 @@ class Consumer:
                 self._outage.failed(e)
                 continue
             entries = self._entries(claimed)
+            await self._dead_letter_unreadable()
             if entries:
                 log.warning(
                     "took over %d entries from a worker that stopped renewing them", len(entries)
                 )
+            try:
+                counts = await takeover.delivery_counts(self._redis, CONSUMER_GROUP, entries)
+            except (RedisError, OSError) as e:
+                self._outage.failed(e)
+                continue
             for entry in entries:
-                self._submit(entry)
+                if entry.entry_id in self._held.get(entry.stream, ()):
+                    continue  # our own entry, stalled a moment: already queued here
+                deliveries = counts.get((entry.stream, entry.entry_id), 1)
+                self._attempts[entry.entry_id] = deliveries
+                if deliveries > self._max_deliveries:
+                    await self._dead_letter(
+                        entry.stream,
+                        entry.entry_id,
+                        entry.done_key,
+                        f"delivered {deliveries} times without success "
+                        f"(limit {self._max_deliveries})",
+                    )
+                else:
+                    self._submit(entry)
+
+    async def _dead_letter_unreadable(self) -> None:
+        unreadable, self._unreadable = self._unreadable, []
+        for stream, entry_id, reason in unreadable:
+            # Its conversation is unknown: the pointer moved is a shard-wide placeholder.
+            shard = self._streams.index(stream)
+            await self._dead_letter(stream, entry_id, self._keys.done(shard, "-"), reason)
+
+    async def _dead_letter(self, stream: str, entry_id: str, done_key: str, reason: str) -> None:
+        try:
+            await dead_letters.dead_letter(
+                self._redis,
+                stream=stream,
+                done_key=done_key,
+                dlq=self._keys.dead_letters(self._streams.index(stream)),
+                group=CONSUMER_GROUP,
+                consumer=self.name,
+                entry_id=entry_id,
+                reason=reason,
+            )
+        except (RedisError, OSError) as e:
+            self._outage.failed(e)  # still pending: it is taken over and tried again later
 
     async def _wait_for_groups(self) -> bool:
         """Create the groups, waiting out a Redis that is not there yet. False if stopped first."""
@@ -212,8 +262,8 @@ class Consumer:
                 try:
                     envelope = Envelope.decode(fields[ENVELOPE_FIELD.encode()])
                 except (EnvelopeError, KeyError) as e:
-                    # Left pending, never acknowledged: the entry stays in Redis for inspection.
-                    log.error("unreadable entry %s on %s left pending: %s", entry_id, stream, e)
+                    # Kept, not dropped: it goes to the dead-letter stream with the reason.
+                    self._unreadable.append((stream, entry_id, f"unreadable entry: {e}"))
                     continue
                 previous = fields.get(PREVIOUS_FIELD.encode(), b"").decode()
                 shard = self._keys.shard_of(envelope.conversation)
@@ -233,35 +283,62 @@ class Consumer:
             entry.done_key, entry.entry_id, entry.previous
         )
 
-    async def _handle(self, entry: Entry) -> None:
+    async def _handle(self, entry: Entry) -> float | None:
+        """Run the entry; a delay means "failed transiently, run it again after this"."""
+        retry_after = None
         try:
-            await self._handle_held(entry)
+            retry_after = await self._handle_held(entry)
         finally:
-            self._held.get(entry.stream, set()).discard(entry.entry_id)
+            if retry_after is None:  # finished (or given up): no longer ours to renew
+                self._held.get(entry.stream, set()).discard(entry.entry_id)
+                self._attempts.pop(entry.entry_id, None)
+        return retry_after
 
-    async def _handle_held(self, entry: Entry) -> None:
+    async def _handle_held(self, entry: Entry) -> float | None:
         if self._verdicts.pop(entry.entry_id, Verdict.RUN) is Verdict.COMMITTED:
             log.info("entry %s was already committed; acknowledging it", entry.entry_id)
             await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id, entry.done_key))
-            return
+            return None
         try:
             pending = PendingAck(
                 entry.stream, CONSUMER_GROUP, entry.entry_id, entry.done_key, self.name
             )
             await self._run_turn(entry.envelope, pending)
-        except Exception:
+        except TakenOver:
+            # Another worker owns it now (this one stalled past the claim timeout): its copy of
+            # the turn could not commit, and it is not this worker's to retry.
+            log.warning("entry %s was taken over by another worker; dropped here", entry.entry_id)
+            return None
+        except Exception as error:
             self.turns_failed += 1
-            log.exception(
-                "turn failed; entry %s stays pending",
-                entry.entry_id,
+            attempts = self._attempts.get(entry.entry_id, 1)
+            if attempts >= self._max_deliveries:
+                await self._dead_letter(
+                    entry.stream,
+                    entry.entry_id,
+                    entry.done_key,
+                    f"failed {attempts} times (limit {self._max_deliveries}): "
+                    f"{type(error).__name__}: {error}",
+                )
+                return None
+            self._attempts[entry.entry_id] = attempts + 1
+            delay = min(30.0, 0.5 * 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)
+            log.warning(
+                "turn failed (attempt %d of %d), retrying in %.1f s: %s: %s",
+                attempts,
+                self._max_deliveries,
+                delay,
+                type(error).__name__,
+                error,
                 extra={"conversation": entry.envelope.conversation, "entry_id": entry.entry_id},
             )
-            return
+            return delay
         if not pending.done:  # a turn that saved state acknowledged with it
             # Shielded: a stop that cancels turns must not cancel an acknowledgement begun.
             await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id, entry.done_key))
         self._gate.committed(entry.done_key, entry.entry_id)
         self.turns_done += 1
+        return None
 
     async def _drain(self, within: float) -> None:
         if self._scheduler.pending:

@@ -53,6 +53,7 @@ async def run_worker(
         concurrency=concurrency or settings.worker_concurrency,
         block_ms=_BLOCK_MS,
         claim_idle_seconds=settings.claim_idle_seconds,
+        max_deliveries=settings.max_deliveries,
     )
     loop = asyncio.get_running_loop()
     if handle_signals:

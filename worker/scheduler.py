@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 class ConversationScheduler(Generic[T]):
     """Each conversation gets a FIFO and at most one running item; a semaphore bounds the total.
-    `before(item)`, if given, is awaited before the item takes a slot.
+    `before(item)`, if given, is awaited before the item takes a slot. `handle(item)` may return
+    a delay: the item then runs again after it, still ahead of its conversation's later items.
 
     `pending` counts items accepted and not finished, so the reader can stop reading when the
     process holds enough work (bounded memory).
@@ -24,7 +25,7 @@ class ConversationScheduler(Generic[T]):
     def __init__(
         self,
         concurrency: int,
-        handle: Callable[[T], Awaitable[None]],
+        handle: Callable[[T], Awaitable[float | None]],
         before: Callable[[T], Awaitable[None]] | None = None,
     ) -> None:
         self._handle = handle
@@ -53,11 +54,17 @@ class ConversationScheduler(Generic[T]):
                     # Outside the slot: an item waiting on another worker must not hold a
                     # slot, or two workers could each wait on the other's queued items.
                     await self._before(queue[0])
+                retry_after: float | None = None
                 async with self._slots:
                     try:
-                        await self._handle(queue[0])
+                        retry_after = await self._handle(queue[0])
                     except Exception:  # the handler owns its errors; never strand the queue
                         log.exception("turn handler raised in conversation %s", conversation)
+                if retry_after is not None:
+                    # The item stays at the head of its conversation (nothing overtakes it)
+                    # and waits outside the slot before it runs again.
+                    await asyncio.sleep(retry_after)
+                    continue
                 queue.popleft()
                 self.pending -= 1
                 self._changed.set()

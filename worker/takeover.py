@@ -9,9 +9,13 @@ a frozen worker that wakes up after its entries were taken cannot commit them.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from redis.exceptions import NoScriptError
 
 from shared.redisconn import Redis
+from worker.ordering import entry_order
 
 RENEW_SCRIPT = """
 local renewed = 0
@@ -36,12 +40,15 @@ async def renew(redis: Redis, group: str, consumer: str, held: dict[str, list[st
         for stream, ids in held.items():
             pipe.evalsha(_RENEW_SHA, 1, stream, group, consumer, *ids)
         results = await pipe.execute(raise_on_error=False)
-    if any("NOSCRIPT" in str(r) for r in results if isinstance(r, Exception)):
+    if any(isinstance(r, NoScriptError) for r in results):
         await redis.script_load(RENEW_SCRIPT)
         async with redis.pipeline(transaction=False) as pipe:
             for stream, ids in held.items():
                 pipe.evalsha(_RENEW_SHA, 1, stream, group, consumer, *ids)
-            await pipe.execute()
+            results = await pipe.execute(raise_on_error=False)
+    errors = [r for r in results if isinstance(r, Exception)]
+    if errors:
+        raise errors[0]
 
 
 async def claim_abandoned(
@@ -59,3 +66,36 @@ async def claim_abandoned(
         if messages:
             claimed.append((stream, messages))
     return claimed
+
+
+async def delivery_counts(
+    redis: Redis, group: str, entries: Sequence[HasEntryId]
+) -> dict[tuple[str, str], int]:
+    """How many times each entry was delivered (XPENDING), in one round trip."""
+    by_stream: dict[str, list[str]] = {}
+    for entry in entries:
+        by_stream.setdefault(entry.stream, []).append(entry.entry_id)
+    if not by_stream:
+        return {}
+    streams = list(by_stream)
+    async with redis.pipeline(transaction=False) as pipe:
+        for stream in streams:
+            ids = sorted(by_stream[stream], key=entry_order)
+            pipe.xpending_range(stream, group, min=ids[0], max=ids[-1], count=len(ids) + 1000)
+        answers: list[Any] = await pipe.execute()
+    counts: dict[tuple[str, str], int] = {}
+    for stream, rows in zip(streams, answers, strict=True):
+        wanted = set(by_stream[stream])
+        for row in rows:
+            entry_id = row["message_id"].decode()
+            if entry_id in wanted:
+                counts[(stream, entry_id)] = int(row["times_delivered"])
+    return counts
+
+
+class HasEntryId(Protocol):
+    @property
+    def stream(self) -> str: ...
+
+    @property
+    def entry_id(self) -> str: ...

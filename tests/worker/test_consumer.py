@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from typing import Any
 
 from samples.echo import bot as echo
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
@@ -12,6 +14,7 @@ from tests.activities import message
 from tests.bots import failing
 from tests.conftest import enqueue, pending_count
 from turnstream.devconnector import DevConnector
+from worker.activity_handler import ActivityHandler
 from worker.app import BotApp
 from worker.main import run_worker
 from worker.turn_context import TurnContext
@@ -86,29 +89,67 @@ async def test_custom_on_turn_error_and_the_emulator_trace(
     ]
 
 
-async def test_connector_down_leaves_the_turn_pending(
+async def test_connector_down_is_retried_in_place_then_dead_lettered(
     settings: Settings, redis: Redis, keys: Keyspace
 ) -> None:
     await enqueue(redis, keys, message("hi", service_url="http://127.0.0.1:9"))
-    fast = dataclasses.replace(settings, connector_timeout_seconds=2)
+    fast = dataclasses.replace(settings, connector_timeout_seconds=2, max_deliveries=2)
     consumer = await run_worker(fast, echo, burst=True, handle_signals=False)
-    assert (consumer.turns_done, consumer.turns_failed) == (0, 1)
-    assert await pending_count(redis, keys) == 1
-    stream = keys.stream(keys.shard_of("test/conv-1"))
-    (kept,) = await redis.xinfo_consumers(stream, CONSUMER_GROUP)
-    assert kept["pending"] == 1  # a consumer holding entries is never removed
+    assert (consumer.turns_done, consumer.turns_failed) == (0, 2)
+    assert await pending_count(redis, keys) == 0
+    dead: Any = await redis.xrange(keys.dead_letters(keys.shard_of("test/conv-1")))
+    ((_, fields),) = dead
+    assert fields[b"reason"].startswith(b"failed 2 times (limit 2): ClientConnectorError")
 
 
-async def test_unreadable_entry_is_left_pending_not_dropped(
+async def test_an_unreadable_entry_goes_to_the_dead_letter_stream(
     settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
 ) -> None:
     dev, service_url = connector
-    activity = message("after", service_url=service_url)
-    await redis.xadd(keys.stream(keys.shard_of("test/conv-1")), {ENVELOPE_FIELD: b"\xc1garbage"})
-    await enqueue(redis, keys, activity)
+    shard = keys.shard_of("test/conv-1")
+    await redis.xadd(keys.stream(shard), {ENVELOPE_FIELD: b"\xc1garbage"})
+    await enqueue(redis, keys, message("after", service_url=service_url))
 
     consumer = await run_worker(settings, echo, burst=True, handle_signals=False)
 
     assert consumer.turns_done == 1
     assert [a["text"] for a in dev.activities()] == ["Echo: after"]
-    assert await pending_count(redis, keys) == 1
+    assert await pending_count(redis, keys) == 0
+    entries: Any = await redis.xrange(keys.dead_letters(shard))
+    ((_, fields),) = entries
+    assert fields[b"reason"].startswith(b"unreadable entry")
+    assert fields[ENVELOPE_FIELD.encode()] == b"\xc1garbage"  # kept as it was, not dropped
+
+
+class AlwaysUnreachable(ActivityHandler):
+    """'flaky' fails the way a lost network does (transient); anything else is echoed."""
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.text == "flaky":
+            raise ConnectionResetError("connector unreachable")
+        await turn_context.send_activity(f"ok {turn_context.activity.text}")
+
+
+async def test_a_turn_failing_past_the_delivery_limit_is_dead_lettered_and_the_rest_goes_on(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    dev, service_url = connector
+    fast = dataclasses.replace(settings, claim_idle_seconds=1, max_deliveries=2)
+    await enqueue(redis, keys, message("flaky", activity_id="a", service_url=service_url))
+    await enqueue(redis, keys, message("next", activity_id="b", service_url=service_url))
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(fast, AlwaysUnreachable(), handle_signals=False, stop=stop)
+    )
+    await dev.wait_for(1, within=20)  # "next" ran only once "flaky" was dead-lettered
+    stop.set()
+    consumer = await worker
+
+    assert [a["text"] for a in dev.activities()] == ["ok next"]  # still in order, after it
+    assert consumer.turns_failed == 2  # tried twice in place, then moved aside
+    entries: Any = await redis.xrange(keys.dead_letters(keys.shard_of("test/conv-1")))
+    ((_, fields),) = entries
+    assert fields[b"reason"] == (
+        b"failed 2 times (limit 2): ConnectionResetError: connector unreachable"
+    )
+    assert await pending_count(redis, keys) == 0
