@@ -7,13 +7,19 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from redis.exceptions import RedisError
 
 import gateway.__main__ as gateway_cli
 import worker.__main__ as worker_cli
 from shared.errors import ConfigError
+from shared.keys import Keyspace
 from shared.logs import configure_logging
+from shared.redisconn import Redis, connect
 from shared.settings import LogFormat, Settings
+from turnstream import ops
 from turnstream.dev import run_dev
 from worker.errors import BotLoadError
 from worker.loading import load_bot
@@ -58,7 +64,107 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the embedded Redis data here (default: a temporary directory, removed on exit)",
     )
     dev.set_defaults(run=_run_dev)
+
+    status = commands.add_parser(
+        "status", help="streams, lag, pending, consumers and dead letters, per shard"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(run=_ops(_status))
+
+    dlq = commands.add_parser("dlq", help="inspect, replay or purge dead letters")
+    actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="dead letters, oldest first")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=_ops(_dlq_list))
+    show = actions.add_parser("show", help="one dead letter with its activity")
+    show.add_argument("id", help="shard/entry, as `dlq list` prints it")
+    show.set_defaults(run=_ops(_dlq_show))
+    for name, helptext in (
+        ("replay", "queue the activity again, at the end of its conversation"),
+        ("purge", "delete for good"),
+    ):
+        action = actions.add_parser(name, help=helptext)
+        target = action.add_mutually_exclusive_group(required=True)
+        target.add_argument("id", nargs="?", help="shard/entry, as `dlq list` prints it")
+        target.add_argument("--all", action="store_true", help="every dead letter")
+        action.set_defaults(run=_ops(_dlq_replay if name == "replay" else _dlq_purge))
     return parser
+
+
+OpsCommand = Callable[[Redis, Keyspace, argparse.Namespace], Awaitable[int]]
+
+
+def _ops(command: OpsCommand) -> Callable[[argparse.Namespace], int]:
+    """Run an operator command against REDIS_URL, with errors as one line, not a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            settings = Settings.from_env(os.environ)
+            if not settings.redis_url:
+                raise ConfigError("REDIS_URL is required")
+        except ConfigError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        keys = Keyspace(settings.key_prefix, settings.shards)
+
+        async def main() -> int:
+            redis = connect(settings)
+            try:
+                return await command(redis, keys, args)
+            finally:
+                await redis.aclose()
+
+        try:
+            return asyncio.run(main())
+        except (LookupError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        except (RedisError, OSError) as e:
+            print(f"error: Redis unavailable: {e}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+async def _status(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
+    report = await ops.status(redis, keys)
+    print(ops.to_json(report) if args.json else ops.format_status(report))
+    return 0
+
+
+async def _dlq_list(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
+    letters = await ops.dead_letters(redis, keys, args.limit)
+    if args.json:
+        print(ops.to_json(letters))
+    elif not letters:
+        print("no dead letters")
+    for letter in [] if args.json else letters:
+        print(
+            f"{letter['id']}  {letter['at']}  conversation {letter['conversation']}  "
+            f"activity {letter['activity_id']}  deliveries {letter['deliveries']}  "
+            f"{letter['reason']}"
+        )
+    return 0
+
+
+async def _dlq_show(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
+    print(ops.to_json(await ops.dead_letter(redis, keys, args.id)))
+    return 0
+
+
+async def _dlq_replay(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
+    ids = [d["id"] for d in await ops.dead_letters(redis, keys, 10**9)] if args.all else [args.id]
+    for dead_letter_id in ids:
+        new_id = await ops.replay(redis, keys, dead_letter_id)
+        print(f"replayed {dead_letter_id} as {new_id}")
+    return 0
+
+
+async def _dlq_purge(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
+    removed = await ops.purge(redis, keys, None if args.all else args.id)
+    print(f"purged {removed} dead letter{'s' if removed != 1 else ''}")
+    return 0
 
 
 def _run_dev(args: argparse.Namespace) -> int:

@@ -1,0 +1,85 @@
+"""`turnstream status` and `turnstream dlq` as an operator runs them, against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import subprocess
+import sys
+
+from samples.echo import bot as echo
+from shared.keys import Keyspace
+from shared.redisconn import Redis
+from shared.settings import Settings
+from tests.activities import message
+from tests.conftest import enqueue
+from tests.worker.test_consumer import AlwaysUnreachable
+from tests.worker.test_drain import worker_env
+from turnstream.devconnector import DevConnector
+from worker.main import run_worker
+
+
+def turnstream(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "turnstream", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=worker_env(settings),
+    )
+
+
+async def in_thread(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(turnstream, settings, *args)
+
+
+async def test_status_of_an_idle_deployment(settings: Settings) -> None:
+    result = await in_thread(settings, "status")
+    assert result.returncode == 0, result.stderr
+    assert "total" in result.stdout and "no consumers" in result.stdout
+    report = json.loads((await in_thread(settings, "status", "--json")).stdout)
+    assert report["totals"] == {"length": 0, "lag": 0, "pending": 0, "dead_letters": 0}
+    assert len(report["shards"]) == settings.shards
+
+
+async def test_dead_letters_listed_shown_replayed_and_purged(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    dev, service_url = connector
+    await enqueue(redis, keys, message("flaky", activity_id="a-1", service_url=service_url))
+    one_try = dataclasses.replace(settings, max_deliveries=1)
+    await run_worker(one_try, AlwaysUnreachable(), burst=True, handle_signals=False)
+
+    listed = json.loads((await in_thread(settings, "dlq", "list", "--json")).stdout)
+    (letter,) = listed
+    assert (letter["conversation"], letter["activity_id"]) == ("conv-1", "a-1")
+    assert letter["reason"].startswith("failed 1 times (limit 1): ConnectionResetError")
+    status = json.loads((await in_thread(settings, "status", "--json")).stdout)
+    assert status["totals"]["dead_letters"] == 1
+
+    shown = json.loads((await in_thread(settings, "dlq", "show", letter["id"])).stdout)
+    assert shown["activity"]["text"] == "flaky"
+
+    replayed = await in_thread(settings, "dlq", "replay", letter["id"])
+    assert replayed.returncode == 0 and replayed.stdout.startswith(f"replayed {letter['id']} as ")
+    assert "no dead letters" in (await in_thread(settings, "dlq", "list")).stdout
+    await run_worker(settings, echo, burst=True, handle_signals=False)  # the fix is deployed
+    assert [a["text"] for a in dev.activities()] == ["Echo: flaky"]
+
+    await enqueue(redis, keys, message("flaky", activity_id="a-2", service_url=service_url))
+    await run_worker(one_try, AlwaysUnreachable(), burst=True, handle_signals=False)
+    purged = await in_thread(settings, "dlq", "purge", "--all")
+    assert purged.stdout.strip() == "purged 1 dead letter"
+    assert json.loads((await in_thread(settings, "dlq", "list", "--json")).stdout) == []
+
+
+async def test_a_bad_dead_letter_id_is_a_clear_error(settings: Settings) -> None:
+    for args in (
+        ("dlq", "show", "nonsense"),
+        ("dlq", "show", "0/1-0"),
+        ("dlq", "replay", "99/1-0"),
+    ):
+        result = await in_thread(settings, *args)
+        assert result.returncode == 1, args
+        assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
