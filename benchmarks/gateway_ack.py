@@ -170,7 +170,8 @@ def serve(case: str, port: int, redis_url: str, key_prefix: str) -> int:
     if case == "bare":
         app = bare_app()
     else:
-        app = create_app(Settings(redis_url=redis_url, key_prefix=key_prefix))
+        # No workers run here, so the backlog only grows: the limit would turn acks into 503s.
+        app = create_app(Settings(redis_url=redis_url, key_prefix=key_prefix, max_backlog=0))
     config = server_config(app, HOST, port)
     config.loop = "uvloop"  # server_config leaves "auto"; pin it so both cases surely match
     uvicorn.Server(config).run()

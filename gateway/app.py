@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.backlog import BacklogMonitor
 from gateway.enqueue import Enqueuer
 from gateway.health import healthz, readyz
 from gateway.messages import MessagesEndpoint
@@ -38,6 +39,8 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
         pool = RespPool(
             Endpoint.from_url(settings.redis_url), max_connections=settings.redis_max_connections
         )
+        backlog = BacklogMonitor(client, keys.streams(), settings.max_backlog)
+        backlog.start()
         enqueuer = Enqueuer(
             pool,
             dedupe_window_seconds=settings.dedupe_window_seconds,
@@ -53,8 +56,14 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
                 "gateway using Redis at %s, %d shards", redacted(settings.redis_url), keys.shards
             )
         try:
-            yield {"settings": settings, "redis": client, "enqueuer": enqueuer}
+            yield {
+                "settings": settings,
+                "redis": client,
+                "enqueuer": enqueuer,
+                "backlog": backlog,
+            }
         finally:
+            await backlog.stop()
             await enqueuer.aclose()
             await pool.aclose()
             if redis is None:

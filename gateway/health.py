@@ -24,4 +24,10 @@ async def readyz(request: Request) -> JSONResponse:
             status_code=503,
             headers={"Retry-After": str(state.settings.retry_after_seconds)},
         )
+    if state.backlog.over:
+        return JSONResponse(
+            {"status": "unavailable", "reason": f"backlog {state.backlog.backlog} over its limit"},
+            status_code=503,
+            headers={"Retry-After": str(state.settings.retry_after_seconds)},
+        )
     return JSONResponse({"status": "ready"})

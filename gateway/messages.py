@@ -48,7 +48,16 @@ class MessagesEndpoint:
             return await send_error(send, 400, "bad_activity", str(e))
         envelope = Envelope(body, conversation, time.time()).encode()
 
-        enqueuer: Enqueuer = scope["state"]["enqueuer"]
+        state = scope["state"]
+        if state["backlog"].over:
+            return await send_error(
+                send,
+                503,
+                "backlog",
+                "the bot is behind on its work; retry later",
+                retry_after=self._retry_after,
+            )
+        enqueuer: Enqueuer = state["enqueuer"]
         shard = self._keys.shard_of(conversation)
         keys = self._keys
         try:

@@ -54,6 +54,9 @@ class Settings:
     """`TURNSTREAM_REDIS_TIMEOUT_SECONDS`: bound on a Redis round trip; past it the gateway 503s."""
     redis_max_connections: int = 64
     """`TURNSTREAM_REDIS_MAX_CONNECTIONS`: pool size per process; callers wait for a free one."""
+    max_backlog: int = 100_000
+    """`TURNSTREAM_MAX_BACKLOG`: above this many queued entries not yet read by any worker (all
+    shards together), the gateway answers 503 + Retry-After and /readyz fails. 0: no limit."""
     retry_after_seconds: int = 1
     """`TURNSTREAM_RETRY_AFTER_SECONDS`: the `Retry-After` sent with a 503."""
     worker_concurrency: int = 64
@@ -105,6 +108,7 @@ class Settings:
                 _int_between(2, 10_000),
                 cls.redis_max_connections,
             ),
+            max_backlog=env.get("TURNSTREAM_MAX_BACKLOG", _int_between(0, 10**9), cls.max_backlog),
             retry_after_seconds=env.get(
                 "TURNSTREAM_RETRY_AFTER_SECONDS", _int_between(1, 3600), cls.retry_after_seconds
             ),

@@ -1,0 +1,85 @@
+"""Backpressure: watch how far the workers are behind, and refuse work when it is too far.
+
+The lag (entries no worker has read yet) is polled in the background, once a second, in one
+pipelined round trip for all shards: the hot path only reads a boolean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from shared.keys import CONSUMER_GROUP
+from shared.redisconn import Redis
+
+log = logging.getLogger(__name__)
+
+
+class BacklogMonitor:
+    """`over` is True while the total lag exceeds `limit` (never, with limit 0)."""
+
+    def __init__(self, redis: Redis, streams: list[str], limit: int, interval: float = 1.0) -> None:
+        self._redis = redis
+        self._streams = streams
+        self._limit = limit
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+        self.backlog = 0
+        self.over = False
+
+    def start(self) -> None:
+        if self._limit > 0:
+            self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _watch(self) -> None:
+        while True:
+            try:
+                self._update(await self.measure())
+            except (RedisError, OSError) as e:
+                log.debug("backlog not measured: %s", e)  # enqueue reports the outage
+            await asyncio.sleep(self._interval)
+
+    async def measure(self) -> int:
+        """Entries not yet read by the worker group, all shards together."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream in self._streams:
+                pipe.xlen(stream)
+                pipe.xinfo_groups(stream)
+            answers: list[Any] = await pipe.execute(raise_on_error=False)
+        total = 0
+        for length, groups in zip(answers[::2], answers[1::2], strict=True):
+            if isinstance(length, Exception):
+                raise length
+            group = None
+            if not isinstance(groups, Exception):  # no stream yet: nothing queued either
+                group = next((g for g in groups if _name(g) == CONSUMER_GROUP), None)
+            lag = group.get("lag") if group else None
+            total += int(lag) if lag is not None else int(length)
+        return total
+
+    def _update(self, backlog: int) -> None:
+        was_over, self.backlog = self.over, backlog
+        self.over = backlog > self._limit
+        if self.over != was_over:
+            log.warning(
+                "backlog %d is %s the limit of %d: %s new activities",
+                backlog,
+                "over" if self.over else "back under",
+                self._limit,
+                "refusing (503)" if self.over else "accepting",
+            )
+
+
+def _name(group: dict[str, Any]) -> str:
+    name = group.get("name")
+    return name.decode() if isinstance(name, bytes) else str(name)
