@@ -7,6 +7,11 @@ to a loopback connector spent ~185 µs CPU per request with aiohttp and 1.2-4.5 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import email.utils
+import random
+import time
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -91,14 +96,41 @@ class ConnectorClient:
         if authorization:
             headers["Authorization"] = authorization
         data = orjson.dumps(body) if body is not None else None
-        async with self._session.request(method, url, data=data, headers=headers) as response:
-            payload = await response.read()
-            if response.status >= 300:
-                raise ConnectorError(method, url, response.status, payload.decode(errors="replace"))
-        return _resource_response(payload)
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            async with self._session.request(method, url, data=data, headers=headers) as response:
+                payload = await response.read()
+                status, retry_after = response.status, response.headers.get("Retry-After")
+            if status < 300:
+                return _resource_response(payload)
+            # 429 and 503 say the activity was not taken: sending it again cannot duplicate it.
+            # Other failures (500, 502, 504, timeouts) may have been delivered: they fail the
+            # turn instead of being re-POSTed blindly.
+            if status not in (429, 503) or attempt == RETRY_ATTEMPTS:
+                raise ConnectorError(method, url, status, payload.decode(errors="replace"))
+            await asyncio.sleep(_retry_delay(retry_after, attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self) -> None:
         await self._session.close()
+
+
+RETRY_ATTEMPTS = 3
+MAX_RETRY_AFTER_SECONDS = 10.0
+
+
+def _retry_delay(retry_after: str | None, attempt: int) -> float:
+    """The channel's Retry-After (seconds or an HTTP date), capped; else jittered backoff."""
+    delay: float | None = None
+    if retry_after:
+        try:
+            delay = float(retry_after)
+        except ValueError:
+            with contextlib.suppress(TypeError, ValueError):
+                when = email.utils.parsedate_to_datetime(retry_after)
+                delay = when.timestamp() - time.time()
+    if delay is None:
+        delay = 0.5 * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+    return min(MAX_RETRY_AFTER_SECONDS, max(0.0, delay))
 
 
 def _activities_path(conversation_id: str) -> str:

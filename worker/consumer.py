@@ -21,7 +21,7 @@ from redis.exceptions import RedisError, ResponseError
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis
-from worker import dead_letters, takeover
+from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
 from worker.errors import TakenOver
 from worker.ordering import OrderGate, Verdict
@@ -29,6 +29,8 @@ from worker.scheduler import ConversationScheduler
 from worker.types import PendingAck
 
 log = logging.getLogger(__name__)
+
+TRIM_INTERVAL_SECONDS = 30.0
 
 TurnRunner = Callable[[Envelope, PendingAck], Awaitable[None]]
 """Runs the turn for one envelope; raising means the turn failed and must not be acknowledged.
@@ -114,6 +116,7 @@ class Consumer:
         log.info("worker %s reading %d shard streams", self.name, len(self._streams))
         keep_alive = asyncio.create_task(self._keep_alive())
         take_over = asyncio.create_task(self._take_over())
+        trim = asyncio.create_task(self._trim())
         try:
             while not self._stopping.is_set():
                 room = self._max_pending - self._scheduler.pending
@@ -132,6 +135,7 @@ class Consumer:
                     await self._scheduler.wait_changed()
         finally:
             take_over.cancel()
+            trim.cancel()
             await self._drain(drain_timeout)  # held entries stay renewed while they finish
             keep_alive.cancel()
 
@@ -197,6 +201,20 @@ class Consumer:
                     )
                 else:
                     self._submit(entry)
+
+    async def _trim(self) -> None:
+        """Keep the streams bounded: drop what the group has read and committed."""
+        while not self._stopping.is_set():
+            await self._pause(TRIM_INTERVAL_SECONDS)
+            try:
+                removed = await trimming.trim_acknowledged(
+                    self._redis, self._streams, CONSUMER_GROUP
+                )
+            except (RedisError, OSError) as e:
+                self._outage.failed(e)
+                continue
+            if removed:
+                log.debug("trimmed %d acknowledged entries", removed)
 
     async def _dead_letter_unreadable(self) -> None:
         unreadable, self._unreadable = self._unreadable, []
