@@ -24,7 +24,7 @@ from shared.redisconn import OutageLog, Redis
 from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
 from worker.errors import TakenOver
-from worker.ordering import OrderGate, Verdict
+from worker.ordering import OrderGate, Verdict, entry_order
 from worker.scheduler import ConversationScheduler
 from worker.types import PendingAck
 
@@ -74,7 +74,10 @@ class Consumer:
         self._block_ms = block_ms
         self._max_pending = 2 * concurrency
         self._scheduler: ConversationScheduler[Entry] = ConversationScheduler(
-            concurrency, self._handle, before=self._wait_for_predecessor
+            concurrency,
+            self._handle,
+            before=self._wait_for_predecessor,
+            order=lambda entry: entry_order(entry.entry_id),
         )
         self._keys = keys
         self._gate = OrderGate(redis)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -14,9 +15,13 @@ log = logging.getLogger(__name__)
 
 
 class ConversationScheduler(Generic[T]):
-    """Each conversation gets a FIFO and at most one running item; a semaphore bounds the total.
+    """Each conversation gets a queue and at most one running item; a semaphore bounds the total.
+
     `before(item)`, if given, is awaited before the item takes a slot. `handle(item)` may return
     a delay: the item then runs again after it, still ahead of its conversation's later items.
+    With `order`, a conversation's queue is kept sorted by it, and an earlier item arriving
+    while the head only waits in `before` takes the head's place (an entry taken over from a
+    dead worker must run before its successors already queued here).
 
     `pending` counts items accepted and not finished, so the reader can stop reading when the
     process holds enough work (bounded memory).
@@ -27,11 +32,15 @@ class ConversationScheduler(Generic[T]):
         concurrency: int,
         handle: Callable[[T], Awaitable[float | None]],
         before: Callable[[T], Awaitable[None]] | None = None,
+        order: Callable[[T], Any] | None = None,
     ) -> None:
         self._handle = handle
         self._before = before
+        self._order = order
         self._slots = asyncio.Semaphore(concurrency)
-        self._queues: dict[str, deque[T]] = {}
+        self._queues: dict[str, list[T]] = {}
+        self._running: set[str] = set()
+        self._new_head: dict[str, asyncio.Event] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Event()
         self.pending = 0
@@ -39,37 +48,72 @@ class ConversationScheduler(Generic[T]):
     def submit(self, conversation: str, item: T) -> None:
         self.pending += 1
         queue = self._queues.get(conversation)
-        if queue is not None:
+        if queue is None:
+            self._queues[conversation] = [item]
+            task = asyncio.get_running_loop().create_task(self._drain(conversation))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        if self._order is None:
             queue.append(item)
             return
-        self._queues[conversation] = queue = deque([item])
-        task = asyncio.get_running_loop().create_task(self._drain(conversation, queue))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # A running head keeps its place; the others stay sorted.
+        low = 1 if conversation in self._running else 0
+        keys = [self._order(queued) for queued in queue]
+        position = bisect.bisect_right(keys, self._order(item), lo=low)
+        queue.insert(position, item)
+        if position == 0 and conversation in self._new_head:
+            self._new_head[conversation].set()
 
-    async def _drain(self, conversation: str, queue: deque[T]) -> None:
+    async def _drain(self, conversation: str) -> None:
+        queue = self._queues[conversation]
         try:
             while queue:
-                if self._before is not None:
-                    # Outside the slot: an item waiting on another worker must not hold a
-                    # slot, or two workers could each wait on the other's queued items.
-                    await self._before(queue[0])
+                head = queue[0]
+                if self._before is not None and not await self._wait_before(conversation, head):
+                    continue  # an earlier item took the head's place: start over with it
                 retry_after: float | None = None
+                self._running.add(conversation)
                 async with self._slots:
                     try:
-                        retry_after = await self._handle(queue[0])
+                        retry_after = await self._handle(head)
                     except Exception:  # the handler owns its errors; never strand the queue
                         log.exception("turn handler raised in conversation %s", conversation)
+                self._running.discard(conversation)
                 if retry_after is not None:
                     # The item stays at the head of its conversation (nothing overtakes it)
                     # and waits outside the slot before it runs again.
                     await asyncio.sleep(retry_after)
                     continue
-                queue.popleft()
+                queue.remove(head)
                 self.pending -= 1
                 self._changed.set()
         finally:
+            self._running.discard(conversation)
             del self._queues[conversation]
+
+    async def _wait_before(self, conversation: str, head: T) -> bool:
+        """Await `before(head)`; False if an earlier item became the head meanwhile.
+
+        Outside the slot: an item waiting on another worker must not hold a slot, or two
+        workers could each wait on the other's queued items.
+        """
+        assert self._before is not None
+        new_head = self._new_head[conversation] = asyncio.Event()
+        waiting = asyncio.ensure_future(self._before(head))
+        displaced = asyncio.ensure_future(new_head.wait())
+        try:
+            done, _ = await asyncio.wait({waiting, displaced}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            del self._new_head[conversation]
+            displaced.cancel()
+        if waiting in done:
+            waiting.result()
+            return True
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        return False
 
     async def wait_changed(self) -> None:
         """Return after some item finished (or at once if none is pending)."""

@@ -52,3 +52,26 @@ async def test_concurrency_is_bounded_and_errors_do_not_strand_a_queue() -> None
     assert peak == 2
     assert sorted(done) == [i for i in range(10) if i != 3]
     assert scheduler.pending == 0
+
+
+async def test_an_earlier_item_displaces_a_head_still_waiting_before_its_slot() -> None:
+    """The takeover case: the successor waits for its predecessor, which then arrives here."""
+    ran: list[int] = []
+    committed = {item: asyncio.Event() for item in (1, 2)}
+
+    async def before(item: int) -> None:
+        if item > 1:
+            await committed[item - 1].wait()  # the predecessor must have committed
+
+    async def handle(item: int) -> None:
+        ran.append(item)
+        committed[item].set()
+
+    scheduler: ConversationScheduler[int] = ConversationScheduler(
+        2, handle, before=before, order=lambda item: item
+    )
+    scheduler.submit("c", 2)  # the successor arrives first and waits
+    await asyncio.sleep(0.02)
+    scheduler.submit("c", 1)  # its predecessor, taken over from a dead worker
+    await asyncio.wait_for(scheduler.join(), 2)
+    assert ran == [1, 2]
