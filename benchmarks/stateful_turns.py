@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from benchmarks.gateway_ack import BenchError, pin_all_threads, process_cpu_seconds, wait_for_quiet
 from benchmarks.gateway_ack import _child_setup as child_setup
-from gateway.enqueue import ENQUEUE_SCRIPT
+from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared import codec
 from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
@@ -141,18 +141,12 @@ def enqueue_workload(client: redis.Redis, keys: Keyspace, opts: Options, url: st
             body = activity(keys.prefix, i, n, url)
             conversation = conversation_key(CHANNEL, body["conversation"]["id"])
             envelope = Envelope(orjson.dumps(body), conversation, time.time())
-            shard = keys.shard_of(conversation)
             # The gateway's own script: each entry is chained after the conversation's previous
             # one, so the workers' ordering gate is measured too.
             pipe.eval(
                 ENQUEUE_SCRIPT,
-                3,
-                keys.stream(shard),
-                keys.seen(shard, conversation, None),
-                keys.last(shard, conversation),
-                envelope.encode(),
-                60,
-                "0",
+                ENQUEUE_KEYS,
+                *enqueue_arguments(keys, conversation, envelope.encode()),
             )
     pipe.execute()
 

@@ -10,7 +10,7 @@ import hashlib
 import logging
 
 from shared.errors import TurnstreamError
-from shared.keys import CHAIN_TTL_SECONDS, ENVELOPE_FIELD, PREVIOUS_FIELD
+from shared.keys import CHAIN_TTL_SECONDS, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog
 from shared.resp import Command, ReplyError, RespError, RespPool
 
@@ -32,6 +32,26 @@ return id
 """KEYS: stream, dedupe marker, the conversation's last-entry pointer. ARGV: envelope, dedupe
 window, '1' to dedupe (the activity has an id) or '0'."""
 _SCRIPT_SHA = hashlib.sha1(ENQUEUE_SCRIPT.encode()).hexdigest()
+
+
+ENQUEUE_KEYS = 3
+
+
+def enqueue_arguments(
+    keys: Keyspace, conversation: str, envelope: bytes, *, dedupe_window: int = 60
+) -> list[str | bytes | int]:
+    """KEYS (ENQUEUE_KEYS of them) then ARGV of ENQUEUE_SCRIPT for one activity, without dedupe:
+    for callers off the hot path (dead-letter replay, tests, benchmarks) that EVAL it."""
+    shard = keys.shard_of(conversation)
+    return [
+        keys.stream(shard),
+        keys.seen(shard, conversation, None),
+        keys.last(shard, conversation),
+        envelope,
+        dedupe_window,
+        "0",
+    ]
+
 
 _Pending = tuple[Command, "asyncio.Future[str | None]"]
 

@@ -15,7 +15,7 @@ import pytest
 from redis.exceptions import ResponseError
 from starlette.types import ASGIApp
 
-from gateway.enqueue import ENQUEUE_SCRIPT
+from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from gateway.server import EmbeddedServer, server_config
 from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
@@ -95,16 +95,8 @@ async def enqueue(redis: Redis, keys: Keyspace, activity: dict[str, Any]) -> str
     conversation's previous entry; no dedupe)."""
     conversation = conversation_key(activity["channelId"], activity["conversation"]["id"])
     envelope = Envelope(orjson.dumps(activity), conversation, time.time())
-    shard = keys.shard_of(conversation)
     entry_id: Any = await redis.eval(
-        ENQUEUE_SCRIPT,
-        3,
-        keys.stream(shard),
-        keys.seen(shard, conversation, None),
-        keys.last(shard, conversation),
-        envelope.encode(),
-        60,
-        "0",
+        ENQUEUE_SCRIPT, ENQUEUE_KEYS, *enqueue_arguments(keys, conversation, envelope.encode())
     )
     return str(entry_id.decode())
 

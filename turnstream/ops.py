@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from redis.exceptions import ResponseError
 
-from gateway.enqueue import ENQUEUE_SCRIPT
+from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
 from shared.redisconn import Redis
@@ -120,17 +120,9 @@ async def replay(redis: Redis, keys: Keyspace, dead_letter_id: str) -> str:
         raise ValueError(f"{dead_letter_id} cannot be replayed: {e}") from e
     if envelope is None:
         raise ValueError(f"{dead_letter_id} holds no envelope to replay")
-    conversation_shard = keys.shard_of(envelope.conversation)
     fresh = Envelope(envelope.body, envelope.conversation, time.time()).encode()
     new_id: Any = await redis.eval(
-        ENQUEUE_SCRIPT,
-        3,
-        keys.stream(conversation_shard),
-        keys.seen(conversation_shard, envelope.conversation, None),
-        keys.last(conversation_shard, envelope.conversation),
-        fresh,
-        60,
-        "0",
+        ENQUEUE_SCRIPT, ENQUEUE_KEYS, *enqueue_arguments(keys, envelope.conversation, fresh)
     )
     await redis.xdel(keys.dead_letters(shard), entry_id)
     return str(new_id.decode())
