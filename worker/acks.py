@@ -5,13 +5,13 @@ one pipelined round trip. Turns that saved state commit inside the state script 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from shared.keys import CHAIN_TTL_SECONDS
 from shared.redisconn import OutageLog, Redis
+from worker.scripts import Script
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 this consumer. Fenced: if another consumer took the entry over (this one was paused or cut off
 past the claim timeout), nothing happens and -1 comes back. The pointer moves before the XACK:
 if the XACK never happens, a redelivery finds the entry committed."""
-_COMMIT_SHA = hashlib.sha1(COMMIT_SCRIPT.encode()).hexdigest()
+_COMMIT = Script(COMMIT_SCRIPT)
 
 _Commit = tuple[str, str, str, "asyncio.Future[None]"]
 
@@ -71,12 +71,13 @@ class Acknowledger:
     async def _commit(self, batch: list[_Commit]) -> None:
         for attempt in range(_ATTEMPTS):
             try:
-                results = await self._run(batch)
-                if any(isinstance(r, NoScriptError) for r in results):
-                    # The server lost its script cache: load it, then commit again (setting the
-                    # pointer and acknowledging twice is harmless).
-                    await self._redis.script_load(COMMIT_SCRIPT)
-                    results = await self._run(batch)
+                results = await _COMMIT.run(
+                    self._redis,
+                    [
+                        ((stream, done_key), (self._group, entry_id, self._consumer))
+                        for stream, entry_id, done_key, _ in batch
+                    ],
+                )
                 errors = [r for r in results if isinstance(r, Exception)]
                 if errors:
                     raise errors[0]
@@ -91,12 +92,3 @@ class Acknowledger:
                 self._outage.failed(e)
                 await asyncio.sleep(0.1 * 2**attempt)
         log.error("could not commit %d entries; they will be delivered again", len(batch))
-
-    async def _run(self, batch: list[_Commit]) -> list[object]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for stream, entry_id, done_key, _ in batch:
-                pipe.evalsha(
-                    _COMMIT_SHA, 2, stream, done_key, self._group, entry_id, self._consumer
-                )
-            results: list[object] = await pipe.execute(raise_on_error=False)
-        return results

@@ -4,14 +4,12 @@ moves on. `turnstream dlq` lists, shows, replays and purges them."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 
-from redis.exceptions import NoScriptError
-
 from shared.keys import CHAIN_TTL_SECONDS
 from shared.redisconn import Redis
+from worker.scripts import Script
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +35,7 @@ return 1
 slot). ARGV: group, entry id, this consumer, reason, time. Fenced like every commit: -1 if
 another consumer owns the entry. The dead letter keeps the entry's own fields (envelope and
 predecessor) plus where it came from and why; the conversation's pointer moves past it."""
-_SHA = hashlib.sha1(DEAD_LETTER_SCRIPT.encode()).hexdigest()
+_DEAD_LETTER = Script(DEAD_LETTER_SCRIPT)
 
 
 async def dead_letter(
@@ -53,11 +51,9 @@ async def dead_letter(
 ) -> bool:
     """Move one entry to the dead-letter stream; False if it is no longer this consumer's."""
     args = (group, entry_id, consumer, reason[:1000], f"{time.time():.3f}")
-    try:
-        result = await redis.evalsha(_SHA, 3, stream, done_key, dlq, *args)
-    except NoScriptError:
-        await redis.script_load(DEAD_LETTER_SCRIPT)
-        result = await redis.evalsha(_SHA, 3, stream, done_key, dlq, *args)
+    (result,) = await _DEAD_LETTER.run(redis, [((stream, done_key, dlq), args)])
+    if isinstance(result, Exception):
+        raise result
     if result == -1:
         return False
     log.error("entry %s moved to %s: %s", entry_id, dlq, reason, extra={"entry_id": entry_id})

@@ -8,14 +8,12 @@ a frozen worker that wakes up after its entries were taken cannot commit them.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from redis.exceptions import NoScriptError
-
 from shared.redisconn import Redis
 from worker.ordering import entry_order
+from worker.scripts import Script
 
 RENEW_SCRIPT = """
 local renewed = 0
@@ -31,22 +29,13 @@ return renewed
 """KEYS: a shard stream. ARGV: group, this consumer, entry ids. Resets the idle time of the
 entries this consumer still owns, and only those: a plain XCLAIM would take back an entry that
 another worker rightly took over while this one was frozen."""
-_RENEW_SHA = hashlib.sha1(RENEW_SCRIPT.encode()).hexdigest()
+_RENEW = Script(RENEW_SCRIPT)
 
 
 async def renew(redis: Redis, group: str, consumer: str, held: dict[str, list[str]]) -> None:
     """One round trip: renew every held entry, stream by stream."""
-    async with redis.pipeline(transaction=False) as pipe:
-        for stream, ids in held.items():
-            pipe.evalsha(_RENEW_SHA, 1, stream, group, consumer, *ids)
-        results = await pipe.execute(raise_on_error=False)
-    if any(isinstance(r, NoScriptError) for r in results):
-        await redis.script_load(RENEW_SCRIPT)
-        async with redis.pipeline(transaction=False) as pipe:
-            for stream, ids in held.items():
-                pipe.evalsha(_RENEW_SHA, 1, stream, group, consumer, *ids)
-            results = await pipe.execute(raise_on_error=False)
-    errors = [r for r in results if isinstance(r, Exception)]
+    calls = [((stream,), (group, consumer, *ids)) for stream, ids in held.items()]
+    errors = [r for r in await _RENEW.run(redis, calls) if isinstance(r, Exception)]
     if errors:
         raise errors[0]
 
