@@ -23,6 +23,11 @@ CHAIN_TTL_SECONDS = 7 * 86400
 `done` on commit, so `last` expires first and a new chain simply starts (predecessor '')."""
 
 
+SENT_TTL_SECONDS = 86400
+"""How long the record of replies already sent for an entry outlives a turn that never
+committed (the commit deletes it; the expiry only collects what a crash left behind)."""
+
+
 def conversation_key(channel_id: str, conversation_id: str) -> str:
     """Identify a conversation across channels (ids are only unique within a channel)."""
     return f"{channel_id}/{conversation_id}"
@@ -59,6 +64,11 @@ class Keyspace:
         """Id of the conversation's last committed entry: the next one may run when its
         predecessor is this one."""
         return f"{self.prefix}:{{{shard}}}:done:{conversation}"
+
+    def sent(self, shard: int, entry_id: str) -> str:
+        """Replies already sent while processing one entry (effectively-once sends across
+        deliveries), in its shard's slot: the commit that acknowledges the entry deletes it."""
+        return f"{self.prefix}:{{{shard}}}:sent:{entry_id}"
 
     def seen(self, shard: int, conversation: str, activity_id: str | None) -> str:
         """Marker of an activity id already enqueued (inbound dedupe), in its shard's slot.

@@ -94,3 +94,18 @@ def slow_counter_app(storage: Storage) -> BotApp:
 
 
 slow_counter = slow_counter_app(RedisStorage())
+
+
+class ThreeParts(ActivityHandler):
+    """Sends two replies, pauses 3 s (a worker can be killed there), then a third reply naming
+    the resource ids the first two sends returned."""
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        first = await turn_context.send_activity("part 1")
+        second = await turn_context.send_activity("part 2")
+        await asyncio.sleep(3)
+        ids = [response.id if response else None for response in (first, second)]
+        await turn_context.send_activity(f"part 3 after {ids[0]},{ids[1]}")
+
+
+three_parts = ThreeParts()

@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
 
 import pytest
 
@@ -24,21 +25,23 @@ from worker.redis_storage import RedisStorage
 
 CLAIM_IDLE = 2.0
 
-Start = Callable[[], Awaitable[asyncio.subprocess.Process]]
+
+class Start(Protocol):
+    def __call__(self, bot: str = ...) -> Awaitable[asyncio.subprocess.Process]: ...
 
 
 @pytest.fixture
 async def start_worker(settings: Settings) -> AsyncIterator[Start]:
     started: list[asyncio.subprocess.Process] = []
 
-    async def start() -> asyncio.subprocess.Process:
+    async def start(bot: str = "tests.bots:slow_counter") -> asyncio.subprocess.Process:
         env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": str(CLAIM_IDLE)}
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "worker",
             "--bot",
-            "tests.bots:slow_counter",
+            bot,
             env=env,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -95,6 +98,35 @@ async def test_a_killed_workers_turns_are_taken_over_in_order(
         return await pending_count(redis, keys) == 0
 
     await wait_until(all_committed, 10)
+
+
+async def test_replies_a_killed_worker_sent_are_not_sent_again_by_the_next(
+    settings: Settings,
+    redis: Redis,
+    keys: Keyspace,
+    connector: tuple[DevConnector, str],
+    start_worker: Start,
+) -> None:
+    dev, service_url = connector
+    first = await start_worker("tests.bots:three_parts")
+    await enqueue(redis, keys, message("go", activity_id="m0", service_url=service_url))
+    await dev.wait_for(2, within=10)  # "part 1" and "part 2" went out; now it pauses
+    await asyncio.sleep(0.3)  # the record of the two sends reaches Redis
+    first.kill()
+    await first.wait()
+    await start_worker("tests.bots:three_parts")
+
+    await dev.wait_for(3, within=CLAIM_IDLE + 10)
+    await asyncio.sleep(0.5)  # a duplicate would show here
+    texts = [a["text"] for a in dev.activities()]
+    # The takeover ran the turn again; its first two sends got the recorded ids back.
+    assert texts == ["part 1", "part 2", "part 3 after dev-1,dev-2"], texts
+
+    async def committed() -> bool:
+        return await pending_count(redis, keys) == 0
+
+    await wait_until(committed, 10)
+    assert not await redis.keys(f"{settings.key_prefix}:*:sent:*")  # the commit removed it
 
 
 async def test_a_frozen_worker_cannot_commit_what_was_taken_over(

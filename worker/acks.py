@@ -23,19 +23,23 @@ if #owner == 0 or owner[1][2] ~= ARGV[3] then
   return -1
 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', {CHAIN_TTL_SECONDS})
+redis.call('DEL', KEYS[3])
 return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 """
-"""KEYS: the shard stream, the conversation's done pointer (same slot). ARGV: group, entry id,
+"""KEYS: the shard stream, the conversation's done pointer, the entry's record of sent replies
+(one slot; the record is no longer needed once the entry is committed). ARGV: group, entry id,
 this consumer. Fenced: if another consumer took the entry over (this one was paused or cut off
 past the claim timeout), nothing happens and -1 comes back. The pointer moves before the XACK:
 if the XACK never happens, a redelivery finds the entry committed."""
 _COMMIT = Script(COMMIT_SCRIPT)
 
-_Commit = tuple[str, str, str, "asyncio.Future[None]"]
+_Commit = tuple[str, str, str, str, "asyncio.Future[None]"]
+"""stream, entry id, done pointer, record of sent replies, and who waits for it."""
 
 
 class Acknowledger:
-    """`await ack(stream, entry_id, done_key)` returns once the commit was sent (or given up)."""
+    """`await ack(stream, entry_id, done_key, sent_key)` returns once the commit was sent (or
+    given up)."""
 
     def __init__(self, redis: Redis, group: str, consumer: str, outage: OutageLog) -> None:
         self._redis = redis
@@ -45,13 +49,13 @@ class Acknowledger:
         self._batch: list[_Commit] = []
         self._in_flight: set[asyncio.Task[None]] = set()
 
-    async def ack(self, stream: str, entry_id: str, done_key: str) -> None:
+    async def ack(self, stream: str, entry_id: str, done_key: str, sent_key: str) -> None:
         """Commit a turn that saved no state (fenced: see COMMIT_SCRIPT)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         if not self._batch:
             loop.call_soon(self._flush)
-        self._batch.append((stream, entry_id, done_key, future))
+        self._batch.append((stream, entry_id, done_key, sent_key, future))
         await future
 
     def _flush(self) -> None:
@@ -74,14 +78,14 @@ class Acknowledger:
                 results = await _COMMIT.run(
                     self._redis,
                     [
-                        ((stream, done_key), (self._group, entry_id, self._consumer))
-                        for stream, entry_id, done_key, _ in batch
+                        ((stream, done_key, sent_key), (self._group, entry_id, self._consumer))
+                        for stream, entry_id, done_key, sent_key, _ in batch
                     ],
                 )
                 errors = [r for r in results if isinstance(r, Exception)]
                 if errors:
                     raise errors[0]
-                for (_, entry_id, _, _), result in zip(batch, results, strict=True):
+                for (_, entry_id, *_), result in zip(batch, results, strict=True):
                     if result == -1:
                         log.warning(
                             "entry %s was taken over by another worker: not committed", entry_id

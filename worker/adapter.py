@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -45,10 +45,13 @@ class ClearableState(Protocol):
 @dataclass
 class _Sends:
     """Replies of one inbound activity across attempts: the i-th send of a retry returns the
-    i-th response of an earlier attempt instead of sending the reply a second time."""
+    i-th response of an earlier attempt instead of sending the reply a second time. Attempts
+    in this process (state conflicts) share the list; other deliveries of the stream entry get
+    it from the entry's record (`PendingAck.replies`, worker.send_journal)."""
 
     done: list[ResourceResponse] = field(default_factory=list)
     position: int = 0
+    on_sent: Callable[[list[ResourceResponse]], None] | None = None
 
 
 class ConnectorAdapter:
@@ -83,7 +86,9 @@ class ConnectorAdapter:
         retries later; the bot's own errors go to `on_turn_error` and end the turn.
         """
         pipeline = self._middleware.around(bot.on_turn)
-        sends = _Sends()
+        sends = (
+            _Sends(pending_ack.replies, on_sent=pending_ack.on_sent) if pending_ack else _Sends()
+        )
         for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
             context = TurnContext(self, Activity.from_dict(activity))
             context.turn_state[_SENDS_KEY] = sends
@@ -166,6 +171,8 @@ class ConnectorAdapter:
             else:
                 response = await self._post(inbound, activity)
                 sends.done.append(response)
+                if sends.on_sent is not None:
+                    sends.on_sent(sends.done)
                 responses.append(response)
             sends.position += 1
         return responses

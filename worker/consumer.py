@@ -14,10 +14,12 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
 
+from shared.activity import ResourceResponse
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis
@@ -26,6 +28,7 @@ from worker.acks import Acknowledger
 from worker.errors import TakenOver
 from worker.ordering import OrderGate, Verdict, entry_order
 from worker.scheduler import ConversationScheduler
+from worker.send_journal import SendJournal
 from worker.types import PendingAck
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,13 @@ class Entry:
     """The conversation's previous entry id ('' for the first of a chain)."""
     done_key: str
     """The conversation's commit pointer."""
+    sent_key: str
+    """The record of replies sent while processing this entry (worker.send_journal)."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Unique across shards (each stream numbers its entries on its own)."""
+        return self.stream, self.entry_id
 
 
 def consumer_name() -> str:
@@ -81,15 +91,18 @@ class Consumer:
         )
         self._keys = keys
         self._gate = OrderGate(redis)
-        self._verdicts: dict[str, Verdict] = {}
+        self._verdicts: dict[tuple[str, str], Verdict] = {}
         self._stopping = asyncio.Event()
         self._outage = OutageLog("Redis (worker)")
         self.name = name or consumer_name()
         self._acks = Acknowledger(redis, CONSUMER_GROUP, self.name, self._outage)
+        self.journal = SendJournal(redis, CONSUMER_GROUP, self.name, self._outage)
+        self._replies: dict[tuple[str, str], list[ResourceResponse]] = {}
+        """Replies sent so far for the entries held here, kept across in-place retries."""
         self._claim_idle_ms = int(claim_idle_seconds * 1000)
         self._max_deliveries = max_deliveries
         self._unreadable: list[tuple[str, str, str]] = []
-        self._attempts: dict[str, int] = {}
+        self._attempts: dict[tuple[str, str], int] = {}
         """Deliveries so far of the entries held here (1 for a fresh read; more when taken over
         or retried after a transient failure)."""
         self._held: dict[str, set[str]] = {}
@@ -193,7 +206,7 @@ class Consumer:
                 if entry.entry_id in self._held.get(entry.stream, ()):
                     continue  # our own entry, stalled a moment: already queued here
                 deliveries = counts.get((entry.stream, entry.entry_id), 1)
-                self._attempts[entry.entry_id] = deliveries
+                self._attempts[entry.key] = deliveries
                 if deliveries > self._max_deliveries:
                     await self._dead_letter(
                         entry.stream,
@@ -289,7 +302,8 @@ class Consumer:
                 previous = fields.get(PREVIOUS_FIELD.encode(), b"").decode()
                 shard = self._keys.shard_of(envelope.conversation)
                 done_key = self._keys.done(shard, envelope.conversation)
-                entries.append(Entry(stream, entry_id, envelope, previous, done_key))
+                sent_key = self._keys.sent(shard, entry_id)
+                entries.append(Entry(stream, entry_id, envelope, previous, done_key, sent_key))
         return entries
 
     async def _pause(self, seconds: float) -> None:
@@ -300,7 +314,7 @@ class Consumer:
             pass
 
     async def _wait_for_predecessor(self, entry: Entry) -> None:
-        self._verdicts[entry.entry_id] = await self._gate.wait(
+        self._verdicts[entry.key] = await self._gate.wait(
             entry.done_key, entry.entry_id, entry.previous
         )
 
@@ -312,17 +326,25 @@ class Consumer:
         finally:
             if retry_after is None:  # finished (or given up): no longer ours to renew
                 self._held.get(entry.stream, set()).discard(entry.entry_id)
-                self._attempts.pop(entry.entry_id, None)
+                self._attempts.pop(entry.key, None)
+                self._replies.pop(entry.key, None)
         return retry_after
 
     async def _handle_held(self, entry: Entry) -> float | None:
-        if self._verdicts.pop(entry.entry_id, Verdict.RUN) is Verdict.COMMITTED:
+        if self._verdicts.pop(entry.key, Verdict.RUN) is Verdict.COMMITTED:
             log.info("entry %s was already committed; acknowledging it", entry.entry_id)
-            await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id, entry.done_key))
+            await asyncio.shield(self._acks.ack(*_commit_keys(entry)))
             return None
         try:
             pending = PendingAck(
-                entry.stream, CONSUMER_GROUP, entry.entry_id, entry.done_key, self.name
+                entry.stream,
+                CONSUMER_GROUP,
+                entry.entry_id,
+                entry.done_key,
+                self.name,
+                entry.sent_key,
+                await self._replies_sent_before(entry),
+                on_sent=partial(self.journal.record, entry.stream, entry.sent_key, entry.entry_id),
             )
             await self._run_turn(entry.envelope, pending)
         except TakenOver:
@@ -332,7 +354,7 @@ class Consumer:
             return None
         except Exception as error:
             self.turns_failed += 1
-            attempts = self._attempts.get(entry.entry_id, 1)
+            attempts = self._attempts.get(entry.key, 1)
             if attempts >= self._max_deliveries:
                 await self._dead_letter(
                     entry.stream,
@@ -342,7 +364,7 @@ class Consumer:
                     f"{type(error).__name__}: {error}",
                 )
                 return None
-            self._attempts[entry.entry_id] = attempts + 1
+            self._attempts[entry.key] = attempts + 1
             delay = min(30.0, 0.5 * 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)
             log.warning(
                 "turn failed (attempt %d of %d), retrying in %.1f s: %s: %s",
@@ -356,10 +378,27 @@ class Consumer:
             return delay
         if not pending.done:  # a turn that saved state acknowledged with it
             # Shielded: a stop that cancels turns must not cancel an acknowledgement begun.
-            await asyncio.shield(self._acks.ack(entry.stream, entry.entry_id, entry.done_key))
+            await asyncio.shield(self._acks.ack(*_commit_keys(entry)))
+        self.journal.forget(entry.sent_key)
         self._gate.committed(entry.done_key, entry.entry_id)
         self.turns_done += 1
         return None
+
+    async def _replies_sent_before(self, entry: Entry) -> list[ResourceResponse]:
+        """What earlier deliveries of the entry sent: known here after an in-place retry, read
+        from its record when the entry was delivered elsewhere before (a takeover)."""
+        replies = self._replies.get(entry.key)
+        if replies is None:
+            redelivered = self._attempts.get(entry.key, 1) > 1
+            replies = await self.journal.load(entry.sent_key) if redelivered else []
+            if replies:
+                log.info(
+                    "entry %s already sent %d replies before; not sending them again",
+                    entry.entry_id,
+                    len(replies),
+                )
+            self._replies[entry.key] = replies
+        return replies
 
     async def _drain(self, within: float) -> None:
         if self._scheduler.pending:
@@ -373,6 +412,7 @@ class Consumer:
             )
             self._scheduler.cancel()
             await self._scheduler.join()
+        await self.journal.flush()
         await self._forget_self()
 
     async def _forget_self(self) -> None:
@@ -390,3 +430,7 @@ class Consumer:
                         await self._redis.xgroup_delconsumer(stream, CONSUMER_GROUP, self.name)
         except (RedisError, OSError) as e:
             log.warning("could not remove consumer %s from the group: %s", self.name, e)
+
+
+def _commit_keys(entry: Entry) -> tuple[str, str, str, str]:
+    return entry.stream, entry.entry_id, entry.done_key, entry.sent_key

@@ -41,8 +41,8 @@ local ttl = tonumber(ARGV[1])
 local group = ARGV[2]
 local items = #KEYS
 if group ~= '' then
-  items = items - 2
-  local owner = redis.call('XPENDING', KEYS[#KEYS - 1], group, ARGV[3], ARGV[3], 1)
+  items = items - 3
+  local owner = redis.call('XPENDING', KEYS[#KEYS - 2], group, ARGV[3], ARGV[3], 1)
   if #owner == 0 or owner[1][2] ~= ARGV[4] then
     return -1
   end
@@ -69,19 +69,20 @@ for i = 1, items do
   end
 end
 if group ~= '' then
-  redis.call('SET', KEYS[#KEYS], ARGV[3], 'EX', {CHAIN_TTL_SECONDS})
-  redis.call('XACK', KEYS[#KEYS - 1], group, ARGV[3])
+  redis.call('SET', KEYS[#KEYS - 1], ARGV[3], 'EX', {CHAIN_TTL_SECONDS})
+  redis.call('DEL', KEYS[#KEYS])
+  redis.call('XACK', KEYS[#KEYS - 2], group, ARGV[3])
 end
 return 0
 """
-"""KEYS: the items' hashes, then (when committing a turn) the stream and the conversation's done
-pointer. ARGV[1]: TTL in seconds (0: none); ARGV[2], ARGV[3], ARGV[4]: the consumer group,
-the entry id to commit (move the pointer to, and acknowledge) once everything is written, and
-the consumer that must still own it — fenced: -1 and nothing written if another consumer took
-it over ('' for no commit); then per key its expected eTag ('' for an unconditional write,
-IF_ABSENT to create only), its new eTag and its data. Returns 0, or `{index, stored eTag}`
-(1-based, '' if the key does not exist) for the first conflict, having written, moved and
-acknowledged nothing."""
+"""KEYS: the items' hashes, then (when committing a turn) the stream, the conversation's done
+pointer and the entry's record of sent replies (deleted: a committed entry never runs again).
+ARGV[1]: TTL in seconds (0: none); ARGV[2], ARGV[3], ARGV[4]: the consumer group, the entry id
+to commit (move the pointer to, and acknowledge) once everything is written, and the consumer
+that must still own it — fenced: -1 and nothing written if another consumer took it over ('' for
+no commit); then per key its expected eTag ('' for an unconditional write, IF_ABSENT to create
+only), its new eTag and its data. Returns 0, or `{index, stored eTag}` (1-based, '' if the key
+does not exist) for the first conflict, having written, moved and acknowledged nothing."""
 
 
 READ_SCRIPT = f"""
@@ -153,7 +154,7 @@ class RedisStorage:
         redis_keys = [self._key(key) for key in keys]
         args: list[str | bytes | int] = [self._ttl, "", "", ""]
         if ack is not None:
-            redis_keys += [ack.stream, ack.done_key]
+            redis_keys += [ack.stream, ack.done_key, ack.sent_key]
             args[1:4] = [ack.group, ack.entry_id, ack.consumer]
         for key in keys:
             args += [expected[key] or "", etags[key], encode_item(key, changes[key])]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
+
+from shared.activity import ResourceResponse
 
 if TYPE_CHECKING:
     from worker.turn_context import TurnContext
@@ -41,6 +43,13 @@ class PendingAck:
     entry_id: str
     done_key: str
     """The conversation's commit pointer, moved to `entry_id` by the same atomic write."""
-    consumer: str = ""
+    consumer: str
     """The consumer that must still own the entry for the commit to happen (fencing)."""
+    sent_key: str
+    """Where the replies sent for this entry are recorded; the commit deletes it."""
+    replies: list[ResourceResponse] = field(default_factory=list)
+    """Replies earlier attempts of this entry already sent, in order: the n-th reply of a retry
+    gets the n-th of these back instead of being sent a second time."""
+    on_sent: Callable[[list[ResourceResponse]], None] | None = None
+    """Called with `replies` each time one more went out, to record them (worker.send_journal)."""
     done: bool = False

@@ -32,8 +32,9 @@ async def delivered_entry(redis: Redis, keys: Keyspace) -> PendingAck:
     await redis.xgroup_create(stream, CONSUMER_GROUP, id="0", mkstream=True)
     response: Any = await redis.xreadgroup(CONSUMER_GROUP, "w1", {stream: ">"}, count=1)
     entry_id = response[0][1][0][0].decode()
-    done_key = keys.done(keys.shard_of("test/conv-1"), "test/conv-1")
-    return PendingAck(stream, CONSUMER_GROUP, entry_id, done_key, "w1")
+    shard = keys.shard_of("test/conv-1")
+    done_key = keys.done(shard, "test/conv-1")
+    return PendingAck(stream, CONSUMER_GROUP, entry_id, done_key, "w1", keys.sent(shard, entry_id))
 
 
 async def test_a_state_write_acknowledges_the_entry_atomically(
@@ -102,10 +103,14 @@ async def test_a_commit_by_a_worker_that_lost_the_entry_is_fenced(
     assert await redis.get(ack.done_key) is None and await pending_count(redis, keys) == 1
 
     acks = Acknowledger(redis, CONSUMER_GROUP, "w1", OutageLog("test"))
-    await acks.ack(ack.stream, ack.entry_id, ack.done_key)  # the no-state commit: fenced too
+    await acks.ack(
+        ack.stream, ack.entry_id, ack.done_key, ack.sent_key
+    )  # the no-state commit: fenced too
     assert await redis.get(ack.done_key) is None and await pending_count(redis, keys) == 1
 
     owner = Acknowledger(redis, CONSUMER_GROUP, "w2", OutageLog("test"))
-    await owner.ack(ack.stream, ack.entry_id, ack.done_key)  # the rightful owner commits
+    await owner.ack(
+        ack.stream, ack.entry_id, ack.done_key, ack.sent_key
+    )  # the rightful owner commits
     assert await redis.get(ack.done_key) == ack.entry_id.encode()
     assert await pending_count(redis, keys) == 0

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from typing import Any
 
+import orjson
+
 from samples.echo import bot as echo
-from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
+from shared.envelope import Envelope
+from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
@@ -119,6 +123,66 @@ async def test_an_unreadable_entry_goes_to_the_dead_letter_stream(
     ((_, fields),) = entries
     assert fields[b"reason"].startswith(b"unreadable entry")
     assert fields[ENVELOPE_FIELD.encode()] == b"\xc1garbage"  # kept as it was, not dropped
+
+
+async def test_entries_with_the_same_id_on_two_shards_are_two_entries(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    """Each stream numbers its entries on its own, so one id can name an entry on every shard:
+    the worker's per-entry bookkeeping (attempts, sent replies, order verdicts) must not mix
+    them up."""
+    dev, service_url = connector
+    conversations = _on_distinct_shards(keys, 2)
+    for conversation in conversations:
+        activity = message(conversation, conversation=conversation, service_url=service_url)
+        envelope = Envelope(orjson.dumps(activity), f"test/{conversation}", time.time())
+        shard = keys.shard_of(f"test/{conversation}")
+        await redis.xadd(
+            keys.stream(shard), {ENVELOPE_FIELD: envelope.encode(), PREVIOUS_FIELD: ""}, id="7-1"
+        )
+
+    consumer = await run_worker(settings, echo, burst=True, handle_signals=False)
+
+    assert consumer.turns_done == 2
+    assert sorted(a["text"] for a in dev.activities()) == sorted(
+        f"Echo: {c}" for c in conversations
+    )
+    assert await pending_count(redis, keys) == 0
+
+
+def _on_distinct_shards(keys: Keyspace, count: int) -> list[str]:
+    by_shard: dict[int, str] = {}
+    for n in range(100):
+        by_shard.setdefault(keys.shard_of(f"test/c{n}"), f"c{n}")
+    return list(by_shard.values())[:count]
+
+
+class FailsOnceAfterReplying(ActivityHandler):
+    """Replies, then fails the way a lost network does, the first time only."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        self.attempts += 1
+        await turn_context.send_activity("reply")
+        if self.attempts == 1:
+            raise ConnectionResetError("Redis went away after the reply")
+        await turn_context.send_activity("after the retry")
+
+
+async def test_a_turn_retried_in_place_does_not_send_its_replies_again(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    dev, service_url = connector
+    await enqueue(redis, keys, message("hi", service_url=service_url))
+    bot = FailsOnceAfterReplying()
+
+    consumer = await run_worker(settings, bot, burst=True, handle_signals=False)
+
+    assert (bot.attempts, consumer.turns_failed, consumer.turns_done) == (2, 1, 1)
+    assert [a["text"] for a in dev.activities()] == ["reply", "after the retry"]
+    assert await pending_count(redis, keys) == 0
 
 
 class AlwaysUnreachable(ActivityHandler):
