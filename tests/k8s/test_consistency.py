@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import pytest
@@ -313,8 +314,6 @@ MUTATIONS: list[tuple[str, str, Callable[[list[Manifest]], object], str]] = [
 
 
 def _set_secret(objects: list[Manifest], name: str, key: str, value: str) -> None:
-    import base64
-
     secret = find(objects, "Secret", name)
     secret["data"][key] = base64.b64encode(value.encode()).decode()
 

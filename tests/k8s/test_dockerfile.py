@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from tests.k8s import dockerfile
+from tests.k8s.consistency import parse_command
 from tests.k8s.manifests import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -24,8 +24,6 @@ def test_the_dockerfile_and_dockerignore_hold_what_the_image_needs() -> None:
 
 
 def test_the_default_command_is_a_gateway_reachable_from_outside_the_container() -> None:
-    from tests.k8s.consistency import parse_command
-
     command = dockerfile.exec_form(dockerfile.parse(DOCKERFILE)[-1].all("CMD")[-1])
     assert command is not None
     parsed = parse_command(command)
@@ -90,9 +88,3 @@ def test_dockerignore_must_keep_local_state_out(entry: str) -> None:
 def test_dockerignore_must_not_hide_what_the_dockerfile_copies() -> None:
     found = dockerfile.problems(DOCKERFILE, DOCKERIGNORE + "README.md\n", PYPROJECT)
     assert found == ["COPY README.md, but .dockerignore keeps it out of the context"]
-
-
-def test_the_runtime_user_is_the_one_the_manifests_run_as() -> None:
-    # The manifests' check (tests/k8s/test_consistency.py) compares against this uid.
-    assert dockerfile.image_uid() == dockerfile.user_id(dockerfile.parse(DOCKERFILE)[-1])
-    assert Path(ROOT / "Dockerfile").is_file()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.k8s.manifests import OVERLAYS, Manifest, build, find
+from tests.k8s.manifests import OVERLAYS, Manifest, base_name, build, find
 from tests.k8s.schema import KUBERNETES_VERSIONS, schema_problems
 
 COMMON = {
@@ -49,8 +49,6 @@ NAMESPACES = {
 
 
 def kinds_and_names(objects: list[Manifest]) -> set[tuple[str, str]]:
-    from tests.k8s.manifests import base_name
-
     found = {(o["kind"], base_name(o)) for o in objects}
     # The Namespace object is renamed per overlay; compare it by role.
     return {("Namespace", "turnstream") if kind == "Namespace" else (kind, n) for kind, n in found}
