@@ -8,22 +8,23 @@ from collections.abc import Callable
 import pytest
 
 from shared.keys import Keyspace
-from tests.k8s import consistency
-from tests.k8s.consistency import selects, settings_variables
+from tests.k8s import consistency, environment, keda
+from tests.k8s.consistency import selects
 from tests.k8s.dockerfile import image_uid
+from tests.k8s.environment import settings_variables
 from tests.k8s.manifests import OVERLAYS, Manifest, build, find, pod_spec
 
 Check = Callable[[list[Manifest]], list[str]]
 
 CHECKS: dict[str, Check] = {
-    "env": consistency.env_problems,
+    "env": environment.env_problems,
     "commands": consistency.command_problems,
     "probes": consistency.probe_problems,
     "grace": consistency.grace_problems,
-    "streams": consistency.stream_problems,
+    "streams": keda.stream_problems,
     "selectors": consistency.selector_problems,
     "security": lambda objects: consistency.security_problems(objects, image_uid()),
-    "redis credentials": consistency.redis_credential_problems,
+    "redis credentials": environment.redis_credential_problems,
 }
 
 
@@ -41,9 +42,9 @@ def test_the_settings_variables_are_read_off_the_settings_themselves() -> None:
 
 def test_only_the_documented_secrets_come_from_outside_git() -> None:
     for overlay in ("dev", "loadtest"):
-        assert consistency.missing_references(build(overlay)) == set()
+        assert environment.missing_references(build(overlay)) == set()
     for overlay in ("prod", "hpa"):  # created by the operator: docs/kubernetes.md
-        missing = consistency.missing_references(build(overlay))
+        missing = environment.missing_references(build(overlay))
         expected = {("Secret", "turnstream-secrets"), ("Secret", "turnstream-redis-auth")}
         assert missing == (expected if overlay == "prod" else {("Secret", "turnstream-secrets")})
 
