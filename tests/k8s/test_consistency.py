@@ -49,6 +49,13 @@ def test_only_the_documented_secrets_come_from_outside_git() -> None:
         assert missing == (expected if overlay == "prod" else {("Secret", "turnstream-secrets")})
 
 
+def test_a_reference_to_a_secret_the_build_does_not_hold_is_caught() -> None:
+    objects = build("dev")  # generated Secrets carry a hash suffix that kustomize must carry on
+    auth = find(objects, "TriggerAuthentication", "turnstream-redis")
+    auth["spec"]["secretTargetRef"][0]["name"] = "turnstream-redis-auth"
+    assert environment.missing_references(objects) == {("Secret", "turnstream-redis-auth")}
+
+
 def test_the_scaled_object_watches_every_shard_of_the_configured_layout() -> None:
     objects = build("prod")
     triggers = find(objects, "ScaledObject", "turnstream-worker")["spec"]["triggers"]
