@@ -77,6 +77,14 @@ class Keyspace:
             return f"{self.prefix}:{{{shard}}}:seen:-"
         return f"{self.prefix}:{{{shard}}}:seen:{conversation}:{activity_id}"
 
+    def worker_heartbeat(self, worker_id: str) -> str:
+        """A running worker's heartbeat: a string with a TTL, renewed while the worker runs.
+
+        `worker_id` is stable for the life of the pod (its host name), so that a probe run in
+        the same pod finds the key without knowing the consumer name.
+        """
+        return f"{self.prefix}:worker:{worker_id}:heartbeat"
+
     def state(self, storage_key: str) -> str:
         """The hash holding one bot-state item (`e` its eTag, `d` its msgpack data).
 

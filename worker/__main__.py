@@ -1,4 +1,5 @@
-"""`python -m worker --bot module:attr [--concurrency N] [--burst]`: as `turnstream worker`."""
+"""`python -m worker --bot module:attr [--concurrency N] [--burst]`, or `--check`: as
+`turnstream worker`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import asyncio
 import os
 import sys
 
+from redis.exceptions import RedisError
+
 from shared.errors import ConfigError
+from shared.keys import Keyspace
 from shared.logs import configure_logging
+from shared.redisconn import connect
 from shared.settings import Settings
 from worker.errors import BotLoadError
+from worker.heartbeat import HEARTBEAT_TTL_SECONDS, read_heartbeat, worker_id
 from worker.loading import load_bot
 from worker.main import run_worker
 
@@ -24,8 +30,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--bot", required=True, help="the bot to run, as module:attribute (e.g. samples.echo:bot)"
+    role = parser.add_mutually_exclusive_group(required=True)
+    role.add_argument("--bot", help="the bot to run, as module:attribute (e.g. samples.echo:bot)")
+    role.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 if this host's worker renewed its heartbeat within "
+        f"{HEARTBEAT_TTL_SECONDS} s, else 1 (a liveness probe run in the worker's pod)",
     )
     parser.add_argument(
         "--concurrency",
@@ -41,12 +52,32 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env(os.environ)
         if not settings.redis_url:
             raise ConfigError("REDIS_URL is required for a worker (turnstream dev starts its own)")
+        if args.check:
+            return asyncio.run(check(settings))
         bot = load_bot(args.bot)
     except (ConfigError, BotLoadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     configure_logging(settings.log_format, settings.log_level)
     asyncio.run(run_worker(settings, bot, concurrency=args.concurrency, burst=args.burst))
+    return 0
+
+
+async def check(settings: Settings) -> int:
+    """0 if this host's worker is alive (its heartbeat is there), else 1; one line either way."""
+    key = Keyspace(settings.key_prefix, settings.shards).worker_heartbeat(worker_id())
+    redis = connect(settings)
+    try:
+        beat = await read_heartbeat(redis, key)
+    except (RedisError, OSError) as e:
+        print(f"worker {worker_id()}: cannot read its heartbeat: {e}", file=sys.stderr)
+        return 1
+    finally:
+        await redis.aclose()
+    if beat is None:
+        print(f"worker {worker_id()}: no heartbeat in the last {HEARTBEAT_TTL_SECONDS} s")
+        return 1
+    print(f"worker {worker_id()}: alive ({beat})")
     return 0
 
 

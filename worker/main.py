@@ -15,6 +15,7 @@ from worker.adapter import ConnectorAdapter
 from worker.app import BotApp
 from worker.connector import ConnectorClient
 from worker.consumer import Consumer
+from worker.heartbeat import Heartbeat, worker_id
 from worker.types import Bot, PendingAck
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,10 @@ async def run_worker(
     async def run_turn(envelope: Envelope, pending_ack: PendingAck) -> None:
         await adapter.process_activity(envelope.activity(), app.bot, pending_ack)
 
+    keys = Keyspace(settings.key_prefix, settings.shards)
     consumer = Consumer(
         redis,
-        Keyspace(settings.key_prefix, settings.shards),
+        keys,
         run_turn,
         concurrency=concurrency or settings.worker_concurrency,
         block_ms=_BLOCK_MS,
@@ -62,9 +64,17 @@ async def run_worker(
     watcher = asyncio.create_task(_stop_when(stop, consumer)) if stop else None
     if settings.redis_url:
         log.info("worker using Redis at %s", redacted(settings.redis_url))
+    heartbeat = Heartbeat(
+        redis,
+        keys.worker_heartbeat(worker_id()),
+        lambda: f"{consumer.name} turns_done={consumer.turns_done} failed={consumer.turns_failed}",
+    )
+    beating = asyncio.create_task(heartbeat.run())  # kept up while draining: still alive
     try:
         await consumer.run(burst=burst, drain_timeout=settings.drain_timeout_seconds)
     finally:
+        beating.cancel()
+        await heartbeat.clear()
         if watcher:
             watcher.cancel()
         if handle_signals:

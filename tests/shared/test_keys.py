@@ -20,3 +20,9 @@ def test_sharding_is_stable_and_spread() -> None:
     assert keys.shard_of("test/c1") == zlib.crc32(b"test/c1") % 16
     shards = {keys.shard_of(f"test/conv-{i}") for i in range(200)}
     assert shards == set(range(16))
+
+
+def test_a_worker_heartbeat_is_named_by_its_stable_id() -> None:
+    assert (
+        Keyspace("p", 4).worker_heartbeat("worker-7d9f-abc") == "p:worker:worker-7d9f-abc:heartbeat"
+    )

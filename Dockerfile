@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# One image for both roles:
+#   docker run IMAGE gateway --host 0.0.0.0        (the default command)
+#   docker run IMAGE worker --bot samples.echo:bot
+# Bots of your own: build FROM this image and COPY your package in (docs/kubernetes.md).
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- build: install turnstream and its dependencies into a virtualenv --------------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/turnstream
+WORKDIR /src
+# Every dependency ships wheels for CPython 3.11 on linux amd64/arm64, so no compiler is needed
+# here either; a platform without wheels fails this step instead of shipping a half-built image.
+COPY pyproject.toml README.md ./
+COPY shared/ shared/
+COPY gateway/ gateway/
+COPY worker/ worker/
+COPY samples/ samples/
+COPY turnstream/ turnstream/
+RUN /opt/turnstream/bin/pip install --only-binary=:all: --no-binary=turnstream . \
+    && /opt/turnstream/bin/python -m compileall -q /opt/turnstream/lib
+
+# --- runtime: the virtualenv only, as an unprivileged user -------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+# A fixed numeric uid/gid: Kubernetes' runAsNonRoot can only verify a numeric USER, and the
+# manifests' runAsUser (k8s/base/*) names the same one.
+RUN groupadd --system --gid 10001 turnstream \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin turnstream
+COPY --from=build /opt/turnstream /opt/turnstream
+ENV PATH=/opt/turnstream/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+# The root filesystem is read-only in the pod: nothing is written outside /tmp (an emptyDir).
+WORKDIR /tmp
+USER 10001:10001
+EXPOSE 3978
+ENTRYPOINT ["turnstream"]
+CMD ["gateway", "--host", "0.0.0.0", "--port", "3978"]
