@@ -55,7 +55,7 @@ def free_port() -> int:
         return port
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Linux only: the kernel SIGTERMs the server if the process that started it dies, even by
     # kill -9, so a crashed `turnstream dev` leaves no orphan server behind.
     with contextlib.suppress(OSError, AttributeError):
@@ -108,7 +108,7 @@ class EmbeddedRedis:
                 # Own session: a terminal's Ctrl-C must not stop the server before the worker
                 # has drained; we stop it ourselves, last.
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
             if self._wait_ready(timeout):
                 return self

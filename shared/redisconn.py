@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -59,8 +61,11 @@ class OutageLog:
         self._what = what
         self.failures = 0
         """Failed calls since the last success: 0 means up."""
+        self.last_failure_at = -math.inf
+        """`time.monotonic()` of the latest failure."""
 
     def failed(self, error: BaseException) -> None:
+        self.last_failure_at = time.monotonic()
         if not self.failures:
             log.warning("%s unreachable: %s: %s", self._what, type(error).__name__, error)
         self.failures += 1

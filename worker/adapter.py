@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,7 @@ class _Sends:
     done: list[ResourceResponse] = field(default_factory=list)
     position: int = 0
     on_sent: Callable[[list[ResourceResponse]], None] | None = None
+    before_send: Callable[[], Awaitable[None]] | None = None
 
 
 class ConnectorAdapter:
@@ -87,7 +88,9 @@ class ConnectorAdapter:
         """
         pipeline = self._middleware.around(bot.on_turn)
         sends = (
-            _Sends(pending_ack.replies, on_sent=pending_ack.on_sent) if pending_ack else _Sends()
+            _Sends(pending_ack.replies, 0, pending_ack.on_sent, pending_ack.before_send)
+            if pending_ack
+            else _Sends()
         )
         for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
             context = TurnContext(self, Activity.from_dict(activity))
@@ -169,6 +172,8 @@ class ConnectorAdapter:
             if sends.position < len(sends.done):  # an earlier attempt of this turn sent it
                 responses.append(sends.done[sends.position])
             else:
+                if sends.before_send is not None:
+                    await sends.before_send()
                 response = await self._post(inbound, activity)
                 sends.done.append(response)
                 if sends.on_sent is not None:

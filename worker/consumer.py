@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -105,6 +106,8 @@ class Consumer:
         self._attempts: dict[tuple[str, str], int] = {}
         """Deliveries so far of the entries held here (1 for a fresh read; more when taken over
         or retried after a transient failure)."""
+        self._renewed_at = time.monotonic()
+        """When this worker last renewed what it holds (see `_still_ours`)."""
         self._held: dict[str, set[str]] = {}
         """Entries this worker holds (queued, waiting or running), by stream: kept alive by
         the heartbeat so that no other worker takes them over."""
@@ -167,17 +170,24 @@ class Consumer:
             await asyncio.sleep(self._claim_idle_ms / 3000)
             held = {stream: list(ids) for stream, ids in self._held.items() if ids}
             if not held:
+                self._renewed_at = time.monotonic()
                 continue
             try:
                 await takeover.renew(self._redis, CONSUMER_GROUP, self.name, held)
             except (RedisError, OSError) as e:
                 self._outage.failed(e)
+                continue
+            self._renewed_at = time.monotonic()
 
     async def _take_over(self) -> None:
         while not self._stopping.is_set():
             await self._pause(min(1.0, self._claim_idle_ms / 5000))
             room = self._max_pending - self._scheduler.pending
             if room <= 0 or self._stopping.is_set():
+                continue
+            if time.monotonic() - self._outage.last_failure_at < self._claim_idle_ms / 1000:
+                # Redis was away: every worker's entries look idle now, live ones included.
+                # Claim only after the live workers had a full claim timeout to renew theirs.
                 continue
             try:
                 claimed = await takeover.claim_abandoned(
@@ -345,6 +355,7 @@ class Consumer:
                 entry.sent_key,
                 await self._replies_sent_before(entry),
                 on_sent=partial(self.journal.record, entry.stream, entry.sent_key, entry.entry_id),
+                before_send=partial(self._still_ours, entry),
             )
             await self._run_turn(entry.envelope, pending)
         except TakenOver:
@@ -383,6 +394,15 @@ class Consumer:
         self._gate.committed(entry.done_key, entry.entry_id)
         self.turns_done += 1
         return None
+
+    async def _still_ours(self, entry: Entry) -> None:
+        """Before a reply: if this worker missed renewals (paused, or cut off from Redis) for
+        long enough that another may have taken the entry over, ask Redis who owns it."""
+        if time.monotonic() - self._renewed_at < self._claim_idle_ms / 1500:  # 2 of 3 renewals
+            return
+        owner = await takeover.owner(self._redis, CONSUMER_GROUP, entry.stream, entry.entry_id)
+        if owner != self.name:
+            raise TakenOver(f"entry {entry.entry_id} now belongs to {owner or 'nobody'}")
 
     async def _replies_sent_before(self, entry: Entry) -> list[ResourceResponse]:
         """What earlier deliveries of the entry sent: known here after an in-place retry, read

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 _ATTEMPTS = 3
 
-RECORD_DELAY_SECONDS = 0.01
+RECORD_DELAY_SECONDS = 0.002
 """How long a record waits for the turn to commit before it is written (the residual window)."""
 
 RECORD_SCRIPT = f"""

@@ -57,6 +57,12 @@ async def claim_abandoned(
     return claimed
 
 
+async def owner(redis: Redis, group: str, stream: str, entry_id: str) -> str | None:
+    """The consumer an entry is pending with (None once it was acknowledged)."""
+    rows: Any = await redis.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
+    return rows[0]["consumer"].decode() if rows else None
+
+
 async def delivery_counts(
     redis: Redis, group: str, entries: Sequence[HasEntryId]
 ) -> dict[tuple[str, str], int]:

@@ -52,4 +52,8 @@ class PendingAck:
     gets the n-th of these back instead of being sent a second time."""
     on_sent: Callable[[list[ResourceResponse]], None] | None = None
     """Called with `replies` each time one more went out, to record them (worker.send_journal)."""
+    before_send: Callable[[], Awaitable[None]] | None = None
+    """Awaited before each reply goes out; raises TakenOver when this worker lost the entry
+    (it was paused past the claim timeout), so a worker waking up does not answer for a turn
+    that another worker took over."""
     done: bool = False
