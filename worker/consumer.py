@@ -108,6 +108,8 @@ class Consumer:
         or retried after a transient failure)."""
         self._renewed_at = time.monotonic()
         """When this worker last renewed what it holds (see `_still_ours`)."""
+        self._lost: set[tuple[str, str]] = set()
+        """Held entries the heartbeat found owned by another worker (this one was paused)."""
         self._held: dict[str, set[str]] = {}
         """Entries this worker holds (queued, waiting or running), by stream: kept alive by
         the heartbeat so that no other worker takes them over."""
@@ -173,11 +175,13 @@ class Consumer:
                 self._renewed_at = time.monotonic()
                 continue
             try:
-                await takeover.renew(self._redis, CONSUMER_GROUP, self.name, held)
+                lost = await takeover.renew(self._redis, CONSUMER_GROUP, self.name, held)
             except (RedisError, OSError) as e:
                 self._outage.failed(e)
                 continue
             self._renewed_at = time.monotonic()
+            # Entries finished meanwhile are not held any more; the others were taken over.
+            self._lost.update(key for key in lost if key[1] in self._held.get(key[0], ()))
 
     async def _take_over(self) -> None:
         while not self._stopping.is_set():
@@ -338,6 +342,7 @@ class Consumer:
                 self._held.get(entry.stream, set()).discard(entry.entry_id)
                 self._attempts.pop(entry.key, None)
                 self._replies.pop(entry.key, None)
+                self._lost.discard(entry.key)
         return retry_after
 
     async def _handle_held(self, entry: Entry) -> float | None:
@@ -398,6 +403,8 @@ class Consumer:
     async def _still_ours(self, entry: Entry) -> None:
         """Before a reply: if this worker missed renewals (paused, or cut off from Redis) for
         long enough that another may have taken the entry over, ask Redis who owns it."""
+        if entry.key in self._lost:
+            raise TakenOver(f"entry {entry.entry_id} was taken over while this worker was away")
         if time.monotonic() - self._renewed_at < self._claim_idle_ms / 1500:  # 2 of 3 renewals
             return
         owner = await takeover.owner(self._redis, CONSUMER_GROUP, entry.stream, entry.entry_id)

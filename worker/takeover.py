@@ -9,35 +9,45 @@ a frozen worker that wakes up after its entries were taken cannot commit them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from shared.redisconn import Redis
 from worker.ordering import entry_order
 from worker.scripts import Script
 
 RENEW_SCRIPT = """
-local renewed = 0
+local lost = {}
 for i = 3, #ARGV do
   local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
   if #owner > 0 and owner[1][2] == ARGV[2] then
     redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
-    renewed = renewed + 1
+  else
+    table.insert(lost, ARGV[i])
   end
 end
-return renewed
+return lost
 """
 """KEYS: a shard stream. ARGV: group, this consumer, entry ids. Resets the idle time of the
 entries this consumer still owns, and only those: a plain XCLAIM would take back an entry that
-another worker rightly took over while this one was frozen."""
+another worker rightly took over while this one was frozen. Returns the ids it no longer owns
+(taken over, or acknowledged meanwhile)."""
 _RENEW = Script(RENEW_SCRIPT)
 
 
-async def renew(redis: Redis, group: str, consumer: str, held: dict[str, list[str]]) -> None:
-    """One round trip: renew every held entry, stream by stream."""
+async def renew(
+    redis: Redis, group: str, consumer: str, held: dict[str, list[str]]
+) -> set[tuple[str, str]]:
+    """One round trip: renew every held entry, stream by stream. Returns (stream, id) of the
+    entries this consumer does not own any more."""
     calls = [((stream,), (group, consumer, *ids)) for stream, ids in held.items()]
-    errors = [r for r in await _RENEW.run(redis, calls) if isinstance(r, Exception)]
+    results = await _RENEW.run(redis, calls)
+    errors = [r for r in results if isinstance(r, Exception)]
     if errors:
         raise errors[0]
+    lost: set[tuple[str, str]] = set()
+    for stream, ids in zip(held, results, strict=True):
+        lost.update((stream, raw.decode()) for raw in cast(list[bytes], ids))
+    return lost
 
 
 async def claim_abandoned(
