@@ -137,3 +137,12 @@ class Keyspace:
     def transcripts(self, channel_id: str) -> str:
         """Index of a channel's transcripts: conversation ids scored by first activity time."""
         return f"{self.prefix}:transcripts:{channel_id}"
+
+    def outbound_token(self, credential: str) -> str:
+        """The bot's current client-credentials token, shared by every worker (a string with a
+        TTL). `credential` is a digest naming app id, endpoint and scope, never a secret."""
+        return f"{self.prefix}:token:{credential}"
+
+    def outbound_token_lock(self, credential: str) -> str:
+        """Held by the one worker fetching a new token, so the others wait instead of asking."""
+        return f"{self.prefix}:token-lock:{credential}"

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env(os.environ)
         if not settings.redis_url:
             raise ConfigError("REDIS_URL is required for a worker (turnstream dev starts its own)")
+        settings.check_worker()
         bot = load_bot(args.bot)
     except (ConfigError, BotLoadError) as e:
         print(f"error: {e}", file=sys.stderr)
