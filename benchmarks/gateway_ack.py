@@ -4,10 +4,14 @@ Run from the repository root:
 
     python -m benchmarks.gateway_ack [--connections 64,256] [--duration 10] [--repeat 3]
 
-Both cases are served by uvicorn (httptools, uvloop, `gateway.server.server_config`) in a
-subprocess pinned to one CPU; wrk and the embedded valkey-server share the other CPU. Each case is
-restarted for every run, warmed up, then measured; runs are interleaved (bare, turnstream, bare,
-...) so drift on a noisy machine hits both cases alike, and medians are reported. See
+Three cases: a bare Starlette endpoint, the gateway in anonymous mode, and the gateway checking
+a Bot Framework channel token on every request (`turnstream-auth`: keys from a loopback identity
+provider, one token reused by all requests, as a channel reuses its token for an hour). Every
+case gets the same requests, Authorization header included. All are served by uvicorn
+(httptools, uvloop, `gateway.server.server_config`) in a subprocess pinned to one CPU; wrk and
+the embedded valkey-server share the other CPU. Each case is restarted for every run, warmed up,
+then measured; runs are interleaved (bare, turnstream, turnstream-auth, bare, ...) so drift on
+a noisy machine hits every case alike, and medians are reported. See
 benchmarks/README.md for what each column means.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import dataclasses
 import http.client
 import os
 import platform
@@ -50,8 +55,11 @@ from gateway.server import server_config
 from shared.embedded import EmbeddedRedis, free_port, server_binary
 from shared.keys import Keyspace
 from shared.settings import Settings
+from turnstream.loopback_idp import LoopbackIdentityProvider
 
-CASES = ("bare", "turnstream")
+CASES = ("bare", "turnstream", "turnstream-auth")
+SERVICE_URL = "https://smba.trafficmanager.net/emea/"
+"""The activities' serviceUrl: the channel token vouches for exactly this."""
 TARGET_RATIO = 0.75
 NOISY = 0.05  # share of a benchmark CPU taken by other processes that makes a run suspect
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +69,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PR_SET_PDEATHSIG = 1
 
 EXIT_OK, EXIT_FAILED, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 130
+BENCH_APP_ID = "gateway-ack-bench"
 
 
 class BenchError(Exception):
@@ -164,14 +173,19 @@ def bare_app() -> Starlette:
     return Starlette(routes=[Route(PATH, messages, methods=["POST"])])
 
 
-def serve(case: str, port: int, redis_url: str, key_prefix: str) -> int:
+def serve(case: str, port: int, redis_url: str, key_prefix: str, metadata_url: str) -> int:
     """The server subprocess: one case, served exactly like the gateway is in production."""
     app: ASGIApp
     if case == "bare":
         app = bare_app()
     else:
         # No workers run here, so the backlog only grows: the limit would turn acks into 503s.
-        app = create_app(Settings(redis_url=redis_url, key_prefix=key_prefix, max_backlog=0))
+        settings = Settings(redis_url=redis_url, key_prefix=key_prefix, max_backlog=0)
+        if case == "turnstream-auth":
+            settings = dataclasses.replace(
+                settings, app_id=BENCH_APP_ID, openid_metadata_url=metadata_url
+            )
+        app = create_app(settings)
     config = server_config(app, HOST, port)
     config.loop = "uvloop"  # server_config leaves "auto"; pin it so both cases surely match
     uvicorn.Server(config).run()
@@ -234,11 +248,13 @@ def cpu_ticks() -> Ticks:
 class ServerProcess:
     """One uvicorn server subprocess on 127.0.0.1, pinned to one CPU."""
 
-    def __init__(self, case: str, cpu: int, redis_url: str, key_prefix: str, log: Path) -> None:
+    def __init__(
+        self, case: str, cpu: int, redis_url: str, key_prefix: str, log: Path, metadata_url: str
+    ) -> None:
         self.case = case
         self.port = free_port()
         self._cpu = cpu
-        self._args = [case, str(self.port), redis_url, key_prefix]
+        self._args = [case, str(self.port), redis_url, key_prefix, metadata_url]
         self._log_path = log
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -288,9 +304,9 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def running_server(
-    case: str, cpu: int, redis_url: str, key_prefix: str, log: Path
+    case: str, cpu: int, redis_url: str, key_prefix: str, log: Path, metadata_url: str
 ) -> Iterator[ServerProcess]:
-    server = ServerProcess(case, cpu, redis_url, key_prefix, log)
+    server = ServerProcess(case, cpu, redis_url, key_prefix, log, metadata_url)
     try:
         server.start()
         yield server
@@ -316,7 +332,7 @@ def activity_template() -> dict[str, Any]:
         "localTimestamp": "2026-11-21T07:35:12.3456789+01:00",
         "id": _ID_SLOT,
         "channelId": "msteams",
-        "serviceUrl": "https://smba.trafficmanager.net/emea/",
+        "serviceUrl": SERVICE_URL,
         "from": {
             "id": "29:1c6Zb3vWqkJ4o9EeFhYlSnTtGdUuRrMmXxPpAaBbCcDdIiKk0123456789AbCdEfGhIjKlMnOp",
             "name": "Ada Lovelace",
@@ -352,6 +368,7 @@ local HEAD = [==[$head]==]
 local MIDDLE = [==[$middle]==]
 local TAIL = [==[$tail]==]
 local CONVERSATIONS = $conversations
+local AUTHORIZATION = [==[$authorization]==]
 
 threads = {}
 next_tid = 0
@@ -367,6 +384,7 @@ function init(args)
   tag = args[1] or "run"
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = AUTHORIZATION
 end
 
 function request()
@@ -399,13 +417,19 @@ end
 )
 
 
-def write_lua(directory: Path, conversations: int) -> Path:
+def write_lua(directory: Path, conversations: int, authorization: str) -> Path:
     rendered = orjson.dumps(activity_template()).decode()
     head, rest = rendered.split(_ID_SLOT)
     middle, tail = rest.split(_CONVERSATION_SLOT)
     path = directory / "gateway_ack.lua"
     path.write_text(
-        _LUA.substitute(head=head, middle=middle, tail=tail, conversations=conversations)
+        _LUA.substitute(
+            head=head,
+            middle=middle,
+            tail=tail,
+            conversations=conversations,
+            authorization=authorization,
+        )
     )
     return path
 
@@ -537,12 +561,17 @@ def entries_verdict(entries: int | None, accepted: int, sent: int) -> str:
 class Bench:
     """What every run shares: options, the valkey server and its client, a scratch directory."""
 
-    def __init__(self, opts: Options, valkey: EmbeddedRedis, scratch: Path) -> None:
+    def __init__(
+        self, opts: Options, valkey: EmbeddedRedis, scratch: Path, idp: LoopbackIdentityProvider
+    ) -> None:
         self.opts = opts
         self.valkey = valkey
         self.client = redis.Redis.from_url(valkey.url)
         self.scratch = scratch
-        self.lua = write_lua(scratch, opts.conversations)
+        self.idp = idp
+        # One token for the whole benchmark (a channel reuses its token for about an hour).
+        self.authorization = f"Bearer {idp.channel_token(SERVICE_URL, lifetime=4 * 3600)}"
+        self.lua = write_lua(scratch, opts.conversations, self.authorization)
         self.keys_template = Settings()
 
     def _keys(self, prefix: str) -> Keyspace:
@@ -553,7 +582,9 @@ class Bench:
         """A fresh server with its own key prefix, checked with one request, then warmed up."""
         prefix = f"bench-{uuid.uuid4().hex[:12]}"
         log = self.scratch / f"{prefix}-{case}.log"
-        with running_server(case, self.opts.server_cpu, self.valkey.url, prefix, log) as server:
+        with running_server(
+            case, self.opts.server_cpu, self.valkey.url, prefix, log, self.idp.metadata_url
+        ) as server:
             self._check_accepts(server, prefix)
             run_wrk(self.opts, server.port, conns, self.opts.warmup, self.lua, f"{prefix}-w")
             yield server, self._keys(prefix)
@@ -573,7 +604,8 @@ class Bench:
         connection = http.client.HTTPConnection(HOST, server.port, timeout=10)
         try:
             body = sample_body(f"{prefix}-check")
-            connection.request("POST", PATH, body, {"Content-Type": "application/json"})
+            headers = {"Content-Type": "application/json", "Authorization": self.authorization}
+            connection.request("POST", PATH, body, headers)
             response = connection.getresponse()
             answer = response.read()
         finally:
@@ -622,7 +654,7 @@ class Bench:
         entries: int,
     ) -> RunResult:
         per_request = 1e6 / max(wrk.requests, 1)
-        stored = entries if case == "turnstream" else None
+        stored = entries if case != "bare" else None
         server_s = after.server_s - before.server_s
         # What else ran on the server's CPU (a CI job, someone's test run) skews the run: report it.
         server_busy, server_window = _cpu_seconds(before.ticks, after.ticks, self.opts.server_cpu)
@@ -830,10 +862,20 @@ class Comparison:
     turnstream: CaseSummary
     ratio: float
     pair_ratios: list[float] = field(default_factory=list)
+    auth: CaseSummary | None = None
+    """The gateway checking a channel token on every request (when measured)."""
+    auth_ratio: float | None = None
+    auth_pair_ratios: list[float] = field(default_factory=list)
 
     @property
     def meets_target(self) -> bool:
-        return self.ratio >= TARGET_RATIO
+        return self.ratio >= TARGET_RATIO and (
+            self.auth_ratio is None or self.auth_ratio >= TARGET_RATIO
+        )
+
+    @property
+    def cases(self) -> list[CaseSummary]:
+        return [self.bare, self.turnstream] + ([self.auth] if self.auth else [])
 
 
 def summarize(runs: list[RunResult], case: str, conns: int) -> CaseSummary:
@@ -867,13 +909,25 @@ def compare(runs: list[RunResult], conns: int) -> Comparison:
     turnstream = summarize(runs, "turnstream", conns)
     # Ratios of the interleaved pairs too: each pair ran back to back, so it resists drift.
     by_repeat = {(r.case, r.repeat): r.requests_per_s for r in runs if r.connections == conns}
-    pairs = [
-        by_repeat[("turnstream", i)] / by_repeat[("bare", i)]
-        for i in sorted({i for _, i in by_repeat})
-        if ("turnstream", i) in by_repeat and ("bare", i) in by_repeat
-    ]
+
+    def pairs(case: str) -> list[float]:
+        return [
+            by_repeat[(case, i)] / by_repeat[("bare", i)]
+            for i in sorted({i for _, i in by_repeat})
+            if (case, i) in by_repeat and ("bare", i) in by_repeat
+        ]
+
+    measured_auth = any(r.case == "turnstream-auth" and r.connections == conns for r in runs)
+    auth = summarize(runs, "turnstream-auth", conns) if measured_auth else None
     return Comparison(
-        conns, bare, turnstream, turnstream.requests_per_s / bare.requests_per_s, pairs
+        conns,
+        bare,
+        turnstream,
+        turnstream.requests_per_s / bare.requests_per_s,
+        pairs("turnstream"),
+        auth,
+        auth.requests_per_s / bare.requests_per_s if auth else None,
+        pairs("turnstream-auth") if auth else [],
     )
 
 
@@ -882,7 +936,7 @@ def print_run(r: RunResult) -> None:
         "" if r.stream_entries is None else f" entries={r.stream_entries} ({r.entries_verdict})"
     )
     print(
-        f"  {r.case:<10} c={r.connections:<4} #{r.repeat + 1}: {r.requests_per_s:>9,.0f} req/s  "
+        f"  {r.case:<15} c={r.connections:<4} #{r.repeat + 1}: {r.requests_per_s:>9,.0f} req/s  "
         f"p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:7.2f} ms  202s={r.accepted_202} "
         f"non-202={r.non_202} sock-err={r.socket_errors} timeouts={r.timeouts}  "
         f"server {r.server_cpu_us_per_req:5.0f} us/req ({r.server_cpu_share:.0%} of its CPU, "
@@ -894,16 +948,16 @@ def print_run(r: RunResult) -> None:
 
 def print_comparison(c: Comparison) -> None:
     header = (
-        f"{'case':<11}{'req/s (median)':>15}{'min-max':>17}{'p50 ms':>8}{'p99 ms':>9}"
+        f"{'case':<16}{'req/s (median)':>15}{'min-max':>17}{'p50 ms':>8}{'p99 ms':>9}"
         f"{'errors':>8}{'non-202':>8}{'srv us/req':>11}{'valkey us/req':>14}{'srv CPU':>8}"
         f"{'load CPU':>9}{'others (srv/load)':>18}"
     )
     print(f"\n== {c.connections} connections, medians of {c.bare.runs} runs ==")
     print(header)
-    for s in (c.bare, c.turnstream):
+    for s in c.cases:
         errors = s.socket_errors + s.timeouts
         print(
-            f"{s.case:<11}{s.requests_per_s:>15,.0f}"
+            f"{s.case:<16}{s.requests_per_s:>15,.0f}"
             f"{f'{s.requests_per_s_min:,.0f}-{s.requests_per_s_max:,.0f}':>17}"
             f"{s.p50_ms:>8.2f}{s.p99_ms:>9.2f}{errors:>8}{s.non_202:>8}"
             f"{s.server_cpu_us_per_req:>11.0f}{s.valkey_cpu_us_per_req:>14.1f}"
@@ -916,14 +970,20 @@ def print_comparison(c: Comparison) -> None:
         f"turnstream/bare req/s: {c.ratio:.2f}x (per interleaved pair: {pairs}); "
         f"target >= {TARGET_RATIO:.2f}x: {verdict}"
     )
+    if c.auth is not None and c.auth_ratio is not None:
+        auth_pairs = ", ".join(f"{p:.2f}" for p in c.auth_pair_ratios)
+        print(
+            f"turnstream-auth/bare req/s: {c.auth_ratio:.2f}x (per interleaved pair: "
+            f"{auth_pairs}); turnstream-auth/turnstream: {c.auth_ratio / c.ratio:.2f}x"
+        )
     foreign = max(
         s.server_cpu_foreign_max if cpu == "server" else s.load_cpu_foreign_max
-        for s in (c.bare, c.turnstream)
+        for s in c.cases
         for cpu in ("server", "load")
     )
     if foreign > NOISY:
         print(f"!! other processes took {foreign:.0%} of a benchmark CPU in some run: noisy")
-    if not c.turnstream.entries_ok:
+    if not all(s.entries_ok for s in c.cases[1:]):
         print("!! stream entries do not match the 202s; see the per-run lines above")
 
 
@@ -1007,10 +1067,12 @@ def run_all(opts: Options) -> tuple[list[RunResult], list[Profile]]:
     with (
         tempfile.TemporaryDirectory(prefix="gateway-ack-") as scratch,
         EmbeddedRedis(appendonly=opts.appendonly) as valkey,
+        # Serves keys only while each auth server starts: a thread here, on the load CPU.
+        LoopbackIdentityProvider(app_id=BENCH_APP_ID) as idp,
     ):
         assert valkey.pid is not None
         pin_all_threads(valkey.pid, {opts.load_cpu})
-        bench = Bench(opts, valkey, Path(scratch))
+        bench = Bench(opts, valkey, Path(scratch), idp)
         for conns in opts.connections:
             for repeat in range(opts.repeat):
                 for case in CASES:
@@ -1044,8 +1106,8 @@ def print_plan(opts: Options) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["_serve"]:  # internal: the server subprocess
-        case, port, redis_url, key_prefix = args[1:5]
-        return serve(case, int(port), redis_url, key_prefix)
+        case, port, redis_url, key_prefix, metadata_url = args[1:6]
+        return serve(case, int(port), redis_url, key_prefix, metadata_url)
     opts = parse_options(args)
     problem = check_environment(opts)
     if problem:
@@ -1071,7 +1133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.json_path is not None:
         write_json(opts.json_path, opts, runs, comparisons, profiles)
         print(f"\nresults written to {opts.json_path}")
-    return EXIT_OK if all(c.turnstream.entries_ok for c in comparisons) else EXIT_FAILED
+    ok = all(s.entries_ok for c in comparisons for s in c.cases[1:])
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -241,8 +241,10 @@ class Bench:
         wait_for_quiet({WORKER_CPU, LOAD_CPU})
         keys = Keyspace(f"bench-{uuid.uuid4().hex[:10]}", SHARDS)
         enqueue_workload(self.client, keys, self.opts, self.service_url)
+        # The connector listens on loopback, a private address: allowed explicitly.
         env = {**os.environ, "REDIS_URL": self.valkey.url, "TURNSTREAM_KEY_PREFIX": keys.prefix,
-               "TURNSTREAM_SHARDS": str(SHARDS), "TURNSTREAM_LOG_LEVEL": "WARNING"}  # fmt: skip
+               "TURNSTREAM_SHARDS": str(SHARDS), "TURNSTREAM_LOG_LEVEL": "WARNING",
+               "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true"}  # fmt: skip
         for secret in ("MicrosoftAppId", "MicrosoftAppPassword"):
             env.pop(secret, None)  # anonymous: the dev connector wants no token
         self.client.config_resetstat()  # from here on, only the worker talks to valkey

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,14 +15,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.authentication import Authenticator
 from gateway.backlog import BacklogMonitor
 from gateway.enqueue import Enqueuer
 from gateway.health import healthz, readyz
 from gateway.messages import MessagesEndpoint
+from gateway.openapi import openapi
+from gateway.responses import send_error
 from shared.keys import Keyspace
 from shared.redisconn import Redis, connect, redacted
 from shared.resp import Endpoint, RespPool
 from shared.settings import Settings
+from shared.signing import EnvelopeSigner
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +51,14 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
             dedupe_window_seconds=settings.dedupe_window_seconds,
             timeout_seconds=settings.redis_timeout_seconds,
         )
-        if not settings.app_id:
+        authenticator = Authenticator(settings) if settings.app_id else None
+        if authenticator is None:
             log.warning(
                 "ANONYMOUS MODE: MicrosoftAppId is not set, so /api/messages accepts "
                 "unauthenticated requests. Set MicrosoftAppId in production."
             )
+        else:
+            await authenticator.start()
         if settings.redis_url:
             log.info(
                 "gateway using Redis at %s, %d shards", redacted(settings.redis_url), keys.shards
@@ -61,8 +69,11 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
                 "redis": client,
                 "enqueuer": enqueuer,
                 "backlog": backlog,
+                "authenticator": authenticator,
             }
         finally:
+            if authenticator is not None:
+                await authenticator.aclose()
             await backlog.stop()
             await enqueuer.aclose()
             await pool.aclose()
@@ -73,12 +84,16 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
         keys,
         max_body_bytes=settings.max_body_bytes,
         retry_after_seconds=settings.retry_after_seconds,
+        max_json_depth=settings.max_json_depth,
+        authenticate=bool(settings.app_id),
+        signer=EnvelopeSigner.from_secrets(settings.envelope_secrets),
     )
     app = Starlette(
         routes=[
             Route(MESSAGES_PATH, messages, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _json_http_error},
@@ -100,9 +115,22 @@ class HotPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == MESSAGES_PATH:
-            await self._messages(scope, receive, send)
+            await _guarded(self._messages, scope, receive, send)
         else:
             await self._app(scope, receive, send)
+
+
+async def _guarded(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """A bug in the endpoint is logged and answered with a JSON 500 that holds no exception text
+    (Starlette's error middleware does the same for the other routes). A try block costs nothing
+    on the hot path until something raises."""
+    try:
+        await app(scope, receive, send)
+    except Exception:
+        log.exception("unexpected error in POST %s", MESSAGES_PATH)
+        # If the answer had already started, the server refuses a second one: nothing to add.
+        with contextlib.suppress(Exception):
+            await send_error(send, 500, "internal_error", "the gateway failed; retry later")
 
 
 async def _json_http_error(request: Request, exc: Exception) -> Response:

@@ -7,48 +7,98 @@ one hot path: every activity of every channel passes here (see docs/benchmarks.m
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from gateway.activity_check import BadActivity, parse_activity
+from gateway.activity_check import BadActivity, CheckedActivity, parse_activity
+from gateway.authentication import Authenticator, AuthError, KeysUnavailable, VerifiedToken
 from gateway.enqueue import Enqueuer, Unavailable
 from gateway.responses import send_empty, send_error
 from shared.envelope import Envelope
 from shared.keys import Keyspace
+from shared.signing import EnvelopeSigner
 
 
 class MessagesEndpoint:
-    """Check the activity, enqueue it on its conversation's shard, answer 202 once Redis has it."""
+    """Check the activity (and its token), enqueue it on its conversation's shard, answer 202
+    once Redis has it. Nothing is enqueued for a request that fails any check."""
 
-    def __init__(self, keys: Keyspace, *, max_body_bytes: int, retry_after_seconds: int) -> None:
+    def __init__(
+        self,
+        keys: Keyspace,
+        *,
+        max_body_bytes: int,
+        retry_after_seconds: int,
+        max_json_depth: int = 64,
+        authenticate: bool = False,
+        signer: EnvelopeSigner | None = None,
+    ) -> None:
         self._keys = keys
         self._max_body = max_body_bytes
         self._retry_after = retry_after_seconds
+        self._max_depth = max_json_depth
+        self._authenticate = authenticate
+        """With an app id, every request needs a valid token (`state["authenticator"]`)."""
+        self._signer = signer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = b""
-        declared_length = b""
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value
-            elif name == b"content-length":
-                declared_length = value
+        content_type, declared_length, authorization = _headers(scope)
         if not _is_json(content_type):
             return await send_error(
                 send, 415, "unsupported_media_type", "send the activity as application/json"
             )
         if declared_length.isdigit() and int(declared_length) > self._max_body:
             return await self._too_large(send)
+        state = scope["state"]
+        token: VerifiedToken | None = None
+        if self._authenticate:
+            # Before the body is read or parsed: an unauthenticated caller learns nothing else.
+            token = await self._verify(state["authenticator"], authorization, send)
+            if token is None:
+                return None  # refused
         body = await _read_body(receive, self._max_body)
         if body is None:
             return await self._too_large(send)
         try:
-            conversation, activity_id = parse_activity(body)
+            checked = parse_activity(body, self._max_depth)
+            if token is not None:
+                state["authenticator"].check_activity(
+                    token, checked.channel_id, checked.service_url
+                )
         except BadActivity as e:
             return await send_error(send, 400, "bad_activity", str(e))
-        envelope = Envelope(body, conversation, time.time()).encode()
+        except AuthError as e:
+            return await _refuse(send, e)
+        if token is None:
+            envelope = Envelope(body, checked.conversation, time.time())
+        else:
+            envelope = Envelope(
+                body, checked.conversation, time.time(), token.service_url, token.claims
+            )
+        await self._enqueue(state, checked, envelope.encode(self._signer), send)
 
-        state = scope["state"]
+    async def _verify(
+        self, authenticator: Authenticator, authorization: bytes | None, send: Send
+    ) -> VerifiedToken | None:
+        """The request's verified token, or None once the refusal is sent."""
+        try:
+            return await authenticator.verify(authorization)
+        except AuthError as e:
+            await _refuse(send, e)
+        except KeysUnavailable:
+            await send_error(
+                send,
+                503,
+                "keys_unavailable",
+                "the token signing keys cannot be fetched right now; retry later",
+                retry_after=self._retry_after,
+            )
+        return None
+
+    async def _enqueue(
+        self, state: dict[str, Any], checked: CheckedActivity, envelope: bytes, send: Send
+    ) -> None:
         if state["backlog"].over:
             return await send_error(
                 send,
@@ -58,6 +108,7 @@ class MessagesEndpoint:
                 retry_after=self._retry_after,
             )
         enqueuer: Enqueuer = state["enqueuer"]
+        conversation, activity_id = checked.conversation, checked.activity_id
         shard = self._keys.shard_of(conversation)
         keys = self._keys
         try:
@@ -68,15 +119,40 @@ class MessagesEndpoint:
                 envelope,
                 dedupe=bool(activity_id),
             )
-        except Unavailable as e:
+        except Unavailable:
+            # The cause is logged by the enqueuer; the answer says only what the caller can do.
             return await send_error(
-                send, 503, "unavailable", f"{e}; retry later", retry_after=self._retry_after
+                send,
+                503,
+                "unavailable",
+                "the queue did not take the activity in time; retry later",
+                retry_after=self._retry_after,
             )
         # A duplicate id (None above) is answered the same way: the first copy is queued.
         await send_empty(send, 202)
 
     async def _too_large(self, send: Send) -> None:
         await send_error(send, 413, "too_large", f"activity is larger than {self._max_body} bytes")
+
+
+async def _refuse(send: Send, error: AuthError) -> None:
+    code = "forbidden" if error.status == 403 else "unauthorized"
+    await send_error(send, error.status, code, error.reason, challenge=error.status == 401)
+
+
+def _headers(scope: Scope) -> tuple[bytes, bytes, bytes | None]:
+    """Content type, declared length and Authorization, in one pass over the headers."""
+    content_type = b""
+    declared_length = b""
+    authorization: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value
+        elif name == b"content-length":
+            declared_length = value
+        elif name == b"authorization":
+            authorization = value
+    return content_type, declared_length, authorization
 
 
 def _is_json(content_type: bytes) -> bool:

@@ -14,12 +14,21 @@ async def send_empty(send: Send, status: int) -> None:
 
 
 async def send_error(
-    send: Send, status: int, code: str, message: str, *, retry_after: int | None = None
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    retry_after: int | None = None,
+    challenge: bool = False,
 ) -> None:
-    """`{"error": code, "message": message}` with the given status (and Retry-After for a 503)."""
+    """`{"error": code, "message": message}` with the given status (and Retry-After for a 503,
+    `WWW-Authenticate: Bearer` for a 401 when `challenge` is set)."""
     body = orjson.dumps({"error": code, "message": message})
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
+    if challenge:
+        headers.append((b"www-authenticate", b"Bearer"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

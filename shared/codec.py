@@ -8,7 +8,8 @@ import msgpack
 
 from shared.errors import TurnstreamError
 
-MAX_UNPACK_BYTES = 16 * 1024 * 1024
+MAX_UNPACK_BYTES = 17 * 1024 * 1024
+"""Above the largest activity the gateway may accept (16 MiB) plus its envelope's own fields."""
 _MAX_CONTAINER_ITEMS = 1_000_000
 
 
@@ -41,6 +42,7 @@ def unpack(data: bytes) -> Any:
             max_bin_len=MAX_UNPACK_BYTES,
             max_array_len=_MAX_CONTAINER_ITEMS,
             max_map_len=_MAX_CONTAINER_ITEMS,
+            max_ext_len=0,  # nothing turnstream writes uses extension types
         )
     except (ValueError, TypeError, msgpack.UnpackException) as e:
         raise DecodeError(f"invalid msgpack document: {e}") from e

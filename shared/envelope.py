@@ -6,10 +6,17 @@ msgpack) so that the worker parses it with the same parser, and the same limits,
 validated it with: nothing the gateway acknowledged can be unreadable downstream. A worker refuses
 an envelope version it does not know instead of guessing, so a rolling upgrade that changes the
 version must roll workers before gateways.
+
+What the gateway authenticated travels with the activity in optional fields that version-1
+readers ignore: the service URL the channel's token vouched for (`s`) and the token's claims
+(`k`). With `TURNSTREAM_ENVELOPE_SECRET` set, gateways sign each envelope (`g`) and workers refuse
+entries without a valid signature (see `shared.signing`). To turn signing on, configure the
+gateways first (workers without the secret ignore `g`), then the workers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +24,11 @@ import orjson
 
 from shared import codec
 from shared.errors import TurnstreamError
+from shared.signing import EnvelopeSigner
 
 ENVELOPE_VERSION = 1
+MAX_CLAIMS = 32
+MAX_CLAIM_LENGTH = 4096
 
 
 class EnvelopeError(TurnstreamError):
@@ -35,6 +45,13 @@ class Envelope:
     """`channelId/conversationId`: the unit of ordering and the shard key."""
     received_at: float
     """Gateway wall-clock time of receipt, seconds since the epoch."""
+    service_url: str | None = None
+    """The activity's `serviceUrl` when the gateway authenticated it: a channel token's
+    `serviceurl` claim equal to it. None in anonymous mode (and for emulator tokens, which do
+    not name a service URL)."""
+    claims: Mapping[str, str] | None = None
+    """The string claims of the token the gateway validated (issuer, audience, app id, ...);
+    None when the request was not authenticated."""
 
     def activity(self) -> dict[str, Any]:
         """The parsed activity (a dict: the gateway accepted nothing else)."""
@@ -46,19 +63,33 @@ class Envelope:
             raise EnvelopeError("activity is not a JSON object")
         return activity
 
-    def encode(self) -> bytes:
-        return codec.pack(
-            {"v": ENVELOPE_VERSION, "a": self.body, "c": self.conversation, "t": self.received_at}
-        )
+    def encode(self, signer: EnvelopeSigner | None = None) -> bytes:
+        doc: dict[str, Any] = {
+            "v": ENVELOPE_VERSION,
+            "a": self.body,
+            "c": self.conversation,
+            "t": float(self.received_at),
+        }
+        if self.service_url is not None:
+            doc["s"] = self.service_url
+        if self.claims is not None:
+            doc["k"] = dict(self.claims)
+        if signer is not None:
+            doc["g"] = signer.sign(codec.pack(doc))
+        return codec.pack(doc)
 
     @classmethod
-    def decode(cls, data: bytes) -> Envelope:
+    def decode(cls, data: bytes, signer: EnvelopeSigner | None = None) -> Envelope:
+        """Read an envelope; with a `signer`, refuse one that no holder of its secret signed."""
         try:
             doc = codec.unpack(data)
         except codec.DecodeError as e:
             raise EnvelopeError(str(e)) from e
         if not isinstance(doc, dict):
             raise EnvelopeError("envelope is not a map")
+        signature = doc.pop("g", None)
+        if signer is not None:
+            _check_signature(signer, doc, signature)
         version = doc.get("v")
         if version != ENVELOPE_VERSION:
             raise EnvelopeError(
@@ -70,4 +101,41 @@ class Envelope:
             raise EnvelopeError("envelope lacks its activity or conversation")
         if not isinstance(received_at, int | float):
             raise EnvelopeError("envelope lacks its receipt time")
-        return cls(body=body, conversation=conversation, received_at=float(received_at))
+        service_url = doc.get("s")
+        if service_url is not None and not isinstance(service_url, str):
+            raise EnvelopeError("envelope's service URL is not a string")
+        return cls(
+            body=body,
+            conversation=conversation,
+            received_at=float(received_at),
+            service_url=service_url,
+            claims=_claims(doc.get("k")),
+        )
+
+
+def _check_signature(signer: EnvelopeSigner, doc: dict[str, Any], signature: object) -> None:
+    if not isinstance(signature, bytes):
+        raise EnvelopeError(
+            "envelope is not signed, and TURNSTREAM_ENVELOPE_SECRET is set: it was not written "
+            "by a gateway holding the secret"
+        )
+    # The signed message is the envelope packed without its signature, fields in written order.
+    if not signer.verify(codec.pack(doc), signature):
+        raise EnvelopeError(
+            "envelope signature does not match TURNSTREAM_ENVELOPE_SECRET: it was not written "
+            "by a gateway holding the secret, or was changed since"
+        )
+
+
+def _claims(raw: object) -> dict[str, str] | None:
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, dict)
+        or len(raw) > MAX_CLAIMS
+        or not all(
+            isinstance(value, str) and len(value) <= MAX_CLAIM_LENGTH for value in raw.values()
+        )
+    ):
+        raise EnvelopeError("envelope's claims are not a small map of strings")
+    return raw

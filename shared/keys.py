@@ -2,12 +2,35 @@
 
 Each shard's keys share the hash tag `{<shard>}` so that a script touching a shard's stream and
 its dedupe markers stays inside one Redis Cluster slot.
+
+Ids that come from a channel (channel, conversation, activity and user ids) become parts of keys,
+so they are bounded in length and placed so that no two different ids give one key: a channel id
+is a plain name (no `/`), so the first `/` of a conversation key ends it; an activity id is the
+last part of its key with its `:` escaped; ids in bot-state keys have `/` escaped. Real channels'
+ids need no escaping, so their keys are exactly the Bot Framework's. Every key starts with the
+deployment's prefix, which holds no braces: the first `{...}` of a key is always turnstream's own.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
+
+MAX_CHANNEL_ID_LENGTH = 64
+MAX_CONVERSATION_ID_LENGTH = 1024
+MAX_ACTIVITY_ID_LENGTH = 512
+MAX_USER_ID_LENGTH = 512
+MAX_STORAGE_KEY_LENGTH = 4096
+"""Bounds on the ids that become parts of keys (characters). Real channels use far less (a Teams
+conversation id is ~100); the bounds keep one request from writing megabyte-long keys."""
+
+_CHANNEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+class BadId(ValueError):
+    """An id cannot be part of a key; the message says which and why (a 400 for the channel)."""
+
 
 CONSUMER_GROUP = "workers"
 """The one consumer group every worker joins on every shard stream."""
@@ -29,8 +52,33 @@ committed (the commit deletes it; the expiry only collects what a crash left beh
 
 
 def conversation_key(channel_id: str, conversation_id: str) -> str:
-    """Identify a conversation across channels (ids are only unique within a channel)."""
+    """Identify a conversation across channels (ids are only unique within a channel).
+
+    Raises `BadId` for a channel id that is not a plain name (letters, digits, `.`, `_`, `-`,
+    at most MAX_CHANNEL_ID_LENGTH) or a conversation id that is empty or too long."""
+    check_channel_id(channel_id)
+    check_id_length(conversation_id, MAX_CONVERSATION_ID_LENGTH, "conversation.id")
     return f"{channel_id}/{conversation_id}"
+
+
+def check_channel_id(channel_id: str) -> None:
+    """Raise `BadId` unless `channel_id` is a plain name: it separates keys with `/`."""
+    if len(channel_id) > MAX_CHANNEL_ID_LENGTH or not _CHANNEL_ID.fullmatch(channel_id):
+        raise BadId(f"channelId must be 1-{MAX_CHANNEL_ID_LENGTH} letters, digits, '.', '_' or '-'")
+
+
+def check_id_length(value: str, limit: int, label: str) -> None:
+    """Raise `BadId` for an empty id or one longer than `limit` characters."""
+    if not value or len(value) > limit:
+        raise BadId(f"{label} must be 1-{limit} characters")
+
+
+def storage_key_part(value: str) -> str:
+    """An id as one `/`-separated part of a bot-state key (`{channel}/users/{id}`): `%` and `/`
+    escaped, so that an id holding `/users/` cannot name another item's key."""
+    if "%" in value or "/" in value:
+        return value.replace("%", "%25").replace("/", "%2F")
+    return value
 
 
 @dataclass(frozen=True)
@@ -75,6 +123,10 @@ class Keyspace:
         Activities without an id get a shard-wide placeholder the enqueue script never sets."""
         if not activity_id:
             return f"{self.prefix}:{{{shard}}}:seen:-"
+        check_id_length(activity_id, MAX_ACTIVITY_ID_LENGTH, "id")
+        if "%" in activity_id or ":" in activity_id:
+            # The activity id is the part after the key's last ':' (conversation ids hold ':').
+            activity_id = activity_id.replace("%", "%25").replace(":", "%3A")
         return f"{self.prefix}:{{{shard}}}:seen:{conversation}:{activity_id}"
 
     def worker_heartbeat(self, worker_id: str) -> str:
@@ -90,8 +142,10 @@ class Keyspace:
 
         `storage_key` is the Bot Framework key, e.g. `msteams/conversations/19:abc`. Deliberately
         no hash tag: a turn's conversation and user state are unrelated keys (see decision 0005
-        for what that means on Redis Cluster).
+        for what that means on Redis Cluster). Raises `BadId` past MAX_STORAGE_KEY_LENGTH.
         """
+        if len(storage_key) > MAX_STORAGE_KEY_LENGTH:  # any key, even '', but not a huge one
+            raise BadId(f"a storage key must be at most {MAX_STORAGE_KEY_LENGTH} characters")
         return f"{self.prefix}:state:{storage_key}"
 
     def transcript(self, channel_id: str, conversation_id: str) -> str:
@@ -101,3 +155,12 @@ class Keyspace:
     def transcripts(self, channel_id: str) -> str:
         """Index of a channel's transcripts: conversation ids scored by first activity time."""
         return f"{self.prefix}:transcripts:{channel_id}"
+
+    def outbound_token(self, credential: str) -> str:
+        """The bot's current client-credentials token, shared by every worker (a string with a
+        TTL). `credential` is a digest naming app id, endpoint and scope, never a secret."""
+        return f"{self.prefix}:token:{credential}"
+
+    def outbound_token_lock(self, credential: str) -> str:
+        """Held by the one worker fetching a new token, so the others wait instead of asking."""
+        return f"{self.prefix}:token-lock:{credential}"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from shared.errors import ConfigError
 
@@ -18,6 +21,23 @@ class AppType(enum.StrEnum):
     MULTI_TENANT = "MultiTenant"
     SINGLE_TENANT = "SingleTenant"
     USER_ASSIGNED_MSI = "UserAssignedMSI"
+
+
+BOT_FRAMEWORK_OPENID_METADATA_URL = (
+    "https://login.botframework.com/v1/.well-known/openidconfiguration"
+)
+"""Where the Bot Framework publishes the keys that sign channel tokens."""
+EMULATOR_OPENID_METADATA_URL = (
+    "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
+)
+"""Where Microsoft Entra ID publishes the keys that sign Bot Framework Emulator tokens."""
+MULTI_TENANT_AUTHORITY_TENANT = "botframework.com"
+"""The tenant a MultiTenant bot asks for its outbound token."""
+TOKEN_ENDPOINT_TEMPLATE = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+MIN_ENVELOPE_SECRET_LENGTH = 32
+MAX_BODY_BYTES_LIMIT = 16 * 1024 * 1024
+"""The largest `TURNSTREAM_MAX_BODY_BYTES`: an envelope must stay below what a worker unpacks
+(`shared.codec.MAX_UNPACK_BYTES`), or an acknowledged activity could not be read."""
 
 
 class LogFormat(enum.StrEnum):
@@ -36,8 +56,8 @@ class Settings:
     """`REDIS_URL`: redis:// or rediss:// URL. Unset: `turnstream dev` starts its own server."""
     app_id: str | None = None
     """`MicrosoftAppId`. Unset: anonymous dev mode (no inbound JWT check, no outbound token)."""
-    app_password: str | None = None
-    """`MicrosoftAppPassword`."""
+    app_password: str | None = field(default=None, repr=False)
+    """`MicrosoftAppPassword`: the client secret of the outbound token (workers only)."""
     app_type: AppType = AppType.MULTI_TENANT
     """`MicrosoftAppType`: MultiTenant, SingleTenant or UserAssignedMSI."""
     app_tenant_id: str | None = None
@@ -71,6 +91,27 @@ class Settings:
     """`TURNSTREAM_DRAIN_TIMEOUT_SECONDS`: how long a stopping worker waits for in-flight turns."""
     connector_timeout_seconds: float = 30.0
     """`TURNSTREAM_CONNECTOR_TIMEOUT_SECONDS`: total time for one Bot Connector request."""
+    openid_metadata_url: str = BOT_FRAMEWORK_OPENID_METADATA_URL
+    """`TURNSTREAM_OPENID_METADATA_URL`: OpenID metadata of the channel tokens' keys (tests,
+    sovereign clouds)."""
+    allow_emulator_tokens: bool = False
+    """`TURNSTREAM_ALLOW_EMULATOR_TOKENS`: also accept Bot Framework Emulator tokens."""
+    emulator_openid_metadata_url: str = EMULATOR_OPENID_METADATA_URL
+    """`TURNSTREAM_EMULATOR_OPENID_METADATA_URL`: OpenID metadata of the emulator tokens' keys."""
+    token_endpoint: str | None = None
+    """`TURNSTREAM_TOKEN_ENDPOINT`: the client-credentials token endpoint. Unset: Microsoft's,
+    for the `botframework.com` tenant (MultiTenant) or `MicrosoftAppTenantId` (SingleTenant)."""
+    outbound_allowed_hosts: tuple[str, ...] = ()
+    """`TURNSTREAM_OUTBOUND_ALLOWED_HOSTS`: comma-separated hosts (each with its subdomains)
+    that get the bot's token, besides the Microsoft hosts and validated service URLs."""
+    allow_private_service_urls: bool = False
+    """`TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS`: allow service URLs on private, loopback or
+    link-local addresses (development; `turnstream dev` sets it)."""
+    envelope_secrets: tuple[str, ...] = field(default=(), repr=False)
+    """`TURNSTREAM_ENVELOPE_SECRET`: comma-separated secrets; gateways sign envelopes with the
+    first, workers accept any of them and refuse unsigned entries. Unset: no signing."""
+    max_json_depth: int = 64
+    """`TURNSTREAM_MAX_JSON_DEPTH`: activities nested deeper get 400."""
     log_format: LogFormat = LogFormat.JSON
     """`TURNSTREAM_LOG_FORMAT`: json (production) or text (what `turnstream dev` uses)."""
     log_level: str = "INFO"
@@ -83,14 +124,14 @@ class Settings:
         settings = cls(
             redis_url=env.optional("REDIS_URL", _redis_url),
             app_id=env.optional("MicrosoftAppId", str),
-            app_password=env.optional("MicrosoftAppPassword", str),
+            app_password=env.optional("MicrosoftAppPassword", str, secret=True),
             app_type=env.get("MicrosoftAppType", _choice(AppType), cls.app_type),
             app_tenant_id=env.optional("MicrosoftAppTenantId", str),
             key_prefix=env.get("TURNSTREAM_KEY_PREFIX", _key_prefix, cls.key_prefix),
             shards=env.get("TURNSTREAM_SHARDS", _int_between(1, 1024), cls.shards),
             max_body_bytes=env.get(
                 "TURNSTREAM_MAX_BODY_BYTES",
-                _int_between(1024, 64 * 1024 * 1024),
+                _int_between(1024, MAX_BODY_BYTES_LIMIT),
                 cls.max_body_bytes,
             ),
             dedupe_window_seconds=env.get(
@@ -131,6 +172,30 @@ class Settings:
                 _float_between(0.1, 600),
                 cls.connector_timeout_seconds,
             ),
+            openid_metadata_url=env.get(
+                "TURNSTREAM_OPENID_METADATA_URL", _metadata_url, cls.openid_metadata_url
+            ),
+            allow_emulator_tokens=env.get(
+                "TURNSTREAM_ALLOW_EMULATOR_TOKENS", _boolean, cls.allow_emulator_tokens
+            ),
+            emulator_openid_metadata_url=env.get(
+                "TURNSTREAM_EMULATOR_OPENID_METADATA_URL",
+                _metadata_url,
+                cls.emulator_openid_metadata_url,
+            ),
+            token_endpoint=env.optional("TURNSTREAM_TOKEN_ENDPOINT", _metadata_url),
+            outbound_allowed_hosts=env.get(
+                "TURNSTREAM_OUTBOUND_ALLOWED_HOSTS", _host_list, cls.outbound_allowed_hosts
+            ),
+            allow_private_service_urls=env.get(
+                "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS", _boolean, cls.allow_private_service_urls
+            ),
+            envelope_secrets=env.get(
+                "TURNSTREAM_ENVELOPE_SECRET", _secret_list, cls.envelope_secrets, secret=True
+            ),
+            max_json_depth=env.get(
+                "TURNSTREAM_MAX_JSON_DEPTH", _int_between(2, 512), cls.max_json_depth
+            ),
             log_format=env.get("TURNSTREAM_LOG_FORMAT", _choice(LogFormat), cls.log_format),
             log_level=env.get("TURNSTREAM_LOG_LEVEL", _log_level, cls.log_level),
         )
@@ -142,27 +207,57 @@ class Settings:
             raise ConfigError("MicrosoftAppTenantId is required when MicrosoftAppType=SingleTenant")
         return settings
 
+    @property
+    def authenticated(self) -> bool:
+        """True when an app id is set: inbound tokens are checked, outbound tokens sent."""
+        return bool(self.app_id)
+
+    def token_url(self) -> str:
+        """Where a worker asks for its client-credentials token."""
+        if self.token_endpoint:
+            return self.token_endpoint
+        tenant = (
+            self.app_tenant_id
+            if self.app_type is AppType.SINGLE_TENANT and self.app_tenant_id
+            else MULTI_TENANT_AUTHORITY_TENANT
+        )
+        return TOKEN_ENDPOINT_TEMPLATE.format(tenant=tenant)
+
+    def check_worker(self) -> None:
+        """What a worker needs beyond what the gateway does: the client secret of its token.
+        (Gateways never need the secret, so it is not asked of them.)"""
+        if not self.app_id:
+            return
+        if self.app_type is AppType.USER_ASSIGNED_MSI:
+            raise ConfigError(
+                "MicrosoftAppType=UserAssignedMSI is not supported yet; use MultiTenant or "
+                "SingleTenant with MicrosoftAppPassword"
+            )
+        if not self.app_password:
+            raise ConfigError("MicrosoftAppPassword is required when MicrosoftAppId is set")
+
 
 class _Env:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
 
-    def optional(self, name: str, parse: Callable[[str], T]) -> T | None:
+    def optional(self, name: str, parse: Callable[[str], T], *, secret: bool = False) -> T | None:
         raw = self._environ.get(name, "").strip()
         if not raw:
             return None
-        return self._parse(name, raw, parse)
+        return self._parse(name, raw, parse, secret)
 
-    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
-        value = self.optional(name, parse)
+    def get(self, name: str, parse: Callable[[str], T], default: T, *, secret: bool = False) -> T:
+        value = self.optional(name, parse, secret=secret)
         return default if value is None else value
 
     @staticmethod
-    def _parse(name: str, raw: str, parse: Callable[[str], T]) -> T:
+    def _parse(name: str, raw: str, parse: Callable[[str], T], secret: bool) -> T:
         try:
             return parse(raw)
         except (ValueError, TypeError) as e:
-            raise ConfigError(f"{name}={raw!r} is not valid: {e}") from e
+            shown = "(secret value not shown)" if secret else repr(raw)
+            raise ConfigError(f"{name}={shown} is not valid: {e}") from e
 
 
 N = TypeVar("N", int, float)
@@ -216,3 +311,54 @@ def _log_level(raw: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
     return level
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _metadata_url(raw: str) -> str:
+    """https, or plain http only to a loopback host (a test identity provider)."""
+    parts = urlsplit(raw)
+    if not parts.hostname or parts.scheme not in ("https", "http"):
+        raise ValueError("must be an absolute https:// URL")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError("must use https (plain http is allowed only to a loopback address)")
+    return raw
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _host_list(raw: str) -> tuple[str, ...]:
+    hosts = []
+    for part in raw.split(","):
+        host = part.strip().lower().rstrip(".")
+        if not host:
+            continue
+        if not all(_HOST_LABEL.match(label) for label in host.split(".")):
+            raise ValueError(f"{part.strip()!r} is not a host name (no scheme, port or path)")
+        hosts.append(host)
+    return tuple(hosts)
+
+
+def _secret_list(raw: str) -> tuple[str, ...]:
+    secrets = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if any(len(secret) < MIN_ENVELOPE_SECRET_LENGTH for secret in secrets):
+        # The message must not echo the value: it is a secret.
+        raise ValueError(f"each secret must be at least {MIN_ENVELOPE_SECRET_LENGTH} characters")
+    return secrets

@@ -44,6 +44,7 @@ def settings(redis_url: str) -> Settings:
         key_prefix=f"test-{uuid.uuid4().hex[:12]}",
         shards=4,
         drain_timeout_seconds=5,
+        allow_private_service_urls=True,  # the tests' connectors listen on 127.0.0.1
     )
 
 

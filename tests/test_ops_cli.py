@@ -7,15 +7,22 @@ import dataclasses
 import json
 import subprocess
 import sys
+from typing import Any
+
+import orjson
+import pytest
 
 from samples.echo import bot as echo
-from shared.keys import Keyspace
+from shared.envelope import Envelope
+from shared.keys import ENVELOPE_FIELD, Keyspace, conversation_key
 from shared.redisconn import Redis
 from shared.settings import Settings
+from shared.signing import EnvelopeSigner
 from tests.activities import message
-from tests.conftest import enqueue
+from tests.conftest import enqueue, envelopes_in
 from tests.worker.test_consumer import AlwaysUnreachable
 from tests.worker.test_drain import worker_env
+from turnstream import ops
 from turnstream.devconnector import DevConnector
 from worker.main import run_worker
 
@@ -83,3 +90,29 @@ async def test_a_bad_dead_letter_id_is_a_clear_error(settings: Settings) -> None
         result = await in_thread(settings, *args)
         assert result.returncode == 1, args
         assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+async def test_replay_keeps_what_the_gateway_validated_and_never_launders_a_forgery(
+    settings: Settings, redis: Redis, keys: Keyspace
+) -> None:
+    secret, forger = EnvelopeSigner(["s" * 32]), EnvelopeSigner(["f" * 32])
+    for conversation, signer in (("genuine", secret), ("forged", forger)):
+        envelope = Envelope(
+            orjson.dumps(message("x", conversation=conversation)),
+            conversation_key("test", conversation),
+            1.0,
+            service_url="https://smba.trafficmanager.net/emea/",
+            claims={"aud": "app"},
+        )
+        shard = keys.shard_of(envelope.conversation)
+        await redis.xadd(keys.dead_letters(shard), {ENVELOPE_FIELD: envelope.encode(signer)})
+    letters = {d["conversation"]: d["id"] for d in await ops.dead_letters(redis, keys, 10)}
+
+    new_id = await ops.replay(redis, keys, letters["genuine"], secret)
+    (queued,) = await envelopes_in(redis, keys.stream(keys.shard_of("test/genuine")))
+    assert queued.service_url == "https://smba.trafficmanager.net/emea/"
+    assert queued.claims == {"aud": "app"} and queued.received_at > 1.0
+    raw: Any = await redis.xrange(keys.stream(keys.shard_of("test/genuine")), new_id, new_id)
+    assert Envelope.decode(raw[0][1][ENVELOPE_FIELD.encode()], secret) == queued  # signed again
+    with pytest.raises(ValueError, match="signature does not match"):
+        await ops.replay(redis, keys, letters["forged"], secret)

@@ -19,6 +19,7 @@ from shared.keys import Keyspace
 from shared.logs import configure_logging
 from shared.redisconn import Redis, connect
 from shared.settings import LogFormat, Settings
+from shared.signing import EnvelopeSigner
 from turnstream import ops
 from turnstream.dev import run_dev
 from worker.errors import BotLoadError
@@ -155,8 +156,9 @@ async def _dlq_show(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> i
 
 async def _dlq_replay(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
     ids = [d["id"] for d in await ops.dead_letters(redis, keys, 10**9)] if args.all else [args.id]
+    signer = EnvelopeSigner.from_secrets(Settings.from_env(os.environ).envelope_secrets)
     for dead_letter_id in ids:
-        new_id = await ops.replay(redis, keys, dead_letter_id)
+        new_id = await ops.replay(redis, keys, dead_letter_id, signer)
         print(f"replayed {dead_letter_id} as {new_id}")
     return 0
 
@@ -170,6 +172,7 @@ async def _dlq_purge(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> 
 def _run_dev(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(os.environ)
+        settings.check_worker()
         bot = load_bot(args.bot)
     except (ConfigError, BotLoadError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -33,6 +33,8 @@ async def run_dev(
     data_dir: Path | None,
 ) -> None:
     """Run until SIGINT/SIGTERM; stop everything it started, the embedded server included."""
+    # The dev connector (and the Emulator) listen on loopback: let the worker reach them.
+    settings = dataclasses.replace(settings, allow_private_service_urls=True)
     embedded: EmbeddedRedis | None = None
     if not settings.redis_url:
         embedded = EmbeddedRedis(data_dir).start()

@@ -33,6 +33,8 @@ class ReceivedRequest:
     """The activity id in the URL (`replyToId` for a reply), if the route has one."""
     body: Any
     received_at: float
+    authorization: str | None = None
+    """The request's Authorization header (tests check who gets the bot's token)."""
 
 
 class DevConnector:
@@ -88,6 +90,7 @@ class DevConnector:
             activity_id=params.get("activity_id"),
             body=body,
             received_at=time.time(),
+            authorization=request.headers.get("authorization"),
         )
         async with self._arrived:
             self.received.append(record)

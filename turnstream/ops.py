@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
 from shared.redisconn import Redis
+from shared.signing import EnvelopeSigner
 
 
 @dataclass
@@ -106,21 +108,27 @@ async def dead_letter(redis: Redis, keys: Keyspace, dead_letter_id: str) -> dict
     return described
 
 
-async def replay(redis: Redis, keys: Keyspace, dead_letter_id: str) -> str:
+async def replay(
+    redis: Redis, keys: Keyspace, dead_letter_id: str, signer: EnvelopeSigner | None = None
+) -> str:
     """Queue the dead letter's activity again, at the end of its conversation, and remove it
-    from the dead-letter stream. Returns the new entry id."""
+    from the dead-letter stream. Returns the new entry id.
+
+    With a `signer` (TURNSTREAM_ENVELOPE_SECRET), only an envelope a gateway signed is replayed,
+    and it is signed again: replay never turns a forged entry into a trusted one."""
     shard, entry_id = _parse_id(dead_letter_id, keys)
     entries: Any = await redis.xrange(keys.dead_letters(shard), entry_id, entry_id)
     if not entries:
         raise LookupError(f"no dead letter {dead_letter_id}")
     data = entries[0][1].get(ENVELOPE_FIELD.encode())
     try:
-        envelope = Envelope.decode(data) if data is not None else None
+        envelope = Envelope.decode(data, signer) if data is not None else None
     except EnvelopeError as e:
         raise ValueError(f"{dead_letter_id} cannot be replayed: {e}") from e
     if envelope is None:
         raise ValueError(f"{dead_letter_id} holds no envelope to replay")
-    fresh = Envelope(envelope.body, envelope.conversation, time.time()).encode()
+    # What the gateway authenticated (service URL, claims) stays with the activity.
+    fresh = dataclasses.replace(envelope, received_at=time.time()).encode(signer)
     new_id: Any = await redis.eval(
         ENQUEUE_SCRIPT, ENQUEUE_KEYS, *enqueue_arguments(keys, envelope.conversation, fresh)
     )

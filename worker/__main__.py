@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("REDIS_URL is required for a worker (turnstream dev starts its own)")
         if args.check:
             return asyncio.run(check(settings))
+        settings.check_worker()
         bot = load_bot(args.bot)
     except (ConfigError, BotLoadError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -19,7 +19,9 @@ import aiohttp
 import orjson
 
 from shared.activity import ResourceResponse
-from worker.errors import ConnectorError
+from worker.errors import ConnectorError, ForbiddenServiceUrl
+from worker.safe_resolver import PrivateAddressRefused, PublicOnlyResolver
+from worker.service_urls import OutboundPolicy
 
 
 class Credentials(Protocol):
@@ -36,11 +38,18 @@ class AnonymousCredentials:
 
 
 class ConnectorClient:
-    """Posts activities to `{serviceUrl}/v3/conversations/...`."""
+    """Posts activities to `{serviceUrl}/v3/conversations/...`, never to an address the
+    `OutboundPolicy` refuses (see worker/service_urls.py)."""
 
-    def __init__(self, session: aiohttp.ClientSession, credentials: Credentials) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        credentials: Credentials,
+        policy: OutboundPolicy | None = None,
+    ) -> None:
         self._session = session
         self._credentials = credentials
+        self._policy = policy or OutboundPolicy()
 
     @classmethod
     def create(
@@ -48,14 +57,21 @@ class ConnectorClient:
         *,
         timeout_seconds: float,
         credentials: Credentials | None = None,
+        policy: OutboundPolicy | None = None,
         max_connections: int = 100,
     ) -> ConnectorClient:
+        """A client with its own session. Without a `policy`, private addresses are refused."""
+        policy = policy or OutboundPolicy()
         session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=60),
+            connector=aiohttp.TCPConnector(
+                limit=max_connections,
+                keepalive_timeout=60,
+                resolver=None if policy.allow_private else PublicOnlyResolver(),
+            ),
             timeout=aiohttp.ClientTimeout(total=timeout_seconds),
             json_serialize=lambda obj: orjson.dumps(obj).decode(),
         )
-        return cls(session, credentials or AnonymousCredentials())
+        return cls(session, credentials or AnonymousCredentials(), policy)
 
     async def reply_to_activity(
         self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
@@ -91,15 +107,14 @@ class ConnectorClient:
         self, method: str, service_url: str, path: str, body: dict[str, Any] | None
     ) -> ResourceResponse:
         url = f"{service_url.rstrip('/')}/{path}"
+        self._policy.check_destination(url)
         headers = {"Content-Type": "application/json; charset=utf-8"}
         authorization = await self._credentials.authorization(service_url)
         if authorization:
             headers["Authorization"] = authorization
         data = orjson.dumps(body) if body is not None else None
         for attempt in range(1, RETRY_ATTEMPTS + 1):
-            async with self._session.request(method, url, data=data, headers=headers) as response:
-                payload = await response.read()
-                status, retry_after = response.status, response.headers.get("Retry-After")
+            status, payload, retry_after = await self._send(method, url, data, headers)
             if status < 300:
                 return _resource_response(payload)
             # 429 and 503 say the activity was not taken: sending it again cannot duplicate it.
@@ -109,6 +124,21 @@ class ConnectorClient:
                 raise ConnectorError(method, url, status, payload.decode(errors="replace"))
             await asyncio.sleep(_retry_delay(retry_after, attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(
+        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes, str | None]:
+        try:
+            # No redirects: a 3xx could send the request, token included, somewhere else.
+            async with self._session.request(
+                method, url, data=data, headers=headers, allow_redirects=False
+            ) as response:
+                payload = await response.read()
+                return response.status, payload, response.headers.get("Retry-After")
+        except aiohttp.ClientConnectorError as e:
+            if isinstance(e.os_error, PrivateAddressRefused):
+                raise ForbiddenServiceUrl(url, str(e.os_error)) from e
+            raise
 
     async def aclose(self) -> None:
         await self._session.close()

@@ -24,6 +24,7 @@ from shared.activity import ResourceResponse
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis
+from shared.signing import EnvelopeSigner
 from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
 from worker.errors import TakenOver
@@ -78,8 +79,11 @@ class Consumer:
         block_ms: int = 1000,
         claim_idle_seconds: float = 5.0,
         max_deliveries: int = 5,
+        signer: EnvelopeSigner | None = None,
     ) -> None:
         self._redis = redis
+        self._signer = signer
+        """With a signer, an entry no gateway signed is unreadable: dead-lettered, never run."""
         self._streams = keys.streams()
         self._run_turn = run_turn
         self._block_ms = block_ms
@@ -308,7 +312,7 @@ class Consumer:
             for raw_id, fields in messages:
                 entry_id = raw_id.decode()
                 try:
-                    envelope = Envelope.decode(fields[ENVELOPE_FIELD.encode()])
+                    envelope = Envelope.decode(fields[ENVELOPE_FIELD.encode()], self._signer)
                 except (EnvelopeError, KeyError) as e:
                     # Kept, not dropped: it goes to the dead-letter stream with the reason.
                     self._unreadable.append((stream, entry_id, f"unreadable entry: {e}"))

@@ -21,6 +21,20 @@ class ConnectorError(WorkerError):
         self.body = body
 
 
+class ForbiddenServiceUrl(WorkerError):
+    """A request to a service URL the worker must not contact (a private address without
+    TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS, or not http(s)). Not transient: never retried."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"refusing to contact {url}: {reason}")
+        self.url = url
+
+
+class TokenUnavailable(WorkerError):
+    """The bot's outbound token could not be obtained (the token endpoint failed or refused).
+    Transient: the turn runs again later, and lands in the dead letters if it never works."""
+
+
 class StateContention(WorkerError):
     """A turn's state save kept conflicting with other turns until its retries ran out."""
 
@@ -37,7 +51,7 @@ class BotLoadError(WorkerError):
 def is_transient(error: BaseException) -> bool:
     """True for failures worth running the turn again later: the network, Redis, a throttling or
     failing Bot Connector. Anything else is the bot's own error."""
-    if isinstance(error, StateContention | TakenOver):
+    if isinstance(error, StateContention | TakenOver | TokenUnavailable):
         return True
     if isinstance(error, ConnectorError):
         return error.status in (408, 429) or error.status >= 500

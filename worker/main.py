@@ -7,15 +7,21 @@ import logging
 import signal
 from collections.abc import Callable
 
+import aiohttp
+
 from shared.envelope import Envelope
 from shared.keys import Keyspace
-from shared.redisconn import connect, redacted
+from shared.redisconn import Redis, connect, redacted
 from shared.settings import Settings
+from shared.signing import EnvelopeSigner
 from worker.adapter import ConnectorAdapter
 from worker.app import BotApp
+from worker.client_credentials import ClientCredentialsTokens
 from worker.connector import ConnectorClient
 from worker.consumer import Consumer
+from worker.credentials import AppCredentials
 from worker.heartbeat import Heartbeat, worker_id
+from worker.service_urls import OutboundPolicy
 from worker.types import Bot, PendingAck
 
 log = logging.getLogger(__name__)
@@ -33,9 +39,19 @@ async def run_worker(
     stop: asyncio.Event | None = None,
 ) -> Consumer:
     """Run until SIGTERM/SIGINT (or `stop` is set), draining in-flight turns; or, in burst
-    mode, until the streams are empty. Returns the consumer, whose counters tests read."""
+    mode, until the streams are empty. Returns the consumer, whose counters tests read.
+
+    Raises `ConfigError` if an app id is set without what the outbound token needs."""
+    settings.check_worker()
     redis = connect(settings, read_block_seconds=_BLOCK_MS / 1000)
-    connector = ConnectorClient.create(timeout_seconds=settings.connector_timeout_seconds)
+    keys = Keyspace(settings.key_prefix, settings.shards)
+    policy = OutboundPolicy(
+        settings.outbound_allowed_hosts, allow_private=settings.allow_private_service_urls
+    )
+    token_session, credentials = _credentials(settings, redis, keys, policy)
+    connector = ConnectorClient.create(
+        timeout_seconds=settings.connector_timeout_seconds, credentials=credentials, policy=policy
+    )
     app = BotApp.of(bot)
     adapter = ConnectorAdapter(
         connector,
@@ -45,6 +61,8 @@ async def run_worker(
     )
 
     async def run_turn(envelope: Envelope, pending_ack: PendingAck) -> None:
+        if envelope.service_url is not None:  # the gateway authenticated it: may get the token
+            policy.trust(envelope.service_url)
         await adapter.process_activity(envelope.activity(), app.bot, pending_ack)
 
     keys = Keyspace(settings.key_prefix, settings.shards)
@@ -56,6 +74,7 @@ async def run_worker(
         block_ms=_BLOCK_MS,
         claim_idle_seconds=settings.claim_idle_seconds,
         max_deliveries=settings.max_deliveries,
+        signer=EnvelopeSigner.from_secrets(settings.envelope_secrets),
     )
     loop = asyncio.get_running_loop()
     if handle_signals:
@@ -81,6 +100,8 @@ async def run_worker(
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         await connector.aclose()
+        if token_session is not None:
+            await token_session.close()
         await redis.aclose()
     log.info(
         "worker %s stopped: %d turns done, %d failed",
@@ -89,6 +110,29 @@ async def run_worker(
         consumer.turns_failed,
     )
     return consumer
+
+
+def _credentials(
+    settings: Settings, redis: Redis, keys: Keyspace, policy: OutboundPolicy
+) -> tuple[aiohttp.ClientSession | None, AppCredentials | None]:
+    """The outbound token (with an app id), on a session of its own: the token endpoint is
+    configuration, not a service URL from an activity."""
+    if not settings.app_id:
+        log.warning("ANONYMOUS MODE: MicrosoftAppId is not set; replies carry no token")
+        return None, None
+    assert settings.app_password is not None  # check_worker
+    session = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds)
+    )
+    tokens = ClientCredentialsTokens(
+        session=session,
+        redis=redis,
+        keys=keys,
+        token_url=settings.token_url(),
+        app_id=settings.app_id,
+        app_password=settings.app_password,
+    )
+    return session, AppCredentials(tokens, policy)
 
 
 def _stopper(consumer: Consumer, sig: signal.Signals) -> Callable[[], None]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import codec
+from shared.keys import storage_key_part
 from worker.storage import (
     ETAG,
     IF_ABSENT,
@@ -123,7 +124,7 @@ class ConversationState(BotState):
             raise StorageError(
                 "ConversationState needs the activity's channelId and conversation.id"
             )
-        return f"{activity.channel_id}/conversations/{conversation_id}"
+        return f"{activity.channel_id}/conversations/{storage_key_part(conversation_id)}"
 
 
 class UserState(BotState):
@@ -137,7 +138,7 @@ class UserState(BotState):
         user_id = activity.from_property.id if activity.from_property else None
         if not activity.channel_id or not user_id:
             raise StorageError("UserState needs the activity's channelId and from.id")
-        return f"{activity.channel_id}/users/{user_id}"
+        return f"{activity.channel_id}/users/{storage_key_part(user_id)}"
 
 
 class PrivateConversationState(BotState):
@@ -156,7 +157,8 @@ class PrivateConversationState(BotState):
                 "PrivateConversationState needs the activity's channelId, conversation.id "
                 "and from.id"
             )
-        return f"{activity.channel_id}/conversations/{conversation_id}/users/{user_id}"
+        conversation, user = storage_key_part(conversation_id), storage_key_part(user_id)
+        return f"{activity.channel_id}/conversations/{conversation}/users/{user}"
 
 
 class StatePropertyAccessor:

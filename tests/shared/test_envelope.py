@@ -6,6 +6,7 @@ import pytest
 
 from shared import codec
 from shared.envelope import Envelope, EnvelopeError
+from shared.signing import EnvelopeSigner
 from tests.activities import message
 
 
@@ -59,3 +60,70 @@ def test_activity_that_is_not_an_object_is_refused() -> None:
         Envelope(b"[1]", "t/c", 1.0).activity()
     with pytest.raises(EnvelopeError, match="not valid JSON"):
         Envelope(b"{", "t/c", 1.0).activity()
+
+
+SECRET = "k" * 32
+
+
+def _authenticated() -> Envelope:
+    return Envelope(
+        orjson.dumps(message("hi")),
+        "test/conv-1",
+        1700000000.25,
+        service_url="https://smba.trafficmanager.net/emea/",
+        claims={"iss": "https://api.botframework.com", "aud": "app"},
+    )
+
+
+def test_what_the_gateway_validated_round_trips() -> None:
+    envelope = _authenticated()
+    assert Envelope.decode(envelope.encode()) == envelope
+
+
+def test_entries_written_before_authentication_are_still_read() -> None:
+    old = msgpack.packb({"v": 1, "a": b'{"type":"message"}', "c": "t/c", "t": 1.5})
+    envelope = Envelope.decode(old)
+    assert (envelope.service_url, envelope.claims) == (None, None)
+
+
+def test_signed_envelopes_verify_and_anything_else_is_refused() -> None:
+    signer = EnvelopeSigner([SECRET])
+    signed = _authenticated().encode(signer)
+    assert Envelope.decode(signed, signer) == _authenticated()
+    assert Envelope.decode(signed) == _authenticated()  # a worker without the secret ignores it
+    with pytest.raises(EnvelopeError, match="not signed"):
+        Envelope.decode(_authenticated().encode(), signer)
+    with pytest.raises(EnvelopeError, match="does not match"):
+        Envelope.decode(_authenticated().encode(EnvelopeSigner(["o" * 32])), signer)
+    doc = codec.unpack(signed)
+    doc["s"] = "https://attacker.example/"  # the service URL changed after signing
+    with pytest.raises(EnvelopeError, match="does not match"):
+        Envelope.decode(codec.pack(doc), signer)
+
+
+def test_a_rotated_secret_still_verifies_what_the_old_one_signed() -> None:
+    old, new = "o" * 32, "n" * 32
+    signed_before = _authenticated().encode(EnvelopeSigner([old]))
+    rotating = EnvelopeSigner([new, old])
+    assert Envelope.decode(signed_before, rotating) == _authenticated()
+    assert Envelope.decode(_authenticated().encode(rotating), EnvelopeSigner([new])).claims
+    assert SECRET not in repr(EnvelopeSigner([SECRET]))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"s": 7},
+        {"k": ["not", "a", "map"]},
+        {"k": {"iss": 1}},
+        {"k": {str(i): "" for i in range(40)}},
+    ],
+)
+def test_malformed_validated_fields_are_refused(extra: dict[str, object]) -> None:
+    with pytest.raises(EnvelopeError):
+        Envelope.decode(codec.pack({"v": 1, "a": b"{}", "c": "t/c", "t": 1.0, **extra}))
+
+
+def test_unpack_refuses_extension_types() -> None:
+    with pytest.raises(codec.DecodeError):
+        codec.unpack(msgpack.packb({"x": msgpack.ExtType(5, b"payload")}))

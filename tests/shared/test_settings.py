@@ -36,6 +36,14 @@ def test_every_variable_is_read() -> None:
             "TURNSTREAM_CONNECTOR_TIMEOUT_SECONDS": "5",
             "TURNSTREAM_LOG_FORMAT": "TEXT",
             "TURNSTREAM_LOG_LEVEL": "debug",
+            "TURNSTREAM_OPENID_METADATA_URL": "https://login.botframework.azure.us/v1/.well-known/openidconfiguration",
+            "TURNSTREAM_ALLOW_EMULATOR_TOKENS": "yes",
+            "TURNSTREAM_EMULATOR_OPENID_METADATA_URL": "http://127.0.0.1:8000/meta",
+            "TURNSTREAM_TOKEN_ENDPOINT": "https://login.example/t/oauth2/v2.0/token",
+            "TURNSTREAM_OUTBOUND_ALLOWED_HOSTS": "Bots.Example.org, api.example.net.",
+            "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true",
+            "TURNSTREAM_ENVELOPE_SECRET": f"{'a' * 32}, {'b' * 40}",
+            "TURNSTREAM_MAX_JSON_DEPTH": "20",
         }
     )
     assert settings == Settings(
@@ -59,6 +67,14 @@ def test_every_variable_is_read() -> None:
         connector_timeout_seconds=5.0,
         log_format=LogFormat.TEXT,
         log_level="DEBUG",
+        openid_metadata_url="https://login.botframework.azure.us/v1/.well-known/openidconfiguration",
+        allow_emulator_tokens=True,
+        emulator_openid_metadata_url="http://127.0.0.1:8000/meta",
+        token_endpoint="https://login.example/t/oauth2/v2.0/token",
+        outbound_allowed_hosts=("bots.example.org", "api.example.net"),
+        allow_private_service_urls=True,
+        envelope_secrets=("a" * 32, "b" * 40),
+        max_json_depth=20,
     )
 
 
@@ -74,6 +90,16 @@ def test_every_variable_is_read() -> None:
         ("TURNSTREAM_KEY_PREFIX", "a{b}"),
         ("TURNSTREAM_LOG_FORMAT", "xml"),
         ("TURNSTREAM_LOG_LEVEL", "loud"),
+        ("TURNSTREAM_MAX_BODY_BYTES", str(64 * 1024 * 1024)),
+        ("TURNSTREAM_OPENID_METADATA_URL", "http://login.example/meta"),
+        ("TURNSTREAM_OPENID_METADATA_URL", "ftp://x/y"),
+        ("TURNSTREAM_EMULATOR_OPENID_METADATA_URL", "not a url"),
+        ("TURNSTREAM_TOKEN_ENDPOINT", "http://10.0.0.1/token"),
+        ("TURNSTREAM_ALLOW_EMULATOR_TOKENS", "maybe"),
+        ("TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS", "2"),
+        ("TURNSTREAM_OUTBOUND_ALLOWED_HOSTS", "https://bots.example.org"),
+        ("TURNSTREAM_OUTBOUND_ALLOWED_HOSTS", "bots.example.org:443"),
+        ("TURNSTREAM_MAX_JSON_DEPTH", "1"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
@@ -84,3 +110,51 @@ def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
 def test_single_tenant_needs_a_tenant() -> None:
     with pytest.raises(ConfigError, match="MicrosoftAppTenantId"):
         Settings.from_env({"MicrosoftAppId": "a", "MicrosoftAppType": "SingleTenant"})
+
+
+def test_a_bad_secret_is_named_but_never_shown() -> None:
+    with pytest.raises(ConfigError, match="TURNSTREAM_ENVELOPE_SECRET") as raised:
+        Settings.from_env({"TURNSTREAM_ENVELOPE_SECRET": "short-secret-value"})
+    assert "short-secret-value" not in str(raised.value)
+    settings = Settings.from_env({"MicrosoftAppPassword": "pw-value-1234"})
+    assert "pw-value-1234" not in repr(settings)
+
+
+def test_the_token_endpoint_follows_the_app_type() -> None:
+    multi = Settings.from_env({"MicrosoftAppId": "a", "MicrosoftAppPassword": "p"})
+    assert (
+        multi.token_url() == "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+    )
+    single = Settings.from_env(
+        {
+            "MicrosoftAppId": "a",
+            "MicrosoftAppPassword": "p",
+            "MicrosoftAppType": "SingleTenant",
+            "MicrosoftAppTenantId": "contoso.onmicrosoft.com",
+        }
+    )
+    assert single.token_url() == (
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+    )
+    overridden = Settings.from_env({"TURNSTREAM_TOKEN_ENDPOINT": "http://127.0.0.1:9/t"})
+    assert overridden.token_url() == "http://127.0.0.1:9/t"
+
+
+@pytest.mark.parametrize(
+    ("environ", "needle"),
+    [
+        ({"MicrosoftAppId": "a"}, "MicrosoftAppPassword"),
+        (
+            {
+                "MicrosoftAppId": "a",
+                "MicrosoftAppPassword": "p",
+                "MicrosoftAppType": "UserAssignedMSI",
+            },
+            "MicrosoftAppType",
+        ),
+    ],
+)
+def test_a_worker_needs_what_its_token_needs(environ: dict[str, str], needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        Settings.from_env(environ).check_worker()
+    Settings.from_env({}).check_worker()  # anonymous: nothing needed

@@ -14,6 +14,10 @@ from shared.activity import ResourceResponse
 from tests.conftest import serving
 from worker.connector import ConnectorClient, _retry_delay
 from worker.errors import ConnectorError
+from worker.service_urls import OutboundPolicy
+
+LOOPBACK = OutboundPolicy(allow_private=True)
+"""These channels listen on 127.0.0.1, a private address the worker refuses by default."""
 
 ANSWERS = {
     "json": Response('{"id": "a-1"}', media_type="application/json"),
@@ -49,7 +53,7 @@ def channel_app(seen: list[tuple[str, str]]) -> Starlette:
 )
 async def test_any_2xx_body_is_accepted(kind: str, expected: ResourceResponse) -> None:
     seen: list[tuple[str, str]] = []
-    client = ConnectorClient.create(timeout_seconds=5)
+    client = ConnectorClient.create(timeout_seconds=5, policy=LOOPBACK)
     async with serving(channel_app(seen)) as url:
         reply = await client.reply_to_activity(
             url + "/", f"19:x@thread;m={kind}:{kind}", "7", {"type": "message"}
@@ -66,7 +70,7 @@ async def test_any_2xx_body_is_accepted(kind: str, expected: ResourceResponse) -
 
 
 async def test_an_error_status_raises_with_the_body() -> None:
-    client = ConnectorClient.create(timeout_seconds=5)
+    client = ConnectorClient.create(timeout_seconds=5, policy=LOOPBACK)
     async with serving(channel_app([])) as url:
         with pytest.raises(ConnectorError, match="429") as caught:
             await client.send_to_conversation(url, "c:busy", {"type": "message"})
@@ -93,7 +97,7 @@ async def test_throttling_is_retried_honouring_retry_after() -> None:
         Response(status_code=503, headers={"Retry-After": "0"}),
         Response('{"id": "ok"}', media_type="application/json"),
     ]
-    client = ConnectorClient.create(timeout_seconds=5)
+    client = ConnectorClient.create(timeout_seconds=5, policy=LOOPBACK)
     async with serving(flaky_channel(answers, seen)) as url:
         reply = await client.send_to_conversation(url, "c", {"type": "message"})
     await client.aclose()
@@ -104,7 +108,7 @@ async def test_throttling_is_retried_honouring_retry_after() -> None:
 
 async def test_failures_that_may_have_been_delivered_are_not_posted_again() -> None:
     seen: list[float] = []
-    client = ConnectorClient.create(timeout_seconds=5)
+    client = ConnectorClient.create(timeout_seconds=5, policy=LOOPBACK)
     async with serving(flaky_channel([Response(status_code=502)], seen)) as url:
         with pytest.raises(ConnectorError, match="502"):
             await client.send_to_conversation(url, "c", {"type": "message"})
@@ -114,7 +118,7 @@ async def test_failures_that_may_have_been_delivered_are_not_posted_again() -> N
 
 async def test_throttling_gives_up_after_three_tries() -> None:
     seen: list[float] = []
-    client = ConnectorClient.create(timeout_seconds=5)
+    client = ConnectorClient.create(timeout_seconds=5, policy=LOOPBACK)
     throttled = Response(status_code=429, headers={"Retry-After": "0"})
     async with serving(flaky_channel([throttled], seen)) as url:
         with pytest.raises(ConnectorError, match="429"):

@@ -24,6 +24,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "TURNSTREAM_SHARDS": str(settings.shards),
         "TURNSTREAM_LOG_FORMAT": "text",
         "TURNSTREAM_LOG_LEVEL": "INFO",
+        "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true",  # the test connectors are on loopback
     }
 
 

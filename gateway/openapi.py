@@ -1,0 +1,170 @@
+"""`GET /openapi.json`: the gateway's routes, request body and error answers as OpenAPI 3.1.
+
+Written by hand rather than generated: the messaging endpoint is raw ASGI (the hot path), so no
+framework knows its shape, and the limits here are the ones `gateway.activity_check` and
+`shared.keys` enforce. The fuzz tests drive the gateway from this document.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from gateway.activity_check import MAX_SERVICE_URL_LENGTH
+from shared.keys import (
+    MAX_ACTIVITY_ID_LENGTH,
+    MAX_CHANNEL_ID_LENGTH,
+    MAX_CONVERSATION_ID_LENGTH,
+    MAX_USER_ID_LENGTH,
+)
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(document(bool(request.state.settings.app_id)))
+
+
+def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if retry_after:
+        answer["headers"] = {
+            "Retry-After": {"description": "seconds", "schema": {"type": "string"}}
+        }
+    return answer
+
+
+def _account() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"id": {"type": "string", "maxLength": MAX_USER_ID_LENGTH}},
+    }
+
+
+_ACTIVITY: dict[str, Any] = {
+    "type": "object",
+    "description": "A Bot Framework activity (wire format, camelCase). Other fields are "
+    "passed to the bot as received.",
+    "required": ["type", "channelId", "serviceUrl", "conversation"],
+    "properties": {
+        "type": {"type": "string", "minLength": 1},
+        "id": {"type": "string", "maxLength": MAX_ACTIVITY_ID_LENGTH},
+        "channelId": {
+            "type": "string",
+            "pattern": f"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_CHANNEL_ID_LENGTH - 1}}}$",
+        },
+        "serviceUrl": {
+            "type": "string",
+            "pattern": "^https?://",
+            "maxLength": MAX_SERVICE_URL_LENGTH,
+        },
+        "conversation": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_CONVERSATION_ID_LENGTH,
+                }
+            },
+        },
+        "from": _account(),
+        "recipient": _account(),
+    },
+}
+
+_HEALTH: dict[str, Any] = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {"status": {"type": "string"}, "reason": {"type": "string"}},
+}
+
+
+@cache
+def document(authenticated: bool) -> dict[str, Any]:
+    """The OpenAPI document; `authenticated` (an app id is set) adds the bearer requirement."""
+    messages: dict[str, Any] = {
+        "summary": "Receive an activity from a channel (the Bot Framework messaging endpoint)",
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Activity"}}},
+        },
+        "responses": {
+            "202": {"description": "Queued (or a repeat of an activity id already queued)"},
+            "400": _error("Not JSON, not an activity, or an id out of bounds"),
+            "401": _error("Missing, malformed or invalid token"),
+            "403": _error("The token's signing key is not endorsed for the activity's channel"),
+            "413": _error("Body larger than TURNSTREAM_MAX_BODY_BYTES"),
+            "415": _error("Not application/json"),
+            "500": _error("A gateway bug (logged); retry later"),
+            "503": _error(
+                "Redis unavailable, backlog over its limit, or keys unavailable", retry_after=True
+            ),
+        },
+    }
+    if authenticated:
+        messages["security"] = [{"botFramework": []}]
+    components: dict[str, Any] = {
+        "schemas": {
+            "Activity": _ACTIVITY,
+            "Error": {
+                "type": "object",
+                "required": ["error", "message"],
+                "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+            },
+            "Health": _HEALTH,
+        }
+    }
+    if authenticated:
+        components["securitySchemes"] = {
+            "botFramework": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A Bot Framework channel token (RS256, audience = the app id)",
+            }
+        }
+    health = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "turnstream gateway", "version": "1"},
+        "paths": {
+            "/api/messages": {"post": messages},
+            "/healthz": {
+                "get": {
+                    "summary": "The process serves",
+                    "responses": {"200": {"description": "alive", **health}},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Redis answers and the backlog is under its limit",
+                    "responses": {
+                        "200": {"description": "ready", **health},
+                        "503": {
+                            "description": "not ready",
+                            "headers": {"Retry-After": {"schema": {"type": "string"}}},
+                            **health,
+                        },
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": components,
+    }
