@@ -39,9 +39,10 @@ def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
 
 
 def _account() -> dict[str, Any]:
+    # null is accepted like a missing field (gateway/activity_check.py), as the SDKs send it.
     return {
-        "type": "object",
-        "properties": {"id": {"type": "string", "maxLength": MAX_USER_ID_LENGTH}},
+        "type": ["object", "null"],
+        "properties": {"id": {"type": ["string", "null"], "maxLength": MAX_USER_ID_LENGTH}},
     }
 
 
@@ -52,7 +53,7 @@ _ACTIVITY: dict[str, Any] = {
     "required": ["type", "channelId", "serviceUrl", "conversation"],
     "properties": {
         "type": {"type": "string", "minLength": 1},
-        "id": {"type": "string", "maxLength": MAX_ACTIVITY_ID_LENGTH},
+        "id": {"type": ["string", "null"], "maxLength": MAX_ACTIVITY_ID_LENGTH},
         "channelId": {
             "type": "string",
             "pattern": f"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_CHANNEL_ID_LENGTH - 1}}}$",
