@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from shared.answers import EXPECT_REPLIES
 from shared.keys import MAX_ACTIVITY_ID_LENGTH, MAX_USER_ID_LENGTH, BadId, conversation_key
 
 MAX_SERVICE_URL_LENGTH = 2048
@@ -23,6 +24,8 @@ class CheckedActivity(NamedTuple):
     activity_id: str | None
     channel_id: str
     service_url: str
+    expects_answer: bool = False
+    """An invoke or an expectReplies activity: the HTTP response carries the turn's answer."""
 
 
 def parse_activity(body: bytes, max_depth: int = 64) -> CheckedActivity:
@@ -63,7 +66,8 @@ def parse_activity(body: bytes, max_depth: int = 64) -> CheckedActivity:
         key = conversation_key(channel_id, conversation_id)
     except BadId as e:
         raise BadActivity(str(e)) from None
-    return CheckedActivity(key, activity_id, channel_id, service_url)
+    expects_answer = activity["type"] == "invoke" or activity.get("deliveryMode") == EXPECT_REPLIES
+    return CheckedActivity(key, activity_id, channel_id, service_url, expects_answer)
 
 
 def _activity_id(activity: dict[str, Any]) -> str | None:

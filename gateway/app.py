@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.answers import AnswerBoard
 from gateway.authentication import Authenticator
 from gateway.backlog import BacklogMonitor
 from gateway.enqueue import Enqueuer
@@ -22,6 +24,7 @@ from gateway.health import healthz, readyz
 from gateway.messages import MessagesEndpoint
 from gateway.openapi import openapi
 from gateway.responses import send_error
+from shared.answers import Answer
 from shared.keys import Keyspace
 from shared.redisconn import Redis, connect, redacted
 from shared.resp import Endpoint, RespPool
@@ -51,6 +54,8 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
             dedupe_window_seconds=settings.dedupe_window_seconds,
             timeout_seconds=settings.redis_timeout_seconds,
         )
+        answers = AnswerBoard(client, keys.answers_channel())
+        answers.start()
         authenticator = Authenticator(settings) if settings.app_id else None
         if authenticator is None:
             log.warning(
@@ -70,11 +75,13 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
                 "enqueuer": enqueuer,
                 "backlog": backlog,
                 "authenticator": authenticator,
+                "answers": answers,
             }
         finally:
             if authenticator is not None:
                 await authenticator.aclose()
             await backlog.stop()
+            await answers.stop()
             await enqueuer.aclose()
             await pool.aclose()
             if redis is None:
@@ -87,6 +94,8 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
         max_json_depth=settings.max_json_depth,
         authenticate=bool(settings.app_id),
         signer=EnvelopeSigner.from_secrets(settings.envelope_secrets),
+        reply_timeout_seconds=settings.reply_timeout_seconds,
+        timeout_answer=_timeout_answer(settings),
     )
     app = Starlette(
         routes=[
@@ -99,6 +108,17 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
         exception_handlers={HTTPException: _json_http_error},
     )
     return HotPath(app, messages)
+
+
+def _timeout_answer(settings: Settings) -> Answer:
+    """What an invoke or expectReplies request gets when its turn does not answer in time."""
+    body = settings.reply_timeout_body or orjson.dumps(
+        {
+            "error": "reply_timeout",
+            "message": f"the bot did not answer within {settings.reply_timeout_seconds:g} s",
+        }
+    )
+    return Answer(settings.reply_timeout_status, body)
 
 
 class HotPath:

@@ -6,18 +6,24 @@ one hot path: every activity of every channel passes here (see docs/benchmarks.m
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from typing import Any
 
+import orjson
 from starlette.types import Receive, Scope, Send
 
 from gateway.activity_check import BadActivity, CheckedActivity, parse_activity
 from gateway.authentication import Authenticator, AuthError, KeysUnavailable, VerifiedToken
 from gateway.enqueue import Enqueuer, Unavailable
-from gateway.responses import send_empty, send_error
+from gateway.responses import send_empty, send_error, send_json
+from shared.answers import Answer
 from shared.envelope import Envelope
 from shared.keys import Keyspace
 from shared.signing import EnvelopeSigner
+
+log = logging.getLogger(__name__)
 
 
 class MessagesEndpoint:
@@ -33,6 +39,8 @@ class MessagesEndpoint:
         max_json_depth: int = 64,
         authenticate: bool = False,
         signer: EnvelopeSigner | None = None,
+        reply_timeout_seconds: float = 10.0,
+        timeout_answer: Answer | None = None,
     ) -> None:
         self._keys = keys
         self._max_body = max_body_bytes
@@ -41,6 +49,13 @@ class MessagesEndpoint:
         self._authenticate = authenticate
         """With an app id, every request needs a valid token (`state["authenticator"]`)."""
         self._signer = signer
+        self._reply_timeout = reply_timeout_seconds
+        self._timeout_answer = timeout_answer or Answer(
+            504,
+            orjson.dumps(
+                {"error": "reply_timeout", "message": "the bot did not answer in time; retry"}
+            ),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type, declared_length, authorization = _headers(scope)
@@ -70,13 +85,15 @@ class MessagesEndpoint:
             return await send_error(send, 400, "bad_activity", str(e))
         except AuthError as e:
             return await _refuse(send, e)
+        # An answer is kept under the activity id, so that a retry of the request finds it.
+        request = (checked.activity_id or uuid.uuid4().hex) if checked.expects_answer else None
         if token is None:
-            envelope = Envelope(body, checked.conversation, time.time())
+            envelope = Envelope(body, checked.conversation, time.time(), request=request)
         else:
             envelope = Envelope(
-                body, checked.conversation, time.time(), token.service_url, token.claims
+                body, checked.conversation, time.time(), token.service_url, token.claims, request
             )
-        await self._enqueue(state, checked, envelope.encode(self._signer), send)
+        await self._enqueue(state, checked, envelope.encode(self._signer), request, send)
 
     async def _verify(
         self, authenticator: Authenticator, authorization: bytes | None, send: Send
@@ -97,7 +114,12 @@ class MessagesEndpoint:
         return None
 
     async def _enqueue(
-        self, state: dict[str, Any], checked: CheckedActivity, envelope: bytes, send: Send
+        self,
+        state: dict[str, Any],
+        checked: CheckedActivity,
+        envelope: bytes,
+        request: str | None,
+        send: Send,
     ) -> None:
         if state["backlog"].over:
             return await send_error(
@@ -111,8 +133,12 @@ class MessagesEndpoint:
         conversation, activity_id = checked.conversation, checked.activity_id
         shard = self._keys.shard_of(conversation)
         keys = self._keys
+        # Waiting before the activity is queued: its answer may come back at once.
+        expected = (
+            state["answers"].expect(keys.answer(shard, conversation, request)) if request else None
+        )
         try:
-            await enqueuer.enqueue(
+            entry_id = await enqueuer.enqueue(
                 keys.stream(shard),
                 keys.seen(shard, conversation, activity_id),
                 keys.last(shard, conversation),
@@ -120,6 +146,8 @@ class MessagesEndpoint:
                 dedupe=bool(activity_id),
             )
         except Unavailable:
+            if expected is not None:
+                state["answers"].forget(expected)
             # The cause is logged by the enqueuer; the answer says only what the caller can do.
             return await send_error(
                 send,
@@ -128,8 +156,22 @@ class MessagesEndpoint:
                 "the queue did not take the activity in time; retry later",
                 retry_after=self._retry_after,
             )
-        # A duplicate id (None above) is answered the same way: the first copy is queued.
-        await send_empty(send, 202)
+        if expected is None:
+            # A duplicate id (None above) is answered the same way: the first copy is queued.
+            return await send_empty(send, 202)
+        # A duplicate waits for the first copy's answer, which may be stored already.
+        answer = await expected.result(self._reply_timeout, stored=entry_id is None)
+        if answer is None:
+            log.warning(
+                "no answer within %.1f s for %s activity %s; answering %d",
+                self._reply_timeout,
+                conversation,
+                request,
+                self._timeout_answer.status,
+                extra={"conversation": conversation, "activity_id": activity_id},
+            )
+            answer = self._timeout_answer
+        await send_json(send, answer.status, answer.body)
 
     async def _too_large(self, send: Send) -> None:
         await send_error(send, 413, "too_large", f"activity is larger than {self._max_body} bytes")

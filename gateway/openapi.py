@@ -96,6 +96,11 @@ def document(authenticated: bool) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Activity"}}},
         },
         "responses": {
+            "200": {
+                "description": "The answer of an `invoke` (the bot's InvokeResponse status and "
+                "body; any status the bot chooses) or of a `deliveryMode: expectReplies` activity "
+                '(`{"activities": [...]}`): the gateway queued it and waited for its turn'
+            },
             "202": {"description": "Queued (or a repeat of an activity id already queued)"},
             "400": _error("Not JSON, not an activity, or an id out of bounds"),
             "401": _error("Missing, malformed or invalid token"),
@@ -103,6 +108,11 @@ def document(authenticated: bool) -> dict[str, Any]:
             "413": _error("Body larger than TURNSTREAM_MAX_BODY_BYTES"),
             "415": _error("Not application/json"),
             "500": _error("A gateway bug (logged); retry later"),
+            "501": {"description": "An invoke the bot does not handle"},
+            "504": _error(
+                "An invoke or expectReplies turn did not answer within "
+                "TURNSTREAM_REPLY_TIMEOUT_SECONDS (status and body configurable)"
+            ),
             "503": _error(
                 "Redis unavailable, backlog over its limit, or keys unavailable", retry_after=True
             ),

@@ -32,3 +32,12 @@ async def send_error(
         headers.append((b"www-authenticate", b"Bearer"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_json(send: Send, status: int, body: bytes | None) -> None:
+    """A JSON body as it is (an answer from a worker), or an empty body for None."""
+    if body is None:
+        return await send_empty(send, status)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

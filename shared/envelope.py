@@ -9,8 +9,9 @@ version must roll workers before gateways.
 
 What the gateway authenticated travels with the activity in optional fields that version-1
 readers ignore: the service URL the channel's token vouched for (`s`) and the token's claims
-(`k`). With `TURNSTREAM_ENVELOPE_SECRET` set, gateways sign each envelope (`g`) and workers refuse
-entries without a valid signature (see `shared.signing`). To turn signing on, configure the
+(`k`); so does the id of a request the gateway waits on for the turn's answer (`r`). With
+`TURNSTREAM_ENVELOPE_SECRET` set, gateways sign each envelope (`g`) and workers refuse entries
+without a valid signature (see `shared.signing`). To turn signing on, configure the
 gateways first (workers without the secret ignore `g`), then the workers.
 """
 
@@ -52,6 +53,9 @@ class Envelope:
     claims: Mapping[str, str] | None = None
     """The string claims of the token the gateway validated (issuer, audience, app id, ...);
     None when the request was not authenticated."""
+    request: str | None = None
+    """Set when a gateway waits for this turn's answer (an invoke, expectReplies): the id under
+    which the worker stores and publishes it (see `shared.answers`)."""
 
     def activity(self) -> dict[str, Any]:
         """The parsed activity (a dict: the gateway accepted nothing else)."""
@@ -74,6 +78,8 @@ class Envelope:
             doc["s"] = self.service_url
         if self.claims is not None:
             doc["k"] = dict(self.claims)
+        if self.request is not None:
+            doc["r"] = self.request
         if signer is not None:
             doc["g"] = signer.sign(codec.pack(doc))
         return codec.pack(doc)
@@ -104,12 +110,16 @@ class Envelope:
         service_url = doc.get("s")
         if service_url is not None and not isinstance(service_url, str):
             raise EnvelopeError("envelope's service URL is not a string")
+        request = doc.get("r")
+        if request is not None and not isinstance(request, str):
+            raise EnvelopeError("envelope's request id is not a string")
         return cls(
             body=body,
             conversation=conversation,
             received_at=float(received_at),
             service_url=service_url,
             claims=_claims(doc.get("k")),
+            request=request,
         )
 
 

@@ -129,6 +129,19 @@ class Keyspace:
             activity_id = activity_id.replace("%", "%25").replace(":", "%3A")
         return f"{self.prefix}:{{{shard}}}:seen:{conversation}:{activity_id}"
 
+    def answer(self, shard: int, conversation: str, request_id: str) -> str:
+        """The stored answer of a request waiting for its turn (an invoke, expectReplies), in
+        its shard's slot. `request_id` is the activity id (so a retry finds the answer), or
+        one the gateway made up for an activity without an id."""
+        check_id_length(request_id, MAX_ACTIVITY_ID_LENGTH, "id")
+        if "%" in request_id or ":" in request_id:
+            request_id = request_id.replace("%", "%25").replace(":", "%3A")
+        return f"{self.prefix}:{{{shard}}}:answer:{conversation}:{request_id}"
+
+    def answers_channel(self) -> str:
+        """The pub/sub channel workers publish answers on; every gateway process listens."""
+        return f"{self.prefix}:answers"
+
     def worker_heartbeat(self, worker_id: str) -> str:
         """A running worker's heartbeat: a string with a TTL, renewed while the worker runs.
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import orjson
+
 from shared.errors import ConfigError
 
 T = TypeVar("T")
@@ -112,6 +114,13 @@ class Settings:
     first, workers accept any of them and refuse unsigned entries. Unset: no signing."""
     max_json_depth: int = 64
     """`TURNSTREAM_MAX_JSON_DEPTH`: activities nested deeper get 400."""
+    reply_timeout_seconds: float = 10.0
+    """`TURNSTREAM_REPLY_TIMEOUT_SECONDS`: how long the gateway waits for the answer of an
+    invoke or an expectReplies activity (channels give up at 15 s)."""
+    reply_timeout_status: int = 504
+    """`TURNSTREAM_REPLY_TIMEOUT_STATUS`: the status answered when that wait runs out."""
+    reply_timeout_body: bytes | None = None
+    """`TURNSTREAM_REPLY_TIMEOUT_BODY`: JSON answered with it (unset: an error message)."""
     log_format: LogFormat = LogFormat.JSON
     """`TURNSTREAM_LOG_FORMAT`: json (production) or text (what `turnstream dev` uses)."""
     log_level: str = "INFO"
@@ -196,6 +205,15 @@ class Settings:
             max_json_depth=env.get(
                 "TURNSTREAM_MAX_JSON_DEPTH", _int_between(2, 512), cls.max_json_depth
             ),
+            reply_timeout_seconds=env.get(
+                "TURNSTREAM_REPLY_TIMEOUT_SECONDS",
+                _float_between(0.1, 14),
+                cls.reply_timeout_seconds,
+            ),
+            reply_timeout_status=env.get(
+                "TURNSTREAM_REPLY_TIMEOUT_STATUS", _int_between(200, 599), cls.reply_timeout_status
+            ),
+            reply_timeout_body=env.optional("TURNSTREAM_REPLY_TIMEOUT_BODY", _json_document),
             log_format=env.get("TURNSTREAM_LOG_FORMAT", _choice(LogFormat), cls.log_format),
             log_level=env.get("TURNSTREAM_LOG_LEVEL", _log_level, cls.log_level),
         )
@@ -362,3 +380,11 @@ def _secret_list(raw: str) -> tuple[str, ...]:
         # The message must not echo the value: it is a secret.
         raise ValueError(f"each secret must be at least {MIN_ENVELOPE_SECRET_LENGTH} characters")
     return secrets
+
+
+def _json_document(raw: str) -> bytes:
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ValueError("must be a JSON document") from None
+    return raw.encode()

@@ -17,9 +17,10 @@ from shared.activity import (
     InputHints,
     ResourceResponse,
 )
+from shared.answers import EXPECT_REPLIES
 from worker.connector import ConnectorClient
 from worker.errors import StateContention, is_transient
-from worker.invoke import INVOKE_RESPONSE_KEY
+from worker.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
 from worker.middleware import Middleware, MiddlewareSet
 from worker.storage import EtagConflict
 from worker.turn_context import TurnContext
@@ -122,6 +123,7 @@ class ConnectorAdapter:
         await self._middleware.around(handler)(context)
 
     async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
+        context.turn_state[TURN_FAILED_KEY] = True
         try:
             await self.on_turn_error(context, error)
         except Exception:
@@ -165,6 +167,10 @@ class ConnectorAdapter:
                 continue
             if activity.type == ActivityTypes.TRACE and inbound.channel_id != "emulator":
                 responses.append(ResourceResponse())  # traces are for the emulator only
+                continue
+            if inbound.delivery_mode == EXPECT_REPLIES:  # they go back in the HTTP response
+                context.turn_state.setdefault(BUFFERED_REPLIES_KEY, []).append(activity.to_dict())
+                responses.append(ResourceResponse())
                 continue
             if activity.type == ActivityTypes.TYPING:  # ephemeral: not replayed, not counted
                 responses.append(await self._post(inbound, activity))

@@ -9,6 +9,13 @@ INVOKE_RESPONSE_KEY = "turnstream.InvokeResponse"
 """turn_state key of the turn's InvokeResponse: the handler's guard and the adapter use this one
 name (the Agents SDK checks one key and writes another, so its guard never fires)."""
 
+BUFFERED_REPLIES_KEY = "turnstream.BufferedReplies"
+"""turn_state key of the replies of an expectReplies turn (wire-format dicts, in order): they go
+back in the HTTP response instead of to the connector."""
+
+TURN_FAILED_KEY = "turnstream.TurnFailed"
+"""turn_state key set when the bot raised and on_turn_error ran."""
+
 ADAPTIVE_CARD_ERROR_TYPE = "application/vnd.microsoft.error"
 
 

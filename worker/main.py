@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 import aiohttp
 
-from shared.envelope import Envelope
 from shared.keys import Keyspace
 from shared.redisconn import Redis, connect, redacted
 from shared.settings import Settings
 from shared.signing import EnvelopeSigner
 from worker.adapter import ConnectorAdapter
+from worker.answers import AnswerPublisher
 from worker.app import BotApp
 from worker.client_credentials import ClientCredentialsTokens
 from worker.connector import ConnectorClient
@@ -22,7 +22,8 @@ from worker.consumer import Consumer
 from worker.credentials import AppCredentials
 from worker.heartbeat import Heartbeat, worker_id
 from worker.service_urls import OutboundPolicy
-from worker.types import Bot, PendingAck
+from worker.turns import Turns
+from worker.types import Bot
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +61,11 @@ async def run_worker(
         conversation_state=app.conversation_state,
     )
 
-    async def run_turn(envelope: Envelope, pending_ack: PendingAck) -> None:
-        if envelope.service_url is not None:  # the gateway authenticated it: may get the token
-            policy.trust(envelope.service_url)
-        await adapter.process_activity(envelope.activity(), app.bot, pending_ack)
-
-    keys = Keyspace(settings.key_prefix, settings.shards)
+    turns = Turns(adapter, app.bot, policy, keys, AnswerPublisher(redis, keys.answers_channel()))
     consumer = Consumer(
         redis,
         keys,
-        run_turn,
+        turns.run,
         concurrency=concurrency or settings.worker_concurrency,
         block_ms=_BLOCK_MS,
         claim_idle_seconds=settings.claim_idle_seconds,

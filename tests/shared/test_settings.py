@@ -44,6 +44,9 @@ def test_every_variable_is_read() -> None:
             "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true",
             "TURNSTREAM_ENVELOPE_SECRET": f"{'a' * 32}, {'b' * 40}",
             "TURNSTREAM_MAX_JSON_DEPTH": "20",
+            "TURNSTREAM_REPLY_TIMEOUT_SECONDS": "4.5",
+            "TURNSTREAM_REPLY_TIMEOUT_STATUS": "200",
+            "TURNSTREAM_REPLY_TIMEOUT_BODY": '{"task": {"type": "message", "value": "busy"}}',
         }
     )
     assert settings == Settings(
@@ -75,6 +78,9 @@ def test_every_variable_is_read() -> None:
         allow_private_service_urls=True,
         envelope_secrets=("a" * 32, "b" * 40),
         max_json_depth=20,
+        reply_timeout_seconds=4.5,
+        reply_timeout_status=200,
+        reply_timeout_body=b'{"task": {"type": "message", "value": "busy"}}',
     )
 
 
@@ -100,6 +106,9 @@ def test_every_variable_is_read() -> None:
         ("TURNSTREAM_OUTBOUND_ALLOWED_HOSTS", "https://bots.example.org"),
         ("TURNSTREAM_OUTBOUND_ALLOWED_HOSTS", "bots.example.org:443"),
         ("TURNSTREAM_MAX_JSON_DEPTH", "1"),
+        ("TURNSTREAM_REPLY_TIMEOUT_SECONDS", "15"),
+        ("TURNSTREAM_REPLY_TIMEOUT_STATUS", "99"),
+        ("TURNSTREAM_REPLY_TIMEOUT_BODY", "{not json"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:

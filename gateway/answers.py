@@ -1,0 +1,150 @@
+"""Wait for the answers of invokes and expectReplies turns (see `shared.answers`).
+
+One subscription per gateway process and a future per waiting request: a thousand waiting
+invokes cost a thousand dict entries, not a thousand connections or blocking calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from redis.exceptions import RedisError
+
+from shared.answers import Answer, AnswerError, read_publication
+from shared.redisconn import OutageLog, Redis
+
+log = logging.getLogger(__name__)
+
+_POLL_SECONDS = 1.0
+"""How long one wait for a publication lasts before the loop looks again (and notices a stop)."""
+
+
+class Expected:
+    """One request's place in line: create it before the activity is queued, so an answer
+    published the moment the turn ends cannot be missed."""
+
+    def __init__(self, answers: AnswerBoard, key: str) -> None:
+        self._answers = answers
+        self.key = key
+        self.future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+
+    async def result(self, within: float, *, stored: bool) -> Answer | None:
+        """The answer, or None after `within` seconds. `stored`: the turn may have run already
+        (a retried request), so look for its stored answer first."""
+        try:
+            if stored:
+                answer = await self._answers.stored(self.key)
+                if answer is not None:
+                    return answer
+            async with asyncio.timeout(within):
+                return await self.future
+        except TimeoutError:
+            return None
+        finally:
+            self._answers.forget(self)
+
+
+class AnswerBoard:
+    """Listens on the answers channel and hands each answer to the requests waiting for it."""
+
+    def __init__(self, redis: Redis, channel: str) -> None:
+        self._redis = redis
+        self._channel = channel
+        self._waiting: dict[str, set[Expected]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._outage = OutageLog("Redis (gateway answers subscription)")
+        self.subscribed = asyncio.Event()
+        """Set while the subscription is live (tests wait for it)."""
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._listen())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def expect(self, key: str) -> Expected:
+        expected = Expected(self, key)
+        self._waiting.setdefault(key, set()).add(expected)
+        return expected
+
+    def forget(self, expected: Expected) -> None:
+        waiting = self._waiting.get(expected.key)
+        if waiting is not None:
+            waiting.discard(expected)
+            if not waiting:
+                del self._waiting[expected.key]
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(waiting) for waiting in self._waiting.values())
+
+    async def stored(self, key: str) -> Answer | None:
+        """The answer kept for `key`, if its turn already ran (None on a Redis error: the
+        subscription may still bring it)."""
+        try:
+            data = await self._redis.get(key)
+        except (RedisError, OSError) as e:
+            log.warning("could not read the stored answer %s: %s", key, e)
+            return None
+        return _decoded(key, data) if data is not None else None
+
+    def _deliver(self, key: str, answer: Answer) -> None:
+        for expected in self._waiting.pop(key, ()):
+            if not expected.future.done():
+                expected.future.set_result(answer)
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                self.subscribed.set()
+                self._outage.succeeded()
+                delay = 0.1
+                await self._catch_up()
+                while True:
+                    message = await pubsub.get_message(timeout=_POLL_SECONDS)
+                    if message is not None and message.get("type") == "message":
+                        self._on_message(message["data"])
+            except (RedisError, OSError) as e:
+                self.subscribed.clear()
+                self._outage.failed(e)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(delay)
+            delay = min(2.0, delay * 2)
+
+    async def _catch_up(self) -> None:
+        """Answers published while the subscription was down reached nobody: look them up."""
+        keys = list(self._waiting)
+        if not keys:
+            return
+        values = await self._redis.mget(keys)
+        for key, data in zip(keys, values, strict=True):
+            if data is not None:
+                answer = _decoded(key, data)
+                if answer is not None:
+                    self._deliver(key, answer)
+
+    def _on_message(self, data: bytes) -> None:
+        try:
+            key, answer = read_publication(data)
+        except AnswerError as e:
+            log.error("unreadable message on %s: %s", self._channel, e)
+            return
+        self._deliver(key, answer)  # nobody waiting (a late answer): dropped here, kept stored
+
+
+def _decoded(key: str, data: bytes | str) -> Answer | None:
+    try:
+        return Answer.decode(data.encode() if isinstance(data, str) else data)
+    except AnswerError as e:
+        log.error("unreadable answer under %s: %s", key, e)
+        return None
