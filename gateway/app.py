@@ -23,9 +23,11 @@ from gateway.enqueue import Enqueuer
 from gateway.health import healthz, readyz
 from gateway.messages import MessagesEndpoint
 from gateway.openapi import openapi
+from gateway.proactive import proactive_progress, start_proactive
 from gateway.responses import send_error
 from shared.answers import Answer
 from shared.keys import Keyspace
+from shared.proactive import ProactiveQueue
 from shared.redisconn import Redis, connect, redacted
 from shared.resp import Endpoint, RespPool
 from shared.settings import Settings
@@ -76,6 +78,7 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
                 "backlog": backlog,
                 "authenticator": authenticator,
                 "answers": answers,
+                "proactive": ProactiveQueue(client, keys, signer),
             }
         finally:
             if authenticator is not None:
@@ -87,13 +90,14 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
             if redis is None:
                 await client.aclose()
 
+    signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
     messages = MessagesEndpoint(
         keys,
         max_body_bytes=settings.max_body_bytes,
         retry_after_seconds=settings.retry_after_seconds,
         max_json_depth=settings.max_json_depth,
         authenticate=bool(settings.app_id),
-        signer=EnvelopeSigner.from_secrets(settings.envelope_secrets),
+        signer=signer,
         reply_timeout_seconds=settings.reply_timeout_seconds,
         timeout_answer=_timeout_answer(settings),
     )
@@ -103,6 +107,8 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/api/proactive", start_proactive, methods=["POST"]),
+            Route("/api/proactive/{job}", proactive_progress, methods=["GET"]),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _json_http_error},

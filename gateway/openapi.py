@@ -86,6 +86,65 @@ _HEALTH: dict[str, Any] = {
 }
 
 
+_OPERATOR = {
+    "401": _error("Missing or wrong `Authorization: Bearer <TURNSTREAM_PROACTIVE_SECRET>`"),
+    "404": _error("TURNSTREAM_PROACTIVE_SECRET is not set (or, for a job, unknown or expired)"),
+    "503": _error("Redis unavailable", retry_after=True),
+}
+
+_PROACTIVE_POST: dict[str, Any] = {
+    "summary": "Queue a proactive turn in each of up to 10,000 conversations (operator route)",
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "`reference` or `conversations` (Bot Framework conversation "
+                    "references), and `activity` (sent as is) or `event` (`name`, `value`: the bot "
+                    "handles it)",
+                    "properties": {
+                        "reference": {"type": "object"},
+                        "conversations": {"type": "array", "items": {"type": "object"}},
+                        "activity": {"type": "object"},
+                        "event": {"type": "object", "properties": {"name": {"type": "string"}}},
+                    },
+                }
+            }
+        },
+    },
+    "responses": {
+        "202": {
+            "description": "Queued as one job",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["job", "total"],
+                        "properties": {"job": {"type": "string"}, "total": {"type": "integer"}},
+                    }
+                }
+            },
+        },
+        "400": _error("Not JSON, or a bad reference, activity or event (which and why)"),
+        "413": _error("Larger than 16 MiB"),
+        **_OPERATOR,
+    },
+}
+
+_PROACTIVE_GET: dict[str, Any] = {
+    "summary": "A proactive job's progress",
+    "parameters": [{"name": "job", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "responses": {
+        "200": {
+            "description": "total, queued, done (ran), failed (the bot raised), finished",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_OPERATOR,
+    },
+}
+
+
 @cache
 def document(authenticated: bool) -> dict[str, Any]:
     """The OpenAPI document; `authenticated` (an app id is set) adds the bearer requirement."""
@@ -165,6 +224,8 @@ def document(authenticated: bool) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/proactive": {"post": _PROACTIVE_POST},
+            "/api/proactive/{job}": {"get": _PROACTIVE_GET},
             "/openapi.json": {
                 "get": {
                     "summary": "This document",

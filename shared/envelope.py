@@ -9,7 +9,8 @@ version must roll workers before gateways.
 
 What the gateway authenticated travels with the activity in optional fields that version-1
 readers ignore: the service URL the channel's token vouched for (`s`) and the token's claims
-(`k`); so does the id of a request the gateway waits on for the turn's answer (`r`). With
+(`k`); so do the id of a request the gateway waits on for the turn's answer (`r`) and what
+makes a turn proactive (`o`). With
 `TURNSTREAM_ENVELOPE_SECRET` set, gateways sign each envelope (`g`) and workers refuse entries
 without a valid signature (see `shared.signing`). To turn signing on, configure the
 gateways first (workers without the secret ignore `g`), then the workers.
@@ -37,6 +38,35 @@ class EnvelopeError(TurnstreamError):
 
 
 @dataclass(frozen=True, slots=True)
+class ProactiveTurn:
+    """What makes a queued turn proactive: nobody sent it; an operator or the bot's own code
+    asked for it (see `shared.proactive`)."""
+
+    job: str | None = None
+    """The fan-out this turn belongs to, whose progress it counts."""
+    send: bytes | None = None
+    """An activity (JSON) to send to the conversation, instead of running the bot."""
+    callback: str | None = None
+    """The bot code to run (`module:qualname`, or `bot:method`), instead of `on_turn`."""
+
+    def encode(self) -> dict[str, Any]:
+        return {"j": self.job, "s": self.send, "c": self.callback}
+
+    @classmethod
+    def decode(cls, raw: object) -> ProactiveTurn:
+        if not isinstance(raw, dict):
+            raise EnvelopeError("envelope's proactive part is not a map")
+        job, send, callback = raw.get("j"), raw.get("s"), raw.get("c")
+        if not (
+            (job is None or isinstance(job, str))
+            and (send is None or isinstance(send, bytes))
+            and (callback is None or isinstance(callback, str))
+        ):
+            raise EnvelopeError("envelope's proactive part has fields of the wrong type")
+        return cls(job, send, callback)
+
+
+@dataclass(frozen=True, slots=True)
 class Envelope:
     """An inbound activity and what the gateway knew when it accepted it."""
 
@@ -56,6 +86,8 @@ class Envelope:
     request: str | None = None
     """Set when a gateway waits for this turn's answer (an invoke, expectReplies): the id under
     which the worker stores and publishes it (see `shared.answers`)."""
+    proactive: ProactiveTurn | None = None
+    """Set for a turn nobody sent from a channel (`shared.proactive`)."""
 
     def activity(self) -> dict[str, Any]:
         """The parsed activity (a dict: the gateway accepted nothing else)."""
@@ -80,6 +112,8 @@ class Envelope:
             doc["k"] = dict(self.claims)
         if self.request is not None:
             doc["r"] = self.request
+        if self.proactive is not None:
+            doc["o"] = self.proactive.encode()
         if signer is not None:
             doc["g"] = signer.sign(codec.pack(doc))
         return codec.pack(doc)
@@ -120,6 +154,7 @@ class Envelope:
             service_url=service_url,
             claims=_claims(doc.get("k")),
             request=request,
+            proactive=None if doc.get("o") is None else ProactiveTurn.decode(doc["o"]),
         )
 
 

@@ -142,6 +142,15 @@ class Keyspace:
         """The pub/sub channel workers publish answers on; every gateway process listens."""
         return f"{self.prefix}:answers"
 
+    def proactive_job(self, job: str) -> str:
+        """A fan-out of proactive turns: a hash of its total, queued, done and failed counts."""
+        return f"{self.prefix}:proactive:{job}"
+
+    def throttle(self, destination: str) -> str:
+        """The pacing of proactive sends to one destination (service URL host and tenant),
+        shared by every worker: the time the next send may go."""
+        return f"{self.prefix}:throttle:{destination}"
+
     def worker_heartbeat(self, worker_id: str) -> str:
         """A running worker's heartbeat: a string with a TTL, renewed while the worker runs.
 

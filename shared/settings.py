@@ -121,6 +121,17 @@ class Settings:
     """`TURNSTREAM_REPLY_TIMEOUT_STATUS`: the status answered when that wait runs out."""
     reply_timeout_body: bytes | None = None
     """`TURNSTREAM_REPLY_TIMEOUT_BODY`: JSON answered with it (unset: an error message)."""
+    proactive_secret: str | None = field(default=None, repr=False)
+    """`TURNSTREAM_PROACTIVE_SECRET`: the bearer secret of `POST /api/proactive` (unset: the
+    route answers 404)."""
+    proactive_rate_per_second: float = 30.0
+    """`TURNSTREAM_PROACTIVE_RATE_PER_SECOND`: proactive sends per service URL and tenant per
+    second, shared by every worker (Teams throttles an app at about 30/s per tenant)."""
+    typing_while_queued_seconds: float = 2.0
+    """`TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS`: a message that waited this long for its turn
+    gets a typing indicator in its conversation first. 0: never."""
+    typing_excluded_channels: tuple[str, ...] = ("email", "sms")
+    """`TURNSTREAM_TYPING_EXCLUDED_CHANNELS`: comma-separated channel ids that reject typing."""
     log_format: LogFormat = LogFormat.JSON
     """`TURNSTREAM_LOG_FORMAT`: json (production) or text (what `turnstream dev` uses)."""
     log_level: str = "INFO"
@@ -214,6 +225,22 @@ class Settings:
                 "TURNSTREAM_REPLY_TIMEOUT_STATUS", _int_between(200, 599), cls.reply_timeout_status
             ),
             reply_timeout_body=env.optional("TURNSTREAM_REPLY_TIMEOUT_BODY", _json_document),
+            proactive_secret=env.optional(
+                "TURNSTREAM_PROACTIVE_SECRET", _shared_secret, secret=True
+            ),
+            proactive_rate_per_second=env.get(
+                "TURNSTREAM_PROACTIVE_RATE_PER_SECOND",
+                _float_between(0.1, 10_000),
+                cls.proactive_rate_per_second,
+            ),
+            typing_while_queued_seconds=env.get(
+                "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS",
+                _float_between(0, 14),
+                cls.typing_while_queued_seconds,
+            ),
+            typing_excluded_channels=env.get(
+                "TURNSTREAM_TYPING_EXCLUDED_CHANNELS", _name_list, cls.typing_excluded_channels
+            ),
             log_format=env.get("TURNSTREAM_LOG_FORMAT", _choice(LogFormat), cls.log_format),
             log_level=env.get("TURNSTREAM_LOG_LEVEL", _log_level, cls.log_level),
         )
@@ -388,3 +415,15 @@ def _json_document(raw: str) -> bytes:
     except orjson.JSONDecodeError:
         raise ValueError("must be a JSON document") from None
     return raw.encode()
+
+
+def _shared_secret(raw: str) -> str:
+    if len(raw) < MIN_ENVELOPE_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_ENVELOPE_SECRET_LENGTH} characters")
+    return raw
+
+
+def _name_list(raw: str) -> tuple[str, ...]:
+    if raw.lower() == "none":
+        return ()
+    return tuple(part.strip() for part in raw.split(",") if part.strip())

@@ -45,6 +45,8 @@ def settings(redis_url: str) -> Settings:
         shards=4,
         drain_timeout_seconds=5,
         allow_private_service_urls=True,  # the tests' connectors listen on 127.0.0.1
+        # Tests count what reaches their connectors; the typing tests turn it on themselves.
+        typing_while_queued_seconds=0,
     )
 
 

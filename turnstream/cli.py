@@ -20,7 +20,7 @@ from shared.logs import configure_logging
 from shared.redisconn import Redis, connect
 from shared.settings import LogFormat, Settings
 from shared.signing import EnvelopeSigner
-from turnstream import ops
+from turnstream import ops, send
 from turnstream.dev import run_dev
 from worker.errors import BotLoadError
 from worker.loading import load_bot
@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(run=_ops(_status))
+
+    proactive = commands.add_parser(
+        "send", help="send a proactive message or event to conversations, and follow it"
+    )
+    send.add_arguments(proactive)
+    proactive.set_defaults(run=_ops(_send))
 
     dlq = commands.add_parser("dlq", help="inspect, replay or purge dead letters")
     actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -132,6 +138,11 @@ async def _status(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int
     report = await ops.status(redis, keys)
     print(ops.to_json(report) if args.json else ops.format_status(report))
     return 0
+
+
+async def _send(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
+    signer = EnvelopeSigner.from_secrets(Settings.from_env(os.environ).envelope_secrets)
+    return await send.send(redis, keys, args, signer)
 
 
 async def _dlq_list(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:

@@ -18,10 +18,12 @@ from shared.activity import (
     ResourceResponse,
 )
 from shared.answers import EXPECT_REPLIES
+from shared.proactive import BadReference, ProactiveQueue
 from worker.connector import ConnectorClient
 from worker.errors import StateContention, is_transient
 from worker.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
 from worker.middleware import Middleware, MiddlewareSet
+from worker.proactive import callback_name
 from worker.storage import EtagConflict
 from worker.turn_context import TurnContext
 from worker.types import PENDING_ACK_KEY, Bot, OnTurnError, PendingAck, TurnHandler
@@ -74,20 +76,30 @@ class ConnectorAdapter:
         self._middleware = MiddlewareSet().use(*middleware)
         self._conversation_state = conversation_state
         self.on_turn_error: OnTurnError = on_turn_error or self.default_on_turn_error
+        self.proactive: ProactiveQueue | None = None
+        """Where `continue_conversation` queues turns (set by the worker)."""
+        self.bot: Bot | None = None
+        """The bot whose methods may be proactive callbacks (set by the worker)."""
 
     def use(self, *middleware: Middleware) -> ConnectorAdapter:
         self._middleware.use(*middleware)
         return self
 
     async def process_activity(
-        self, activity: dict[str, Any], bot: Bot, pending_ack: PendingAck | None = None
+        self,
+        activity: dict[str, Any],
+        bot: Bot,
+        pending_ack: PendingAck | None = None,
+        *,
+        handler: TurnHandler | None = None,
     ) -> TurnContext:
-        """Run one inbound activity (wire-format dict) through middleware and `bot.on_turn`.
+        """Run one inbound activity (wire-format dict) through middleware and `bot.on_turn` (or
+        `handler`: a proactive turn's callback).
 
         Raises only for transient failures (network, Redis, connector 429/5xx), which the caller
         retries later; the bot's own errors go to `on_turn_error` and end the turn.
         """
-        pipeline = self._middleware.around(bot.on_turn)
+        pipeline = self._middleware.around(handler or bot.on_turn)
         sends = (
             _Sends(pending_ack.replies, 0, pending_ack.on_sent, pending_ack.before_send)
             if pending_ack
@@ -117,6 +129,20 @@ class ConnectorAdapter:
                 await self._turn_failed(context, error)
                 return context
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def continue_conversation(
+        self, reference: ConversationReference | dict[str, Any], callback: TurnHandler
+    ) -> str:
+        """Queue a proactive turn in `reference`'s conversation that runs `callback` (a
+        module-level async function or a method of the bot) through this adapter's middleware,
+        after the conversation's turns queued before it. Returns the stream entry id."""
+        if self.proactive is None:
+            raise RuntimeError("this adapter has no proactive queue (it runs inside a worker)")
+        doc = reference.to_dict() if isinstance(reference, ConversationReference) else reference
+        try:
+            return await self.proactive.enqueue(doc, callback=callback_name(callback, self.bot))
+        except BadReference as e:
+            raise ValueError(str(e)) from None
 
     async def run_pipeline(self, context: TurnContext, handler: TurnHandler) -> None:
         """Run `handler` behind this adapter's middleware (proactive turns, tests)."""

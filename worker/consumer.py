@@ -29,6 +29,7 @@ from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
 from worker.errors import TakenOver
 from worker.ordering import OrderGate, Verdict, entry_order
+from worker.queued_typing import QueuedTyping
 from worker.scheduler import ConversationScheduler
 from worker.send_journal import SendJournal
 from worker.types import PendingAck
@@ -80,8 +81,11 @@ class Consumer:
         claim_idle_seconds: float = 5.0,
         max_deliveries: int = 5,
         signer: EnvelopeSigner | None = None,
+        typing: QueuedTyping | None = None,
     ) -> None:
         self._redis = redis
+        self._typing = typing
+        """Shows typing for entries held here whose turn has not started after a while."""
         self._signer = signer
         """With a signer, an entry no gateway signed is unreadable: dead-lettered, never run."""
         self._streams = keys.streams()
@@ -169,6 +173,8 @@ class Consumer:
         if entry.entry_id in held:
             return  # taken over from ourselves after a stall: it is already queued here
         held.add(entry.entry_id)
+        if self._typing is not None:
+            self._typing.queued(entry.key, entry.envelope)
         self._scheduler.submit(entry.envelope.conversation, entry)
 
     async def _keep_alive(self) -> None:
@@ -339,6 +345,8 @@ class Consumer:
     async def _handle(self, entry: Entry) -> float | None:
         """Run the entry; a delay means "failed transiently, run it again after this"."""
         retry_after = None
+        if self._typing is not None:
+            self._typing.started(entry.key)
         try:
             retry_after = await self._handle_held(entry)
         finally:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import aiohttp
 
 from shared.keys import Keyspace
+from shared.proactive import ProactiveQueue
 from shared.redisconn import Redis, connect, redacted
 from shared.settings import Settings
 from shared.signing import EnvelopeSigner
@@ -21,7 +22,9 @@ from worker.connector import ConnectorClient
 from worker.consumer import Consumer
 from worker.credentials import AppCredentials
 from worker.heartbeat import Heartbeat, worker_id
+from worker.queued_typing import QueuedTyping
 from worker.service_urls import OutboundPolicy
+from worker.throttle import Throttle
 from worker.turns import Turns
 from worker.types import Bot
 
@@ -61,7 +64,24 @@ async def run_worker(
         conversation_state=app.conversation_state,
     )
 
-    turns = Turns(adapter, app.bot, policy, keys, AnswerPublisher(redis, keys.answers_channel()))
+    signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
+    adapter.proactive = ProactiveQueue(redis, keys, signer)
+    adapter.bot = app.bot
+    turns = Turns(
+        adapter,
+        app.bot,
+        policy,
+        keys,
+        AnswerPublisher(redis, keys.answers_channel()),
+        redis=redis,
+        throttle=Throttle(redis, keys, settings.proactive_rate_per_second),
+    )
+    typing = QueuedTyping(
+        connector,
+        policy,
+        after_seconds=settings.typing_while_queued_seconds,
+        excluded_channels=settings.typing_excluded_channels,
+    )
     consumer = Consumer(
         redis,
         keys,
@@ -70,7 +90,8 @@ async def run_worker(
         block_ms=_BLOCK_MS,
         claim_idle_seconds=settings.claim_idle_seconds,
         max_deliveries=settings.max_deliveries,
-        signer=EnvelopeSigner.from_secrets(settings.envelope_secrets),
+        signer=signer,
+        typing=typing,
     )
     loop = asyncio.get_running_loop()
     if handle_signals:
@@ -95,6 +116,7 @@ async def run_worker(
         if handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+        await typing.aclose()
         await connector.aclose()
         if token_session is not None:
             await token_session.close()

@@ -55,6 +55,14 @@ class ActivitySender(Protocol):
         self, context: TurnContext, reference: ConversationReference
     ) -> None: ...
 
+    async def continue_conversation(
+        self,
+        reference: ConversationReference | dict[str, Any],
+        callback: Callable[[TurnContext], Awaitable[None]],
+    ) -> str:
+        """Queue a proactive turn in the reference's conversation that runs `callback`."""
+        ...
+
 
 class TurnContext:
     """One turn: the inbound `activity`, `send_activity` to answer, `turn_state` for this turn only.

@@ -42,6 +42,8 @@ class FaultyConnector:
     started: float = field(default_factory=time.monotonic)
     replies: list[Reply] = field(default_factory=list)
     faults: dict[Fault, int] = field(default_factory=dict)
+    typing: int = 0
+    """Typing indicators received (messages that waited for their turn)."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def serve(self) -> tuple[web.AppRunner, str]:
@@ -64,6 +66,9 @@ class FaultyConnector:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if body.get("type") == "typing":  # shown while a message waits: not a reply
+            self.typing += 1
+            return web.json_response({})
         fault = self._fault_now()
         if fault is not None:
             self.faults[fault] = self.faults.get(fault, 0) + 1

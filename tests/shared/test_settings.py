@@ -47,6 +47,10 @@ def test_every_variable_is_read() -> None:
             "TURNSTREAM_REPLY_TIMEOUT_SECONDS": "4.5",
             "TURNSTREAM_REPLY_TIMEOUT_STATUS": "200",
             "TURNSTREAM_REPLY_TIMEOUT_BODY": '{"task": {"type": "message", "value": "busy"}}',
+            "TURNSTREAM_PROACTIVE_SECRET": "p" * 32,
+            "TURNSTREAM_PROACTIVE_RATE_PER_SECOND": "12.5",
+            "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS": "0",
+            "TURNSTREAM_TYPING_EXCLUDED_CHANNELS": "email, sms ,telegram",
         }
     )
     assert settings == Settings(
@@ -81,6 +85,10 @@ def test_every_variable_is_read() -> None:
         reply_timeout_seconds=4.5,
         reply_timeout_status=200,
         reply_timeout_body=b'{"task": {"type": "message", "value": "busy"}}',
+        proactive_secret="p" * 32,
+        proactive_rate_per_second=12.5,
+        typing_while_queued_seconds=0.0,
+        typing_excluded_channels=("email", "sms", "telegram"),
     )
 
 
@@ -109,6 +117,9 @@ def test_every_variable_is_read() -> None:
         ("TURNSTREAM_REPLY_TIMEOUT_SECONDS", "15"),
         ("TURNSTREAM_REPLY_TIMEOUT_STATUS", "99"),
         ("TURNSTREAM_REPLY_TIMEOUT_BODY", "{not json"),
+        ("TURNSTREAM_PROACTIVE_SECRET", "short"),
+        ("TURNSTREAM_PROACTIVE_RATE_PER_SECOND", "0"),
+        ("TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS", "-1"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
@@ -167,3 +178,10 @@ def test_a_worker_needs_what_its_token_needs(environ: dict[str, str], needle: st
     with pytest.raises(ConfigError, match=needle):
         Settings.from_env(environ).check_worker()
     Settings.from_env({}).check_worker()  # anonymous: nothing needed
+
+
+def test_typing_can_be_allowed_on_every_channel() -> None:
+    assert (
+        Settings.from_env({"TURNSTREAM_TYPING_EXCLUDED_CHANNELS": "none"}).typing_excluded_channels
+        == ()
+    )

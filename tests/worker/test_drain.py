@@ -25,6 +25,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "TURNSTREAM_LOG_FORMAT": "text",
         "TURNSTREAM_LOG_LEVEL": "INFO",
         "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true",  # the test connectors are on loopback
+        "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS": "0",  # the tests count connector requests
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ class RecordingSender:
         self.sent: list[Activity] = []
         self.updated: list[Activity] = []
         self.deleted: list[ConversationReference] = []
+        self.continued: list[tuple[object, object]] = []
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]
@@ -29,6 +31,14 @@ class RecordingSender:
 
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         self.deleted.append(reference)
+
+    async def continue_conversation(
+        self,
+        reference: ConversationReference | dict[str, Any],
+        callback: Callable[[TurnContext], Awaitable[None]],
+    ) -> str:
+        self.continued.append((reference, callback))
+        return f"entry-{len(self.continued)}"
 
 
 def context_for(activity: dict[str, object] | None = None) -> tuple[TurnContext, RecordingSender]:

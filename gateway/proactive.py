@@ -1,0 +1,111 @@
+"""`POST /api/proactive` and `GET /api/proactive/{job}`: the operator's way to message
+conversations nobody is writing in (see `shared.proactive`).
+
+Protected by `TURNSTREAM_PROACTIVE_SECRET` as a bearer token; without it the routes do not exist
+(404), so a deployment that does not use them exposes nothing.
+
+    POST /api/proactive
+    {"conversations": [<conversation reference>, ...],     (or "reference": {...})
+     "activity": {"type": "message", "text": "..."}}       (or "event": {"name": ..., "value": ...})
+    -> 202 {"job": "...", "total": N}
+
+Each conversation gets one turn, in order with its other turns; the sends are paced per service
+URL and tenant by the workers. `GET /api/proactive/{job}` -> {"total", "queued", "done",
+"failed", "finished"}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from typing import Any
+
+import orjson
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from shared.proactive import MAX_REFERENCES, BadReference, ProactiveQueue, activity_to_send
+
+MAX_PROACTIVE_BODY_BYTES = 16 * 1024 * 1024
+
+
+async def start_proactive(request: Request) -> JSONResponse:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    body = await request.body()
+    if len(body) > MAX_PROACTIVE_BODY_BYTES:
+        return _error(413, "too_large", f"the request is larger than {MAX_PROACTIVE_BODY_BYTES}")
+    try:
+        references, event, value, send = _parse(body)
+        queue: ProactiveQueue = request.state.proactive
+        async with asyncio.timeout(max(5.0, request.state.settings.redis_timeout_seconds)):
+            job, total = await queue.fan_out(references, event=event, value=value, send=send)
+    except BadReference as e:
+        return _error(400, "bad_request", str(e))
+    except (RedisError, OSError, TimeoutError):
+        return _error(
+            503,
+            "unavailable",
+            "Redis did not take the turns; some may be queued — check the job before retrying",
+            retry_after=request.state.settings.retry_after_seconds,
+        )
+    return JSONResponse({"job": job, "total": total}, status_code=202)
+
+
+async def proactive_progress(request: Request) -> JSONResponse:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    queue: ProactiveQueue = request.state.proactive
+    try:
+        progress = await queue.progress(request.path_params["job"])
+    except (RedisError, OSError):
+        return _error(503, "unavailable", "Redis unavailable; retry later", retry_after=1)
+    if progress is None:
+        return _error(404, "not_found", "no such job (or it expired after a day)")
+    return JSONResponse(progress.to_dict())
+
+
+def _refusal(request: Request) -> JSONResponse | None:
+    secret: str | None = request.state.settings.proactive_secret
+    if secret is None:
+        return _error(
+            404, "not_found", "proactive messages are off: set TURNSTREAM_PROACTIVE_SECRET"
+        )
+    given = request.headers.get("authorization", "")
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), secret.encode()):
+        response = _error(401, "unauthorized", "send Authorization: Bearer <proactive secret>")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return None
+
+
+def _parse(body: bytes) -> tuple[list[Any], str | None, Any, bytes | None]:
+    """References, event name, event value and activity to send; raises BadReference."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadReference("the body is not JSON") from None
+    if not isinstance(doc, dict):
+        raise BadReference("the body must be a JSON object")
+    if "reference" in doc and "conversations" in doc:
+        raise BadReference("give either reference or conversations, not both")
+    references = [doc["reference"]] if "reference" in doc else doc.get("conversations")
+    if not isinstance(references, list) or not 0 < len(references) <= MAX_REFERENCES:
+        raise BadReference(f"conversations must be a list of 1-{MAX_REFERENCES} references")
+    activity, event = doc.get("activity"), doc.get("event")
+    if (activity is None) == (event is None):
+        raise BadReference("give exactly one of activity or event")
+    if event is not None:
+        if not isinstance(event, dict) or not isinstance(event.get("name"), str):
+            raise BadReference("event must be an object with a name")
+        return references, event["name"], event.get("value"), None
+    return references, None, None, activity_to_send(activity)
+
+
+def _error(status: int, code: str, message: str, *, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)

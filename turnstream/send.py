@@ -1,0 +1,93 @@
+"""`turnstream send`: queue a proactive message (or event) for one or many conversations straight
+into Redis, then follow the job until every turn ran. Same semantics as `POST /api/proactive`
+(see `shared.proactive`); for operators with Redis access, no gateway secret needed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shared.keys import Keyspace
+from shared.proactive import BadReference, ProactiveQueue, activity_to_send
+from shared.redisconn import Redis
+from shared.signing import EnvelopeSigner
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "--reference", type=Path, help="a JSON file holding one conversation reference"
+    )
+    target.add_argument(
+        "--references", type=Path, help="a file of conversation references, one JSON per line"
+    )
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", help="send a message with this text")
+    what.add_argument("--activity", type=Path, help="send the activity in this JSON file")
+    what.add_argument("--event", help="let the bot handle an event of this name")
+    parser.add_argument("--value", help="the event's value, as JSON")
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="stop following after this many seconds"
+    )
+    parser.add_argument("--no-wait", action="store_true", help="queue and print the job id only")
+
+
+async def send(
+    redis: Redis, keys: Keyspace, args: argparse.Namespace, signer: EnvelopeSigner | None
+) -> int:
+    """0 when every turn ran; 1 when some failed in the bot or the timeout came first."""
+    references = _references(args)
+    event, value, activity = None, None, None
+    if args.event:
+        event = args.event
+        value = _json(args.value, "--value") if args.value else None
+    elif args.text is not None:
+        activity = activity_to_send({"type": "message", "text": args.text})
+    else:
+        activity = activity_to_send(_json(_read(args.activity), str(args.activity)))
+    queue = ProactiveQueue(redis, keys, signer)
+    job, total = await queue.fan_out(references, event=event, value=value, send=activity)
+    print(f"job {job}: {total} conversation{'s' if total != 1 else ''} queued", flush=True)
+    if args.no_wait:
+        return 0
+    deadline = time.monotonic() + args.timeout
+    while True:
+        progress = await queue.progress(job)
+        if progress is None:
+            raise LookupError(f"job {job} disappeared (expired?)")
+        line = f"done {progress.done}/{progress.total}, failed {progress.failed}"
+        if progress.finished or time.monotonic() > deadline:
+            print(f"\r{line}", flush=True)
+            if not progress.finished:
+                print(f"error: stopped following after {args.timeout:g} s", file=sys.stderr)
+            return 0 if progress.finished and not progress.failed else 1
+        if sys.stdout.isatty():
+            print(f"\r{line}", end="", flush=True)
+        await asyncio.sleep(0.5)
+
+
+def _references(args: argparse.Namespace) -> list[Any]:
+    if args.reference:
+        return [_json(_read(args.reference), str(args.reference))]
+    lines = _read(args.references).splitlines()
+    return [_json(line, f"{args.references} line {n}") for n, line in enumerate(lines, 1) if line]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as e:
+        raise BadReference(f"cannot read {path}: {e.strerror}") from None
+
+
+def _json(text: str, where: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        raise BadReference(f"{where} is not JSON: {e}") from None
