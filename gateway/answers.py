@@ -101,17 +101,23 @@ class AnswerBoard:
     async def _listen(self) -> None:
         delay = 0.1
         while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(self._channel)
-                self.subscribed.set()
-                self._outage.succeeded()
-                delay = 0.1
-                await self._catch_up()
                 while True:
                     message = await pubsub.get_message(timeout=_POLL_SECONDS)
-                    if message is not None and message.get("type") == "message":
+                    if message is None:
+                        continue
+                    if message.get("type") == "message":
                         self._on_message(message["data"])
+                    elif message.get("type") == "subscribe":
+                        # The first subscription, or the client's own reconnection after a
+                        # dropped connection (it subscribes again by itself): either way,
+                        # answers published before it reached nobody here.
+                        self.subscribed.set()
+                        self._outage.succeeded()
+                        delay = 0.1
+                        await self._catch_up()
             except (RedisError, OSError) as e:
                 self.subscribed.clear()
                 self._outage.failed(e)

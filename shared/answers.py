@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from shared import codec
 from shared.errors import TurnstreamError
 
-ANSWER_TTL_SECONDS = 300
-"""How long an answer outlives its turn: longer than any channel retries an invoke."""
+ANSWER_TTL_SECONDS = 600
+"""How long an answer outlives its turn: longer than channels retry an invoke, and as long as
+the default dedupe window (a retry inside the window is not queued again, so it needs the
+stored answer)."""
 
 EXPECT_REPLIES = "expectReplies"
 """The `deliveryMode` whose replies go back in the HTTP response instead of to the connector."""
