@@ -24,7 +24,7 @@ async def test_an_answer_reaches_every_request_waiting_for_it(redis: Redis, keys
         await redis.publish(keys.answers_channel(), publication(key, answer))
         results = await asyncio.gather(first.result(5, stored=False), retry.result(5, stored=False))
 
-        assert results == [answer, answer]
+        assert list(results) == [answer, answer]
         assert await other.result(0.2, stored=False) is None  # not its answer
         assert board.waiting == 0  # nobody left behind
     finally:
@@ -50,7 +50,7 @@ async def test_answers_published_while_the_subscription_was_down_are_looked_up(
         waiting = asyncio.create_task(board.expect(key).result(10, stored=False))
         # The subscription's connection is cut; the worker's answer is stored (its publication
         # reaches nobody) before the board is back.
-        await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        await redis.client_kill_filter(_type="pubsub")
         await redis.set(key, Answer(200, b"[]").encode(), ex=ANSWER_TTL_SECONDS)
 
         assert await waiting == Answer(200, b"[]")
