@@ -34,7 +34,7 @@ class ConnectorError(WorkerError):
         operation_id: str | None = None,
         error: ErrorResponse | None = None,
     ) -> None:
-        detail = f"{code}: {message}" if code else (message or body[:300])
+        detail = f"{code}: {message}" if code and message else (code or message or body[:300])
         suffix = f" (operation {operation_id})" if operation_id else ""
         super().__init__(f"{method} {url} -> {status}: {detail}{suffix}")
         self.method = method

@@ -24,7 +24,7 @@ from tests.conftest import serving
 from tests.worker.recording_connector import Answer, RecordingConnector
 from worker import connector as connector_module
 from worker.connector import ConnectorClient
-from worker.errors import ConnectorError, is_transient
+from worker.errors import ConnectorError, ForbiddenServiceUrl, is_transient
 from worker.service_urls import OutboundPolicy
 
 TEAMS_CONVERSATION = "19:meeting_abc@thread.v2;messageid=17"
@@ -401,3 +401,34 @@ def test_urls_go_out_as_escaped_and_anything_unsafe_is_encoded() -> None:
     assert str(connector_module._as_sent(escaped)) == escaped
     forged = connector_module._as_sent("https://smba.test/x y\r\nHost: evil/v3")
     assert "\r" not in str(forged) and " " not in str(forged)
+
+
+# -- the outbound policy holds for every operation -------------------------------------------------
+
+
+@pytest.mark.parametrize("operation", OPERATIONS.values(), ids=OPERATIONS.keys())
+async def test_a_private_address_is_refused_for_every_operation(operation: Operation) -> None:
+    recording = RecordingConnector()
+    client = ConnectorClient.create(timeout_seconds=5, credentials=_Token())  # default policy
+    async with serving(recording.app) as url:
+        with pytest.raises(ForbiddenServiceUrl):
+            await operation(client, url)
+    await client.aclose()
+    assert recording.requests == []
+
+
+async def test_a_redirect_is_not_followed_by_a_get() -> None:
+    moved = Answer(302, headers={"Location": "http://127.0.0.1:9/elsewhere"})
+    async with connector(moved) as (rec, client, url):
+        with pytest.raises(ConnectorError) as caught:
+            await client.get_conversation_members(url, "c1")
+    assert caught.value.status == 302 and len(rec.requests) == 1
+
+
+async def test_an_error_response_with_a_code_only() -> None:
+    async with connector(Answer(409, {"error": {"code": "Conflict"}})) as (_rec, client, url):
+        with pytest.raises(ConnectorError) as caught:
+            await client.delete_conversation_member(url, "c1", "m1")
+    error = caught.value
+    assert (error.code, error.message, error.operation_id) == ("Conflict", None, None)
+    assert str(error).endswith("/v3/conversations/c1/members/m1 -> 409: Conflict")
