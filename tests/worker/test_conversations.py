@@ -14,6 +14,7 @@ from shared.activity import (
 )
 from tests.conftest import serving
 from tests.worker.recording_connector import Answer, RecordingConnector
+from turnstream.devconnector import DevConnector
 from worker import conversations
 from worker.adapter import ConnectorAdapter
 from worker.connector import ConnectorClient
@@ -141,3 +142,21 @@ async def test_an_activity_without_an_id_needs_one_given() -> None:
     with pytest.raises(ValueError, match="activity id"):
         await conversations.get_activity_members(context)
     await connector.aclose()
+
+
+async def test_the_dev_connector_knows_the_members_it_has_seen() -> None:
+    dev = DevConnector(echo_log=False)
+    connector = client()
+    async with serving(dev.app) as url:
+        context = context_with(connector, url)
+        await context.send_activity("hello")  # from the bot, to the user
+        members = await conversations.get_conversation_members(context)
+        user = await conversations.get_member(context, "29:user")
+        page = await conversations.get_paged_members(context)
+        with pytest.raises(ConnectorError) as caught:
+            await conversations.get_member(context, "29:stranger")
+    await connector.aclose()
+    assert [m.id for m in members] == ["28:bot", "29:user"]
+    assert user == ChannelAccount(id="29:user")
+    assert page.members == members
+    assert (caught.value.status, caught.value.code) == (404, "MemberNotFound")
