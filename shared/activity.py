@@ -7,6 +7,7 @@ kept in `additional_properties` and written back: nothing a channel sends is los
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import types
 import typing
@@ -384,3 +385,92 @@ class Activity(Model):
 
 def _copy_account(account: ChannelAccount | None) -> ChannelAccount | None:
     return dataclasses.replace(account) if account else None
+
+
+# -- Bot Connector REST API bodies (worker/connector.py) ------------------------------------------
+
+
+@dataclass
+class ConversationParameters(Model):
+    """What `create_conversation` sends: who is in the new conversation, and optionally its
+    first activity. Teams needs `tenant_id` (and `channel_data` for a channel thread)."""
+
+    is_group: bool | None = None
+    bot: ChannelAccount | None = None
+    members: list[ChannelAccount] | None = None
+    topic_name: str | None = None
+    tenant_id: str | None = None
+    activity: Activity | None = None
+    channel_data: Any = None
+
+
+@dataclass
+class ConversationResourceResponse(Model):
+    """What `create_conversation` returns: the new conversation's id, the id of its first
+    activity (if one was sent) and the service URL to use for it, when the channel says."""
+
+    activity_id: str | None = None
+    service_url: str | None = None
+    id: str | None = None
+
+
+@dataclass
+class PagedMembersResult(Model):
+    """One page of a conversation's members; ask again with `continuation_token` until it is
+    empty."""
+
+    continuation_token: str | None = None
+    members: list[ChannelAccount] | None = None
+
+
+@dataclass
+class Transcript(Model):
+    """Past activities uploaded with `send_conversation_history` (e.g. when a bot joins)."""
+
+    activities: list[Activity] | None = None
+
+
+@dataclass
+class AttachmentData(Model):
+    """A file for `upload_attachment`: content type, name and base64 contents."""
+
+    type: str | None = None
+    name: str | None = None
+    original_base64: str | None = None
+    thumbnail_base64: str | None = None
+
+    @classmethod
+    def from_bytes(
+        cls, type: str, name: str, original: bytes, thumbnail: bytes | None = None
+    ) -> AttachmentData:
+        """Encode raw file bytes (and an optional thumbnail) the way the wire wants them."""
+        return cls(
+            type=type,
+            name=name,
+            original_base64=base64.b64encode(original).decode("ascii"),
+            thumbnail_base64=base64.b64encode(thumbnail).decode("ascii") if thumbnail else None,
+        )
+
+
+@dataclass
+class InnerHttpError(Model):
+    """The status and body of a call the connector made on the bot's behalf, if one failed."""
+
+    status_code: int | None = None
+    body: Any = None
+
+
+@dataclass
+class Error(Model):
+    """The `error` of an `ErrorResponse`: a machine-readable `code` and a `message`."""
+
+    code: str | None = None
+    message: str | None = None
+    inner_http_error: InnerHttpError | None = None
+
+
+@dataclass
+class ErrorResponse(Model):
+    """The body of a failed Bot Connector call: `{"error": {"code": ..., "message": ...}}`."""
+
+    error: Error | None = None

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from starlette.applications import Starlette
@@ -98,10 +99,32 @@ class DevConnector:
         if self._echo_log:
             log.info("%s", describe(record))
         if request.method == "GET":
-            return JSONResponse([])
+            return self._read(request.scope["raw_path"].decode())
         if request.method == "DELETE":
             return Response(status_code=200)
         return JSONResponse({"id": f"dev-{next(self._ids)}"})
+
+    def _read(self, raw_path: str) -> Response:
+        """Member reads: the members of a conversation are the accounts its activities were
+        sent from and to (all this connector knows of it)."""
+        # Segments after /v3/conversations, each unescaped on its own (ids may hold '/').
+        conversation, *rest = [unquote(part) for part in raw_path.split("/")[3:]] or [""]
+        accounts: dict[str, dict[str, Any]] = {}
+        for record in self.received:
+            if record.conversation_id == conversation and isinstance(record.body, dict):
+                for role in ("from", "recipient"):
+                    account = record.body.get(role)
+                    if isinstance(account, dict) and isinstance(account.get("id"), str):
+                        accounts.setdefault(account["id"], account)
+        members = list(accounts.values())
+        if rest == ["pagedmembers"]:
+            return JSONResponse({"members": members})
+        if len(rest) == 2 and rest[0] == "members":
+            if rest[1] in accounts:
+                return JSONResponse(accounts[rest[1]])
+            error = {"code": "MemberNotFound", "message": f"no member {rest[1]} in {conversation}"}
+            return JSONResponse({"error": error}, 404)
+        return JSONResponse(members)
 
 
 def describe(record: ReceivedRequest) -> str:

@@ -13,7 +13,9 @@ from typing import Any, Protocol
 from shared.activity import (
     Activity,
     ActivityTypes,
+    ConversationParameters,
     ConversationReference,
+    ConversationResourceResponse,
     InputHints,
     ResourceResponse,
 )
@@ -81,6 +83,12 @@ class ConnectorAdapter:
         self.bot: Bot | None = None
         """The bot whose methods may be proactive callbacks (set by the worker)."""
 
+    @property
+    def connector(self) -> ConnectorClient:
+        """The Bot Connector client of this worker (members, history, attachments: see
+        `worker.conversations`)."""
+        return self._connector
+
     def use(self, *middleware: Middleware) -> ConnectorAdapter:
         self._middleware.use(*middleware)
         return self
@@ -143,6 +151,34 @@ class ConnectorAdapter:
             return await self.proactive.enqueue(doc, callback=callback_name(callback, self.bot))
         except BadReference as e:
             raise ValueError(str(e)) from None
+
+    async def create_conversation(
+        self,
+        channel_id: str,
+        service_url: str,
+        parameters: ConversationParameters,
+        callback: TurnHandler | None = None,
+    ) -> ConversationResourceResponse:
+        """Start a conversation (POST /v3/conversations) and, with a `callback`, queue a
+        proactive turn in it that runs `callback` (as `continue_conversation` does)."""
+        created = await self._connector.create_conversation(service_url, parameters)
+        if callback is not None:
+            if not created.id:
+                raise ValueError("the channel created a conversation but did not say its id")
+            conversation: dict[str, Any] = {"id": created.id}
+            if parameters.tenant_id:
+                conversation["tenantId"] = parameters.tenant_id
+            reference: dict[str, Any] = {
+                "channelId": channel_id,
+                "serviceUrl": created.service_url or service_url,
+                "conversation": conversation,
+            }
+            if parameters.bot is not None:
+                reference["bot"] = parameters.bot.to_dict()
+            if parameters.members:
+                reference["user"] = parameters.members[0].to_dict()
+            await self.continue_conversation(reference, callback)
+        return created
 
     async def run_pipeline(self, context: TurnContext, handler: TurnHandler) -> None:
         """Run `handler` behind this adapter's middleware (proactive turns, tests)."""

@@ -11,17 +11,31 @@ import asyncio
 import contextlib
 import email.utils
 import random
+import re
 import time
-from typing import Any, Protocol
-from urllib.parse import quote
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import orjson
+from yarl import URL
 
-from shared.activity import ResourceResponse
-from worker.errors import ConnectorError, ForbiddenServiceUrl
+from shared.activity import (
+    AttachmentData,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationResourceResponse,
+    PagedMembersResult,
+    ResourceResponse,
+    Transcript,
+)
+from worker import connector_bodies as bodies
+from worker.errors import ForbiddenServiceUrl
 from worker.safe_resolver import PrivateAddressRefused, PublicOnlyResolver
 from worker.service_urls import OutboundPolicy
+
+T = TypeVar("T")
 
 
 class Credentials(Protocol):
@@ -38,8 +52,11 @@ class AnonymousCredentials:
 
 
 class ConnectorClient:
-    """Posts activities to `{serviceUrl}/v3/conversations/...`, never to an address the
-    `OutboundPolicy` refuses (see worker/service_urls.py)."""
+    """The Bot Connector REST API (`{serviceUrl}/v3/conversations/...`): activities, members,
+    conversations, attachments. Never calls an address the `OutboundPolicy` refuses (see
+    worker/service_urls.py), never follows a redirect, and never sends a POST twice unless the
+    connector said it was not taken (`POST_RETRY`). A failed call raises `ConnectorError` with
+    the connector's error code, message and operation id."""
 
     def __init__(
         self,
@@ -73,11 +90,13 @@ class ConnectorClient:
         )
         return cls(session, credentials or AnonymousCredentials(), policy)
 
+    # -- activities -----------------------------------------------------------------------------
+
     async def reply_to_activity(
         self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
     ) -> ResourceResponse:
         """POST /v3/conversations/{conversationId}/activities/{activityId}."""
-        path = f"{_activities_path(conversation_id)}/{quote(activity_id, safe='')}"
+        path = f"{_activities_path(conversation_id)}/{_segment(activity_id)}"
         return await self._post(service_url, path, activity)
 
     async def send_to_conversation(
@@ -89,23 +108,129 @@ class ConnectorClient:
     async def update_activity(
         self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
     ) -> ResourceResponse:
-        """PUT /v3/conversations/{conversationId}/activities/{activityId}: edit a sent activity."""
-        path = f"{_activities_path(conversation_id)}/{quote(activity_id, safe='')}"
-        return await self._request("PUT", service_url, path, activity)
+        """PUT /v3/conversations/{conversationId}/activities/{activityId}: edit a sent activity.
+        Idempotent, so retried like a GET."""
+        path = f"{_activities_path(conversation_id)}/{_segment(activity_id)}"
+        return await self._request(
+            "PUT", service_url, path, activity, bodies.resource_response, IDEMPOTENT_RETRY
+        )
 
     async def delete_activity(
         self, service_url: str, conversation_id: str, activity_id: str
     ) -> None:
         """DELETE /v3/conversations/{conversationId}/activities/{activityId}."""
-        path = f"{_activities_path(conversation_id)}/{quote(activity_id, safe='')}"
-        await self._request("DELETE", service_url, path, None)
+        path = f"{_activities_path(conversation_id)}/{_segment(activity_id)}"
+        await self._request("DELETE", service_url, path, None, bodies.nothing, IDEMPOTENT_RETRY)
+
+    async def send_conversation_history(
+        self, service_url: str, conversation_id: str, transcript: Transcript
+    ) -> ResourceResponse:
+        """POST /v3/conversations/{conversationId}/activities/history: upload past activities."""
+        path = f"{_activities_path(conversation_id)}/history"
+        return await self._post(service_url, path, transcript.to_dict())
+
+    async def get_activity_members(
+        self, service_url: str, conversation_id: str, activity_id: str
+    ) -> list[ChannelAccount]:
+        """GET /v3/conversations/{conversationId}/activities/{activityId}/members: who the
+        activity was addressed to."""
+        path = f"{_activities_path(conversation_id)}/{_segment(activity_id)}/members"
+        return await self._get(service_url, path, bodies.members)
+
+    # -- conversations and members --------------------------------------------------------------
+
+    async def create_conversation(
+        self, service_url: str, parameters: ConversationParameters
+    ) -> ConversationResourceResponse:
+        """POST /v3/conversations: start a conversation (a 1:1 chat, a group, a Teams channel
+        thread), with its first activity if `parameters.activity` is set."""
+        return await self._request(
+            "POST",
+            service_url,
+            "v3/conversations",
+            parameters.to_dict(),
+            bodies.conversation_resource_response,
+            POST_RETRY,
+        )
+
+    async def get_conversation_members(
+        self, service_url: str, conversation_id: str
+    ) -> list[ChannelAccount]:
+        """GET /v3/conversations/{conversationId}/members: everyone in the conversation."""
+        return await self._get(service_url, _members_path(conversation_id), bodies.members)
+
+    async def get_conversation_member(
+        self, service_url: str, conversation_id: str, member_id: str
+    ) -> ChannelAccount:
+        """GET /v3/conversations/{conversationId}/members/{memberId}: one member."""
+        path = f"{_members_path(conversation_id)}/{_segment(member_id)}"
+        return await self._get(service_url, path, bodies.member)
+
+    async def get_conversation_paged_members(
+        self,
+        service_url: str,
+        conversation_id: str,
+        page_size: int | None = None,
+        continuation_token: str | None = None,
+    ) -> PagedMembersResult:
+        """GET /v3/conversations/{conversationId}/pagedmembers: one page of members; pass the
+        page's `continuation_token` to get the next (see `iter_conversation_members`)."""
+        query = {"pageSize": page_size, "continuationToken": continuation_token}
+        path = f"v3/conversations/{_segment(conversation_id)}/pagedmembers{_query(query)}"
+        return await self._get(service_url, path, bodies.paged_members)
+
+    async def iter_conversation_members(
+        self, service_url: str, conversation_id: str, page_size: int | None = None
+    ) -> AsyncIterator[ChannelAccount]:
+        """Every member of a conversation, fetching page after page as the iteration goes."""
+        token: str | None = None
+        while True:
+            page = await self.get_conversation_paged_members(
+                service_url, conversation_id, page_size, token
+            )
+            for account in page.members or ():
+                yield account
+            # A channel handing back the token it was given would otherwise loop forever.
+            if not page.continuation_token or page.continuation_token == token:
+                return
+            token = page.continuation_token
+
+    async def delete_conversation_member(
+        self, service_url: str, conversation_id: str, member_id: str
+    ) -> None:
+        """DELETE /v3/conversations/{conversationId}/members/{memberId}: remove a member."""
+        path = f"{_members_path(conversation_id)}/{_segment(member_id)}"
+        await self._request("DELETE", service_url, path, None, bodies.nothing, IDEMPOTENT_RETRY)
+
+    async def upload_attachment(
+        self, service_url: str, conversation_id: str, attachment_upload: AttachmentData
+    ) -> ResourceResponse:
+        """POST /v3/conversations/{conversationId}/attachments: store a file with the channel;
+        the answer's id names it for `/v3/attachments/{id}`."""
+        path = f"v3/conversations/{_segment(conversation_id)}/attachments"
+        return await self._post(service_url, path, attachment_upload.to_dict())
+
+    # -- transport ------------------------------------------------------------------------------
 
     async def _post(self, service_url: str, path: str, body: dict[str, Any]) -> ResourceResponse:
-        return await self._request("POST", service_url, path, body)
+        return await self._request(
+            "POST", service_url, path, body, bodies.resource_response, POST_RETRY
+        )
+
+    async def _get(self, service_url: str, path: str, decode: Callable[[bytes], T]) -> T:
+        return await self._request("GET", service_url, path, None, decode, IDEMPOTENT_RETRY)
 
     async def _request(
-        self, method: str, service_url: str, path: str, body: dict[str, Any] | None
-    ) -> ResourceResponse:
+        self,
+        method: str,
+        service_url: str,
+        path: str,
+        body: dict[str, Any] | None,
+        decode: Callable[[bytes], T],
+        retry_statuses: frozenset[int],
+    ) -> T:
+        """Send, retrying what `retry_statuses` allows (and, for idempotent methods, network
+        failures), and decode a 2xx body with `decode`; any other answer raises ConnectorError."""
         url = f"{service_url.rstrip('/')}/{path}"
         self._policy.check_destination(url)
         headers = {"Content-Type": "application/json; charset=utf-8"}
@@ -114,27 +239,35 @@ class ConnectorClient:
             headers["Authorization"] = authorization
         data = orjson.dumps(body) if body is not None else None
         for attempt in range(1, RETRY_ATTEMPTS + 1):
-            status, payload, retry_after = await self._send(method, url, data, headers)
+            try:
+                status, payload, response_headers = await self._send(method, url, data, headers)
+            except (TimeoutError, aiohttp.ClientConnectionError):
+                # A POST that timed out may have been delivered: only a request that can be
+                # repeated without effect is sent again.
+                if method == "POST" or attempt == RETRY_ATTEMPTS:
+                    raise
+                await asyncio.sleep(_retry_delay(None, attempt))
+                continue
             if status < 300:
-                return _resource_response(payload)
-            # 429 and 503 say the activity was not taken: sending it again cannot duplicate it.
-            # Other failures (500, 502, 504, timeouts) may have been delivered: they fail the
-            # turn instead of being re-POSTed blindly.
-            if status not in (429, 503) or attempt == RETRY_ATTEMPTS:
-                raise ConnectorError(method, url, status, payload.decode(errors="replace"))
-            await asyncio.sleep(_retry_delay(retry_after, attempt))
+                try:
+                    return decode(payload)
+                except ValueError as problem:
+                    raise bodies.unexpected_body(method, url, status, payload, problem) from problem
+            if status not in retry_statuses or attempt == RETRY_ATTEMPTS:
+                raise bodies.connector_error(method, url, status, payload, response_headers)
+            await asyncio.sleep(_retry_delay(response_headers.get("Retry-After"), attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send(
         self, method: str, url: str, data: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes, str | None]:
+    ) -> tuple[int, bytes, Mapping[str, str]]:
         try:
             # No redirects: a 3xx could send the request, token included, somewhere else.
             async with self._session.request(
-                method, url, data=data, headers=headers, allow_redirects=False
+                method, _as_sent(url), data=data, headers=headers, allow_redirects=False
             ) as response:
                 payload = await response.read()
-                return response.status, payload, response.headers.get("Retry-After")
+                return response.status, payload, response.headers
         except aiohttp.ClientConnectorError as e:
             if isinstance(e.os_error, PrivateAddressRefused):
                 raise ForbiddenServiceUrl(url, str(e.os_error)) from e
@@ -146,6 +279,13 @@ class ConnectorClient:
 
 RETRY_ATTEMPTS = 3
 MAX_RETRY_AFTER_SECONDS = 10.0
+POST_RETRY = frozenset({429, 503})
+"""A POST creates something (a message, a conversation): it is sent again only when the answer
+says it was not taken (429 throttled, 503 unavailable). After a 500, 502, 504 or a timeout it may
+have been delivered, so it fails instead of risking a duplicate."""
+IDEMPOTENT_RETRY = frozenset({408, 429, 500, 502, 503, 504})
+"""GET, PUT and DELETE have the same effect sent once or twice: retried on any transient answer
+(and on timeouts and dropped connections)."""
 
 
 def _retry_delay(retry_after: str | None, attempt: int) -> float:
@@ -163,19 +303,31 @@ def _retry_delay(retry_after: str | None, attempt: int) -> float:
     return min(MAX_RETRY_AFTER_SECONDS, max(0.0, delay))
 
 
+_ENCODED_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+"""Only characters a URL may carry as they are: anything else (a space, CR/LF, non-ASCII) is
+left to yarl to percent-encode."""
+
+
+def _as_sent(url: str) -> URL:
+    # aiohttp would otherwise re-quote the path and turn the ids' %3A, %40, %3B back into
+    # ':', '@', ';' (and a ';' starts path parameters on some servers): send what was escaped.
+    return URL(url, encoded=True) if _ENCODED_URL.fullmatch(url) else URL(url)
+
+
+def _segment(identifier: str) -> str:
+    # Conversation ids carry ':', ';' and '@' (Teams), any id may carry '/' or '?': always one
+    # escaped path segment.
+    return quote(identifier, safe="")
+
+
 def _activities_path(conversation_id: str) -> str:
-    # Conversation ids carry ':', ';' and '@' (Teams): always one escaped path segment.
-    return f"v3/conversations/{quote(conversation_id, safe='')}/activities"
+    return f"v3/conversations/{_segment(conversation_id)}/activities"
 
 
-def _resource_response(payload: bytes) -> ResourceResponse:
-    """Channels answer `{"id": ...}`, an empty body or something else: take what is there."""
-    if not payload.strip():
-        return ResourceResponse()
-    try:
-        doc = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return ResourceResponse()
-    if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-        return ResourceResponse(id=doc["id"])
-    return ResourceResponse()
+def _members_path(conversation_id: str) -> str:
+    return f"v3/conversations/{_segment(conversation_id)}/members"
+
+
+def _query(parameters: dict[str, str | int | None]) -> str:
+    present = {name: value for name, value in parameters.items() if value is not None}
+    return f"?{urlencode(present, quote_via=quote, safe='')}" if present else ""

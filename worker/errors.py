@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 from redis.exceptions import RedisError
 
+from shared.activity import ErrorResponse
 from shared.errors import TurnstreamError
 
 
@@ -13,12 +14,37 @@ class WorkerError(TurnstreamError):
 
 
 class ConnectorError(WorkerError):
-    """The Bot Connector answered a request with a non-2xx status."""
+    """The Bot Connector answered a request with a non-2xx status (or a 2xx body that is not
+    what the operation returns).
 
-    def __init__(self, method: str, url: str, status: int, body: str) -> None:
-        super().__init__(f"{method} {url} -> {status}: {body[:300]}")
+    `status` and `body` (the raw text) are always set. When the body is the connector's
+    `ErrorResponse`, `code` and `message` are its error's, and `error` is the whole of it;
+    `operation_id` is the `X-Correlating-OperationId` header, which Microsoft support asks for.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        status: int,
+        body: str,
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        operation_id: str | None = None,
+        error: ErrorResponse | None = None,
+    ) -> None:
+        detail = f"{code}: {message}" if code and message else (code or message or body[:300])
+        suffix = f" (operation {operation_id})" if operation_id else ""
+        super().__init__(f"{method} {url} -> {status}: {detail}{suffix}")
+        self.method = method
+        self.url = url
         self.status = status
         self.body = body
+        self.code = code
+        self.message = message
+        self.operation_id = operation_id
+        self.error = error
 
 
 class ForbiddenServiceUrl(WorkerError):

@@ -10,7 +10,9 @@ from typing import Any, Protocol, TypeVar
 from shared.activity import (
     Activity,
     ActivityTypes,
+    ConversationParameters,
     ConversationReference,
+    ConversationResourceResponse,
     InputHints,
     Mention,
     Model,
@@ -61,6 +63,16 @@ class ActivitySender(Protocol):
         callback: Callable[[TurnContext], Awaitable[None]],
     ) -> str:
         """Queue a proactive turn in the reference's conversation that runs `callback`."""
+        ...
+
+    async def create_conversation(
+        self,
+        channel_id: str,
+        service_url: str,
+        parameters: ConversationParameters,
+        callback: Callable[[TurnContext], Awaitable[None]] | None = None,
+    ) -> ConversationResourceResponse:
+        """Start a conversation; with `callback`, queue a proactive turn in it."""
         ...
 
 

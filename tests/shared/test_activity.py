@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from shared.activity import (
     Activity,
+    AttachmentData,
     CardAction,
     CardImage,
     ChannelAccount,
+    ConversationParameters,
     Entity,
+    ErrorResponse,
     HeroCard,
     Mention,
+    PagedMembersResult,
     SuggestedActions,
     ThumbnailCard,
 )
@@ -118,3 +122,33 @@ def test_a_bot_may_put_mention_objects_in_entities() -> None:
     assert activity.to_dict()["entities"] == [
         {"type": "mention", "mentioned": {"id": "u-2", "name": "Ann"}, "text": "<at>Ann</at>"}
     ]
+
+
+def test_connector_bodies_round_trip_with_nested_models() -> None:
+    wire = {
+        "isGroup": True,
+        "bot": {"id": "28:bot"},
+        "members": [{"id": "29:a", "email": "a@example.test"}],
+        "topicName": "standup",
+        "tenantId": "t1",
+        "activity": {"type": "message", "text": "hi", "textFormat": "plain"},
+        "channelData": {"channel": {"id": "19:c@thread.tacv2"}},
+    }
+    parameters = ConversationParameters.from_dict(wire)
+    assert isinstance(parameters.activity, Activity) and parameters.activity.text == "hi"
+    assert parameters.members == [
+        ChannelAccount(id="29:a", additional_properties={"email": "a@example.test"})
+    ]
+    assert parameters.to_dict() == wire
+    page = PagedMembersResult.from_dict({"continuationToken": "n", "members": [{"id": "x"}]})
+    assert page == PagedMembersResult(continuation_token="n", members=[ChannelAccount(id="x")])
+    error = ErrorResponse.from_dict(
+        {"error": {"code": "BadArgument", "innerHttpError": {"statusCode": 400, "body": "no"}}}
+    )
+    assert error.error is not None and error.error.inner_http_error is not None
+    assert error.error.inner_http_error.status_code == 400
+
+
+def test_attachment_data_from_bytes() -> None:
+    data = AttachmentData.from_bytes("text/plain", "a.txt", b"hi")
+    assert data.to_dict() == {"type": "text/plain", "name": "a.txt", "originalBase64": "aGk="}

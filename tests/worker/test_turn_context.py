@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from shared.activity import Activity, ConversationReference, ResourceResponse
+from shared.activity import (
+    Activity,
+    ConversationParameters,
+    ConversationReference,
+    ConversationResourceResponse,
+    ResourceResponse,
+)
 from tests.activities import message
 from worker.turn_context import TurnContext
 
@@ -18,6 +24,7 @@ class RecordingSender:
         self.updated: list[Activity] = []
         self.deleted: list[ConversationReference] = []
         self.continued: list[tuple[object, object]] = []
+        self.created: list[ConversationParameters] = []
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]
@@ -39,6 +46,16 @@ class RecordingSender:
     ) -> str:
         self.continued.append((reference, callback))
         return f"entry-{len(self.continued)}"
+
+    async def create_conversation(
+        self,
+        channel_id: str,
+        service_url: str,
+        parameters: ConversationParameters,
+        callback: Callable[[TurnContext], Awaitable[None]] | None = None,
+    ) -> ConversationResourceResponse:
+        self.created.append(parameters)
+        return ConversationResourceResponse(id=f"new-{len(self.created)}")
 
 
 def context_for(activity: dict[str, object] | None = None) -> tuple[TurnContext, RecordingSender]:

@@ -1,0 +1,82 @@
+"""Bot code using the Bot Connector's other operations from a real worker: members, and a new
+conversation with a proactive turn in it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import orjson
+
+from gateway.app import create_app
+from shared.activity import ChannelAccount, ConversationParameters
+from shared.settings import Settings
+from tests.activities import message
+from tests.conftest import serving
+from turnstream.devconnector import DevConnector
+from worker.activity_handler import ActivityHandler
+from worker.conversations import get_conversation_members
+from worker.main import run_worker
+from worker.turn_context import TurnContext
+
+
+class MembersBot(ActivityHandler):
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.text == "hi":
+            await turn_context.send_activity("hi there")
+        elif activity.text == "members":
+            members = await get_conversation_members(turn_context)
+            await turn_context.send_activity(" ".join(sorted(m.id or "?" for m in members)))
+        elif activity.text == "new chat":
+            assert activity.service_url and activity.channel_id and activity.from_property
+            created = await turn_context.adapter.create_conversation(
+                activity.channel_id,
+                activity.service_url,
+                ConversationParameters(
+                    bot=ChannelAccount(id="bot-1", name="Bot"),
+                    members=[activity.from_property],
+                    tenant_id="t-1",
+                ),
+                self.greet,
+            )
+            await turn_context.send_activity(f"started {created.id}")
+
+    async def greet(self, turn_context: TurnContext) -> None:
+        await turn_context.send_activity("hello in the new chat")
+
+
+async def test_bot_code_reads_members_and_starts_a_conversation(
+    settings: Settings, connector: tuple[DevConnector, str]
+) -> None:
+    dev, url = connector
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(settings, MembersBot(), concurrency=4, handle_signals=False, stop=stop)
+    )
+    async with serving(create_app(settings)) as gateway, aiohttp.ClientSession() as http:
+        for n, text in enumerate(["hi", "members", "new chat"]):
+            activity = message(text, activity_id=f"a{n}", conversation="c-1", service_url=url)
+            async with http.post(
+                f"{gateway}/api/messages",
+                data=orjson.dumps(activity),
+                headers={"Content-Type": "application/json"},
+            ) as response:
+                assert response.status == 202
+        received = await dev.wait_for(6, within=10)
+    stop.set()
+    await worker
+
+    posted = [(r.method, r.path, (r.body or {}).get("text")) for r in received]
+    assert posted[0] == ("POST", "/v3/conversations/c-1/activities/a0", "hi there")
+    assert posted[1] == ("GET", "/v3/conversations/c-1/members", None)
+    # The dev connector knows the accounts its conversation's activities went between.
+    assert posted[2] == ("POST", "/v3/conversations/c-1/activities/a1", "bot-1 user-1")
+    assert posted[3][:2] == ("POST", "/v3/conversations")
+    created = received[3].body
+    assert created["members"] == [{"id": "user-1", "name": "user-1 name"}]
+    assert created["tenantId"] == "t-1"
+    started = str(posted[4][2])
+    assert posted[4][:2] == ("POST", "/v3/conversations/c-1/activities/a2")
+    new_id = started.removeprefix("started ")
+    assert posted[5] == ("POST", f"/v3/conversations/{new_id}/activities", "hello in the new chat")
