@@ -22,6 +22,7 @@ from shared.settings import LogFormat, Settings
 from shared.signing import EnvelopeSigner
 from turnstream import ops
 from turnstream.dev import run_dev
+from turnstream.loadtest import command as loadtest_cli
 from worker.errors import BotLoadError
 from worker.loading import load_bot
 
@@ -65,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the embedded Redis data here (default: a temporary directory, removed on exit)",
     )
     dev.set_defaults(run=_run_dev)
+
+    loadtest = commands.add_parser(
+        "loadtest",
+        help="open-loop load test of a gateway, with its own reply sink; JSON + HTML report",
+    )
+    loadtest_cli.add_arguments(loadtest)
+    loadtest.set_defaults(run=loadtest_cli.run)
 
     status = commands.add_parser(
         "status", help="streams, lag, pending, consumers and dead letters, per shard"
