@@ -54,7 +54,9 @@ async def test_a_clean_run_has_every_reply_and_a_full_report(gateway: str, tmp_p
     page = (tmp_path / "report.html").read_text()
     assert 'id="latency-over-time"' in page
     assert 'id="latency-by-percentile"' in page
+    assert 'id="throughput"' in page
     assert "Plotly.newPlot" in page
+    assert sum(result["per_second"]["replied"]) == sent
 
 
 async def test_out_of_bounds_options_are_refused_before_anything_is_sent() -> None:

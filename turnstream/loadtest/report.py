@@ -56,7 +56,8 @@ def _cell(value: float | None) -> str:
 
 
 def write_html(result: dict[str, Any], path: Path) -> None:
-    """A self-contained report: summary table, latency over time, latency by percentile."""
+    """A self-contained report: the summary, latency over time, latency by percentile and
+    throughput per second (sent, acknowledged, replied)."""
     import plotly.graph_objects as go  # imported here: only a report needs it
 
     over_time = go.Figure()
@@ -94,15 +95,26 @@ def write_html(result: dict[str, Any], path: Path) -> None:
         xaxis={
             "title": "percentile",
             "type": "log",
-            "tickvals": [_nines(q) for q in PERCENTILE_GRID[:-1]],
-            "ticktext": [f"p{q:g}" for q in PERCENTILE_GRID[:-1]],
+            "tickvals": [_nines(q) for q in PERCENTILE_GRID],
+            "ticktext": [f"p{q:g}" for q in PERCENTILE_GRID[:-1]] + ["max"],
         },
         yaxis_title="latency (ms)",
+    )
+    throughput = go.Figure()
+    for label, counts in result["per_second"].items():
+        throughput.add_trace(
+            go.Scatter(x=list(range(len(counts))), y=counts, mode="lines", name=label)
+        )
+    throughput.update_layout(
+        title="Throughput per second",
+        xaxis_title="seconds since start",
+        yaxis_title="activities / s",
     )
     plots = over_time.to_html(full_html=False, include_plotlyjs=True, div_id="latency-over-time")
     plots += by_percentile.to_html(
         full_html=False, include_plotlyjs=False, div_id="latency-by-percentile"
     )
+    plots += throughput.to_html(full_html=False, include_plotlyjs=False, div_id="throughput")
     title = f"turnstream loadtest {result['run_id']}"
     path.write_text(
         "<!doctype html>\n<html><head><meta charset='utf-8'>"

@@ -207,6 +207,11 @@ def _result(
             "ack": _timeline(acks, started),
             "end_to_end": _timeline(replies, started),
         },
+        "per_second": {
+            "sent": _per_second([t for t, _ in acks], started),
+            "acknowledged": _per_second([t + lat for t, lat in acks], started),
+            "replied": _per_second([t + lat for t, lat in replies], started),
+        },
     }
 
 
@@ -228,3 +233,13 @@ def _timeline(samples: list[tuple[float, float]], started: float) -> list[tuple[
     step = max(1, len(samples) // MAX_PLOTTED)
     ordered = sorted(samples)[::step]
     return [(round(t - started, 4), round(1000 * lat, 3)) for t, lat in ordered]
+
+
+def _per_second(times: list[float], started: float) -> list[int]:
+    """How many of `times` fell in each whole second since the start."""
+    counts: list[int] = []
+    for t in times:
+        second = max(0, int(t - started))
+        counts.extend([0] * (second + 1 - len(counts)))
+        counts[second] += 1
+    return counts
