@@ -24,6 +24,10 @@ from worker.main import run_worker
 log = logging.getLogger(__name__)
 
 
+class DevStartupError(Exception):
+    """A part of the dev stack could not start (a port in use); the message says which."""
+
+
 async def run_dev(
     settings: Settings,
     bot: BotApp,
@@ -83,11 +87,24 @@ async def _serve(
         else "REDIS_URL"
     )
     _banner(settings.redis_url, where, port, connector_port, bot_spec)
+    failed: list[str] = []
+
+    async def serve(server: EmbeddedServer, what: str) -> None:
+        # uvicorn answers a port it cannot bind with sys.exit(1); inside a task that would
+        # leave the worker running and the process hanging. Stop everything gracefully instead.
+        try:
+            await server.serve()
+        except SystemExit:
+            failed.append(f"the {what} could not listen on 127.0.0.1:{server.config.port}")
+            on_signal()
+
     tasks = asyncio.TaskGroup()
     async with tasks:
-        tasks.create_task(connector_server.serve())
-        tasks.create_task(gateway_server.serve())
+        tasks.create_task(serve(connector_server, "dev connector"))
+        tasks.create_task(serve(gateway_server, "gateway"))
         tasks.create_task(run_worker(settings, bot, handle_signals=False, stop=stop))
+    if failed:
+        raise DevStartupError("; ".join(failed))
 
 
 def _banner(redis_url: str, where: str, port: int, connector_port: int, bot_spec: str) -> None:
