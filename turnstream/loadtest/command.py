@@ -14,6 +14,7 @@ from turnstream.loadtest.options import (
     MAX_RATE,
     LoadOptions,
     OptionsError,
+    is_loopback,
 )
 from turnstream.loadtest.report import summary_text, write_html, write_json
 from turnstream.loadtest.runner import run_load
@@ -104,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
     except OptionsError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    if not is_loopback(options.url):
+        # Allowed, since it was named explicitly; said aloud so a typo does not load a stranger.
+        print(f"note: loading a non-loopback target, {options.url}", file=sys.stderr)
     result = asyncio.run(run_load(options))
     print(summary_text(result))
     if options.out_dir is not None:
