@@ -55,6 +55,7 @@ class AnswerBoard:
         self._waiting: dict[str, set[Expected]] = {}
         self._task: asyncio.Task[None] | None = None
         self._outage = OutageLog("Redis (gateway answers subscription)")
+        self._stopping = False
         self.subscribed = asyncio.Event()
         """Set while the subscription is live (tests wait for it)."""
 
@@ -62,10 +63,15 @@ class AnswerBoard:
         self._task = asyncio.get_running_loop().create_task(self._listen())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._task is None:
+            return
+        # A cancellation that lands while redis-py's get_message waits with a timeout can be
+        # taken for that timeout and swallowed: the loop also checks `_stopping` after each wait.
+        self._stopping = True
+        self._task.cancel()
+        done, _ = await asyncio.wait({self._task}, timeout=_POLL_SECONDS + 1)
+        if not done:
+            log.warning("the answers subscription did not stop in time; left behind")
 
     def expect(self, key: str) -> Expected:
         expected = Expected(self, key)
@@ -100,11 +106,11 @@ class AnswerBoard:
 
     async def _listen(self) -> None:
         delay = 0.1
-        while True:
+        while not self._stopping:
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(self._channel)
-                while True:
+                while not self._stopping:
                     message = await pubsub.get_message(timeout=_POLL_SECONDS)
                     if message is None:
                         continue

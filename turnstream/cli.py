@@ -21,7 +21,8 @@ from shared.redisconn import Redis, connect
 from shared.settings import LogFormat, Settings
 from shared.signing import EnvelopeSigner
 from turnstream import ops, send
-from turnstream.dev import run_dev
+from turnstream.dev import DevStartupError, run_dev
+from turnstream.loadtest import command as loadtest_cli
 from worker.errors import BotLoadError
 from worker.loading import load_bot
 
@@ -65,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the embedded Redis data here (default: a temporary directory, removed on exit)",
     )
     dev.set_defaults(run=_run_dev)
+
+    loadtest = commands.add_parser(
+        "loadtest",
+        help="open-loop load test of a gateway, with its own reply sink; JSON + HTML report",
+    )
+    loadtest_cli.add_arguments(loadtest)
+    loadtest.set_defaults(run=loadtest_cli.run)
 
     status = commands.add_parser(
         "status", help="streams, lag, pending, consumers and dead letters, per shard"
@@ -190,16 +198,20 @@ def _run_dev(args: argparse.Namespace) -> int:
         return 2
     configure_logging(LogFormat.TEXT, settings.log_level)
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # the banner says where things are
-    asyncio.run(
-        run_dev(
-            settings,
-            bot,
-            args.bot,
-            port=args.port,
-            connector_port=args.connector_port,
-            data_dir=args.data_dir,
+    try:
+        asyncio.run(
+            run_dev(
+                settings,
+                bot,
+                args.bot,
+                port=args.port,
+                connector_port=args.connector_port,
+                data_dir=args.data_dir,
+            )
         )
-    )
+    except DevStartupError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

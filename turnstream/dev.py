@@ -16,11 +16,16 @@ from gateway.server import EmbeddedServer, server_config
 from shared.embedded import EmbeddedRedis
 from shared.redisconn import redacted
 from shared.settings import Settings
+from turnstream.chat import ChatFrontDoor, ChatPage
 from turnstream.devconnector import DevConnector
 from worker.app import BotApp
 from worker.main import run_worker
 
 log = logging.getLogger(__name__)
+
+
+class DevStartupError(Exception):
+    """A part of the dev stack could not start (a port in use); the message says which."""
 
 
 async def run_dev(
@@ -61,12 +66,15 @@ async def _serve(
 ) -> None:
     connector = DevConnector()
     connector_server = EmbeddedServer(server_config(connector.app, "127.0.0.1", connector_port))
-    gateway_server = EmbeddedServer(server_config(create_app(settings), "127.0.0.1", port))
+    chat = ChatPage(connector, service_url=f"http://127.0.0.1:{connector_port}")
+    front_door = ChatFrontDoor(chat.app, create_app(settings))
+    gateway_server = EmbeddedServer(server_config(front_door, "127.0.0.1", port))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
     def on_signal() -> None:
         stop.set()
+        tasks.create_task(chat.close())  # open event streams would hold the server up
         gateway_server.should_exit = True
         connector_server.should_exit = True
 
@@ -79,10 +87,24 @@ async def _serve(
         else "REDIS_URL"
     )
     _banner(settings.redis_url, where, port, connector_port, bot_spec)
-    async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(connector_server.serve())
-        tasks.create_task(gateway_server.serve())
+    failed: list[str] = []
+
+    async def serve(server: EmbeddedServer, what: str) -> None:
+        # uvicorn answers a port it cannot bind with sys.exit(1); inside a task that would
+        # leave the worker running and the process hanging. Stop everything gracefully instead.
+        try:
+            await server.serve()
+        except SystemExit:
+            failed.append(f"the {what} could not listen on 127.0.0.1:{server.config.port}")
+            on_signal()
+
+    tasks = asyncio.TaskGroup()
+    async with tasks:
+        tasks.create_task(serve(connector_server, "dev connector"))
+        tasks.create_task(serve(gateway_server, "gateway"))
         tasks.create_task(run_worker(settings, bot, handle_signals=False, stop=stop))
+    if failed:
+        raise DevStartupError("; ".join(failed))
 
 
 def _banner(redis_url: str, where: str, port: int, connector_port: int, bot_spec: str) -> None:
@@ -102,6 +124,7 @@ def _banner(redis_url: str, where: str, port: int, connector_port: int, bot_spec
         f"  Redis      {redacted(redis_url)} ({where})\n"
         f"  Gateway    http://127.0.0.1:{port}/api/messages\n"
         f"  Connector  {service_url}  (the activities' serviceUrl; replies are logged)\n"
+        f"  Chat       http://127.0.0.1:{port}/  (talk to the bot in a browser)\n"
         f"Try:\n  curl -i http://127.0.0.1:{port}/api/messages -H 'Content-Type: application/json' "
         f"-d '{json.dumps(example)}'\n"
         f"Stop with Ctrl-C.",

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -38,12 +39,22 @@ class ReceivedRequest:
     """The request's Authorization header (tests check who gets the bot's token)."""
 
 
-class DevConnector:
-    """Records requests; `app` is the ASGI app to serve."""
+Listener = Callable[["ReceivedRequest"], None]
+"""Called with each request as it arrives (the chat page's live stream, the load test's sink)."""
 
-    def __init__(self, *, echo_log: bool = True) -> None:
+
+class DevConnector:
+    """Records requests; `app` is the ASGI app to serve.
+
+    `keep=False` keeps nothing in `received` (a long load test would grow it without bound);
+    listeners see every request either way.
+    """
+
+    def __init__(self, *, echo_log: bool = True, keep: bool = True) -> None:
         self.received: list[ReceivedRequest] = []
+        self.listeners: list[Listener] = []
         self._echo_log = echo_log
+        self._keep = keep
         self._ids = itertools.count(1)
         self._arrived = asyncio.Condition()
         self.app = Starlette(
@@ -93,9 +104,12 @@ class DevConnector:
             received_at=time.time(),
             authorization=request.headers.get("authorization"),
         )
-        async with self._arrived:
-            self.received.append(record)
-            self._arrived.notify_all()
+        for listener in self.listeners:
+            listener(record)
+        if self._keep:
+            async with self._arrived:
+                self.received.append(record)
+                self._arrived.notify_all()
         if self._echo_log:
             log.info("%s", describe(record))
         if request.method == "GET":

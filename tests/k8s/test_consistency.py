@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -104,6 +105,24 @@ def test_locust_aims_at_the_gateway_service() -> None:
     master = pod_spec(find(objects, "Deployment", "locust-master"))
     assert master is not None
     assert f"--host=http://turnstream-gateway:{port}" in master["containers"][0]["args"]
+
+
+def test_locust_runs_the_repository_locustfile_and_serves_the_reply_sink() -> None:
+    objects = build("loadtest")
+    locustfile = Path(__file__).resolve().parents[2] / "loadtest" / "locustfile.py"
+    assert find(objects, "ConfigMap", "locustfile")["data"]["locustfile.py"] == (
+        locustfile.read_text()
+    )
+    spec = pod_spec(find(objects, "Deployment", "locust-worker"))
+    assert spec is not None
+    container = spec["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    sink_port = {p["name"]: p["containerPort"] for p in container["ports"]}["sink"]
+    assert env["SINK_PORT"]["value"] == str(sink_port)
+    assert env["SERVICE_URL"]["value"] == f"http://$(POD_IP):{sink_port}"
+    assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+    # The workers may post replies to the Locust pods' private addresses.
+    assert config(objects)["TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS"] == "true"
 
 
 # --- each check fails on a broken manifest -----------------------------------------------------

@@ -1,0 +1,477 @@
+"""End-to-end echo turns: turnstream vs botbuilder-python 4.17, workers 1 vs 2, Redis commands
+per turn and RSS: `python -m benchmarks.echo_turns [--turns 3000] [--json PATH]`.
+See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import redis
+
+from benchmarks.gateway_ack import BenchError, process_cpu_seconds
+from benchmarks.stateful_turns import _RECORDS as RECORDS
+from benchmarks.stateful_turns import (
+    STATS_PATH,
+    connector_process,
+    monitor_counts,
+    start_monitor,
+)
+from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
+from shared.embedded import EmbeddedRedis, free_port
+from shared.envelope import Envelope
+from shared.keys import Keyspace, conversation_key
+
+HOST, CHANNEL, SHARDS = "127.0.0.1", "msteams", 16
+BOT = "samples.echo:bot"
+PEER_SDK = "botbuilder-integration-aiohttp==4.17.0"
+PEER_SCRIPT = Path(__file__).resolve().parent / "peer_echo.py"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TARGET_CPU_RATIO = 5.0  # turnstream CPU per turn at most 1/5 of BotFrameworkAdapter's
+TARGET_SCALING = 1.7  # 2 workers drain a prefilled stream at least 1.7x as fast as 1
+HARNESS_COMMANDS = {"monitor", "info", "ping"}
+EXIT_OK, EXIT_FAILED, EXIT_ENVIRONMENT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Options:
+    turns: int
+    conversations: int
+    warmup: int
+    prefill: int
+    peer_venv: Path
+    skip_peer: bool
+    json_path: Path | None
+
+
+def parse_options(argv: Sequence[str]) -> Options:
+    default_venv = Path.home() / ".cache" / "turnstream-bench" / "botbuilder-4.17"
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.echo_turns",
+        description="End-to-end echo turns/s and CPU per turn (all processes) of turnstream vs "
+        "botbuilder-python 4.17 (BotFrameworkAdapter, CloudAdapter); Redis commands per turn; "
+        "1 vs 2 workers on a prefilled stream; RSS.",
+    )
+    add = parser.add_argument
+    add("--turns", type=int, default=3000, help="measured echo turns per case (3000)")
+    add("--conversations", type=int, default=64, help="concurrent conversations (64)")
+    add("--warmup", type=int, default=300, help="uncounted turns before each case (300)")
+    add("--prefill", type=int, default=6000, help="queued turns for 1 vs 2 workers (6000)")
+    add("--peer-venv", type=Path, default=default_venv, help=f"botbuilder venv ({default_venv})")
+    add("--skip-peer", action="store_true", help="turnstream only (no botbuilder install)")
+    add("--json", type=Path, dest="json_path", help="also write the results here")
+    opts = Options(**vars(parser.parse_args(argv)))
+    if min(opts.turns, opts.conversations, opts.prefill) < 1 or opts.warmup < 0:
+        parser.error("numbers must be >= 1")
+    return opts
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size from /proc/<pid>/status."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextlib.contextmanager
+def started(command: list[str], env: dict[str, str], log: Path, port: int | None) -> Iterator[int]:
+    """A subprocess (stopped on exit); waits until `port` answers TCP when given."""
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        if port is not None:
+            wait_for_port(port, process, log)
+        yield process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    import socket
+
+    for _ in range(300):
+        if process.poll() is not None:
+            raise BenchError(f"{process.args!r} exited: {log.read_text(errors='replace')[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.2):
+            return
+        time.sleep(0.1)
+    raise BenchError(f"{process.args!r} did not listen on {port}")
+
+
+def turnstream_env(redis_url: str, prefix: str) -> dict[str, str]:
+    return os.environ | {
+        "REDIS_URL": redis_url,
+        "TURNSTREAM_KEY_PREFIX": prefix,
+        "TURNSTREAM_SHARDS": str(SHARDS),
+        "TURNSTREAM_LOG_LEVEL": "WARNING",
+        "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true",  # the connector is on loopback
+    }
+
+
+def ensure_peer_venv(venv: Path) -> Path:
+    """The botbuilder 4.17 virtualenv (created and installed from PyPI on first use)."""
+    python = venv / "bin" / "python"
+    check = [str(python), "-c", "import botbuilder.integration.aiohttp"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python
+    print(f"installing {PEER_SDK} into {venv} (once) ...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", PEER_SDK], check=True)
+    return python
+
+
+# -- load ---------------------------------------------------------------------------------------
+
+
+def message(tag: str, conversation: int, n: int, service_url: str) -> dict[str, Any]:
+    return {
+        "type": "message", "id": f"{tag}-{conversation}-{n}", "text": f"message {n}",
+        "channelId": CHANNEL, "serviceUrl": service_url, "locale": "en-US",
+        "conversation": {"id": f"{tag}-conv-{conversation}"},
+        "from": {"id": f"{tag}-user-{conversation}", "name": "User"},
+        "recipient": {"id": "bot", "name": "Bot"},
+    }  # fmt: skip
+
+
+def replies(connector_url: str, prefix: str) -> tuple[int, float, float]:
+    """(replies, first arrival, last arrival) for conversations starting with prefix."""
+    with urllib.request.urlopen(f"{connector_url}{STATS_PATH}?prefix={prefix}", timeout=10) as r:
+        count, first, last = orjson.loads(r.read())
+    return int(count), float(first), float(last)
+
+
+async def drive(url: str, tag: str, turns: int, conversations: int, service_url: str) -> int:
+    """Post `turns` messages over `conversations`, each conversation's in order, one request
+    in flight per conversation (the SDK answers after the turn; turnstream at once). Returns
+    the number of non-2xx answers."""
+    failures = 0
+    per = [
+        turns // conversations + (1 if i < turns % conversations else 0)
+        for i in range(conversations)
+    ]
+    limits = aiohttp.TCPConnector(limit=conversations)
+    async with aiohttp.ClientSession(connector=limits) as http:
+
+        async def talk(conversation: int) -> None:
+            nonlocal failures
+            for n in range(per[conversation]):
+                body = orjson.dumps(message(tag, conversation, n, service_url))
+                headers = {"Content-Type": "application/json"}
+                async with http.post(url, data=body, headers=headers) as answer:
+                    await answer.read()
+                    failures += answer.status >= 300
+
+        await asyncio.gather(*(talk(i) for i in range(conversations)))
+    return failures
+
+
+def wait_for_replies(connector_url: str, prefix: str, expected: int, within: float) -> float:
+    """Unix time of the last reply once `expected` arrived; BenchError if not within."""
+    deadline = time.time() + within
+    while time.time() < deadline:
+        count, _, last = replies(connector_url, prefix)
+        if count >= expected:
+            return last
+        time.sleep(0.05)
+    count, _, _ = replies(connector_url, prefix)
+    raise BenchError(f"{count} of {expected} replies for {prefix} within {within:.0f} s")
+
+
+# -- cases --------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseResult:
+    case: str
+    turns: int
+    seconds: float
+    turns_per_second: float
+    cpu_us_per_turn: float
+    cpu_us_per_turn_by_process: dict[str, float]
+    rss_mib: dict[str, float]
+    non_2xx: int
+
+
+def measure(
+    case: str, url: str, pids: dict[str, int], opts: Options, connector_url: str
+) -> CaseResult:
+    """Warm up, then run the measured turns; CPU summed over `pids`."""
+    if opts.warmup:
+        tag = f"w{uuid.uuid4().hex[:8]}"
+        asyncio.run(drive(url, tag, opts.warmup, opts.conversations, connector_url))
+        wait_for_replies(connector_url, tag, opts.warmup, 120)
+    tag = f"m{uuid.uuid4().hex[:8]}"
+    before = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
+    start = time.time()
+    failures = asyncio.run(drive(url, tag, opts.turns, opts.conversations, connector_url))
+    last = wait_for_replies(connector_url, tag, opts.turns, 300)
+    after = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
+    seconds = last - start
+    by_process = {name: 1e6 * (after[name] - before[name]) / opts.turns for name in pids}
+    return CaseResult(
+        case=case,
+        turns=opts.turns,
+        seconds=seconds,
+        turns_per_second=opts.turns / seconds,
+        cpu_us_per_turn=sum(by_process.values()),
+        cpu_us_per_turn_by_process=by_process,
+        rss_mib={name: rss_mib(pid) for name, pid in pids.items() if name != "valkey"},
+        non_2xx=failures,
+    )
+
+
+def turnstream_case(
+    opts: Options, server: EmbeddedRedis, connector_url: str, logs: Path
+) -> tuple[CaseResult, dict[str, float]]:
+    """Gateway + 1 worker + valkey; then an accounting pass under MONITOR (commands/turn)."""
+    env = turnstream_env(server.url, f"bench-{uuid.uuid4().hex[:8]}")
+    port = free_port()
+    gateway = [sys.executable, "-m", "gateway", "--port", str(port)]
+    worker = [sys.executable, "-m", "worker", "--bot", BOT]
+    url = f"http://{HOST}:{port}/api/messages"
+    with (
+        started(gateway, env, logs / "gateway.log", port) as gateway_pid,
+        started(worker, env, logs / "worker.log", None) as worker_pid,
+    ):
+        assert server.pid is not None
+        pids = {"gateway": gateway_pid, "worker": worker_pid, "valkey": server.pid}
+        result = measure("turnstream", url, pids, opts, connector_url)
+        commands = count_commands(server, url, opts, connector_url)
+    return result, commands
+
+
+def count_commands(
+    server: EmbeddedRedis, url: str, opts: Options, connector_url: str
+) -> dict[str, float]:
+    """Commands the gateway and worker send per turn, from MONITOR (a separate, slower pass:
+    MONITOR shows which commands a client sent and which a script ran)."""
+    turns = min(opts.turns, 1000)
+    monitor = start_monitor(server.port)
+    tag = f"a{uuid.uuid4().hex[:8]}"
+    asyncio.run(drive(url, tag, turns, opts.conversations, connector_url))
+    wait_for_replies(connector_url, tag, turns, 120)
+    time.sleep(1.0)  # the last commits and acks
+    counts = monitor_counts(monitor)
+    sent = {
+        name: n / turns
+        for (name, in_script), n in counts.items()
+        if not in_script and name not in HARNESS_COMMANDS and name != RECORDS
+    }
+    return dict(sorted(sent.items(), key=lambda item: -item[1]))
+
+
+def peer_case(mode: str, python: Path, opts: Options, connector_url: str, logs: Path) -> CaseResult:
+    port = free_port()
+    command = [str(python), str(PEER_SCRIPT), mode, str(port)]
+    env = {k: v for k, v in os.environ.items() if k not in ("MicrosoftAppId", "PYTHONPATH")}
+    with started(command, env, logs / f"peer-{mode}.log", port) as pid:
+        name = {"bfa": "BotFrameworkAdapter", "cloud": "CloudAdapter"}[mode]
+        return measure(
+            name, f"http://{HOST}:{port}/api/messages", {"bot": pid}, opts, connector_url
+        )
+
+
+# -- 1 vs 2 workers -----------------------------------------------------------------------------
+
+
+def prefill(server: EmbeddedRedis, prefix: str, turns: int, service_url: str) -> None:
+    """Queue `turns` echo messages over 200 conversations with the gateway's own script."""
+    keys = Keyspace(prefix, SHARDS)
+    client = redis.Redis.from_url(server.url)
+    pipe = client.pipeline(transaction=False)
+    conversations = 200
+    for n in range(turns):
+        body = message(prefix, n % conversations, n // conversations, service_url)
+        conversation = conversation_key(CHANNEL, body["conversation"]["id"])
+        envelope = Envelope(orjson.dumps(body), conversation, time.time())
+        pipe.eval(
+            ENQUEUE_SCRIPT, ENQUEUE_KEYS, *enqueue_arguments(keys, conversation, envelope.encode())
+        )
+    pipe.execute()
+    client.close()
+
+
+@dataclass
+class Drain:
+    workers: int
+    seconds: float
+    """From the first to the last reply (interpreter start-up, the same for both, left out)."""
+    turns_per_second: float
+    cpu_seconds: dict[str, float]
+    """Over the workers' whole lives: the workers, valkey and the connector."""
+    machine_busy: float
+    """Their CPU time / (wall time x CPUs): near 1 means the machine, not a worker, is full."""
+
+
+def drain(
+    workers: int, opts: Options, server: EmbeddedRedis, connector: tuple[int, str], logs: Path
+) -> Drain:
+    """`workers` burst-mode workers draining a prefilled stream."""
+    connector_pid, connector_url = connector
+    assert server.pid is not None
+    prefix = f"s{uuid.uuid4().hex[:8]}"
+    prefill(server, prefix, opts.prefill, connector_url)
+    env = turnstream_env(server.url, prefix)
+    command = [sys.executable, "-m", "worker", "--bot", BOT, "--burst"]
+    others = {"valkey": server.pid, "connector": connector_pid}
+    before = {name: process_cpu_seconds(pid) for name, pid in others.items()}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.time()
+    processes = []
+    with open(logs / f"burst-{workers}.log", "ab") as out:
+        for _ in range(workers):
+            processes.append(
+                subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=out)
+            )
+    for process in processes:
+        if process.wait(600) != 0:
+            raise BenchError(f"a burst worker exited with {process.returncode}")
+    wall = time.time() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers only: they have exited
+    cpu = {name: process_cpu_seconds(pid) - before[name] for name, pid in others.items()}
+    cpu["workers"] = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    wait_for_replies(connector_url, prefix, opts.prefill, 60)
+    _, first, last = replies(connector_url, prefix)
+    return Drain(
+        workers=workers,
+        seconds=last - first,
+        turns_per_second=opts.prefill / (last - first),
+        cpu_seconds=cpu,
+        machine_busy=sum(cpu.values()) / (wall * (os.cpu_count() or 1)),
+    )
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        model = next(
+            (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), model
+        )
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    return {
+        "cpu_model": model,
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "load_average_at_start": load,
+    }
+
+
+def print_case(result: CaseResult) -> None:
+    parts = ", ".join(f"{k} {v:.0f}" for k, v in result.cpu_us_per_turn_by_process.items())
+    rss = ", ".join(f"{k} {v:.0f} MiB" for k, v in result.rss_mib.items())
+    print(
+        f"{result.case:<20} {result.turns_per_second:8.0f} turns/s  "
+        f"{result.cpu_us_per_turn:8.0f} us CPU/turn ({parts})  RSS {rss}"
+        + (f"  non-2xx {result.non_2xx}" if result.non_2xx else "")
+    )
+
+
+def run(opts: Options) -> dict[str, Any]:
+    results: dict[str, Any] = {"options": asdict(opts) | {"peer_venv": str(opts.peer_venv)}}
+    results["machine"] = machine()
+    print(f"machine: {results['machine']}")
+    with (
+        tempfile.TemporaryDirectory(prefix="echo-turns-") as tmp,
+        EmbeddedRedis(appendonly=False) as server,
+        connector_process(Path(tmp) / "connector.log") as connector,
+    ):
+        logs = Path(tmp)
+        connector_url = connector[1]
+        cases = []
+        ours, commands = turnstream_case(opts, server, connector_url, logs)
+        cases.append(ours)
+        print_case(ours)
+        if not opts.skip_peer:
+            python = ensure_peer_venv(opts.peer_venv)
+            for mode in ("bfa", "cloud"):
+                cases.append(peer_case(mode, python, opts, connector_url, logs))
+                print_case(cases[-1])
+        results["cases"] = [asdict(c) for c in cases]
+        results["redis_commands_per_turn"] = commands
+        total = sum(commands.values())
+        print(f"Redis commands sent per turn (gateway + worker): {total:.2f}  " + ", ".join(
+            f"{name} {n:.2f}" for name, n in commands.items() if n >= 0.01
+        ))  # fmt: skip
+        by_case = {c.case: c for c in cases}
+        if "BotFrameworkAdapter" in by_case:
+            ratio = by_case["BotFrameworkAdapter"].cpu_us_per_turn / ours.cpu_us_per_turn
+            cloud = by_case["CloudAdapter"].cpu_us_per_turn / ours.cpu_us_per_turn
+            results["cpu_ratio_vs_bfa"], results["cpu_ratio_vs_cloud"] = ratio, cloud
+            verdict = "meets" if ratio >= TARGET_CPU_RATIO else "MISSES"
+            print(
+                f"CPU per turn: BotFrameworkAdapter / turnstream = {ratio:.2f}x "
+                f"({verdict} the target >= {TARGET_CPU_RATIO:g}x); CloudAdapter / turnstream "
+                f"= {cloud:.2f}x"
+            )
+        one = drain(1, opts, server, connector, logs)
+        two = drain(2, opts, server, connector, logs)
+        scaling = two.turns_per_second / one.turns_per_second
+        results["workers"] = {"one": asdict(one), "two": asdict(two), "scaling": scaling}
+        verdict = "meets" if scaling >= TARGET_SCALING else "MISSES"
+        for d in (one, two):
+            cpu = ", ".join(f"{k} {v:.1f} s" for k, v in d.cpu_seconds.items())
+            print(
+                f"prefilled {opts.prefill} turns, {d.workers} worker(s): "
+                f"{d.turns_per_second:.0f} turns/s; CPU {cpu}; machine {d.machine_busy:.0%} busy"
+            )
+        print(
+            f"2 workers / 1 worker: {scaling:.2f}x ({verdict} the target >= {TARGET_SCALING:g}x; "
+            f"{os.cpu_count()} CPUs shared by the workers, valkey, the connector and anything "
+            "else running)"
+        )
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse_options(sys.argv[1:] if argv is None else argv)
+    if not sys.platform.startswith("linux"):
+        print("needs Linux (/proc)", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    try:
+        results = run(opts)
+    except BenchError as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    if opts.json_path:
+        opts.json_path.write_text(json.dumps(results, indent=2, default=str))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

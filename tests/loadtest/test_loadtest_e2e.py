@@ -1,0 +1,129 @@
+"""`turnstream loadtest` against a real gateway and worker on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from shared.embedded import free_port
+from turnstream.loadtest.options import LoadOptions
+from turnstream.loadtest.runner import run_load
+
+
+async def test_a_clean_run_has_every_reply_and_a_full_report(gateway: str, tmp_path: Path) -> None:
+    """The command as a user runs it: exit 0, the summary, result.json and report.html."""
+    options = LoadOptions(url=gateway, rate=150, duration=3, ramp=1, conversations=20)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "turnstream", "loadtest", "--url", gateway, "--rate", "150",
+        "--duration", "3", "--ramp", "1", "--conversations", "20", "--out", str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(30):
+        stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stdout.decode() + stderr.decode()
+    assert "PASS" in stdout.decode()
+    assert "sent " in stderr.decode()  # the progress line (one per 5 s off a terminal, + final)
+
+    result = orjson.loads((tmp_path / "result.json").read_bytes())
+    sent = options.planned
+    assert result["sent"] == sent
+    assert result["status_codes"] == {"202": sent}
+    assert result["errors"] == {}
+    replies = result["replies"]
+    assert replies["missing"] == 0
+    assert replies["duplicate"] == 0
+    assert replies["out_of_order"] == 0
+    assert replies["messages_answered"] == sent - 20  # the rest are the 20 conversationUpdates
+    assert replies["conversation_updates_answered"] == 20  # the echo bot's welcomes
+    assert replies["received"] == sent
+    assert result["passed"] is True
+    for key in ("ack_latency_ms", "end_to_end_latency_ms"):
+        stats = result[key]
+        assert stats["count"] > 0
+        assert 0 < stats["p50"] <= stats["p90"] <= stats["p99"] <= stats["p99_9"] <= stats["max"]
+    assert result["throughput"]["sent_per_second"] > 0
+    assert len(result["samples"]["end_to_end"]) == sent
+
+    page = (tmp_path / "report.html").read_text()
+    assert 'id="latency-over-time"' in page
+    assert 'id="latency-by-percentile"' in page
+    assert 'id="throughput"' in page
+    assert "Plotly.newPlot" in page
+    assert sum(result["per_second"]["replied"]) == sent
+
+
+async def test_out_of_bounds_options_are_refused_before_anything_is_sent() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "turnstream", "loadtest", "--rate", "1000000",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await process.communicate()
+    assert process.returncode == 2
+    assert "--rate must be in" in stderr.decode()
+
+
+class FaultyConnector:
+    """Forwards replies to the load test's sink, but drops the reply to one activity and
+    delivers the reply to another twice: what a lossy or retrying connector path does."""
+
+    def __init__(self, sink: str, drop: str, duplicate: str) -> None:
+        self.sink, self.drop, self.duplicate = sink, drop, duplicate
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        reply_to = request.match_info.get("reply_to", "")
+        copies = (
+            0 if reply_to.endswith(self.drop) else 2 if reply_to.endswith(self.duplicate) else 1
+        )
+        async with aiohttp.ClientSession() as http:
+            for _ in range(copies):
+                async with http.post(
+                    f"{self.sink}{request.path}",
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                ) as answer:
+                    await answer.read()
+        return web.json_response({"id": "forwarded"})
+
+
+async def test_a_dropped_reply_is_missing_and_a_repeated_one_is_a_duplicate(
+    gateway: str,
+) -> None:
+    sink_port = free_port()
+    # Activity ids are `{run}-{index}`: drop the reply to #7, deliver #9's twice (both messages).
+    faulty = FaultyConnector(f"http://127.0.0.1:{sink_port}", drop="-7", duplicate="-9")
+    app = web.Application()
+    app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", faulty.handle)
+    app.router.add_post("/v3/conversations/{conversation}/activities", faulty.handle)  # welcomes
+    runner = web.AppRunner(app)
+    await runner.setup()
+    proxy_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", proxy_port).start()
+    try:
+        options = LoadOptions(
+            url=gateway,
+            rate=40,
+            duration=1,
+            conversations=4,
+            sink_port=sink_port,
+            service_url=f"http://127.0.0.1:{proxy_port}",
+            reply_timeout=3,
+            progress=False,
+        )
+        result = await run_load(options)
+    finally:
+        await runner.cleanup()
+
+    replies: dict[str, Any] = result["replies"]
+    assert replies["missing"] == 1
+    assert replies["duplicate"] == 1
+    assert replies["received"] == result["sent"]  # one short, one extra
+    assert result["passed"] is False

@@ -1,0 +1,100 @@
+"""The dev chat page in headless Chromium: welcome, echo, suggested actions, a hero card, raw
+JSON, a new conversation. Driven by Playwright; the browser is Debian's `chromium` (the
+README's prerequisites), since Playwright's own browser download is not reachable from CI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from gateway.app import create_app
+from samples.showcase import bot as showcase
+from shared.settings import Settings
+from tests.conftest import serving
+from turnstream.chat import ChatFrontDoor, ChatPage
+from turnstream.devconnector import DevConnector
+from worker.main import run_worker
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium_executable() -> str | None:
+    """TURNSTREAM_TEST_CHROMIUM, else `chromium` or `chromium-browser` on PATH."""
+    explicit = os.environ.get("TURNSTREAM_TEST_CHROMIUM")
+    if explicit:
+        return explicit
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM = chromium_executable()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium executable on PATH (Debian: apt-get install -y chromium; "
+    "or set TURNSTREAM_TEST_CHROMIUM)",
+)
+
+
+@pytest.fixture
+async def chat_url(settings: Settings) -> AsyncIterator[str]:
+    """What `turnstream dev` serves: chat page + gateway on one port, a worker, the connector."""
+    connector = DevConnector(echo_log=False)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(settings, showcase, concurrency=4, handle_signals=False, stop=stop)
+    )
+    async with serving(connector.app) as service_url:
+        chat = ChatPage(connector, service_url=service_url)
+        async with serving(ChatFrontDoor(chat.app, create_app(settings))) as url:
+            yield url
+            await chat.close()
+    stop.set()
+    await worker
+
+
+async def bot_says(page: Page, text: str) -> None:
+    await expect(page.locator(".bot-message .bubble", has_text=text).last).to_be_visible()
+
+
+async def test_chat_with_the_showcase_bot(chat_url: str) -> None:
+    assert CHROMIUM is not None
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            expect.set_options(timeout=15_000)
+            await page.goto(f"{chat_url}/")
+            await bot_says(page, "welcome You")
+            first_conversation = await page.locator("#conversation-id").text_content()
+
+            await page.fill("#input", "hello")
+            await page.click("#send")
+            await expect(page.locator(".activity.user .bubble", has_text="hello")).to_be_visible()
+            await bot_says(page, "Echo: hello")
+
+            await page.click(".suggested-actions button:has-text('show a card')")
+            card = page.locator(".hero-card").last
+            await expect(card.locator(".title")).to_have_text("turnstream")
+            await card.locator("button", has_text="pick a color").click()
+            await bot_says(page, "Which color do you like?")
+            await page.click(".suggested-actions button:has-text('blue')")
+            await bot_says(page, "You picked blue.")
+
+            last = page.locator(".bot-message").last
+            await last.locator(".show-json").click()
+            await expect(last.locator("pre.raw")).to_contain_text('"replyToId"')
+            if os.environ.get("TURNSTREAM_TEST_SCREENSHOT"):  # to look at the page by hand
+                await page.screenshot(path=os.environ["TURNSTREAM_TEST_SCREENSHOT"])
+
+            await page.click("#new-conversation")
+            await expect(page.locator("#conversation-id")).not_to_have_text(
+                first_conversation or ""
+            )
+            await bot_says(page, "welcome You")
+            await expect(page.locator(".bubble", has_text="Echo: hello")).to_have_count(0)
+        finally:
+            await browser.close()

@@ -1,0 +1,118 @@
+"""`turnstream loadtest` arguments and entry point."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from turnstream.loadtest.options import (
+    DEFAULT_URL,
+    MAX_CONVERSATIONS,
+    MAX_DURATION,
+    MAX_RATE,
+    LoadOptions,
+    OptionsError,
+    is_loopback,
+)
+from turnstream.loadtest.report import summary_text, write_html, write_json
+from turnstream.loadtest.runner import run_load
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "--url",
+        default=DEFAULT_URL,
+        help=f"the gateway's messaging endpoint (default {DEFAULT_URL}); any other host must "
+        "be named here explicitly",
+    )
+    add(
+        "--rate",
+        type=float,
+        default=100.0,
+        help=f"activities per second (default 100, max {MAX_RATE:g})",
+    )
+    add(
+        "--duration",
+        type=float,
+        default=10.0,
+        help=f"seconds of sending (default 10, max {MAX_DURATION:g})",
+    )
+    add(
+        "--ramp",
+        type=float,
+        default=0.0,
+        help="seconds to climb linearly from 0 to --rate (default 0)",
+    )
+    add(
+        "--conversations",
+        type=int,
+        default=50,
+        help=f"conversations (default 50, max {MAX_CONVERSATIONS})",
+    )
+    add("--connections", type=int, default=64, help="HTTP connections to the gateway (default 64)")
+    add(
+        "--reply-timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for replies after the last send (default 10)",
+    )
+    add(
+        "--sink-host",
+        default="127.0.0.1",
+        help="address the reply sink listens on (default 127.0.0.1)",
+    )
+    add("--sink-port", type=int, default=0, help="reply sink port (default: a free one)")
+    add(
+        "--service-url",
+        default=None,
+        help="the activities' serviceUrl (default: the sink's URL); set it when the workers "
+        "reach the sink under another address",
+    )
+    add("--channel-id", default="loadtest", help="the activities' channelId (default loadtest)")
+    add(
+        "--out",
+        type=Path,
+        default=Path("loadtest-results"),
+        help="directory for result.json and report.html (default ./loadtest-results)",
+    )
+    add("--no-progress", action="store_true", help="no live progress line")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 0 when every activity was acknowledged and answered once, in order; 1 otherwise;
+    2 for options out of bounds."""
+    try:
+        options = LoadOptions(
+            url=args.url,
+            rate=args.rate,
+            duration=args.duration,
+            ramp=args.ramp,
+            conversations=args.conversations,
+            connections=args.connections,
+            reply_timeout=args.reply_timeout,
+            sink_host=args.sink_host,
+            sink_port=args.sink_port,
+            service_url=args.service_url,
+            channel_id=args.channel_id,
+            out_dir=args.out,
+            progress=not args.no_progress,
+        ).check()
+    except OptionsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_loopback(options.url):
+        # Allowed, since it was named explicitly; said aloud so a typo does not load a stranger.
+        print(f"note: loading a non-loopback target, {options.url}", file=sys.stderr)
+    result = asyncio.run(run_load(options))
+    print(summary_text(result))
+    if options.out_dir is not None:
+        options.out_dir.mkdir(parents=True, exist_ok=True)
+        write_json(result, options.out_dir / "result.json")
+        write_html(result, options.out_dir / "report.html")
+        print(f"wrote {options.out_dir / 'result.json'} and {options.out_dir / 'report.html'}")
+    return EXIT_PASSED if result["passed"] else EXIT_FAILED

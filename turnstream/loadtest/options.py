@@ -1,0 +1,81 @@
+"""What a load test runs, checked against hard bounds before anything is sent."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+MAX_RATE = 20_000.0
+"""Activities per second: one process cannot send more, and a typo must not flood a server."""
+MAX_DURATION = 3_600.0
+MAX_CONVERSATIONS = 100_000
+DEFAULT_URL = "http://127.0.0.1:3978/api/messages"
+
+
+class OptionsError(ValueError):
+    """An option out of bounds; the message names it."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """One run. Times in seconds, the rate in activities per second."""
+
+    url: str = DEFAULT_URL
+    rate: float = 100.0
+    duration: float = 10.0
+    ramp: float = 0.0
+    """Seconds over which the rate climbs linearly from 0 to `rate` (within `duration`)."""
+    conversations: int = 50
+    connections: int = 64
+    reply_timeout: float = 10.0
+    """After the last send, how long to wait for replies still due."""
+    sink_host: str = "127.0.0.1"
+    sink_port: int = 0
+    """0: a free port."""
+    service_url: str | None = None
+    """The activities' serviceUrl; default: the sink's own URL."""
+    channel_id: str = "loadtest"
+    out_dir: Path | None = None
+    """Where result.json and report.html go (none written when unset)."""
+    progress: bool = True
+
+    def check(self) -> LoadOptions:
+        """Return self, or raise OptionsError naming the first option out of bounds."""
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise OptionsError(f"--url must be an http(s) URL, got {self.url!r}")
+        if not 0 < self.rate <= MAX_RATE:
+            raise OptionsError(f"--rate must be in (0, {MAX_RATE:g}], got {self.rate:g}")
+        if not 0 < self.duration <= MAX_DURATION:
+            raise OptionsError(
+                f"--duration must be in (0, {MAX_DURATION:g}] seconds, got {self.duration:g}"
+            )
+        if not 0 <= self.ramp < self.duration:
+            raise OptionsError("--ramp must be >= 0 and shorter than --duration")
+        if not 1 <= self.conversations <= MAX_CONVERSATIONS:
+            raise OptionsError(f"--conversations must be in [1, {MAX_CONVERSATIONS}]")
+        if not 1 <= self.connections <= 4096:
+            raise OptionsError("--connections must be in [1, 4096]")
+        if not 0 <= self.reply_timeout <= 600:
+            raise OptionsError("--reply-timeout must be in [0, 600] seconds")
+        if not 0 <= self.sink_port <= 65535:
+            raise OptionsError("--sink-port must be a port number")
+        return self
+
+    @property
+    def planned(self) -> int:
+        """Activities the run sends: rate x (duration - ramp/2)."""
+        return max(1, int(self.rate * (self.duration - self.ramp / 2)))
+
+
+def is_loopback(url: str) -> bool:
+    """True when the URL's host is a loopback address or `localhost`."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
