@@ -15,9 +15,11 @@ from gateway.activity_check import BadActivity, CheckedActivity, parse_activity
 from gateway.authentication import Authenticator, AuthError, KeysUnavailable, VerifiedToken
 from gateway.enqueue import Enqueuer, Unavailable
 from gateway.responses import send_empty, send_error
+from shared import otel
 from shared.envelope import Envelope
 from shared.keys import Keyspace
 from shared.signing import EnvelopeSigner
+from shared.tracing import TraceParent, continue_trace
 
 
 class MessagesEndpoint:
@@ -33,6 +35,7 @@ class MessagesEndpoint:
         max_json_depth: int = 64,
         authenticate: bool = False,
         signer: EnvelopeSigner | None = None,
+        tracer: otel.Tracer | None = None,
     ) -> None:
         self._keys = keys
         self._max_body = max_body_bytes
@@ -41,9 +44,11 @@ class MessagesEndpoint:
         self._authenticate = authenticate
         """With an app id, every request needs a valid token (`state["authenticator"]`)."""
         self._signer = signer
+        self._tracer = tracer
+        """With OpenTelemetry set up, each enqueue is a span (else only W3C ids travel on)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type, declared_length, authorization = _headers(scope)
+        content_type, declared_length, authorization, traceparent = _headers(scope)
         if not _is_json(content_type):
             return await send_error(
                 send, 415, "unsupported_media_type", "send the activity as application/json"
@@ -70,13 +75,40 @@ class MessagesEndpoint:
             return await send_error(send, 400, "bad_activity", str(e))
         except AuthError as e:
             return await _refuse(send, e)
+        await self._accept(state, body, checked, token, traceparent, send)
+
+    async def _accept(
+        self,
+        state: dict[str, Any],
+        body: bytes,
+        checked: CheckedActivity,
+        token: VerifiedToken | None,
+        traceparent: bytes | None,
+        send: Send,
+    ) -> None:
+        """Wrap the checked activity in its envelope, in the caller's trace, and enqueue it."""
+        span = (
+            self._tracer.start("turnstream enqueue", TraceParent.parse(traceparent), otel.PRODUCER)
+            if self._tracer is not None
+            else None
+        )
+        trace = span.traceparent if span is not None else continue_trace(traceparent)
         if token is None:
-            envelope = Envelope(body, checked.conversation, time.time())
+            envelope = Envelope(body, checked.conversation, time.time(), traceparent=trace.header())
         else:
             envelope = Envelope(
-                body, checked.conversation, time.time(), token.service_url, token.claims
+                body,
+                checked.conversation,
+                time.time(),
+                token.service_url,
+                token.claims,
+                traceparent=trace.header(),
             )
-        await self._enqueue(state, checked, envelope.encode(self._signer), send)
+        try:
+            await self._enqueue(state, checked, envelope.encode(self._signer), send)
+        finally:
+            if span is not None:
+                span.end()
 
     async def _verify(
         self, authenticator: Authenticator, authorization: bytes | None, send: Send
@@ -140,11 +172,12 @@ async def _refuse(send: Send, error: AuthError) -> None:
     await send_error(send, error.status, code, error.reason, challenge=error.status == 401)
 
 
-def _headers(scope: Scope) -> tuple[bytes, bytes, bytes | None]:
-    """Content type, declared length and Authorization, in one pass over the headers."""
+def _headers(scope: Scope) -> tuple[bytes, bytes, bytes | None, bytes | None]:
+    """Content type, declared length, Authorization and traceparent, in one pass."""
     content_type = b""
     declared_length = b""
     authorization: bytes | None = None
+    traceparent: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"content-type":
             content_type = value
@@ -152,7 +185,9 @@ def _headers(scope: Scope) -> tuple[bytes, bytes, bytes | None]:
             declared_length = value
         elif name == b"authorization":
             authorization = value
-    return content_type, declared_length, authorization
+        elif name == b"traceparent":
+            traceparent = value
+    return content_type, declared_length, authorization, traceparent
 
 
 def _is_json(content_type: bytes) -> bool:

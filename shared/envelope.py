@@ -12,6 +12,9 @@ readers ignore: the service URL the channel's token vouched for (`s`) and the to
 (`k`). With `TURNSTREAM_ENVELOPE_SECRET` set, gateways sign each envelope (`g`) and workers refuse
 entries without a valid signature (see `shared.signing`). To turn signing on, configure the
 gateways first (workers without the secret ignore `g`), then the workers.
+
+The W3C `traceparent` of the gateway's span (`r`) is optional too: entries queued before it
+existed decode without it, and a worker that predates it ignores it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from shared.signing import EnvelopeSigner
 ENVELOPE_VERSION = 1
 MAX_CLAIMS = 32
 MAX_CLAIM_LENGTH = 4096
+MAX_TRACEPARENT_LENGTH = 512
 
 
 class EnvelopeError(TurnstreamError):
@@ -52,6 +56,8 @@ class Envelope:
     claims: Mapping[str, str] | None = None
     """The string claims of the token the gateway validated (issuer, audience, app id, ...);
     None when the request was not authenticated."""
+    traceparent: str | None = None
+    """The W3C `traceparent` of the gateway's span: the turn continues its trace."""
 
     def activity(self) -> dict[str, Any]:
         """The parsed activity (a dict: the gateway accepted nothing else)."""
@@ -74,6 +80,8 @@ class Envelope:
             doc["s"] = self.service_url
         if self.claims is not None:
             doc["k"] = dict(self.claims)
+        if self.traceparent is not None:
+            doc["r"] = self.traceparent
         if signer is not None:
             doc["g"] = signer.sign(codec.pack(doc))
         return codec.pack(doc)
@@ -110,6 +118,7 @@ class Envelope:
             received_at=float(received_at),
             service_url=service_url,
             claims=_claims(doc.get("k")),
+            traceparent=_traceparent(doc.get("r")),
         )
 
 
@@ -125,6 +134,11 @@ def _check_signature(signer: EnvelopeSigner, doc: dict[str, Any], signature: obj
             "envelope signature does not match TURNSTREAM_ENVELOPE_SECRET: it was not written "
             "by a gateway holding the secret, or was changed since"
         )
+
+
+def _traceparent(raw: object) -> str | None:
+    # Only ever a trace id: a malformed one starts a new trace, it never costs the activity.
+    return raw if isinstance(raw, str) and len(raw) <= MAX_TRACEPARENT_LENGTH else None
 
 
 def _claims(raw: object) -> dict[str, str] | None:

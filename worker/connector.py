@@ -59,8 +59,10 @@ class ConnectorClient:
         credentials: Credentials | None = None,
         policy: OutboundPolicy | None = None,
         max_connections: int = 100,
+        trace_configs: list[aiohttp.TraceConfig] | None = None,
     ) -> ConnectorClient:
-        """A client with its own session. Without a `policy`, private addresses are refused."""
+        """A client with its own session. Without a `policy`, private addresses are refused.
+        `trace_configs` see every request (metrics, tracing: worker.outbound_observer)."""
         policy = policy or OutboundPolicy()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
@@ -70,6 +72,7 @@ class ConnectorClient:
             ),
             timeout=aiohttp.ClientTimeout(total=timeout_seconds),
             json_serialize=lambda obj: orjson.dumps(obj).decode(),
+            trace_configs=trace_configs,
         )
         return cls(session, credentials or AnonymousCredentials(), policy)
 
