@@ -44,6 +44,7 @@ def test_every_variable_is_read() -> None:
             "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true",
             "TURNSTREAM_ENVELOPE_SECRET": f"{'a' * 32}, {'b' * 40}",
             "TURNSTREAM_MAX_JSON_DEPTH": "20",
+            "TURNSTREAM_METRICS_PORT": "9478",
         }
     )
     assert settings == Settings(
@@ -75,6 +76,7 @@ def test_every_variable_is_read() -> None:
         allow_private_service_urls=True,
         envelope_secrets=("a" * 32, "b" * 40),
         max_json_depth=20,
+        metrics_port=9478,
     )
 
 
@@ -90,6 +92,7 @@ def test_every_variable_is_read() -> None:
         ("TURNSTREAM_KEY_PREFIX", "a{b}"),
         ("TURNSTREAM_LOG_FORMAT", "xml"),
         ("TURNSTREAM_LOG_LEVEL", "loud"),
+        ("TURNSTREAM_METRICS_PORT", "70000"),
         ("TURNSTREAM_MAX_BODY_BYTES", str(64 * 1024 * 1024)),
         ("TURNSTREAM_OPENID_METADATA_URL", "http://login.example/meta"),
         ("TURNSTREAM_OPENID_METADATA_URL", "ftp://x/y"),
