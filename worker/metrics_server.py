@@ -16,6 +16,9 @@ from shared.metrics import CONTENT_TYPE, exposition
 
 log = logging.getLogger(__name__)
 
+PATHS = ("/metrics", "/healthz")
+"""What the server answers (the Kubernetes manifests are checked against it)."""
+
 
 class MetricsServer:
     """Serves `registry` on /metrics, and /healthz: 200 while `healthy()`, else 503."""
@@ -31,8 +34,9 @@ class MetricsServer:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_get("/metrics", self._metrics)
-        app.router.add_get("/healthz", self._health)
+        metrics, health = PATHS
+        app.router.add_get(metrics, self._metrics)
+        app.router.add_get(health, self._health)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, self._host, self._port).start()
