@@ -21,12 +21,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.app import create_app
 from shared import otel
 from shared.embedded import free_port
+from shared.keys import Keyspace
 from shared.logs import configure_logging
+from shared.redisconn import Redis
 from shared.settings import LogFormat, Settings
 from shared.tracing import TraceParent
 from tests.activities import message
 from tests.bots import failing
-from tests.conftest import serving
+from tests.conftest import enqueue, serving
+from tests.worker.test_consumer import AlwaysUnreachable
 from turnstream.devconnector import DevConnector
 from worker.app import BotApp
 from worker.main import run_worker
@@ -203,3 +206,21 @@ async def test_opentelemetry_spans_of_one_turn_share_the_trace(
     assert call.parent is not None and call.parent.span_id == turn.context.span_id
     header = TraceParent.parse(dev.received[0].traceparent)
     assert header is not None and header.span_id == f"{call.context.span_id:016x}"
+
+
+async def test_retries_and_dead_letters_are_counted(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    _, service_url = connector
+    await enqueue(redis, keys, message("flaky", activity_id="f", service_url=service_url))
+    await enqueue(redis, keys, message("fine", activity_id="g", service_url=service_url))
+    two_tries = dataclasses.replace(settings, max_deliveries=2)
+    consumer = await run_worker(two_tries, AlwaysUnreachable(), burst=True, handle_signals=False)
+    registry = consumer.observer.metrics.registry
+
+    def turns(outcome: str) -> float | None:
+        return registry.get_sample_value("turnstream_worker_turns_total", {"outcome": outcome})
+
+    assert (turns("ok"), turns("retried"), turns("dead_lettered")) == (1, 1, 1)
+    assert registry.get_sample_value("turnstream_worker_turn_seconds_count") == 3
+    assert registry.get_sample_value("turnstream_worker_queue_wait_seconds_count") == 2

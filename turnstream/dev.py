@@ -82,7 +82,9 @@ async def _serve(
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(connector_server.serve())
         tasks.create_task(gateway_server.serve())
-        tasks.create_task(run_worker(settings, bot, handle_signals=False, stop=stop))
+        tasks.create_task(
+            run_worker(settings, bot, handle_signals=False, stop=stop, metrics_host="127.0.0.1")
+        )
 
 
 def _banner(redis_url: str, where: str, port: int, connector_port: int, bot_spec: str) -> None:

@@ -364,7 +364,7 @@ class Consumer:
         """Run the entry; a delay means "failed transiently, run it again after this"."""
         retry_after = None
         attempt = self._attempts.get(entry.key, 1)
-        shard = self._streams.index(entry.stream)
+        shard = self._keys.shard_of(entry.envelope.conversation)
         try:
             with self.observer.turn(entry.envelope, shard, entry.entry_id, attempt):
                 retry_after = await self._handle_held(entry)
