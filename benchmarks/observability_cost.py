@@ -25,8 +25,9 @@ from benchmarks.gateway_ack import activity_template
 from gateway.app import ROUTES
 from gateway.metrics import GatewayMetrics, StatusRecorder
 from shared.envelope import Envelope
-from shared.tracing import TraceParent, continue_trace
+from shared.tracing import TraceParent, continue_trace, current_trace
 from worker.metrics import Outcome, WorkerMetrics
+from worker.outbound_observer import OutboundObserver
 from worker.turn_observer import TurnObserver
 
 
@@ -79,11 +80,11 @@ def measure(number: int, rounds: int) -> dict[str, float]:
             pass
         observer.ended(Outcome.OK)
 
-    turn_trace = TraceParent.new()
+    outbound = OutboundObserver(observer.metrics)
+    current_trace.set(TraceParent.new())  # as inside a turn
 
     def connector_call() -> None:
-        observer.metrics.connector_request("POST", "200", 0.01)
-        turn_trace.child().header()
+        outbound.start("POST", "https://example.org/v3", {}).ended(200)
 
     results = {
         "gateway: answer sent bare (2 ASGI sends)": _per_call_us(

@@ -30,6 +30,21 @@ class Credentials(Protocol):
     async def authorization(self, service_url: str) -> str | None: ...
 
 
+class ObservedRequest(Protocol):
+    """One request as an observer follows it: it ends with a status, or fails."""
+
+    def ended(self, status: int) -> None: ...
+
+    def failed(self, error: BaseException) -> None: ...
+
+
+class RequestObserver(Protocol):
+    """Told of every request the client sends (retries included), before it goes out: it may
+    add headers (the trace context)."""
+
+    def start(self, method: str, url: str, headers: dict[str, str]) -> ObservedRequest: ...
+
+
 class AnonymousCredentials:
     """No token: the Bot Framework's dev mode when `MicrosoftAppId` is unset."""
 
@@ -46,10 +61,12 @@ class ConnectorClient:
         session: aiohttp.ClientSession,
         credentials: Credentials,
         policy: OutboundPolicy | None = None,
+        observer: RequestObserver | None = None,
     ) -> None:
         self._session = session
         self._credentials = credentials
         self._policy = policy or OutboundPolicy()
+        self._observer = observer
 
     @classmethod
     def create(
@@ -59,10 +76,10 @@ class ConnectorClient:
         credentials: Credentials | None = None,
         policy: OutboundPolicy | None = None,
         max_connections: int = 100,
-        trace_configs: list[aiohttp.TraceConfig] | None = None,
+        observer: RequestObserver | None = None,
     ) -> ConnectorClient:
         """A client with its own session. Without a `policy`, private addresses are refused.
-        `trace_configs` see every request (metrics, tracing: worker.outbound_observer)."""
+        `observer` sees every request (metrics, tracing: worker.outbound_observer)."""
         policy = policy or OutboundPolicy()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
@@ -72,9 +89,8 @@ class ConnectorClient:
             ),
             timeout=aiohttp.ClientTimeout(total=timeout_seconds),
             json_serialize=lambda obj: orjson.dumps(obj).decode(),
-            trace_configs=trace_configs,
         )
-        return cls(session, credentials or AnonymousCredentials(), policy)
+        return cls(session, credentials or AnonymousCredentials(), policy, observer)
 
     async def reply_to_activity(
         self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
@@ -117,7 +133,7 @@ class ConnectorClient:
             headers["Authorization"] = authorization
         data = orjson.dumps(body) if body is not None else None
         for attempt in range(1, RETRY_ATTEMPTS + 1):
-            status, payload, retry_after = await self._send(method, url, data, headers)
+            status, payload, retry_after = await self._observed_send(method, url, data, headers)
             if status < 300:
                 return _resource_response(payload)
             # 429 and 503 say the activity was not taken: sending it again cannot duplicate it.
@@ -127,6 +143,21 @@ class ConnectorClient:
                 raise ConnectorError(method, url, status, payload.decode(errors="replace"))
             await asyncio.sleep(_retry_delay(retry_after, attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _observed_send(
+        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes, str | None]:
+        """`_send`, told to the observer (each attempt on its own)."""
+        if self._observer is None:
+            return await self._send(method, url, data, headers)
+        call = self._observer.start(method, url, headers)
+        try:
+            answer = await self._send(method, url, data, headers)
+        except BaseException as error:
+            call.failed(error)
+            raise
+        call.ended(answer[0])
+        return answer
 
     async def _send(
         self, method: str, url: str, data: bytes | None, headers: dict[str, str]

@@ -26,7 +26,7 @@ from worker.credentials import AppCredentials
 from worker.heartbeat import Heartbeat, worker_id
 from worker.metrics import WorkerMetrics
 from worker.metrics_server import MetricsServer
-from worker.outbound_observer import outbound_observer
+from worker.outbound_observer import OutboundObserver
 from worker.queue_gauges import poll_dead_letters
 from worker.service_urls import OutboundPolicy
 from worker.turn_context import TurnContext
@@ -67,7 +67,7 @@ async def run_worker(
         timeout_seconds=settings.connector_timeout_seconds,
         credentials=credentials,
         policy=policy,
-        trace_configs=[outbound_observer(metrics, tracer)],
+        observer=OutboundObserver(metrics, tracer),
     )
     app = BotApp.of(bot)
     adapter = ConnectorAdapter(

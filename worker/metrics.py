@@ -62,6 +62,7 @@ class WorkerMetrics:
             ["method", "status"],
             registry=r,
         )
+        self._connector_children: dict[tuple[str, str], Counter] = {}
         self.connector_seconds = Histogram(
             "turnstream_worker_connector_request_seconds",
             "Time of one Bot Connector HTTP request (each retry counts on its own).",
@@ -95,5 +96,10 @@ class WorkerMetrics:
         self._outcomes[outcome].inc()
 
     def connector_request(self, method: str, status: str, seconds: float) -> None:
-        self._connector.labels(method, status).inc()
+        child = self._connector_children.get((method, status))
+        if child is None:  # few: the client's methods times HTTP statuses
+            child = self._connector_children[method, status] = self._connector.labels(
+                method, status
+            )
+        child.inc()
         self.connector_seconds.observe(seconds)

