@@ -155,6 +155,17 @@ def document(authenticated: bool) -> dict[str, Any]:
                     },
                 }
             },
+            "/metrics": {
+                "get": {
+                    "summary": "Metrics in the Prometheus text format",
+                    "responses": {
+                        "200": {
+                            "description": "this gateway process's metrics",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",

@@ -103,7 +103,12 @@ def test_every_route_of_the_openapi_document_under_schemathesis(
         assert isinstance(result, Ok), f"the document does not load: {result}"
         operations.append(result.ok())
     # Schemathesis leaves out the document's own route; the document lists it.
-    assert {op.label for op in operations} == {"POST /api/messages", "GET /healthz", "GET /readyz"}
+    assert {op.label for op in operations} == {
+        "POST /api/messages",
+        "GET /healthz",
+        "GET /readyz",
+        "GET /metrics",
+    }
     assert "/openapi.json" in schema.raw_schema["paths"]
     for operation in operations:
         if mode is GenerationMode.NEGATIVE and operation.method.upper() != "POST":
