@@ -224,3 +224,36 @@ async def test_retries_and_dead_letters_are_counted(
     assert (turns("ok"), turns("retried"), turns("dead_lettered")) == (1, 1, 1)
     assert registry.get_sample_value("turnstream_worker_turn_seconds_count") == 3
     assert registry.get_sample_value("turnstream_worker_queue_wait_seconds_count") == 2
+
+
+async def health(url: str) -> int | None:
+    """The status of GET url, or None when nothing listens there."""
+    try:
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            return response.status
+    except aiohttp.ClientConnectionError:
+        return None
+
+
+async def test_the_worker_health_endpoint_follows_the_worker(settings: Settings) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/healthz"
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(
+            dataclasses.replace(settings, metrics_port=port),
+            failing,
+            handle_signals=False,
+            stop=stop,
+            metrics_host="127.0.0.1",
+        )
+    )
+    for _ in range(100):
+        if await health(url) == 200:
+            break
+        await asyncio.sleep(0.05)
+    assert await health(url) == 200
+    stop.set()
+    async with asyncio.timeout(15):
+        await worker
+    assert await health(url) is None  # stopped: the port is closed
