@@ -65,8 +65,7 @@ def measure(number: int, rounds: int) -> dict[str, float]:
         started = time.perf_counter()
         await recorder(start_message)
         await recorder(end_message)
-        gateway.ack_seconds.observe(time.perf_counter() - started)
-        gateway.answered("/api/messages", recorder.status)
+        gateway.requests.acked("/api/messages", recorder.status, time.perf_counter() - started)
 
     async def bare_answer() -> None:
         await send(start_message)
@@ -90,7 +89,7 @@ def measure(number: int, rounds: int) -> dict[str, float]:
         "gateway: answer sent bare (2 ASGI sends)": _per_call_us(
             lambda: _drive(bare_answer()), number, rounds
         ),
-        "gateway: answer sent counted (status recorder, counter, ack histogram)": _per_call_us(
+        "gateway: answer sent counted (status recorder, count, ack histogram)": _per_call_us(
             lambda: _drive(answer()), number, rounds
         ),
         "gateway: trace context, no inbound header (new trace)": _per_call_us(

@@ -128,15 +128,14 @@ class HotPath:
     def __init__(self, app: ASGIApp, messages: ASGIApp, metrics: GatewayMetrics) -> None:
         self._app = app
         self._messages = messages
-        self._metrics = metrics
+        self._requests = metrics.requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == MESSAGES_PATH:
             started = time.perf_counter()
             recorder = StatusRecorder(send)
             await _guarded(self._messages, scope, receive, recorder)
-            self._metrics.ack_seconds.observe(time.perf_counter() - started)
-            self._metrics.answered(MESSAGES_PATH, recorder.status)
+            self._requests.acked(MESSAGES_PATH, recorder.status, time.perf_counter() - started)
         else:
             await self._app(scope, receive, send)
 
