@@ -13,7 +13,7 @@ readers ignore: the service URL the channel's token vouched for (`s`) and the to
 entries without a valid signature (see `shared.signing`). To turn signing on, configure the
 gateways first (workers without the secret ignore `g`), then the workers.
 
-The W3C `traceparent` of the gateway's span (`r`) is optional too: entries queued before it
+The W3C `traceparent` of the gateway's span (`w`) is optional too: entries queued before it
 existed decode without it, and a worker that predates it ignores it.
 """
 
@@ -81,7 +81,7 @@ class Envelope:
         if self.claims is not None:
             doc["k"] = dict(self.claims)
         if self.traceparent is not None:
-            doc["r"] = self.traceparent
+            doc["w"] = self.traceparent
         if signer is not None:
             doc["g"] = signer.sign(codec.pack(doc))
         return codec.pack(doc)
@@ -118,7 +118,7 @@ class Envelope:
             received_at=float(received_at),
             service_url=service_url,
             claims=_claims(doc.get("k")),
-            traceparent=_traceparent(doc.get("r")),
+            traceparent=_traceparent(doc.get("w")),
         )
 
 

@@ -139,5 +139,5 @@ def test_the_trace_context_travels_and_old_entries_still_decode() -> None:
     signer = EnvelopeSigner.from_secrets(("s" * 32,))
     assert signer is not None
     assert Envelope.decode(traced.encode(signer), signer).traceparent == header
-    odd = codec.pack({"v": 1, "a": b"{}", "c": "test/c", "t": 1.0, "r": 7})
+    odd = codec.pack({"v": 1, "a": b"{}", "c": "test/c", "t": 1.0, "w": 7})
     assert Envelope.decode(odd).traceparent is None  # a bad trace id never costs the activity
