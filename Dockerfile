@@ -38,6 +38,7 @@ ENV PATH=/opt/turnstream/bin:$PATH \
 # The root filesystem is read-only in the pod: nothing is written outside /tmp (an emptyDir).
 WORKDIR /tmp
 USER 10001:10001
-EXPOSE 3978
+# 3978: the gateway (API, health, /metrics); 9478: a worker's /metrics and /healthz.
+EXPOSE 3978 9478
 ENTRYPOINT ["turnstream"]
 CMD ["gateway", "--host", "0.0.0.0", "--port", "3978"]

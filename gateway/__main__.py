@@ -10,6 +10,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.server import server_config
+from shared import otel
 from shared.errors import ConfigError
 from shared.logs import configure_logging
 from shared.settings import Settings
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
     configure_logging(settings.log_format, settings.log_level)
+    otel.configure_from_env("turnstream-gateway", os.environ)
     uvicorn.Server(server_config(create_app(settings), args.host, args.port)).run()
     return 0
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,9 +24,12 @@ from gateway.backlog import BacklogMonitor
 from gateway.enqueue import Enqueuer
 from gateway.health import healthz, readyz
 from gateway.messages import MessagesEndpoint
+from gateway.metrics import CountedApp, GatewayMetrics, StatusRecorder
 from gateway.openapi import openapi
+from gateway.presence import gateway_heartbeat
 from gateway.proactive import proactive_progress, start_proactive
 from gateway.responses import send_error
+from shared import otel
 from shared.answers import Answer
 from shared.keys import Keyspace
 from shared.proactive import ProactiveQueue
@@ -36,11 +41,13 @@ from shared.signing import EnvelopeSigner
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
+ROUTES = (MESSAGES_PATH, "/healthz", "/readyz", "/metrics", "/openapi.json", "/api/proactive")
 
 
 def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
     """The gateway app. Pass `redis` to share a client (tests); else one is made from settings."""
     keys = Keyspace(settings.key_prefix, settings.shards)
+    metrics = GatewayMetrics(ROUTES)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -49,15 +56,20 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
         pool = RespPool(
             Endpoint.from_url(settings.redis_url), max_connections=settings.redis_max_connections
         )
-        backlog = BacklogMonitor(client, keys.streams(), settings.max_backlog)
+        backlog = BacklogMonitor(
+            client, keys.streams(), settings.max_backlog, on_measure=metrics.backlog_measured
+        )
         backlog.start()
         enqueuer = Enqueuer(
             pool,
             dedupe_window_seconds=settings.dedupe_window_seconds,
             timeout_seconds=settings.redis_timeout_seconds,
+            on_failure=metrics.enqueue_failed,
         )
         answers = AnswerBoard(client, keys.answers_channel())
         answers.start()
+        heartbeat = gateway_heartbeat(client, keys, metrics.answered_totals)
+        beating = asyncio.get_running_loop().create_task(heartbeat.run())
         authenticator = Authenticator(settings) if settings.app_id else None
         if authenticator is None:
             log.warning(
@@ -81,6 +93,8 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
                 "proactive": ProactiveQueue(client, keys, signer),
             }
         finally:
+            beating.cancel()
+            await heartbeat.clear()
             if authenticator is not None:
                 await authenticator.aclose()
             await backlog.stop()
@@ -100,12 +114,14 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
         signer=signer,
         reply_timeout_seconds=settings.reply_timeout_seconds,
         timeout_answer=_timeout_answer(settings),
+        tracer=otel.tracer("turnstream.gateway"),
     )
     app = Starlette(
         routes=[
             Route(MESSAGES_PATH, messages, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/api/proactive", start_proactive, methods=["POST"]),
             Route("/api/proactive/{job}", proactive_progress, methods=["GET"]),
@@ -113,7 +129,7 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
         lifespan=lifespan,
         exception_handlers={HTTPException: _json_http_error},
     )
-    return HotPath(app, messages)
+    return HotPath(CountedApp(app, metrics), messages, metrics)
 
 
 def _timeout_answer(settings: Settings) -> Answer:
@@ -132,16 +148,20 @@ class HotPath:
 
     The endpoint answers every outcome itself, so Starlette's router and exception middleware
     only cost time there (~15-20 us of ~120 per request under load; docs/benchmarks.md).
-    Lifespan, health, 404 and 405 stay with Starlette.
+    Lifespan, health, 404 and 405 stay with Starlette. Every answer is counted (`metrics`).
     """
 
-    def __init__(self, app: ASGIApp, messages: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, messages: ASGIApp, metrics: GatewayMetrics) -> None:
         self._app = app
         self._messages = messages
+        self._requests = metrics.requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == MESSAGES_PATH:
-            await _guarded(self._messages, scope, receive, send)
+            started = time.perf_counter()
+            recorder = StatusRecorder(send)
+            await _guarded(self._messages, scope, receive, recorder)
+            self._requests.acked(MESSAGES_PATH, recorder.status, time.perf_counter() - started)
         else:
             await self._app(scope, receive, send)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 
 from shared.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.errors import TurnstreamError
@@ -32,9 +33,17 @@ class Enqueuer:
     """Batches enqueues per event-loop tick; each caller awaits its own entry id."""
 
     def __init__(
-        self, pool: RespPool, *, dedupe_window_seconds: int, timeout_seconds: float
+        self,
+        pool: RespPool,
+        *,
+        dedupe_window_seconds: int,
+        timeout_seconds: float,
+        on_failure: Callable[[str, int], None] | None = None,
     ) -> None:
+        """`on_failure(reason, activities)` is told of every enqueue that failed (metrics):
+        `timeout`, `connection` or `script`."""
         self._pool = pool
+        self._on_failure = on_failure
         self._dedupe_window = str(dedupe_window_seconds)
         self._timeout = timeout_seconds
         self._batch: list[_Pending] = []
@@ -89,6 +98,10 @@ class Enqueuer:
             self.outage.failed(e)
             reason = "did not answer in time" if isinstance(e, TimeoutError) else type(e).__name__
             _fail_all(batch, Unavailable(f"Redis unavailable: {reason}"))
+            if self._on_failure is not None:
+                self._on_failure(
+                    "timeout" if isinstance(e, TimeoutError) else "connection", len(batch)
+                )
             return
         self.outage.succeeded()
         for (_, future), result in zip(batch, results, strict=True):
@@ -97,6 +110,8 @@ class Enqueuer:
             if isinstance(result, ReplyError):
                 log.error("enqueue script failed: %s", result)
                 future.set_exception(Unavailable(f"enqueue failed: {result}"))
+                if self._on_failure is not None:
+                    self._on_failure("script", 1)
             else:
                 future.set_result(result.decode() if isinstance(result, bytes) else None)
 

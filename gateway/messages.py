@@ -18,10 +18,12 @@ from gateway.activity_check import BadActivity, CheckedActivity, parse_activity
 from gateway.authentication import Authenticator, AuthError, KeysUnavailable, VerifiedToken
 from gateway.enqueue import Enqueuer, Unavailable
 from gateway.responses import send_empty, send_error, send_json
+from shared import otel
 from shared.answers import Answer
 from shared.envelope import Envelope
 from shared.keys import Keyspace
 from shared.signing import EnvelopeSigner
+from shared.tracing import TraceParent, continue_trace
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class MessagesEndpoint:
         signer: EnvelopeSigner | None = None,
         reply_timeout_seconds: float = 10.0,
         timeout_answer: Answer | None = None,
+        tracer: otel.Tracer | None = None,
     ) -> None:
         self._keys = keys
         self._max_body = max_body_bytes
@@ -56,9 +59,11 @@ class MessagesEndpoint:
                 {"error": "reply_timeout", "message": "the bot did not answer in time; retry"}
             ),
         )
+        self._tracer = tracer
+        """With OpenTelemetry set up, each enqueue is a span (else only W3C ids travel on)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type, declared_length, authorization = _headers(scope)
+        content_type, declared_length, authorization, traceparent = _headers(scope)
         if not _is_json(content_type):
             return await send_error(
                 send, 415, "unsupported_media_type", "send the activity as application/json"
@@ -87,13 +92,48 @@ class MessagesEndpoint:
             return await _refuse(send, e)
         # An answer is kept under the activity id, so that a retry of the request finds it.
         request = (checked.activity_id or uuid.uuid4().hex) if checked.expects_answer else None
+        await self._accept(state, body, checked, token, traceparent, request, send)
+
+    async def _accept(
+        self,
+        state: dict[str, Any],
+        body: bytes,
+        checked: CheckedActivity,
+        token: VerifiedToken | None,
+        traceparent: bytes | None,
+        request: str | None,
+        send: Send,
+    ) -> None:
+        """Wrap the checked activity in its envelope, in the caller's trace, and enqueue it."""
+        span = (
+            self._tracer.start("turnstream enqueue", TraceParent.parse(traceparent), otel.PRODUCER)
+            if self._tracer is not None
+            else None
+        )
+        trace = span.traceparent if span is not None else continue_trace(traceparent)
         if token is None:
-            envelope = Envelope(body, checked.conversation, time.time(), request=request)
+            envelope = Envelope(
+                body,
+                checked.conversation,
+                time.time(),
+                request=request,
+                traceparent=trace.header(),
+            )
         else:
             envelope = Envelope(
-                body, checked.conversation, time.time(), token.service_url, token.claims, request
+                body,
+                checked.conversation,
+                time.time(),
+                token.service_url,
+                token.claims,
+                request=request,
+                traceparent=trace.header(),
             )
-        await self._enqueue(state, checked, envelope.encode(self._signer), request, send)
+        try:
+            await self._enqueue(state, checked, envelope.encode(self._signer), request, send)
+        finally:
+            if span is not None:
+                span.end()
 
     async def _verify(
         self, authenticator: Authenticator, authorization: bytes | None, send: Send
@@ -182,11 +222,12 @@ async def _refuse(send: Send, error: AuthError) -> None:
     await send_error(send, error.status, code, error.reason, challenge=error.status == 401)
 
 
-def _headers(scope: Scope) -> tuple[bytes, bytes, bytes | None]:
-    """Content type, declared length and Authorization, in one pass over the headers."""
+def _headers(scope: Scope) -> tuple[bytes, bytes, bytes | None, bytes | None]:
+    """Content type, declared length, Authorization and traceparent, in one pass."""
     content_type = b""
     declared_length = b""
     authorization: bytes | None = None
+    traceparent: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"content-type":
             content_type = value
@@ -194,7 +235,9 @@ def _headers(scope: Scope) -> tuple[bytes, bytes, bytes | None]:
             declared_length = value
         elif name == b"authorization":
             authorization = value
-    return content_type, declared_length, authorization
+        elif name == b"traceparent":
+            traceparent = value
+    return content_type, declared_length, authorization, traceparent
 
 
 def _is_json(content_type: bytes) -> bool:

@@ -226,6 +226,17 @@ def document(authenticated: bool) -> dict[str, Any]:
             },
             "/api/proactive": {"post": _PROACTIVE_POST},
             "/api/proactive/{job}": {"get": _PROACTIVE_GET},
+            "/metrics": {
+                "get": {
+                    "summary": "Metrics in the Prometheus text format",
+                    "responses": {
+                        "200": {
+                            "description": "this gateway process's metrics",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",

@@ -14,6 +14,9 @@ makes a turn proactive (`o`). With
 `TURNSTREAM_ENVELOPE_SECRET` set, gateways sign each envelope (`g`) and workers refuse entries
 without a valid signature (see `shared.signing`). To turn signing on, configure the
 gateways first (workers without the secret ignore `g`), then the workers.
+
+The W3C `traceparent` of the gateway's span (`w`) is optional too: entries queued before it
+existed decode without it, and a worker that predates it ignores it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from shared.signing import EnvelopeSigner
 ENVELOPE_VERSION = 1
 MAX_CLAIMS = 32
 MAX_CLAIM_LENGTH = 4096
+MAX_TRACEPARENT_LENGTH = 512
 
 
 class EnvelopeError(TurnstreamError):
@@ -88,6 +92,8 @@ class Envelope:
     which the worker stores and publishes it (see `shared.answers`)."""
     proactive: ProactiveTurn | None = None
     """Set for a turn nobody sent from a channel (`shared.proactive`)."""
+    traceparent: str | None = None
+    """The W3C `traceparent` of the gateway's span: the turn continues its trace."""
 
     def activity(self) -> dict[str, Any]:
         """The parsed activity (a dict: the gateway accepted nothing else)."""
@@ -114,6 +120,8 @@ class Envelope:
             doc["r"] = self.request
         if self.proactive is not None:
             doc["o"] = self.proactive.encode()
+        if self.traceparent is not None:
+            doc["w"] = self.traceparent
         if signer is not None:
             doc["g"] = signer.sign(codec.pack(doc))
         return codec.pack(doc)
@@ -155,6 +163,7 @@ class Envelope:
             claims=_claims(doc.get("k")),
             request=request,
             proactive=None if doc.get("o") is None else ProactiveTurn.decode(doc["o"]),
+            traceparent=_traceparent(doc.get("w")),
         )
 
 
@@ -170,6 +179,11 @@ def _check_signature(signer: EnvelopeSigner, doc: dict[str, Any], signature: obj
             "envelope signature does not match TURNSTREAM_ENVELOPE_SECRET: it was not written "
             "by a gateway holding the secret, or was changed since"
         )
+
+
+def _traceparent(raw: object) -> str | None:
+    # Only ever a trace id: a malformed one starts a new trace, it never costs the activity.
+    return raw if isinstance(raw, str) and len(raw) <= MAX_TRACEPARENT_LENGTH else None
 
 
 def _claims(raw: object) -> dict[str, str] | None:

@@ -159,6 +159,16 @@ class Keyspace:
         """
         return f"{self.prefix}:worker:{worker_id}:heartbeat"
 
+    def gateway_heartbeat(self, gateway_id: str) -> str:
+        """A running gateway process's heartbeat: a string with a TTL, renewed while it serves,
+        so that `turnstream status` can count the gateways."""
+        return f"{self.prefix}:gateway:{gateway_id}:heartbeat"
+
+    def heartbeat_pattern(self, role: str) -> str:
+        """A SCAN pattern matching every heartbeat of `role` (`worker` or `gateway`)."""
+        prefix = re.sub(r"([*?\[\]\\])", r"\\\1", self.prefix)
+        return f"{prefix}:{role}:*:heartbeat"
+
     def state(self, storage_key: str) -> str:
         """The hash holding one bot-state item (`e` its eTag, `d` its msgpack data).
 

@@ -136,6 +136,9 @@ class Settings:
     """`TURNSTREAM_LOG_FORMAT`: json (production) or text (what `turnstream dev` uses)."""
     log_level: str = "INFO"
     """`TURNSTREAM_LOG_LEVEL`: DEBUG, INFO, WARNING or ERROR."""
+    metrics_port: int = 0
+    """`TURNSTREAM_METRICS_PORT`: where a worker serves /metrics and /healthz over HTTP (all
+    interfaces). 0: no server. Gateways serve /metrics on their own port."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -243,6 +246,9 @@ class Settings:
             ),
             log_format=env.get("TURNSTREAM_LOG_FORMAT", _choice(LogFormat), cls.log_format),
             log_level=env.get("TURNSTREAM_LOG_LEVEL", _log_level, cls.log_level),
+            metrics_port=env.get(
+                "TURNSTREAM_METRICS_PORT", _int_between(0, 65535), cls.metrics_port
+            ),
         )
         if (
             settings.app_type is AppType.SINGLE_TENANT

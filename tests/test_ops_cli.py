@@ -46,7 +46,14 @@ async def test_status_of_an_idle_deployment(settings: Settings) -> None:
     assert result.returncode == 0, result.stderr
     assert "total" in result.stdout and "no consumers" in result.stdout
     report = json.loads((await in_thread(settings, "status", "--json")).stdout)
-    assert report["totals"] == {"length": 0, "lag": 0, "pending": 0, "dead_letters": 0}
+    assert report["totals"] == {
+        "length": 0,
+        "lag": 0,
+        "pending": 0,
+        "oldest_pending_seconds": None,
+        "dead_letters": 0,
+    }
+    assert (report["workers"], report["gateways"]) == ({}, {})
     assert len(report["shards"]) == settings.shards
 
 

@@ -7,9 +7,11 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import orjson
 from redis.exceptions import RedisError
 
 import gateway.__main__ as gateway_cli
@@ -75,9 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
     loadtest.set_defaults(run=loadtest_cli.run)
 
     status = commands.add_parser(
-        "status", help="streams, lag, pending, consumers and dead letters, per shard"
+        "status",
+        help="streams, lag, pending, consumers and dead letters, per shard; live workers and "
+        "gateways",
     )
     status.add_argument("--json", action="store_true", help="print JSON")
+    status.add_argument(
+        "--watch",
+        nargs="?",
+        type=_positive_seconds,
+        const=2.0,
+        default=None,
+        metavar="SECONDS",
+        help="refresh every SECONDS (default 2) until Ctrl-C; with --json, one JSON line each",
+    )
     status.set_defaults(run=_ops(_status))
 
     proactive = commands.add_parser(
@@ -132,6 +145,8 @@ def _ops(command: OpsCommand) -> Callable[[argparse.Namespace], int]:
 
         try:
             return asyncio.run(main())
+        except KeyboardInterrupt:  # how --watch ends
+            return 0
         except (LookupError, ValueError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
@@ -143,9 +158,27 @@ def _ops(command: OpsCommand) -> Callable[[argparse.Namespace], int]:
 
 
 async def _status(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
-    report = await ops.status(redis, keys)
-    print(ops.to_json(report) if args.json else ops.format_status(report))
-    return 0
+    if args.watch is None:
+        report = await ops.status(redis, keys)
+        print(ops.to_json(report) if args.json else ops.format_status(report))
+        return 0
+    while True:
+        report = await ops.status(redis, keys)
+        if args.json:
+            print(orjson.dumps(report).decode(), flush=True)
+        else:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            # Clear the terminal and redraw, as `watch` does.
+            print(f"\x1b[H\x1b[2J{stamp}  (every {args.watch:g} s, Ctrl-C to stop)", flush=True)
+            print(ops.format_status(report), flush=True)
+        await asyncio.sleep(args.watch)
+
+
+def _positive_seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
+    return value
 
 
 async def _send(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:

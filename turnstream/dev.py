@@ -102,7 +102,9 @@ async def _serve(
     async with tasks:
         tasks.create_task(serve(connector_server, "dev connector"))
         tasks.create_task(serve(gateway_server, "gateway"))
-        tasks.create_task(run_worker(settings, bot, handle_signals=False, stop=stop))
+        tasks.create_task(
+            run_worker(settings, bot, handle_signals=False, stop=stop, metrics_host="127.0.0.1")
+        )
     if failed:
         raise DevStartupError("; ".join(failed))
 

@@ -37,6 +37,8 @@ class ReceivedRequest:
     received_at: float
     authorization: str | None = None
     """The request's Authorization header (tests check who gets the bot's token)."""
+    traceparent: str | None = None
+    """The request's W3C `traceparent` header (tests check the trace reaches the connector)."""
 
 
 Listener = Callable[["ReceivedRequest"], None]
@@ -103,6 +105,7 @@ class DevConnector:
             body=body,
             received_at=time.time(),
             authorization=request.headers.get("authorization"),
+            traceparent=request.headers.get("traceparent"),
         )
         for listener in self.listeners:
             listener(record)

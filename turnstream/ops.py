@@ -24,12 +24,16 @@ class ShardStatus:
     length: int
     lag: int | None
     pending: int
+    oldest_pending_seconds: float | None
+    """Age of the oldest entry read but not committed (from its id's time), None if none."""
     dead_letters: int
 
 
-async def status(redis: Redis, keys: Keyspace) -> dict[str, Any]:
-    """Per shard: entries in the stream, not yet read (lag), read but not committed (pending),
-    dead letters; and every consumer with what it holds."""
+async def status(redis: Redis, keys: Keyspace, now: float | None = None) -> dict[str, Any]:
+    """Per shard: entries in the stream, not yet read (lag), read but not committed (pending)
+    and the age of the oldest of those, dead letters; every consumer with what it holds and how
+    long it has been idle; the live workers and gateways (their heartbeats)."""
+    now = time.time() if now is None else now
     shards: list[ShardStatus] = []
     consumers: dict[str, dict[str, Any]] = {}
     for shard in range(keys.shards):
@@ -39,15 +43,18 @@ async def status(redis: Redis, keys: Keyspace) -> dict[str, Any]:
         try:
             groups: Any = await redis.xinfo_groups(stream)
             members: Any = await redis.xinfo_consumers(stream, CONSUMER_GROUP)
+            summary: Any = await redis.xpending(stream, CONSUMER_GROUP)
         except ResponseError:  # no worker has created the stream or group yet
-            groups, members = [], []
+            groups, members, summary = [], [], {}
         group = next((g for g in groups if _text(g["name"]) == CONSUMER_GROUP), None)
+        oldest = summary.get("min") if summary.get("pending") else None
         shards.append(
             ShardStatus(
                 shard,
                 length,
                 group["lag"] if group else None,
                 group["pending"] if group else 0,
+                _age(oldest, now),
                 dead,
             )
         )
@@ -56,35 +63,91 @@ async def status(redis: Redis, keys: Keyspace) -> dict[str, Any]:
             seen["pending"] += member["pending"]
             idle = member["idle"]
             seen["idle_ms"] = idle if seen["idle_ms"] is None else min(seen["idle_ms"], idle)
+    ages = [s.oldest_pending_seconds for s in shards if s.oldest_pending_seconds is not None]
     return {
         "shards": [vars(s) for s in shards],
         "consumers": consumers,
+        "workers": await _heartbeats(redis, keys, "worker"),
+        "gateways": {
+            name: _json_or_text(value)
+            for name, value in (await _heartbeats(redis, keys, "gateway")).items()
+        },
         "totals": {
             "length": sum(s.length for s in shards),
             "lag": sum(s.lag or 0 for s in shards),
             "pending": sum(s.pending for s in shards),
+            "oldest_pending_seconds": max(ages, default=None),
             "dead_letters": sum(s.dead_letters for s in shards),
         },
     }
 
 
+async def _heartbeats(redis: Redis, keys: Keyspace, role: str) -> dict[str, str]:
+    """The live heartbeats of a role: id -> what the process wrote in it."""
+    found: list[str] = []
+    async for key in redis.scan_iter(match=keys.heartbeat_pattern(role), count=1000):
+        found.append(_text(key))
+    if not found:
+        return {}
+    values: list[Any] = await redis.mget(found)
+    head, tail = f"{keys.prefix}:{role}:", ":heartbeat"
+    return {
+        key[len(head) : -len(tail)]: _text(value)
+        for key, value in sorted(zip(found, values, strict=True))
+        if value is not None  # expired between the scan and the read
+    }
+
+
+def _age(entry_id: Any, now: float) -> float | None:
+    if entry_id is None:
+        return None
+    milliseconds = int(_text(entry_id).split("-", 1)[0])
+    return round(max(0.0, now - milliseconds / 1000), 1)
+
+
+def _json_or_text(value: str) -> Any:
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value
+
+
 def format_status(report: dict[str, Any]) -> str:
-    lines = [f"{'shard':>5} {'length':>8} {'lag':>8} {'pending':>8} {'dead letters':>12}"]
-    for s in report["shards"]:
-        lag = "-" if s["lag"] is None else s["lag"]
-        lines.append(
-            f"{s['shard']:>5} {s['length']:>8} {lag:>8} {s['pending']:>8} {s['dead_letters']:>12}"
-        )
-    t = report["totals"]
-    lines.append(
-        f"{'total':>5} {t['length']:>8} {t['lag']:>8} {t['pending']:>8} {t['dead_letters']:>12}"
+    """The report as a table for a terminal."""
+    header = (
+        f"{'shard':>5} {'length':>8} {'lag':>8} {'pending':>8} {'oldest pending':>14} "
+        f"{'dead letters':>12}"
     )
+    lines = [header]
+    for s in [*report["shards"], {"shard": "total", **report["totals"]}]:
+        lag = "-" if s["lag"] is None else s["lag"]
+        age = s["oldest_pending_seconds"]
+        oldest = "-" if age is None else f"{age:.1f} s"
+        lines.append(
+            f"{s['shard']:>5} {s['length']:>8} {lag:>8} {s['pending']:>8} {oldest:>14} "
+            f"{s['dead_letters']:>12}"
+        )
     lines.append("")
     if not report["consumers"]:
         lines.append("no consumers")
     for name, c in sorted(report["consumers"].items()):
         lines.append(f"consumer {name}: {c['pending']} pending, idle {c['idle_ms'] / 1000:.1f} s")
+    lines.append("")
+    lines.append(f"workers alive: {len(report['workers'])}")
+    lines.extend(f"  {name}: {value}" for name, value in report["workers"].items())
+    lines.append(f"gateways alive: {len(report['gateways'])}")
+    for name, value in report["gateways"].items():
+        lines.append(f"  {name}: {_describe_gateway(value)}")
     return "\n".join(lines)
+
+
+def _describe_gateway(value: Any) -> str:
+    if not isinstance(value, dict):
+        return str(value)
+    answered = value.get("answered") or {}
+    counts = ", ".join(f"{n} x {status}" for status, n in sorted(answered.items()))
+    started = datetime.datetime.fromtimestamp(float(value.get("started_at", 0)), datetime.UTC)
+    return f"up since {started.isoformat(timespec='seconds')}, answered {counts or 'nothing'}"
 
 
 async def dead_letters(redis: Redis, keys: Keyspace, limit: int = 50) -> list[dict[str, Any]]:

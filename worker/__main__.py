@@ -10,6 +10,7 @@ import sys
 
 from redis.exceptions import RedisError
 
+from shared import otel
 from shared.errors import ConfigError
 from shared.keys import Keyspace
 from shared.logs import configure_logging
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     configure_logging(settings.log_format, settings.log_level)
+    otel.configure_from_env("turnstream-worker", os.environ)
     asyncio.run(run_worker(settings, bot, concurrency=args.concurrency, burst=args.burst))
     return 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
@@ -41,8 +42,17 @@ class Acknowledger:
     """`await ack(stream, entry_id, done_key, sent_key)` returns once the commit was sent (or
     given up)."""
 
-    def __init__(self, redis: Redis, group: str, consumer: str, outage: OutageLog) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        group: str,
+        consumer: str,
+        outage: OutageLog,
+        on_taken_over: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_taken_over()` is called for each commit the fence refused (metrics)."""
         self._redis = redis
+        self._on_taken_over = on_taken_over
         self._group = group
         self._consumer = consumer
         self._outage = outage
@@ -90,6 +100,8 @@ class Acknowledger:
                         log.warning(
                             "entry %s was taken over by another worker: not committed", entry_id
                         )
+                        if self._on_taken_over is not None:
+                            self._on_taken_over()
                 self._outage.succeeded()
                 return
             except (RedisError, OSError) as e:

@@ -44,6 +44,21 @@ class Credentials(Protocol):
     async def authorization(self, service_url: str) -> str | None: ...
 
 
+class ObservedRequest(Protocol):
+    """One request as an observer follows it: it ends with a status, or fails."""
+
+    def ended(self, status: int) -> None: ...
+
+    def failed(self, error: BaseException) -> None: ...
+
+
+class RequestObserver(Protocol):
+    """Told of every request the client sends (retries included), before it goes out: it may
+    add headers (the trace context)."""
+
+    def start(self, method: str, url: str, headers: dict[str, str]) -> ObservedRequest: ...
+
+
 class AnonymousCredentials:
     """No token: the Bot Framework's dev mode when `MicrosoftAppId` is unset."""
 
@@ -63,10 +78,12 @@ class ConnectorClient:
         session: aiohttp.ClientSession,
         credentials: Credentials,
         policy: OutboundPolicy | None = None,
+        observer: RequestObserver | None = None,
     ) -> None:
         self._session = session
         self._credentials = credentials
         self._policy = policy or OutboundPolicy()
+        self._observer = observer
 
     @classmethod
     def create(
@@ -76,8 +93,10 @@ class ConnectorClient:
         credentials: Credentials | None = None,
         policy: OutboundPolicy | None = None,
         max_connections: int = 100,
+        observer: RequestObserver | None = None,
     ) -> ConnectorClient:
-        """A client with its own session. Without a `policy`, private addresses are refused."""
+        """A client with its own session. Without a `policy`, private addresses are refused.
+        `observer` sees every request (metrics, tracing: worker.outbound_observer)."""
         policy = policy or OutboundPolicy()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
@@ -88,7 +107,7 @@ class ConnectorClient:
             timeout=aiohttp.ClientTimeout(total=timeout_seconds),
             json_serialize=lambda obj: orjson.dumps(obj).decode(),
         )
-        return cls(session, credentials or AnonymousCredentials(), policy)
+        return cls(session, credentials or AnonymousCredentials(), policy, observer)
 
     # -- activities -----------------------------------------------------------------------------
 
@@ -240,7 +259,9 @@ class ConnectorClient:
         data = orjson.dumps(body) if body is not None else None
         for attempt in range(1, RETRY_ATTEMPTS + 1):
             try:
-                status, payload, response_headers = await self._send(method, url, data, headers)
+                status, payload, response_headers = await self._observed_send(
+                    method, url, data, headers
+                )
             except (TimeoutError, aiohttp.ClientConnectionError):
                 # A POST that timed out may have been delivered: only a request that can be
                 # repeated without effect is sent again.
@@ -257,6 +278,21 @@ class ConnectorClient:
                 raise bodies.connector_error(method, url, status, payload, response_headers)
             await asyncio.sleep(_retry_delay(response_headers.get("Retry-After"), attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _observed_send(
+        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """`_send`, told to the observer (each attempt on its own)."""
+        if self._observer is None:
+            return await self._send(method, url, data, headers)
+        call = self._observer.start(method, url, headers)
+        try:
+            answer = await self._send(method, url, data, headers)
+        except BaseException as error:
+            call.failed(error)
+            raise
+        call.ended(answer[0])
+        return answer
 
     async def _send(
         self, method: str, url: str, data: bytes | None, headers: dict[str, str]

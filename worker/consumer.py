@@ -28,10 +28,12 @@ from shared.signing import EnvelopeSigner
 from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
 from worker.errors import TakenOver
+from worker.metrics import Outcome, WorkerMetrics
 from worker.ordering import OrderGate, Verdict, entry_order
 from worker.queued_typing import QueuedTyping
 from worker.scheduler import ConversationScheduler
 from worker.send_journal import SendJournal
+from worker.turn_observer import TurnObserver
 from worker.types import PendingAck
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ class Consumer:
         max_deliveries: int = 5,
         signer: EnvelopeSigner | None = None,
         typing: QueuedTyping | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self._redis = redis
         self._typing = typing
@@ -104,7 +107,15 @@ class Consumer:
         self._stopping = asyncio.Event()
         self._outage = OutageLog("Redis (worker)")
         self.name = name or consumer_name()
-        self._acks = Acknowledger(redis, CONSUMER_GROUP, self.name, self._outage)
+        self.observer = observer or TurnObserver(WorkerMetrics(), self.name)
+        """Log fields, trace span, time and outcome of every delivery (metrics: no Redis)."""
+        self._acks = Acknowledger(
+            redis,
+            CONSUMER_GROUP,
+            self.name,
+            self._outage,
+            on_taken_over=self.observer.metrics.lease_conflicts.inc,
+        )
         self.journal = SendJournal(redis, CONSUMER_GROUP, self.name, self._outage)
         self._replies: dict[tuple[str, str], list[ResourceResponse]] = {}
         """Replies sent so far for the entries held here, kept across in-place retries."""
@@ -123,6 +134,16 @@ class Consumer:
         the heartbeat so that no other worker takes them over."""
         self.turns_done = 0
         self.turns_failed = 0
+
+    @property
+    def stopping(self) -> bool:
+        """True once `stop()` was called (draining)."""
+        return self._stopping.is_set()
+
+    @property
+    def held(self) -> int:
+        """Entries this worker holds: queued, waiting for their predecessor, or running."""
+        return sum(len(ids) for ids in self._held.values())
 
     def stop(self) -> None:
         """Stop reading; `run` returns once in-flight turns finished."""
@@ -218,6 +239,7 @@ class Consumer:
             entries = self._entries(claimed)
             await self._dead_letter_unreadable()
             if entries:
+                self.observer.metrics.takeovers.inc(len(entries))
                 log.warning(
                     "took over %d entries from a worker that stopped renewing them", len(entries)
                 )
@@ -277,6 +299,8 @@ class Consumer:
             )
         except (RedisError, OSError) as e:
             self._outage.failed(e)  # still pending: it is taken over and tried again later
+            return
+        self.observer.ended(Outcome.DEAD_LETTERED)
 
     async def _wait_for_groups(self) -> bool:
         """Create the groups, waiting out a Redis that is not there yet. False if stopped first."""
@@ -347,8 +371,11 @@ class Consumer:
         retry_after = None
         if self._typing is not None:
             self._typing.started(entry.key)
+        attempt = self._attempts.get(entry.key, 1)
+        shard = self._keys.shard_of(entry.envelope.conversation)
         try:
-            retry_after = await self._handle_held(entry)
+            with self.observer.turn(entry.envelope, shard, entry.entry_id, attempt):
+                retry_after = await self._handle_held(entry)
         finally:
             if retry_after is None:  # finished (or given up): no longer ours to renew
                 self._held.get(entry.stream, set()).discard(entry.entry_id)
@@ -361,6 +388,7 @@ class Consumer:
         if self._verdicts.pop(entry.key, Verdict.RUN) is Verdict.COMMITTED:
             log.info("entry %s was already committed; acknowledging it", entry.entry_id)
             await asyncio.shield(self._acks.ack(*_commit_keys(entry)))
+            self.observer.ended(Outcome.DUPLICATE)
             return None
         try:
             pending = PendingAck(
@@ -379,6 +407,8 @@ class Consumer:
             # Another worker owns it now (this one stalled past the claim timeout): its copy of
             # the turn could not commit, and it is not this worker's to retry.
             log.warning("entry %s was taken over by another worker; dropped here", entry.entry_id)
+            self.observer.metrics.lease_conflicts.inc()
+            self.observer.ended(Outcome.TAKEN_OVER)
             return None
         except Exception as error:
             self.turns_failed += 1
@@ -393,6 +423,7 @@ class Consumer:
                 )
                 return None
             self._attempts[entry.key] = attempts + 1
+            self.observer.ended(Outcome.RETRIED)
             delay = min(30.0, 0.5 * 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)
             log.warning(
                 "turn failed (attempt %d of %d), retrying in %.1f s: %s: %s",
@@ -410,6 +441,7 @@ class Consumer:
         self.journal.forget(entry.sent_key)
         self._gate.committed(entry.done_key, entry.entry_id)
         self.turns_done += 1
+        self.observer.ended(Outcome.FAILED if pending.bot_error else Outcome.OK)
         return None
 
     async def _still_ours(self, entry: Entry) -> None:

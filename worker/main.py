@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import aiohttp
 
+from shared import otel
 from shared.keys import Keyspace
 from shared.proactive import ProactiveQueue
 from shared.redisconn import Redis, connect, redacted
@@ -19,14 +21,20 @@ from worker.answers import AnswerPublisher
 from worker.app import BotApp
 from worker.client_credentials import ClientCredentialsTokens
 from worker.connector import ConnectorClient
-from worker.consumer import Consumer
+from worker.consumer import Consumer, consumer_name
 from worker.credentials import AppCredentials
 from worker.heartbeat import Heartbeat, worker_id
+from worker.metrics import WorkerMetrics
+from worker.metrics_server import MetricsServer
+from worker.outbound_observer import OutboundObserver
+from worker.queue_gauges import poll_dead_letters
 from worker.queued_typing import QueuedTyping
 from worker.service_urls import OutboundPolicy
 from worker.throttle import Throttle
+from worker.turn_context import TurnContext
+from worker.turn_observer import TurnObserver
 from worker.turns import Turns
-from worker.types import Bot
+from worker.types import PENDING_ACK_KEY, Bot, OnTurnError, PendingAck
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +49,11 @@ async def run_worker(
     burst: bool = False,
     handle_signals: bool = True,
     stop: asyncio.Event | None = None,
+    metrics_host: str = "0.0.0.0",
 ) -> Consumer:
     """Run until SIGTERM/SIGINT (or `stop` is set), draining in-flight turns; or, in burst
     mode, until the streams are empty. Returns the consumer, whose counters tests read.
+    With `settings.metrics_port`, serve /metrics and /healthz on `metrics_host` meanwhile.
 
     Raises `ConfigError` if an app id is set without what the outbound token needs."""
     settings.check_worker()
@@ -53,8 +63,14 @@ async def run_worker(
         settings.outbound_allowed_hosts, allow_private=settings.allow_private_service_urls
     )
     token_session, credentials = _credentials(settings, redis, keys, policy)
+    metrics = WorkerMetrics()
+    name = consumer_name()
+    tracer = otel.tracer("turnstream.worker")
     connector = ConnectorClient.create(
-        timeout_seconds=settings.connector_timeout_seconds, credentials=credentials, policy=policy
+        timeout_seconds=settings.connector_timeout_seconds,
+        credentials=credentials,
+        policy=policy,
+        observer=OutboundObserver(metrics, tracer),
     )
     app = BotApp.of(bot)
     adapter = ConnectorAdapter(
@@ -63,6 +79,7 @@ async def run_worker(
         on_turn_error=app.on_turn_error,
         conversation_state=app.conversation_state,
     )
+    adapter.on_turn_error = _marking_bot_errors(adapter.on_turn_error)
 
     signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
     adapter.proactive = ProactiveQueue(redis, keys, signer)
@@ -92,7 +109,10 @@ async def run_worker(
         max_deliveries=settings.max_deliveries,
         signer=signer,
         typing=typing,
+        name=name,
+        observer=TurnObserver(metrics, name, tracer),
     )
+    metrics.in_flight.set_function(lambda: consumer.held)
     loop = asyncio.get_running_loop()
     if handle_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -107,7 +127,10 @@ async def run_worker(
     )
     beating = asyncio.create_task(heartbeat.run())  # kept up while draining: still alive
     try:
-        await consumer.run(burst=burst, drain_timeout=settings.drain_timeout_seconds)
+        async with _serving_metrics(
+            settings, metrics, redis, keys, metrics_host, lambda: not consumer.stopping
+        ):
+            await consumer.run(burst=burst, drain_timeout=settings.drain_timeout_seconds)
     finally:
         beating.cancel()
         await heartbeat.clear()
@@ -151,6 +174,49 @@ def _credentials(
         app_password=settings.app_password,
     )
     return session, AppCredentials(tokens, policy)
+
+
+@asynccontextmanager
+async def _serving_metrics(
+    settings: Settings,
+    metrics: WorkerMetrics,
+    redis: Redis,
+    keys: Keyspace,
+    host: str,
+    healthy: Callable[[], bool],
+) -> AsyncIterator[None]:
+    """The metrics server and the dead-letter poll, when TURNSTREAM_METRICS_PORT is set. A port
+    that cannot be bound is logged, not fatal: the turns matter more than their metrics."""
+    if not settings.metrics_port:
+        yield
+        return
+    server = MetricsServer(metrics.registry, healthy, host, settings.metrics_port)
+    try:
+        await server.start()
+    except OSError as e:
+        log.error("worker metrics not served on port %d: %s", settings.metrics_port, e)
+        await server.stop()
+        yield
+        return
+    gauges = asyncio.create_task(poll_dead_letters(redis, keys, metrics))
+    try:
+        yield
+    finally:
+        gauges.cancel()
+        await server.stop()
+
+
+def _marking_bot_errors(on_turn_error: OnTurnError) -> OnTurnError:
+    """Mark the turn's PendingAck when the bot raised (the `failed` outcome), then run the
+    configured on_turn_error."""
+
+    async def marked(context: TurnContext, error: Exception) -> None:
+        pending = context.turn_state.get(PENDING_ACK_KEY)
+        if isinstance(pending, PendingAck):
+            pending.bot_error = True
+        await on_turn_error(context, error)
+
+    return marked
 
 
 def _stopper(consumer: Consumer, sig: signal.Signals) -> Callable[[], None]:

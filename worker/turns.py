@@ -11,6 +11,7 @@ import orjson
 from shared.activity import Activity
 from shared.envelope import Envelope, ProactiveTurn
 from shared.keys import Keyspace
+from shared.logs import log_context
 from shared.redisconn import Redis
 from worker.adapter import ConnectorAdapter
 from worker.answers import AnswerPublisher, answer_of
@@ -50,13 +51,15 @@ class Turns:
         if envelope.service_url is not None:  # the gateway authenticated it: may get the token
             self._policy.trust(envelope.service_url)
         activity = envelope.activity()
-        if envelope.proactive is not None:
-            return await self._run_proactive(activity, envelope.proactive, pending_ack)
-        context = await self._adapter.process_activity(activity, self._bot, pending_ack)
-        if envelope.request is not None:  # a gateway waits for this turn's answer
-            shard = self._keys.shard_of(envelope.conversation)
-            key = self._keys.answer(shard, envelope.conversation, envelope.request)
-            await self._answers.publish(key, answer_of(context))
+        activity_id = activity.get("id")
+        with log_context(activity_id=activity_id if isinstance(activity_id, str) else ""):
+            if envelope.proactive is not None:
+                return await self._run_proactive(activity, envelope.proactive, pending_ack)
+            context = await self._adapter.process_activity(activity, self._bot, pending_ack)
+            if envelope.request is not None:  # a gateway waits for this turn's answer
+                shard = self._keys.shard_of(envelope.conversation)
+                key = self._keys.answer(shard, envelope.conversation, envelope.request)
+                await self._answers.publish(key, answer_of(context))
 
     async def _run_proactive(
         self, activity: dict[str, Any], proactive: ProactiveTurn, pending_ack: PendingAck

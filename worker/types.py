@@ -57,3 +57,5 @@ class PendingAck:
     (it was paused past the claim timeout), so a worker waking up does not answer for a turn
     that another worker took over."""
     done: bool = False
+    bot_error: bool = False
+    """Set when the bot raised and on_turn_error ended the turn (the `failed` outcome)."""

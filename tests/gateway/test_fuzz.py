@@ -109,6 +109,7 @@ def test_every_route_of_the_openapi_document_under_schemathesis(
         "GET /readyz",
         "POST /api/proactive",
         "GET /api/proactive/{job}",
+        "GET /metrics",
     }
     assert "/openapi.json" in schema.raw_schema["paths"]
     for operation in operations:

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.app import ROUTES
 from gateway.server import server_config
 from tests.k8s.environment import container_settings, turnstream_containers
 from tests.k8s.manifests import (
@@ -23,6 +24,7 @@ from tests.k8s.manifests import (
     workloads,
 )
 from turnstream.cli import build_parser
+from worker.metrics_server import PATHS as WORKER_PATHS
 
 READ_BLOCK_SECONDS = 1.0
 """A stopping worker's last XREADGROUP may block this long before the drain starts
@@ -92,24 +94,88 @@ def probe_problems(objects: list[Manifest]) -> list[str]:
         if isinstance(role, str):
             continue  # command_problems reports it
         ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+        served = _served_port(objects, container, role)
         for kind in PROBES:
             if kind in container:
-                problems.extend(_probe_problems(f"{place} {kind}", container[kind], role, ports))
+                problems.extend(
+                    _probe_problems(f"{place} {kind}", container[kind], role, ports, served)
+                )
     return problems
 
 
+def _served_port(objects: list[Manifest], container: Manifest, role: argparse.Namespace) -> int:
+    """Where the process serves HTTP: the gateway's --port, a worker's TURNSTREAM_METRICS_PORT
+    (0: nowhere)."""
+    if role.command == "gateway":
+        port: int = role.port
+        return port
+    return container_settings(objects, container).metrics_port
+
+
 def _probe_problems(
-    place: str, probe: Manifest, role: argparse.Namespace, ports: dict[str, int]
+    place: str, probe: Manifest, role: argparse.Namespace, ports: dict[str, int], served: int
 ) -> list[str]:
     if "exec" in probe:
         return _exec_probe_problems(place, probe["exec"]["command"])
     target = (probe.get("httpGet") or probe.get("tcpSocket") or {}).get("port")
     port = ports.get(target) if isinstance(target, str) else target
-    if role.command != "gateway":
-        return [f"{place}: a {role.command} serves no HTTP"]
-    if port != role.port:
-        return [f"{place}: port {target!r} is not {role.port}, where the gateway listens"]
+    if not served:
+        return [f"{place}: a {role.command} without TURNSTREAM_METRICS_PORT serves no HTTP"]
+    if port != served:
+        return [f"{place}: port {target!r} is not {served}, where the {role.command} listens"]
     return []
+
+
+SCRAPE = "prometheus.io/scrape"
+
+
+def scrape_problems(objects: list[Manifest]) -> list[str]:
+    """Pods annotated for scraping name the port and path their process serves metrics on, and
+    every port a turnstream container declares is one its process listens on."""
+    problems = []
+    for workload, spec in workloads(objects):
+        annotations = spec_annotations(workload)
+        for container in containers(spec):
+            if not is_turnstream(container):
+                continue
+            role = role_of(container)
+            if isinstance(role, str) or role.command not in ("gateway", "worker"):
+                continue
+            place = where(workload, container)
+            served = _served_port(objects, container, role)
+            for port in container.get("ports", []):
+                if port["containerPort"] != served:
+                    problems.append(
+                        f"{place}: declares port {port['containerPort']}, but the "
+                        f"{role.command} listens on {served or 'no port'}"
+                    )
+            if annotations.get(SCRAPE) == "true":
+                problems.extend(_scrape_problems(place, annotations, role.command, served))
+    return problems
+
+
+def spec_annotations(workload: Manifest) -> dict[str, str]:
+    annotations: dict[str, str] = workload["spec"]["template"]["metadata"].get("annotations", {})
+    return annotations
+
+
+def _scrape_problems(
+    place: str, annotations: dict[str, str], command: str, served: int
+) -> list[str]:
+    if not served:
+        return [
+            f"{place}: annotated for scraping, but the worker serves no metrics "
+            "(TURNSTREAM_METRICS_PORT is 0)"
+        ]
+    problems = []
+    port = annotations.get("prometheus.io/port")
+    if port != str(served):
+        problems.append(f"{place}: prometheus.io/port {port!r} is not {served}, where it listens")
+    path = annotations.get("prometheus.io/path", "/metrics")
+    paths = ROUTES if command == "gateway" else WORKER_PATHS
+    if path != "/metrics" or path not in paths:
+        problems.append(f"{place}: prometheus.io/path {path!r} is not the /metrics it serves")
+    return problems
 
 
 def _exec_probe_problems(place: str, command: list[str]) -> list[str]:

@@ -26,6 +26,7 @@ CHECKS: dict[str, Check] = {
     "selectors": consistency.selector_problems,
     "security": lambda objects: consistency.security_problems(objects, image_uid()),
     "redis credentials": environment.redis_credential_problems,
+    "scraping": consistency.scrape_problems,
 }
 
 
@@ -81,16 +82,23 @@ def test_redis_admits_only_the_gateway_the_workers_and_kedas_operator() -> None:
     assert keda["podSelector"] == {"matchLabels": {"app": "keda-operator"}}
 
 
-def test_the_gateway_admits_the_ingress_and_workers_admit_nothing() -> None:
+def namespace(name: str) -> list[Manifest]:
+    return [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}]
+
+
+def test_the_gateway_admits_the_ingress_and_prometheus_and_workers_only_prometheus() -> None:
     objects = build("prod")
     gateway = find(objects, "NetworkPolicy", "turnstream-gateway")["spec"]
-    [rule] = gateway["ingress"]
-    assert rule["from"] == [
-        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
-    ]
-    assert find(objects, "NetworkPolicy", "turnstream-worker")["spec"]["ingress"] == []
+    traffic, scrapes = gateway["ingress"]
+    assert traffic["from"] == namespace("ingress-nginx")
+    assert scrapes == {"from": namespace("monitoring"), "ports": traffic["ports"]}
+    [worker_scrapes] = find(objects, "NetworkPolicy", "turnstream-worker")["spec"]["ingress"]
+    assert worker_scrapes == {
+        "from": namespace("monitoring"),
+        "ports": [{"port": "metrics", "protocol": "TCP"}],
+    }
     loadtest = find(build("loadtest"), "NetworkPolicy", "turnstream-gateway")["spec"]
-    assert len(loadtest["ingress"]) == 2  # and Locust, in the loadtest overlay only
+    assert len(loadtest["ingress"]) == 3  # and Locust, in the loadtest overlay only
 
 
 def test_locust_aims_at_the_gateway_service() -> None:
@@ -147,6 +155,12 @@ def config(objects: list[Manifest]) -> dict[str, str]:
     return data
 
 
+def pod_annotations(objects: list[Manifest], name: str) -> dict[str, str]:
+    template = find(objects, "Deployment", name)["spec"]["template"]
+    found: dict[str, str] = template["metadata"]["annotations"]
+    return found
+
+
 def scaled(objects: list[Manifest]) -> Manifest:
     spec: Manifest = find(objects, "ScaledObject", "turnstream-worker")["spec"]
     return spec
@@ -159,6 +173,39 @@ def set_grace(objects: list[Manifest], name: str, seconds: int) -> None:
 
 
 MUTATIONS: list[tuple[str, str, Callable[[list[Manifest]], object], str]] = [
+    (
+        "scraping",
+        "a scrape port the worker does not serve metrics on",
+        lambda o: pod_annotations(o, "turnstream-worker").update({"prometheus.io/port": "9100"}),
+        "prometheus.io/port '9100' is not 9478",
+    ),
+    (
+        "scraping",
+        "workers annotated for scraping without a metrics port",
+        lambda o: config(o).update(TURNSTREAM_METRICS_PORT="0"),
+        "the worker serves no metrics",
+    ),
+    (
+        "scraping",
+        "a scrape path the gateway does not serve",
+        lambda o: pod_annotations(o, "turnstream-gateway").update({"prometheus.io/path": "/stats"}),
+        "prometheus.io/path '/stats' is not the /metrics it serves",
+    ),
+    (
+        "scraping",
+        "a container port the worker does not listen on",
+        lambda o: worker(o)["ports"][0].update(containerPort=9090),
+        "declares port 9090, but the worker listens on 9478",
+    ),
+    (
+        "probes",
+        "an HTTP probe on a worker that serves no HTTP",
+        lambda o: (
+            config(o).update(TURNSTREAM_METRICS_PORT="0"),
+            worker(o).update(readinessProbe={"httpGet": {"path": "/healthz", "port": "metrics"}}),
+        ),
+        "without TURNSTREAM_METRICS_PORT serves no HTTP",
+    ),
     (
         "env",
         "a variable the settings do not read",

@@ -7,6 +7,7 @@ import pytest
 from shared import codec
 from shared.envelope import Envelope, EnvelopeError
 from shared.signing import EnvelopeSigner
+from shared.tracing import TraceParent
 from tests.activities import message
 
 
@@ -127,3 +128,16 @@ def test_malformed_validated_fields_are_refused(extra: dict[str, object]) -> Non
 def test_unpack_refuses_extension_types() -> None:
     with pytest.raises(codec.DecodeError):
         codec.unpack(msgpack.packb({"x": msgpack.ExtType(5, b"payload")}))
+
+
+def test_the_trace_context_travels_and_old_entries_still_decode() -> None:
+    header = TraceParent.new().header()
+    traced = Envelope(b"{}", "test/c", 1.0, traceparent=header)
+    assert Envelope.decode(traced.encode()).traceparent == header
+    old = Envelope(b"{}", "test/c", 1.0).encode()  # as queued before the field existed
+    assert Envelope.decode(old).traceparent is None
+    signer = EnvelopeSigner.from_secrets(("s" * 32,))
+    assert signer is not None
+    assert Envelope.decode(traced.encode(signer), signer).traceparent == header
+    odd = codec.pack({"v": 1, "a": b"{}", "c": "test/c", "t": 1.0, "w": 7})
+    assert Envelope.decode(odd).traceparent is None  # a bad trace id never costs the activity

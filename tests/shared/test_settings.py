@@ -51,6 +51,7 @@ def test_every_variable_is_read() -> None:
             "TURNSTREAM_PROACTIVE_RATE_PER_SECOND": "12.5",
             "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS": "0",
             "TURNSTREAM_TYPING_EXCLUDED_CHANNELS": "email, sms ,telegram",
+            "TURNSTREAM_METRICS_PORT": "9478",
         }
     )
     assert settings == Settings(
@@ -89,6 +90,7 @@ def test_every_variable_is_read() -> None:
         proactive_rate_per_second=12.5,
         typing_while_queued_seconds=0.0,
         typing_excluded_channels=("email", "sms", "telegram"),
+        metrics_port=9478,
     )
 
 
@@ -104,6 +106,7 @@ def test_every_variable_is_read() -> None:
         ("TURNSTREAM_KEY_PREFIX", "a{b}"),
         ("TURNSTREAM_LOG_FORMAT", "xml"),
         ("TURNSTREAM_LOG_LEVEL", "loud"),
+        ("TURNSTREAM_METRICS_PORT", "70000"),
         ("TURNSTREAM_MAX_BODY_BYTES", str(64 * 1024 * 1024)),
         ("TURNSTREAM_OPENID_METADATA_URL", "http://login.example/meta"),
         ("TURNSTREAM_OPENID_METADATA_URL", "ftp://x/y"),
