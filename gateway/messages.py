@@ -111,24 +111,15 @@ class MessagesEndpoint:
             else None
         )
         trace = span.traceparent if span is not None else continue_trace(traceparent)
-        if token is None:
-            envelope = Envelope(
-                body,
-                checked.conversation,
-                time.time(),
-                request=request,
-                traceparent=trace.header(),
-            )
-        else:
-            envelope = Envelope(
-                body,
-                checked.conversation,
-                time.time(),
-                token.service_url,
-                token.claims,
-                request=request,
-                traceparent=trace.header(),
-            )
+        envelope = Envelope(
+            body,
+            checked.conversation,
+            time.time(),
+            token.service_url if token is not None else None,
+            token.claims if token is not None else None,
+            request=request,
+            traceparent=trace.header(),
+        )
         try:
             await self._enqueue(state, checked, envelope.encode(self._signer), request, send)
         finally:

@@ -185,7 +185,10 @@ class ConnectorAdapter:
         await self._middleware.around(handler)(context)
 
     async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
-        context.turn_state[TURN_FAILED_KEY] = True
+        context.turn_state[TURN_FAILED_KEY] = True  # the answer of an invoke; proactive progress
+        pending = context.turn_state.get(PENDING_ACK_KEY)
+        if isinstance(pending, PendingAck):
+            pending.bot_error = True  # the turn's outcome in the worker's metrics
         try:
             await self.on_turn_error(context, error)
         except Exception:

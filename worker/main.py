@@ -31,10 +31,9 @@ from worker.queue_gauges import poll_dead_letters
 from worker.queued_typing import QueuedTyping
 from worker.service_urls import OutboundPolicy
 from worker.throttle import Throttle
-from worker.turn_context import TurnContext
 from worker.turn_observer import TurnObserver
 from worker.turns import Turns
-from worker.types import PENDING_ACK_KEY, Bot, OnTurnError, PendingAck
+from worker.types import Bot
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,6 @@ async def run_worker(
         on_turn_error=app.on_turn_error,
         conversation_state=app.conversation_state,
     )
-    adapter.on_turn_error = _marking_bot_errors(adapter.on_turn_error)
 
     signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
     adapter.proactive = ProactiveQueue(redis, keys, signer)
@@ -204,19 +202,6 @@ async def _serving_metrics(
     finally:
         gauges.cancel()
         await server.stop()
-
-
-def _marking_bot_errors(on_turn_error: OnTurnError) -> OnTurnError:
-    """Mark the turn's PendingAck when the bot raised (the `failed` outcome), then run the
-    configured on_turn_error."""
-
-    async def marked(context: TurnContext, error: Exception) -> None:
-        pending = context.turn_state.get(PENDING_ACK_KEY)
-        if isinstance(pending, PendingAck):
-            pending.bot_error = True
-        await on_turn_error(context, error)
-
-    return marked
 
 
 def _stopper(consumer: Consumer, sig: signal.Signals) -> Callable[[], None]:
