@@ -9,10 +9,11 @@ import asyncio
 import hashlib
 import logging
 
+from gateway.enqueue_pool import EnqueuePool
 from shared.errors import TurnstreamError
 from shared.keys import CHAIN_TTL_SECONDS, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog
-from shared.resp import Command, ReplyError, RespError, RespPool
+from shared.resp import Command, ReplyError, RespError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class Enqueuer:
     """Batches enqueues per event-loop tick; each caller awaits its own entry id."""
 
     def __init__(
-        self, pool: RespPool, *, dedupe_window_seconds: int, timeout_seconds: float
+        self, pool: EnqueuePool, *, dedupe_window_seconds: int, timeout_seconds: float
     ) -> None:
         self._pool = pool
         self._dedupe_window = str(dedupe_window_seconds)
@@ -122,11 +123,18 @@ class Enqueuer:
             reason = "did not answer in time" if isinstance(e, TimeoutError) else type(e).__name__
             _fail_all(batch, Unavailable(f"Redis unavailable: {reason}"))
             return
-        self.outage.succeeded()
+        # A cluster answers per master: one unreachable (failing over) fails only its commands.
+        failed = [result for result in results if isinstance(result, RespError)]
+        if failed:
+            self.outage.failed(failed[0])
+        else:
+            self.outage.succeeded()
         for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
-            if isinstance(result, ReplyError):
+            if isinstance(result, RespError):
+                future.set_exception(Unavailable(f"Redis unavailable: {result}"))
+            elif isinstance(result, ReplyError):
                 log.error("enqueue script failed: %s", result)
                 future.set_exception(Unavailable(f"enqueue failed: {result}"))
             else:

@@ -11,6 +11,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from shared.errors import ConfigError
+from shared.redis_url import Topology, parse_target, topology
 
 T = TypeVar("T")
 
@@ -40,6 +41,16 @@ MAX_BODY_BYTES_LIMIT = 16 * 1024 * 1024
 (`shared.codec.MAX_UNPACK_BYTES`), or an acknowledged activity could not be read."""
 
 
+class AckDurability(enum.StrEnum):
+    """When the gateway may answer 2xx: once the primary has the activity (`none`), once
+    replicas have it in memory (`replica`: WAIT), or fsynced to their AOF (`replica-aof`:
+    WAITAOF)."""
+
+    NONE = "none"
+    REPLICA = "replica"
+    REPLICA_AOF = "replica-aof"
+
+
 class LogFormat(enum.StrEnum):
     JSON = "json"
     TEXT = "text"
@@ -53,7 +64,8 @@ class Settings:
     """
 
     redis_url: str | None = None
-    """`REDIS_URL`: redis:// or rediss:// URL. Unset: `turnstream dev` starts its own server."""
+    """`REDIS_URL`: redis://, rediss://, unix://, redis+cluster:// or redis+sentinel:// URL
+    (`shared.redis_url`). Unset: `turnstream dev` starts its own server."""
     app_id: str | None = None
     """`MicrosoftAppId`. Unset: anonymous dev mode (no inbound JWT check, no outbound token)."""
     app_password: str | None = field(default=None, repr=False)
@@ -112,6 +124,10 @@ class Settings:
     first, workers accept any of them and refuse unsigned entries. Unset: no signing."""
     max_json_depth: int = 64
     """`TURNSTREAM_MAX_JSON_DEPTH`: activities nested deeper get 400."""
+    ack_durability: AckDurability = AckDurability.NONE
+    """`TURNSTREAM_ACK_DURABILITY`: none, replica (WAIT) or replica-aof (WAITAOF) before 2xx."""
+    ack_replicas: int = 1
+    """`TURNSTREAM_ACK_REPLICAS`: how many replicas must confirm (with a durability setting)."""
     log_format: LogFormat = LogFormat.JSON
     """`TURNSTREAM_LOG_FORMAT`: json (production) or text (what `turnstream dev` uses)."""
     log_level: str = "INFO"
@@ -196,6 +212,10 @@ class Settings:
             max_json_depth=env.get(
                 "TURNSTREAM_MAX_JSON_DEPTH", _int_between(2, 512), cls.max_json_depth
             ),
+            ack_durability=env.get(
+                "TURNSTREAM_ACK_DURABILITY", _choice(AckDurability), cls.ack_durability
+            ),
+            ack_replicas=env.get("TURNSTREAM_ACK_REPLICAS", _int_between(1, 16), cls.ack_replicas),
             log_format=env.get("TURNSTREAM_LOG_FORMAT", _choice(LogFormat), cls.log_format),
             log_level=env.get("TURNSTREAM_LOG_LEVEL", _log_level, cls.log_level),
         )
@@ -295,8 +315,13 @@ def _choice(choices: type[E]) -> Callable[[str], E]:
 
 
 def _redis_url(raw: str) -> str:
+    if topology(raw) is not Topology.SINGLE:
+        parse_target(raw)  # cluster or Sentinel: checked here, so a typo fails at startup
+        return raw
     if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("must start with redis://, rediss:// or unix://")
+        raise ValueError(
+            "must start with redis://, rediss://, unix://, redis+cluster:// or redis+sentinel://"
+        )
     return raw
 
 

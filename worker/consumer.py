@@ -23,7 +23,7 @@ from redis.exceptions import RedisError, ResponseError
 from shared.activity import ResourceResponse
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
-from shared.redisconn import OutageLog, Redis
+from shared.redisconn import OutageLog, Redis, is_cluster
 from shared.signing import EnvelopeSigner
 from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
@@ -31,6 +31,7 @@ from worker.errors import TakenOver
 from worker.ordering import OrderGate, Verdict, entry_order
 from worker.scheduler import ConversationScheduler
 from worker.send_journal import SendJournal
+from worker.shard_reads import PerShardReader
 from worker.types import PendingAck
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class Consumer:
         self._signer = signer
         """With a signer, an entry no gateway signed is unreadable: dead-lettered, never run."""
         self._streams = keys.streams()
+        self._per_shard = PerShardReader(redis, self._streams) if is_cluster(redis) else None
+        """On a cluster the shards live in different slots: no single XREADGROUP reads them."""
         self._run_turn = run_turn
         self._block_ms = block_ms
         self._max_pending = 2 * concurrency
@@ -291,13 +294,17 @@ class Consumer:
     async def _read(self, room: int, *, block: bool) -> list[Entry] | None:
         count = max(1, room // len(self._streams))
         try:
-            response: Any = await self._redis.xreadgroup(
-                CONSUMER_GROUP,
-                self.name,
-                dict.fromkeys(self._streams, ">"),
-                count=count,
-                block=self._block_ms if block else None,
-            )
+            response: Any
+            if self._per_shard is not None:
+                response = await self._per_shard.read(CONSUMER_GROUP, self.name, count, block=block)
+            else:
+                response = await self._redis.xreadgroup(
+                    CONSUMER_GROUP,
+                    self.name,
+                    dict.fromkeys(self._streams, ">"),
+                    count=count,
+                    block=self._block_ms if block else None,
+                )
         except (RedisError, OSError) as e:
             self._outage.failed(e)
             await self._pause(self._backoff())
