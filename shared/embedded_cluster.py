@@ -190,6 +190,10 @@ def _command(client: redis.Redis, *args: str | int) -> Any:
     return client.execute_command(*args)  # type: ignore[no-untyped-call]
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _knows(client: redis.Redis, count: int) -> bool:
     try:
         nodes = _command(client, "CLUSTER", "NODES").decode().strip().splitlines()
@@ -297,10 +301,15 @@ class EmbeddedSentinels:
                     state = _command(client, "SENTINEL", "MASTER", self.service)
             except redis.RedisError:
                 return False
-            fields = dict(zip(state[::2], state[1::2], strict=True))
-            if int(fields.get(b"num-slaves", 0)) < self._replicas:
+            pairs = (
+                state.items()
+                if isinstance(state, dict)
+                else zip(state[::2], state[1::2], strict=True)
+            )
+            state = {_text(k): v for k, v in pairs}
+            if int(state.get("num-slaves", 0)) < self._replicas:
                 return False
-            if int(fields.get(b"num-other-sentinels", 0)) < self._sentinel_count - 1:
+            if int(state.get("num-other-sentinels", 0)) < self._sentinel_count - 1:
                 return False
         return True
 

@@ -95,6 +95,18 @@ class BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionPo
     blocking pool's behaviour: wait for a free connection rather than raise past the size."""
 
 
+class SentinelRedis(aioredis.Redis):
+    """The client of a Sentinel-managed primary; closing it also closes its Sentinel clients."""
+
+    sentinel_manager: Sentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        if self.sentinel_manager is not None:
+            for client in self.sentinel_manager.sentinels:
+                await client.aclose()
+
+
 def _sentinel(target: RedisTarget, settings: Settings, read_block_seconds: float) -> Redis:
     timeout = settings.redis_timeout_seconds
     sentinel = Sentinel(  # type: ignore[no-untyped-call]
@@ -113,9 +125,13 @@ def _sentinel(target: RedisTarget, settings: Settings, read_block_seconds: float
         "socket_keepalive": True,
         "retry": Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=1),
     }
-    client: Redis = sentinel.master_for(
-        target.service, connection_pool_class=BlockingSentinelPool, **options
+    client: SentinelRedis = sentinel.master_for(
+        target.service,
+        redis_class=SentinelRedis,
+        connection_pool_class=BlockingSentinelPool,
+        **options,
     )
+    client.sentinel_manager = sentinel
     return client
 
 
