@@ -8,10 +8,11 @@ import time
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisClusterException, RedisError
 
 from shared.redis_url import RedisTarget, Topology, parse_target, topology
 from shared.settings import Settings
@@ -70,9 +71,35 @@ def decodes_responses(redis: Redis) -> bool:
     return bool(options.get("decode_responses"))
 
 
+class ClusterUnavailable(RedisError):
+    """A cluster client error that is not a `RedisError` (no node serves a slot, mid-failover),
+    turned into one so that every caller's Redis error handling covers it."""
+
+
+class _ClusterPipeline(ClusterPipeline):
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> Any:
+        try:
+            return await super().execute(raise_on_error, allow_redirections)
+        except RedisClusterException as e:
+            raise ClusterUnavailable(str(e)) from e
+
+
+class _RedisCluster(RedisCluster):
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **kwargs)
+        except RedisClusterException as e:
+            raise ClusterUnavailable(str(e)) from e
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> Any:
+        if shard_hint:
+            raise ValueError("shard_hint is not supported in cluster mode")
+        return _ClusterPipeline(self, transaction)  # type: ignore[abstract]
+
+
 def _cluster(target: RedisTarget, settings: Settings, read_block_seconds: float) -> Redis:
     timeout = settings.redis_timeout_seconds
-    client = RedisCluster(
+    client = _RedisCluster(
         startup_nodes=[ClusterNode(host, port) for host, port in target.nodes],
         username=target.username,
         password=target.password,

@@ -194,8 +194,10 @@ class Consumer:
         while not self._stopping.is_set():
             await self._pause(min(1.0, self._claim_idle_ms / 5000))
             room = self._max_pending - self._scheduler.pending
-            if room <= 0 or self._stopping.is_set():
+            if self._stopping.is_set():
                 continue
+            # Even when full, claim the oldest abandoned entry of each stream: it may be the
+            # predecessor that the entries held here wait for (after a failover lost writes).
             if time.monotonic() - self._outage.last_failure_at < self._claim_idle_ms / 1000:
                 # Redis was away: every worker's entries look idle now, live ones included.
                 # Claim only after the live workers had a full claim timeout to renew theirs.
@@ -339,9 +341,18 @@ class Consumer:
             pass
 
     async def _wait_for_predecessor(self, entry: Entry) -> None:
-        self._verdicts[entry.key] = await self._gate.wait(
-            entry.done_key, entry.entry_id, entry.previous
+        waiting = asyncio.ensure_future(
+            self._gate.wait(entry.done_key, entry.entry_id, entry.previous)
         )
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_ms / 1000)
+            if done:
+                self._verdicts[entry.key] = waiting.result()
+                return
+            if self._scheduler.pending >= self._max_pending:  # the reader is starved
+                waiting.cancel()
+                self._verdicts[entry.key] = Verdict.RELEASE
+                return
 
     async def _handle(self, entry: Entry) -> float | None:
         """Run the entry; a delay means "failed transiently, run it again after this"."""
@@ -357,7 +368,11 @@ class Consumer:
         return retry_after
 
     async def _handle_held(self, entry: Entry) -> float | None:
-        if self._verdicts.pop(entry.key, Verdict.RUN) is Verdict.COMMITTED:
+        verdict = self._verdicts.pop(entry.key, Verdict.RUN)
+        if verdict is Verdict.RELEASE:
+            log.info("entry %s released: its predecessor is not here yet", entry.entry_id)
+            return None
+        if verdict is Verdict.COMMITTED:
             log.info("entry %s was already committed; acknowledging it", entry.entry_id)
             await asyncio.shield(self._acks.ack(*_commit_keys(entry)))
             return None

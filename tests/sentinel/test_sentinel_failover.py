@@ -16,8 +16,12 @@ import orjson
 import pytest
 
 from gateway.app import create_app
+from gateway.enqueue import Enqueuer, Unavailable
 from samples.echo import bot as echo
+from shared.embedded import free_port
 from shared.embedded_cluster import EmbeddedSentinels
+from shared.resp import Endpoint
+from shared.sentinel_resp import SentinelRespPool
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import serving
@@ -95,3 +99,15 @@ async def test_the_gateway_never_hangs_and_the_worker_resumes_after_a_failover(
     assert sentinels.current_primary_port() != old_primary
     replied = {a["replyToId"] for a in dev.activities()}
     assert set(accepted_after) <= replied
+
+
+async def test_no_sentinel_answering_is_a_503_not_a_hang() -> None:
+    pool = SentinelRespPool(
+        [("127.0.0.1", free_port())], "turnstream", Endpoint(), max_connections=1
+    )
+    enqueuer = Enqueuer(pool, dedupe_window_seconds=60, timeout_seconds=1.0)
+    started = time.monotonic()
+    with pytest.raises(Unavailable):
+        await enqueuer.enqueue("s", "seen", "last", b"x", dedupe=False)
+    assert time.monotonic() - started < 1.5
+    await pool.aclose()
