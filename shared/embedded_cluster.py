@@ -43,11 +43,13 @@ class EmbeddedCluster:
         *,
         node_timeout_ms: int = 1000,
         appendonly: bool = True,
+        appendfsync: str = "everysec",
     ) -> None:
         self._masters = masters
         self._replicas = replicas_per_master
         self._node_timeout = node_timeout_ms
         self._appendonly = appendonly
+        self._appendfsync = appendfsync
         self.nodes: list[EmbeddedRedis] = []
         self._bus_ports: list[int] = []
         """Masters first (in slot order), then replicas (replica i of master m at
@@ -70,7 +72,7 @@ class EmbeddedCluster:
             "--cluster-replica-validity-factor",
             "0",
             "--appendfsync",
-            "everysec",
+            self._appendfsync,
             # Replicas sync at once instead of after the default 5 s wait for more replicas.
             "--repl-diskless-sync-delay",
             "0",

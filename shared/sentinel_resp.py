@@ -52,6 +52,7 @@ class SentinelRespPool:
         self._durability = durability
         self._pool: RespPool | None = None
         self._lock = asyncio.Lock()
+        self._closing: set[asyncio.Task[None]] = set()
         self.switches = 0
         """How many times the primary was looked up again after a failure."""
 
@@ -70,7 +71,9 @@ class SentinelRespPool:
         if self._pool is pool:
             self._pool = None
             self.switches += 1
-            asyncio.get_running_loop().create_task(pool.aclose())
+            task = asyncio.get_running_loop().create_task(pool.aclose())
+            self._closing.add(task)  # held until done: a task nobody references may vanish
+            task.add_done_callback(self._closing.discard)
 
     async def _discover(self) -> RespPool:
         async with self._lock:
@@ -91,6 +94,8 @@ class SentinelRespPool:
             raise NoPrimary(f"no Sentinel named a primary for {self._service!r}")
 
     async def aclose(self) -> None:
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         if self._pool is not None:
             await self._pool.aclose()
             self._pool = None

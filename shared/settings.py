@@ -51,6 +51,10 @@ class AckDurability(enum.StrEnum):
     REPLICA_AOF = "replica-aof"
 
 
+MIN_TIMEOUT_FOR_WAITAOF = 3.0
+"""Seconds of `TURNSTREAM_REDIS_TIMEOUT_SECONDS` that `replica-aof` needs (WAITAOF gets half)."""
+
+
 class LogFormat(enum.StrEnum):
     JSON = "json"
     TEXT = "text"
@@ -219,6 +223,16 @@ class Settings:
             log_format=env.get("TURNSTREAM_LOG_FORMAT", _choice(LogFormat), cls.log_format),
             log_level=env.get("TURNSTREAM_LOG_LEVEL", _log_level, cls.log_level),
         )
+        if (
+            settings.ack_durability is AckDurability.REPLICA_AOF
+            and settings.redis_timeout_seconds < MIN_TIMEOUT_FOR_WAITAOF
+        ):
+            # Replicas report their fsynced offset about once a second (measured: WAITAOF takes
+            # ~1 s, docs/benchmarks.md); the wait gets half the timeout, so less always fails.
+            raise ConfigError(
+                f"TURNSTREAM_REDIS_TIMEOUT_SECONDS must be at least {MIN_TIMEOUT_FOR_WAITAOF:g} "
+                "with TURNSTREAM_ACK_DURABILITY=replica-aof"
+            )
         if (
             settings.app_type is AppType.SINGLE_TENANT
             and settings.app_id

@@ -77,7 +77,8 @@ async def run_failover(
             key_prefix=f"failover-{uuid.uuid4().hex[:8]}",
             shards=16,
             ack_durability=durability,
-            redis_timeout_seconds=1.0,
+            # WAITAOF needs the longer timeout (settings.MIN_TIMEOUT_FOR_WAITAOF).
+            redis_timeout_seconds=3.0 if durability is AckDurability.REPLICA_AOF else 1.0,
             drain_timeout_seconds=5,
             allow_private_service_urls=True,
         )

@@ -59,10 +59,16 @@ def test_the_password_is_redacted_in_logs() -> None:
 
 def test_durability_settings() -> None:
     settings = Settings.from_env(
-        {"TURNSTREAM_ACK_DURABILITY": "replica-aof", "TURNSTREAM_ACK_REPLICAS": "2"}
+        {
+            "TURNSTREAM_ACK_DURABILITY": "replica-aof",
+            "TURNSTREAM_ACK_REPLICAS": "2",
+            "TURNSTREAM_REDIS_TIMEOUT_SECONDS": "3",
+        }
     )
     assert (settings.ack_durability.value, settings.ack_replicas) == ("replica-aof", 2)
     with pytest.raises(ConfigError, match="TURNSTREAM_ACK_DURABILITY"):
         Settings.from_env({"TURNSTREAM_ACK_DURABILITY": "always"})
+    with pytest.raises(ConfigError, match="TURNSTREAM_REDIS_TIMEOUT_SECONDS must be at least 3"):
+        Settings.from_env({"TURNSTREAM_ACK_DURABILITY": "replica-aof"})
     with pytest.raises(ConfigError, match="TURNSTREAM_ACK_REPLICAS"):
         Settings.from_env({"TURNSTREAM_ACK_REPLICAS": "0"})
