@@ -108,6 +108,8 @@ class Consumer:
         self._replies: dict[tuple[str, str], list[ResourceResponse]] = {}
         """Replies sent so far for the entries held here, kept across in-place retries."""
         self._claim_idle_ms = int(claim_idle_seconds * 1000)
+        self._claim_cursors: dict[str, str] = {}
+        """Where each stream's scan for abandoned entries resumes (takeover.claim_abandoned)."""
         self._max_deliveries = max_deliveries
         self._unreadable: list[tuple[str, str, str]] = []
         self._attempts: dict[tuple[str, str], int] = {}
@@ -196,8 +198,9 @@ class Consumer:
             room = self._max_pending - self._scheduler.pending
             if self._stopping.is_set():
                 continue
-            # Even when full, claim the oldest abandoned entry of each stream: it may be the
-            # predecessor that the entries held here wait for (after a failover lost writes).
+            # Even when full, claim (at least one per stream, resuming each stream's scan): an
+            # abandoned entry may be the predecessor that the entries held here wait for (after
+            # a failover lost writes).
             if time.monotonic() - self._outage.last_failure_at < self._claim_idle_ms / 1000:
                 # Redis was away: every worker's entries look idle now, live ones included.
                 # Claim only after the live workers had a full claim timeout to renew theirs.
@@ -210,6 +213,7 @@ class Consumer:
                     self.name,
                     self._claim_idle_ms,
                     max(1, room // len(self._streams)),
+                    self._claim_cursors,
                 )
             except (RedisError, OSError) as e:
                 self._outage.failed(e)
@@ -344,15 +348,17 @@ class Consumer:
         waiting = asyncio.ensure_future(
             self._gate.wait(entry.done_key, entry.entry_id, entry.previous)
         )
-        while True:
-            done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_ms / 1000)
-            if done:
-                self._verdicts[entry.key] = waiting.result()
-                return
-            if self._scheduler.pending >= self._max_pending:  # the reader is starved
-                waiting.cancel()
-                self._verdicts[entry.key] = Verdict.RELEASE
-                return
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_ms / 1000)
+                if done:
+                    self._verdicts[entry.key] = waiting.result()
+                    return
+                if self._scheduler.pending >= self._max_pending:  # the reader is starved
+                    self._verdicts[entry.key] = Verdict.RELEASE
+                    return
+        finally:
+            waiting.cancel()  # released, or displaced by an earlier entry: stop polling
 
     async def _handle(self, entry: Entry) -> float | None:
         """Run the entry; a delay means "failed transiently, run it again after this"."""
