@@ -22,6 +22,7 @@ from gateway.answers import AnswerBoard
 from gateway.authentication import Authenticator
 from gateway.backlog import BacklogMonitor
 from gateway.enqueue import Enqueuer
+from gateway.enqueue_pool import open_enqueue_pool
 from gateway.health import healthz, readyz
 from gateway.messages import MessagesEndpoint
 from gateway.metrics import CountedApp, GatewayMetrics, StatusRecorder
@@ -34,7 +35,6 @@ from shared.answers import Answer
 from shared.keys import Keyspace
 from shared.proactive import ProactiveQueue
 from shared.redisconn import Redis, connect, redacted
-from shared.resp import Endpoint, RespPool
 from shared.settings import Settings
 from shared.signing import EnvelopeSigner
 
@@ -53,9 +53,7 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         client = redis if redis is not None else connect(settings)
         assert settings.redis_url is not None
-        pool = RespPool(
-            Endpoint.from_url(settings.redis_url), max_connections=settings.redis_max_connections
-        )
+        pool = open_enqueue_pool(settings)
         backlog = BacklogMonitor(
             client, keys.streams(), settings.max_backlog, on_measure=metrics.backlog_measured
         )

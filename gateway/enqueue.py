@@ -10,10 +10,11 @@ import hashlib
 import logging
 from collections.abc import Callable
 
+from gateway.enqueue_pool import EnqueuePool
 from shared.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.errors import TurnstreamError
 from shared.redisconn import OutageLog
-from shared.resp import Command, ReplyError, RespError, RespPool
+from shared.resp import Command, ReplyError, RespError
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class Enqueuer:
 
     def __init__(
         self,
-        pool: RespPool,
+        pool: EnqueuePool,
         *,
         dedupe_window_seconds: int,
         timeout_seconds: float,
@@ -103,11 +104,24 @@ class Enqueuer:
                     "timeout" if isinstance(e, TimeoutError) else "connection", len(batch)
                 )
             return
-        self.outage.succeeded()
+        self._settle(batch, results)
+
+    def _settle(self, batch: list[_Pending], results: list[object]) -> None:
+        """Hand each caller its result. A cluster answers per master: one unreachable (failing
+        over) fails only its own commands."""
+        failed = [result for result in results if isinstance(result, RespError)]
+        if failed:
+            self.outage.failed(failed[0])
+        else:
+            self.outage.succeeded()
         for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
-            if isinstance(result, ReplyError):
+            if isinstance(result, RespError):
+                future.set_exception(Unavailable(f"Redis unavailable: {result}"))
+                if self._on_failure is not None:
+                    self._on_failure("connection", 1)
+            elif isinstance(result, ReplyError):
                 log.error("enqueue script failed: %s", result)
                 future.set_exception(Unavailable(f"enqueue failed: {result}"))
                 if self._on_failure is not None:

@@ -87,6 +87,9 @@ class Keyspace:
 
     prefix: str
     shards: int
+    cluster: bool = False
+    """On a Redis Cluster: conversation-scoped state keys carry their conversation's shard tag
+    (see `state`). On one server the layout stays as it always was."""
 
     def shard_of(self, conversation: str) -> int:
         """The shard a conversation key lives on. crc32 because it is stable across processes."""
@@ -172,13 +175,30 @@ class Keyspace:
     def state(self, storage_key: str) -> str:
         """The hash holding one bot-state item (`e` its eTag, `d` its msgpack data).
 
-        `storage_key` is the Bot Framework key, e.g. `msteams/conversations/19:abc`. Deliberately
-        no hash tag: a turn's conversation and user state are unrelated keys (see decision 0005
-        for what that means on Redis Cluster). Raises `BadId` past MAX_STORAGE_KEY_LENGTH.
+        `storage_key` is the Bot Framework key, e.g. `msteams/conversations/19:abc`. No hash tag
+        on one server; on a cluster, conversation-scoped keys take their shard's tag and every
+        other key (user state) lives in a slot of its own (decision 0012). Raises `BadId` past
+        MAX_STORAGE_KEY_LENGTH.
         """
         if len(storage_key) > MAX_STORAGE_KEY_LENGTH:  # any key, even '', but not a huge one
             raise BadId(f"a storage key must be at most {MAX_STORAGE_KEY_LENGTH} characters")
+        if self.cluster:
+            shard = self._conversation_shard(storage_key)
+            if shard is not None:
+                # In the shard's slot, beside its stream: the state script that commits a turn
+                # touches the conversation's state and the stream entry in one slot.
+                return f"{self.prefix}:{{{shard}}}:state:{storage_key}"
         return f"{self.prefix}:state:{storage_key}"
+
+    def _conversation_shard(self, storage_key: str) -> int | None:
+        """The shard of a conversation-scoped storage key (`{channel}/conversations/{id}`, and
+        private conversation state under it); None for any other key (user state)."""
+        channel, marker, rest = storage_key.partition("/conversations/")
+        if not marker or not rest or not _CHANNEL_ID.fullmatch(channel):
+            return None
+        escaped = rest.split("/", 1)[0]  # the id's own '/' are escaped (storage_key_part)
+        conversation = escaped.replace("%2F", "/").replace("%25", "%")
+        return self.shard_of(f"{channel}/{conversation}")
 
     def transcript(self, channel_id: str, conversation_id: str) -> str:
         """The logged activities of one conversation (a list, oldest first)."""

@@ -5,16 +5,24 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisClusterException, RedisError
 
+from shared.redis_url import RedisTarget, Topology, parse_target, topology
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Redis = aioredis.Redis
+"""The client type callers hold. A cluster client (`RedisCluster`) is handed out under this name
+too: it offers the same command methods and pipelines, and routes each command by its key;
+callers that must know (multi-stream reads) ask `is_cluster`."""
 
 
 def connect(
@@ -28,6 +36,11 @@ def connect(
     target = url or settings.redis_url
     if not target:
         raise ValueError("no Redis URL: set REDIS_URL")
+    kind = topology(target)
+    if kind is Topology.CLUSTER:
+        return _cluster(parse_target(target), settings, read_block_seconds)
+    if kind is Topology.SENTINEL:
+        return _sentinel(parse_target(target), settings, read_block_seconds)
     timeout = settings.redis_timeout_seconds
     pool = aioredis.BlockingConnectionPool.from_url(
         target,
@@ -42,6 +55,111 @@ def connect(
         retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=1),
     )
     return aioredis.Redis.from_pool(pool)  # the client owns the pool: aclose() closes both
+
+
+def is_cluster(redis: Redis) -> bool:
+    """True for a Redis Cluster client: multi-key commands must stay inside one slot."""
+    return isinstance(redis, RedisCluster)
+
+
+def decodes_responses(redis: Redis) -> bool:
+    """Whether the client turns replies into str (turnstream's stores need bytes)."""
+    if isinstance(redis, RedisCluster):
+        options = redis.get_connection_kwargs()
+    else:
+        options = redis.connection_pool.connection_kwargs
+    return bool(options.get("decode_responses"))
+
+
+class ClusterUnavailable(RedisError):
+    """A cluster client error that is not a `RedisError` (no node serves a slot, mid-failover),
+    turned into one so that every caller's Redis error handling covers it."""
+
+
+class _ClusterPipeline(ClusterPipeline):
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> Any:
+        try:
+            return await super().execute(raise_on_error, allow_redirections)
+        except RedisClusterException as e:
+            raise ClusterUnavailable(str(e)) from e
+
+
+class _RedisCluster(RedisCluster):
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **kwargs)
+        except RedisClusterException as e:
+            raise ClusterUnavailable(str(e)) from e
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> Any:
+        if shard_hint:
+            raise ValueError("shard_hint is not supported in cluster mode")
+        return _ClusterPipeline(self, transaction)  # type: ignore[abstract]
+
+
+def _cluster(target: RedisTarget, settings: Settings, read_block_seconds: float) -> Redis:
+    timeout = settings.redis_timeout_seconds
+    client = _RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in target.nodes],
+        username=target.username,
+        password=target.password,
+        ssl=target.tls,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout + read_block_seconds,
+        socket_keepalive=True,
+        # Per master. The cluster client's node pools raise past their size instead of waiting,
+        # so they get more room than the blocking single-server pool; callers bound concurrency.
+        max_connections=max(settings.redis_max_connections, 256),
+        # A master that died: the client refreshes the slot map and retries (twice), bounded so
+        # that callers see the error within a few timeouts instead of waiting for the failover.
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2),
+    )
+    return cast(Redis, client)
+
+
+class BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):
+    """The Sentinel pool (asks the Sentinels where the primary is, follows failover) with the
+    blocking pool's behaviour: wait for a free connection rather than raise past the size."""
+
+
+class SentinelRedis(aioredis.Redis):
+    """The client of a Sentinel-managed primary; closing it also closes its Sentinel clients."""
+
+    sentinel_manager: Sentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        if self.sentinel_manager is not None:
+            for client in self.sentinel_manager.sentinels:
+                await client.aclose()
+
+
+def _sentinel(target: RedisTarget, settings: Settings, read_block_seconds: float) -> Redis:
+    timeout = settings.redis_timeout_seconds
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(target.nodes),
+        sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout},
+    )
+    options: dict[str, Any] = {
+        "username": target.username,
+        "password": target.password,
+        "db": target.db,
+        "ssl": target.tls,
+        "max_connections": settings.redis_max_connections,
+        "timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "socket_timeout": timeout + read_block_seconds,
+        "socket_keepalive": True,
+        "retry": Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=1),
+    }
+    client: SentinelRedis = sentinel.master_for(
+        target.service,
+        redis_class=SentinelRedis,
+        connection_pool_class=BlockingSentinelPool,
+        **options,
+    )
+    client.sentinel_manager = sentinel
+    return client
 
 
 def redacted(url: str) -> str:

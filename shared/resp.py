@@ -128,19 +128,64 @@ class RespConnection:
         self._writer.close()
 
 
+class NotDurable(RespError):
+    """The batch was written on the primary, but too few replicas confirmed it in time."""
+
+
+@dataclass(frozen=True)
+class Durability:
+    """A command appended to every batch so that its writes count only once replicated:
+    `WAIT replicas timeout` (in a replica's memory) or `WAITAOF 0 replicas timeout` (fsynced to
+    a replica's append-only file). Fewer confirmations in time fail the batch (`NotDurable`)."""
+
+    replicas: int
+    timeout_ms: int
+    aof: bool = False
+
+    def command(self) -> Command:
+        if self.aof:
+            return ("WAITAOF", 0, self.replicas, self.timeout_ms)
+        return ("WAIT", self.replicas, self.timeout_ms)
+
+    def check(self, reply: Any) -> None:
+        if isinstance(reply, ReplyError):
+            raise NotDurable(f"{self.command()[0]!s} failed: {reply}")
+        confirmed = int(reply[1]) if self.aof else int(reply)
+        if confirmed < self.replicas:
+            raise NotDurable(
+                f"{confirmed} of {self.replicas} replicas confirmed within {self.timeout_ms} ms"
+            )
+
+
 class RespPool:
     """Up to `max_connections` connections, each carrying one batch at a time.
 
     A connection whose batch failed or was cancelled half-way is closed, never reused: its
-    replies may still be on the way.
+    replies may still be on the way. With `durability`, every batch ends with WAIT/WAITAOF.
     """
 
-    def __init__(self, endpoint: Endpoint, *, max_connections: int) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        max_connections: int,
+        durability: Durability | None = None,
+    ) -> None:
         self._endpoint = endpoint
         self._slots = asyncio.Semaphore(max_connections)
         self._idle: list[RespConnection] = []
+        self._durability = durability
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._endpoint
 
     async def execute(self, commands: Sequence[Command]) -> list[Any]:
+        """One reply per command, error replies included. Raises `NotDurable` when the batch's
+        writes did not reach the replicas that `durability` asks for."""
+        durability = self._durability
+        if durability is not None:
+            commands = [*commands, durability.command()]
         async with self._slots:
             connection = self._take_idle() or await RespConnection.open(self._endpoint)
             try:
@@ -149,7 +194,9 @@ class RespPool:
                 connection.close()
                 raise
             self._idle.append(connection)
-            return replies
+        if durability is not None:
+            durability.check(replies.pop())
+        return replies
 
     def _take_idle(self) -> RespConnection | None:
         while self._idle:

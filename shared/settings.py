@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from shared.errors import ConfigError
+from shared.redis_url import Topology, parse_target, topology
 
 T = TypeVar("T")
 
@@ -42,6 +43,20 @@ MAX_BODY_BYTES_LIMIT = 16 * 1024 * 1024
 (`shared.codec.MAX_UNPACK_BYTES`), or an acknowledged activity could not be read."""
 
 
+class AckDurability(enum.StrEnum):
+    """When the gateway may answer 2xx: once the primary has the activity (`none`), once
+    replicas have it in memory (`replica`: WAIT), or fsynced to their AOF (`replica-aof`:
+    WAITAOF)."""
+
+    NONE = "none"
+    REPLICA = "replica"
+    REPLICA_AOF = "replica-aof"
+
+
+MIN_TIMEOUT_FOR_WAITAOF = 3.0
+"""Seconds of `TURNSTREAM_REDIS_TIMEOUT_SECONDS` that `replica-aof` needs (WAITAOF gets half)."""
+
+
 class LogFormat(enum.StrEnum):
     JSON = "json"
     TEXT = "text"
@@ -55,7 +70,8 @@ class Settings:
     """
 
     redis_url: str | None = None
-    """`REDIS_URL`: redis:// or rediss:// URL. Unset: `turnstream dev` starts its own server."""
+    """`REDIS_URL`: redis://, rediss://, unix://, redis+cluster:// or redis+sentinel:// URL
+    (`shared.redis_url`). Unset: `turnstream dev` starts its own server."""
     app_id: str | None = None
     """`MicrosoftAppId`. Unset: anonymous dev mode (no inbound JWT check, no outbound token)."""
     app_password: str | None = field(default=None, repr=False)
@@ -132,6 +148,10 @@ class Settings:
     gets a typing indicator in its conversation first. 0: never."""
     typing_excluded_channels: tuple[str, ...] = ("email", "sms")
     """`TURNSTREAM_TYPING_EXCLUDED_CHANNELS`: comma-separated channel ids that reject typing."""
+    ack_durability: AckDurability = AckDurability.NONE
+    """`TURNSTREAM_ACK_DURABILITY`: none, replica (WAIT) or replica-aof (WAITAOF) before 2xx."""
+    ack_replicas: int = 1
+    """`TURNSTREAM_ACK_REPLICAS`: how many replicas must confirm (with a durability setting)."""
     log_format: LogFormat = LogFormat.JSON
     """`TURNSTREAM_LOG_FORMAT`: json (production) or text (what `turnstream dev` uses)."""
     log_level: str = "INFO"
@@ -244,12 +264,26 @@ class Settings:
             typing_excluded_channels=env.get(
                 "TURNSTREAM_TYPING_EXCLUDED_CHANNELS", _name_list, cls.typing_excluded_channels
             ),
+            ack_durability=env.get(
+                "TURNSTREAM_ACK_DURABILITY", _choice(AckDurability), cls.ack_durability
+            ),
+            ack_replicas=env.get("TURNSTREAM_ACK_REPLICAS", _int_between(1, 16), cls.ack_replicas),
             log_format=env.get("TURNSTREAM_LOG_FORMAT", _choice(LogFormat), cls.log_format),
             log_level=env.get("TURNSTREAM_LOG_LEVEL", _log_level, cls.log_level),
             metrics_port=env.get(
                 "TURNSTREAM_METRICS_PORT", _int_between(0, 65535), cls.metrics_port
             ),
         )
+        if (
+            settings.ack_durability is AckDurability.REPLICA_AOF
+            and settings.redis_timeout_seconds < MIN_TIMEOUT_FOR_WAITAOF
+        ):
+            # Replicas report their fsynced offset about once a second (measured: WAITAOF takes
+            # ~1 s, docs/benchmarks.md); the wait gets half the timeout, so less always fails.
+            raise ConfigError(
+                f"TURNSTREAM_REDIS_TIMEOUT_SECONDS must be at least {MIN_TIMEOUT_FOR_WAITAOF:g} "
+                "with TURNSTREAM_ACK_DURABILITY=replica-aof"
+            )
         if (
             settings.app_type is AppType.SINGLE_TENANT
             and settings.app_id
@@ -346,8 +380,13 @@ def _choice(choices: type[E]) -> Callable[[str], E]:
 
 
 def _redis_url(raw: str) -> str:
+    if topology(raw) is not Topology.SINGLE:
+        parse_target(raw)  # cluster or Sentinel: checked here, so a typo fails at startup
+        return raw
     if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("must start with redis://, rediss:// or unix://")
+        raise ValueError(
+            "must start with redis://, rediss://, unix://, redis+cluster:// or redis+sentinel://"
+        )
     return raw
 
 

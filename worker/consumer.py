@@ -23,7 +23,7 @@ from redis.exceptions import RedisError, ResponseError
 from shared.activity import ResourceResponse
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
-from shared.redisconn import OutageLog, Redis
+from shared.redisconn import OutageLog, Redis, is_cluster
 from shared.signing import EnvelopeSigner
 from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
@@ -33,6 +33,7 @@ from worker.ordering import OrderGate, Verdict, entry_order
 from worker.queued_typing import QueuedTyping
 from worker.scheduler import ConversationScheduler
 from worker.send_journal import SendJournal
+from worker.shard_reads import PerShardReader
 from worker.turn_observer import TurnObserver
 from worker.types import PendingAck
 
@@ -92,6 +93,8 @@ class Consumer:
         self._signer = signer
         """With a signer, an entry no gateway signed is unreadable: dead-lettered, never run."""
         self._streams = keys.streams()
+        self._per_shard = PerShardReader(redis, self._streams) if is_cluster(redis) else None
+        """On a cluster the shards live in different slots: no single XREADGROUP reads them."""
         self._run_turn = run_turn
         self._block_ms = block_ms
         self._max_pending = 2 * concurrency
@@ -120,6 +123,8 @@ class Consumer:
         self._replies: dict[tuple[str, str], list[ResourceResponse]] = {}
         """Replies sent so far for the entries held here, kept across in-place retries."""
         self._claim_idle_ms = int(claim_idle_seconds * 1000)
+        self._claim_cursors: dict[str, str] = {}
+        """Where each stream's scan for abandoned entries resumes (takeover.claim_abandoned)."""
         self._max_deliveries = max_deliveries
         self._unreadable: list[tuple[str, str, str]] = []
         self._attempts: dict[tuple[str, str], int] = {}
@@ -218,8 +223,11 @@ class Consumer:
         while not self._stopping.is_set():
             await self._pause(min(1.0, self._claim_idle_ms / 5000))
             room = self._max_pending - self._scheduler.pending
-            if room <= 0 or self._stopping.is_set():
+            if self._stopping.is_set():
                 continue
+            # Even when full, claim (at least one per stream, resuming each stream's scan): an
+            # abandoned entry may be the predecessor that the entries held here wait for (after
+            # a failover lost writes).
             if time.monotonic() - self._outage.last_failure_at < self._claim_idle_ms / 1000:
                 # Redis was away: every worker's entries look idle now, live ones included.
                 # Claim only after the live workers had a full claim timeout to renew theirs.
@@ -232,6 +240,7 @@ class Consumer:
                     self.name,
                     self._claim_idle_ms,
                     max(1, room // len(self._streams)),
+                    self._claim_cursors,
                 )
             except (RedisError, OSError) as e:
                 self._outage.failed(e)
@@ -321,13 +330,17 @@ class Consumer:
     async def _read(self, room: int, *, block: bool) -> list[Entry] | None:
         count = max(1, room // len(self._streams))
         try:
-            response: Any = await self._redis.xreadgroup(
-                CONSUMER_GROUP,
-                self.name,
-                dict.fromkeys(self._streams, ">"),
-                count=count,
-                block=self._block_ms if block else None,
-            )
+            response: Any
+            if self._per_shard is not None:
+                response = await self._per_shard.read(CONSUMER_GROUP, self.name, count, block=block)
+            else:
+                response = await self._redis.xreadgroup(
+                    CONSUMER_GROUP,
+                    self.name,
+                    dict.fromkeys(self._streams, ">"),
+                    count=count,
+                    block=self._block_ms if block else None,
+                )
         except (RedisError, OSError) as e:
             self._outage.failed(e)
             await self._pause(self._backoff())
@@ -362,9 +375,20 @@ class Consumer:
             pass
 
     async def _wait_for_predecessor(self, entry: Entry) -> None:
-        self._verdicts[entry.key] = await self._gate.wait(
-            entry.done_key, entry.entry_id, entry.previous
+        waiting = asyncio.ensure_future(
+            self._gate.wait(entry.done_key, entry.entry_id, entry.previous)
         )
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_ms / 1000)
+                if done:
+                    self._verdicts[entry.key] = waiting.result()
+                    return
+                if self._scheduler.pending >= self._max_pending:  # the reader is starved
+                    self._verdicts[entry.key] = Verdict.RELEASE
+                    return
+        finally:
+            waiting.cancel()  # released, or displaced by an earlier entry: stop polling
 
     async def _handle(self, entry: Entry) -> float | None:
         """Run the entry; a delay means "failed transiently, run it again after this"."""
@@ -385,7 +409,11 @@ class Consumer:
         return retry_after
 
     async def _handle_held(self, entry: Entry) -> float | None:
-        if self._verdicts.pop(entry.key, Verdict.RUN) is Verdict.COMMITTED:
+        verdict = self._verdicts.pop(entry.key, Verdict.RUN)
+        if verdict is Verdict.RELEASE:
+            log.info("entry %s released: its predecessor is not here yet", entry.entry_id)
+            return None
+        if verdict is Verdict.COMMITTED:
             log.info("entry %s was already committed; acknowledging it", entry.entry_id)
             await asyncio.shield(self._acks.ack(*_commit_keys(entry)))
             self.observer.ended(Outcome.DUPLICATE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from shared.keys import Keyspace
-from shared.redisconn import Redis, connect
+from shared.redisconn import Redis, connect, decodes_responses, is_cluster
 from shared.settings import Settings
 from worker.errors import WorkerError
 
@@ -26,7 +26,7 @@ class LazyRedis:
     ) -> None:
         if client is not None and url is not None:
             raise ValueError("pass either a client or a url, not both")
-        if client is not None and client.connection_pool.connection_kwargs.get("decode_responses"):
+        if client is not None and decodes_responses(client):
             raise ValueError("the Redis client must have decode_responses=False: data is bytes")
         self._client = client
         self._owns_client = client is None
@@ -46,8 +46,14 @@ class LazyRedis:
 
     def keys(self) -> Keyspace:
         if self._keys is None:
-            prefix = self._key_prefix or Settings.from_env(os.environ).key_prefix
-            self._keys = Keyspace(prefix, 1)  # bot-side keys are not sharded
+            settings = Settings.from_env(os.environ)
+            prefix = self._key_prefix or settings.key_prefix
+            if is_cluster(self.client()):
+                # Conversation state goes to its shard's slot: the shard count must be the one
+                # the workers use (TURNSTREAM_SHARDS).
+                self._keys = Keyspace(prefix, settings.shards, cluster=True)
+            else:
+                self._keys = Keyspace(prefix, 1)  # bot-side keys are not sharded
         return self._keys
 
     @property

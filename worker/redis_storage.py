@@ -13,7 +13,8 @@ from typing import Any
 from redis.commands.core import AsyncScript
 
 from shared.keys import CHAIN_TTL_SECONDS
-from shared.redisconn import Redis
+from shared.redisconn import Redis, is_cluster
+from worker import cluster_state
 from worker.errors import TakenOver
 from worker.lazy_redis import LazyRedis
 from worker.storage import (
@@ -125,9 +126,16 @@ class RedisStorage:
         """The items of `keys` that exist, each with `"eTag"` set: one command for all keys."""
         if not keys:
             return {}
-        if self._read is None:
-            self._read = self._redis.client().register_script(READ_SCRIPT)
-        rows: list[Any] = await self._read(keys=[self._key(key) for key in keys])
+        client = self._redis.client()
+        rows: list[Any]
+        if is_cluster(client):
+            rows = await cluster_state.read_rows(
+                client, [self._key(key) for key in keys], (ETAG_FIELD, DATA_FIELD)
+            )
+        else:
+            if self._read is None:
+                self._read = client.register_script(READ_SCRIPT)
+            rows = await self._read(keys=[self._key(key) for key in keys])
         items: dict[str, StoreItem] = {}
         for key, (etag, data) in zip(keys, rows, strict=True):
             if etag is not None and data is not None:
@@ -144,7 +152,7 @@ class RedisStorage:
         """`write`, and in the same atomic script acknowledge the stream entry the turn came
         from: state committed means entry acknowledged, in one command. Sets `ack.done`.
 
-        The state keys and the stream must live on one server (not across Redis Cluster slots).
+        On a Redis Cluster this is atomic per slot (see `worker.cluster_state`).
         """
         if not changes:
             return {}
@@ -158,8 +166,15 @@ class RedisStorage:
             args[1:4] = [ack.group, ack.entry_id, ack.consumer]
         for key in keys:
             args += [expected[key] or "", etags[key], encode_item(key, changes[key])]
-        script = self._write_script()
-        result: Any = await script(keys=redis_keys, args=args)
+        result: Any
+        if is_cluster(self._redis.client()):
+            # One script per slot; the slot of the stream entry (with the conversation's state)
+            # last, so that the entry is acknowledged only after every other slot was written.
+            result = await cluster_state.write_per_slot(
+                self._write_script(), redis_keys, args, committing=ack is not None
+            )
+        else:
+            result = await self._write_script()(keys=redis_keys, args=args)
         if result == -1:
             raise TakenOver(f"entry {ack.entry_id if ack else ''} now belongs to another worker")
         if result != 0:

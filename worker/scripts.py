@@ -36,6 +36,8 @@ class Script:
     async def _send(self, redis: Redis, calls: Sequence[ScriptCall]) -> list[object]:
         async with redis.pipeline(transaction=False) as pipe:
             for keys, args in calls:
-                pipe.evalsha(self.sha, len(keys), *keys, *args)
+                # execute_command: a cluster pipeline refuses `evalsha()` but routes EVALSHA
+                # by its first key, which is all a script call here touches (one slot).
+                pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
             results: list[object] = await pipe.execute(raise_on_error=False)
         return results

@@ -51,16 +51,30 @@ async def renew(
 
 
 async def claim_abandoned(
-    redis: Redis, streams: list[str], group: str, consumer: str, idle_ms: int, count: int
+    redis: Redis,
+    streams: list[str],
+    group: str,
+    consumer: str,
+    idle_ms: int,
+    count: int,
+    cursors: dict[str, str] | None = None,
 ) -> list[tuple[str, list[Any]]]:
     """Entries idle longer than `idle_ms` on any stream, now owned by `consumer`, shaped like an
-    XREADGROUP answer: [(stream, [(id, fields), ...]), ...]."""
+    XREADGROUP answer: [(stream, [(id, fields), ...]), ...].
+
+    With `cursors`, each stream's scan resumes where the last one stopped (and wraps around),
+    so a small `count` still reaches every abandoned entry in turn instead of claiming the
+    oldest one again and again."""
+    starts = cursors if cursors is not None else {}
     async with redis.pipeline(transaction=False) as pipe:
         for stream in streams:
-            pipe.xautoclaim(stream, group, consumer, idle_ms, start_id="0-0", count=count)
+            start = starts.get(stream, "0-0")
+            pipe.xautoclaim(stream, group, consumer, idle_ms, start_id=start, count=count)
         answers: list[Any] = await pipe.execute()
     claimed = []
     for stream, answer in zip(streams, answers, strict=True):
+        following = answer[0].decode() if isinstance(answer[0], bytes) else str(answer[0])
+        starts[stream] = following or "0-0"
         messages = [m for m in answer[1] if m and m[1]]  # deleted entries come back empty
         if messages:
             claimed.append((stream, messages))

@@ -1,0 +1,45 @@
+"""A local Redis Cluster (3 masters, 1 replica each) shared by the cluster tests of a session;
+tests that kill a node start their own (tests/cluster/test_failover.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from shared.embedded_cluster import EmbeddedCluster
+from shared.keys import Keyspace
+from shared.redisconn import Redis, connect
+from shared.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[EmbeddedCluster]:
+    with EmbeddedCluster(masters=3, replicas_per_master=1, appendonly=False) as started:
+        yield started
+
+
+@pytest.fixture
+def cluster_settings(cluster: EmbeddedCluster) -> Settings:
+    """Settings on the cluster, with a key prefix of its own (16 shards: all masters get some)."""
+    return Settings(
+        redis_url=cluster.url,
+        key_prefix=f"test-{uuid.uuid4().hex[:12]}",
+        shards=16,
+        drain_timeout_seconds=5,
+        allow_private_service_urls=True,
+        typing_while_queued_seconds=0,  # replies are counted; a typing is not one
+    )
+
+
+@pytest.fixture
+def cluster_keys(cluster_settings: Settings) -> Keyspace:
+    return Keyspace(cluster_settings.key_prefix, cluster_settings.shards, cluster=True)
+
+
+@pytest.fixture
+async def cluster_redis(cluster_settings: Settings) -> AsyncIterator[Redis]:
+    client = connect(cluster_settings)
+    yield client
+    await client.aclose()
