@@ -10,10 +10,10 @@ import asyncio
 import contextlib
 import logging
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from shared.answers import Answer, AnswerError, read_publication
-from shared.redisconn import OutageLog, Redis
+from shared.redisconn import OutageLog, Redis, subscriber
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class AnswerBoard:
         subscription may still bring it)."""
         try:
             data = await self._redis.get(key)
-        except (RedisError, OSError) as e:
+        except (RedisError, RedisClusterException, OSError) as e:
             log.warning("could not read the stored answer %s: %s", key, e)
             return None
         return _decoded(key, data) if data is not None else None
@@ -107,8 +107,11 @@ class AnswerBoard:
     async def _listen(self) -> None:
         delay = 0.1
         while not self._stopping:
-            pubsub = self._redis.pubsub()
+            client: Redis | None = None
+            pubsub = None
             try:
+                client = await subscriber(self._redis)
+                pubsub = client.pubsub()
                 await pubsub.subscribe(self._channel)
                 while not self._stopping:
                     message = await pubsub.get_message(timeout=_POLL_SECONDS)
@@ -124,12 +127,15 @@ class AnswerBoard:
                         self._outage.succeeded()
                         delay = 0.1
                         await self._catch_up()
-            except (RedisError, OSError) as e:
+            except (RedisError, RedisClusterException, OSError) as e:
                 self.subscribed.clear()
                 self._outage.failed(e)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    if pubsub is not None:
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    if client is not None and client is not self._redis:
+                        await client.aclose()
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
 
@@ -138,7 +144,11 @@ class AnswerBoard:
         keys = list(self._waiting)
         if not keys:
             return
-        values = await self._redis.mget(keys)
+        # GETs in a pipeline, not one MGET: on a cluster the keys live in many slots.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.get(key)
+            values = await pipe.execute()
         for key, data in zip(keys, values, strict=True):
             if data is not None:
                 answer = _decoded(key, data)

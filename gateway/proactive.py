@@ -21,7 +21,7 @@ import hmac
 from typing import Any
 
 import orjson
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -44,7 +44,7 @@ async def start_proactive(request: Request) -> JSONResponse:
             job, total = await queue.fan_out(references, event=event, value=value, send=send)
     except BadReference as e:
         return _error(400, "bad_request", str(e))
-    except (RedisError, OSError, TimeoutError):
+    except (RedisError, RedisClusterException, OSError, TimeoutError):
         return _error(
             503,
             "unavailable",
@@ -61,7 +61,7 @@ async def proactive_progress(request: Request) -> JSONResponse:
     queue: ProactiveQueue = request.state.proactive
     try:
         progress = await queue.progress(request.path_params["job"])
-    except (RedisError, OSError):
+    except (RedisError, RedisClusterException, OSError):
         return _error(503, "unavailable", "Redis unavailable; retry later", retry_after=1)
     if progress is None:
         return _error(404, "not_found", "no such job (or it expired after a day)")

@@ -11,6 +11,7 @@ count in a hash, and whose sends workers pace per service URL and tenant (`worke
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +23,7 @@ import orjson
 from shared.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.envelope import Envelope, ProactiveTurn
 from shared.keys import BadId, Keyspace, conversation_key
-from shared.redisconn import Redis
+from shared.redisconn import Redis, is_cluster
 from shared.signing import EnvelopeSigner
 
 CONTINUE_CONVERSATION = "ContinueConversation"
@@ -158,6 +159,11 @@ class ProactiveQueue:
         await self._redis.hset(job_key, mapping={"total": len(envelopes), "created": time.time()})
         await self._redis.expire(job_key, JOB_TTL_SECONDS)
         for batch in _chunks(envelopes, _PIPELINE_SIZE):
+            if is_cluster(self._redis):  # a cluster pipeline refuses scripts: concurrent calls
+                calls = [_script_call(self._keys, c, e) for c, e in batch]
+                await asyncio.gather(*(self._script(keys=k, args=a) for k, a in calls))
+                await self._redis.hincrby(job_key, "queued", len(batch))
+                continue
             async with self._redis.pipeline(transaction=False) as pipe:
                 for conversation, envelope in batch:
                     keys, args = _script_call(self._keys, conversation, envelope)

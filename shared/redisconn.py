@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import time
 from typing import Any, cast
 
@@ -60,6 +61,22 @@ def connect(
 def is_cluster(redis: Redis) -> bool:
     """True for a Redis Cluster client: multi-key commands must stay inside one slot."""
     return isinstance(redis, RedisCluster)
+
+
+async def subscriber(redis: Redis) -> Redis:
+    """A client to SUBSCRIBE with: `redis` itself, or, for a cluster (whose client has no
+    working pub/sub), a plain client to one of its nodes chosen at random — a PUBLISH on any
+    node of a cluster reaches the subscribers of every node. Close it when it is not `redis`."""
+    if not isinstance(redis, RedisCluster):
+        return redis
+    await redis.initialize()
+    node = random.choice(redis.get_nodes())
+    options = {
+        k: v
+        for k, v in redis.get_connection_kwargs().items()
+        if k in ("username", "password", "socket_timeout", "socket_connect_timeout", "ssl")
+    }
+    return aioredis.Redis(host=node.host, port=node.port, **options)
 
 
 def decodes_responses(redis: Redis) -> bool:

@@ -7,11 +7,11 @@ import logging
 from typing import Any
 
 import orjson
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from shared.activity import Activity
 from shared.answers import ANSWER_TTL_SECONDS, EXPECT_REPLIES, Answer, publication
-from shared.redisconn import Redis
+from shared.redisconn import Redis, is_cluster
 from worker.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY, InvokeResponse
 from worker.turn_context import TurnContext
 
@@ -62,10 +62,15 @@ class AnswerPublisher:
     async def publish(self, key: str, answer: Answer) -> None:
         """Never raises for Redis errors: the turn is done and committed; a gateway that does
         not hear the answer in time sends its fallback, which is logged there."""
+        stored, published = answer.encode(), publication(key, answer)
         try:
+            if is_cluster(self._redis):  # a cluster pipeline refuses PUBLISH (no slot)
+                await self._redis.set(key, stored, ex=ANSWER_TTL_SECONDS)
+                await self._redis.publish(self._channel, published)
+                return
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.set(key, answer.encode(), ex=ANSWER_TTL_SECONDS)
-                pipe.publish(self._channel, publication(key, answer))
+                pipe.set(key, stored, ex=ANSWER_TTL_SECONDS)
+                pipe.publish(self._channel, published)
                 await pipe.execute()
-        except (RedisError, OSError) as e:
+        except (RedisError, RedisClusterException, OSError) as e:
             log.error("could not hand the answer %s to the gateway: %s", key, e)

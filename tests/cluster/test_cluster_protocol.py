@@ -1,0 +1,85 @@
+"""The request/reply lane and proactive fan-out on a 3-master Redis Cluster: answers stored in
+the shard's slot and published cluster-wide; proactive turns queued on every master."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+
+from gateway.app import create_app
+from shared.settings import Settings
+from tests.activities import message
+from tests.conftest import serving
+from tests.test_request_reply_e2e import CardBot, _execute
+from turnstream.devconnector import DevConnector
+from worker.main import run_worker
+
+SECRET = "c" * 40
+
+
+async def _post(http: aiohttp.ClientSession, url: str, body: Any, **headers: str) -> Any:
+    async with http.post(
+        url, data=orjson.dumps(body), headers={"Content-Type": "application/json", **headers}
+    ) as response:
+        raw = await response.read()
+        return response.status, orjson.loads(raw) if raw else None
+
+
+async def test_invokes_expect_replies_and_a_fan_out_on_a_cluster(
+    cluster_settings: Settings, connector: tuple[DevConnector, str]
+) -> None:
+    settings = dataclasses.replace(cluster_settings, proactive_secret=SECRET)
+    dev, url = connector
+    bot = CardBot()
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(settings, bot, concurrency=8, handle_signals=False, stop=stop)
+    )
+    async with serving(create_app(settings)) as gateway, aiohttp.ClientSession() as http:
+        # Conversations on every master (16 shards over 3 masters).
+        invokes = await asyncio.gather(
+            *(
+                _post(http, f"{gateway}/api/messages", _execute("go", f"i{n}", url, f"k-{n}"))
+                for n in range(12)
+            )
+        )
+        expect = message("hi", activity_id="m1", conversation="k-x", service_url=url)
+        replies = await _post(
+            http, f"{gateway}/api/messages", expect | {"deliveryMode": "expectReplies"}
+        )
+        references = [
+            {"channelId": "test", "serviceUrl": url, "conversation": {"id": f"p-{n}"}}
+            for n in range(20)
+        ]
+        status, job = await _post(
+            http,
+            f"{gateway}/api/proactive",
+            {"conversations": references, "activity": {"text": "notice"}},
+            Authorization=f"Bearer {SECRET}",
+        )
+        assert status == 202
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            async with http.get(
+                f"{gateway}/api/proactive/{job['job']}",
+                headers={"Authorization": f"Bearer {SECRET}"},
+            ) as response:
+                progress = await response.json()
+            if progress["finished"]:
+                break
+            await asyncio.sleep(0.1)
+    stop.set()
+    await worker
+
+    assert [status for status, _ in invokes] == [200] * 12
+    assert all(body["value"]["body"][0]["text"] == "did go" for _, body in invokes)
+    assert replies[0] == 200
+    assert [r["text"] for r in replies[1]["activities"]] == ["hi 1", "hi 2", "hi 3"]
+    assert progress == {"total": 20, "queued": 20, "done": 20, "failed": 0, "finished": True}
+    notices = sorted(r.conversation_id for r in dev.received if r.body.get("text") == "notice")
+    assert notices == sorted(f"p-{n}" for n in range(20))
