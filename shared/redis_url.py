@@ -107,3 +107,13 @@ def _db(raw: str) -> int:
     if not 0 <= db < 1 << 16:
         raise ValueError(f"database {db} out of range")
     return db
+
+
+def redacted(url: str) -> str:
+    """The URL with any password replaced, fit for a log line."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}" if ":" in credentials else f"{scheme}{sep}***@{host}"

@@ -15,10 +15,12 @@ from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
-from shared.redis_url import RedisTarget, Topology, parse_target, topology
+from shared.redis_url import RedisTarget, Topology, parse_target, redacted, topology
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+
+__all__ = ["OutageLog", "Redis", "connect", "is_cluster", "redacted", "subscriber"]
 
 Redis = aioredis.Redis
 """The client type callers hold. A cluster client (`RedisCluster`) is handed out under this name
@@ -177,16 +179,6 @@ def _sentinel(target: RedisTarget, settings: Settings, read_block_seconds: float
     )
     client.sentinel_manager = sentinel
     return client
-
-
-def redacted(url: str) -> str:
-    """The URL with any password replaced, fit for a log line."""
-    scheme, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}" if ":" in credentials else f"{scheme}{sep}***@{host}"
 
 
 class OutageLog:

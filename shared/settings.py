@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from shared.errors import ConfigError
-from shared.redis_url import Topology, parse_target, topology
+from shared.redis_url import Topology, parse_target, redacted, topology
 
 T = TypeVar("T")
 
@@ -165,7 +165,7 @@ class Settings:
         """Read and validate every setting; raise `ConfigError` naming the first bad variable."""
         env = _Env(environ)
         settings = cls(
-            redis_url=env.optional("REDIS_URL", _redis_url),
+            redis_url=env.optional("REDIS_URL", _redis_url, shown=lambda raw: repr(redacted(raw))),
             app_id=env.optional("MicrosoftAppId", str),
             app_password=env.optional("MicrosoftAppPassword", str, secret=True),
             app_type=env.get("MicrosoftAppType", _choice(AppType), cls.app_type),
@@ -326,23 +326,28 @@ class _Env:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
 
-    def optional(self, name: str, parse: Callable[[str], T], *, secret: bool = False) -> T | None:
+    def optional(
+        self,
+        name: str,
+        parse: Callable[[str], T],
+        *,
+        secret: bool = False,
+        shown: Callable[[str], str] = repr,
+    ) -> T | None:
+        """The parsed value, None when unset; a bad value raises ConfigError naming `name` and
+        showing the value through `shown` (never, for a `secret`)."""
         raw = self._environ.get(name, "").strip()
         if not raw:
             return None
-        return self._parse(name, raw, parse, secret)
+        try:
+            return parse(raw)
+        except (ValueError, TypeError) as e:
+            shown_value = "(secret value not shown)" if secret else shown(raw)
+            raise ConfigError(f"{name}={shown_value} is not valid: {e}") from e
 
     def get(self, name: str, parse: Callable[[str], T], default: T, *, secret: bool = False) -> T:
         value = self.optional(name, parse, secret=secret)
         return default if value is None else value
-
-    @staticmethod
-    def _parse(name: str, raw: str, parse: Callable[[str], T], secret: bool) -> T:
-        try:
-            return parse(raw)
-        except (ValueError, TypeError) as e:
-            shown = "(secret value not shown)" if secret else repr(raw)
-            raise ConfigError(f"{name}={shown} is not valid: {e}") from e
 
 
 N = TypeVar("N", int, float)

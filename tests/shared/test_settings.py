@@ -188,3 +188,11 @@ def test_typing_can_be_allowed_on_every_channel() -> None:
         Settings.from_env({"TURNSTREAM_TYPING_EXCLUDED_CHANNELS": "none"}).typing_excluded_channels
         == ()
     )
+
+
+def test_a_bad_redis_url_is_shown_without_its_password() -> None:
+    with pytest.raises(ConfigError, match="REDIS_URL") as caught:
+        Settings.from_env({"REDIS_URL": "http://admin:hunter2@redis.example:6379"})
+
+    assert "hunter2" not in str(caught.value)
+    assert "admin:***@redis.example:6379" in str(caught.value)
