@@ -2,8 +2,8 @@
 (behind the conversation's earlier turns, a busy worker, or a backlog in Redis), the worker that
 holds it shows a typing indicator in its conversation, so the user sees the bot is on it.
 
-A timer starts when the worker reads the entry, counting from when the gateway received it; the
-turn starting cancels it. Only messages from channels that accept typing get one; it is sent
+A timer starts when the worker reads the entry, counting from when the gateway received it (but
+ending no sooner than half a second after the read); the turn starting cancels it. Only messages from channels that accept typing get one; it is sent
 once, straight to the connector, outside the turn (not a reply: never recorded or replayed).
 """
 
@@ -22,6 +22,9 @@ from worker.connector import ConnectorClient
 from worker.service_urls import OutboundPolicy
 
 log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 0.5
+"""How long after the read an entry's turn may take to start before it gets a typing."""
 
 
 class QueuedTyping:
@@ -45,7 +48,11 @@ class QueuedTyping:
         """The worker holds this entry now; its turn has not started."""
         if self._after <= 0 or envelope.proactive is not None:
             return
-        delay = max(0.0, self._after - (time.time() - envelope.received_at))
+        waited = time.time() - envelope.received_at
+        # Never sooner than SETTLE_SECONDS after the read: an entry read late (a backlog) whose
+        # turn starts at once gets no typing — its reply is moments away, and a typing per
+        # message would double the connector calls exactly when the bot is behind.
+        delay = max(self._after - waited, SETTLE_SECONDS)
         loop = asyncio.get_running_loop()
         self._timers[key] = loop.call_later(delay, self._fire, key, envelope)
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 
 import aiohttp
 import orjson
 
 from gateway.app import create_app
+from shared.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
+from shared.envelope import Envelope
+from shared.keys import Keyspace, conversation_key
+from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import serving
@@ -69,3 +74,28 @@ async def test_a_message_waiting_behind_a_busy_worker_gets_typing_once(
     assert typing.body["from"] == {"id": "bot-1", "name": "Bot"}
     assert typing.body["recipient"]["id"] == "user-1"
     assert typing.path == "/v3/conversations/b/activities"
+
+
+async def test_a_message_read_late_whose_turn_starts_at_once_gets_no_typing(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    """A backlog: the messages waited in Redis far past the threshold, but each turn starts as
+    soon as a worker reads it, so a typing would only double the connector calls."""
+    settings = dataclasses.replace(settings, typing_while_queued_seconds=0.3)
+    dev, url = connector
+    for n in range(5):
+        activity = message(f"m{n}", activity_id=f"m{n}", conversation=f"late-{n}", service_url=url)
+        conversation = conversation_key("test", f"late-{n}")
+        received_long_ago = Envelope(orjson.dumps(activity), conversation, time.time() - 10)
+        await redis.eval(
+            ENQUEUE_SCRIPT,
+            ENQUEUE_KEYS,
+            *enqueue_arguments(keys, conversation, received_long_ago.encode()),
+        )
+
+    consumer = await run_worker(
+        settings, SlowEcho(), concurrency=8, burst=True, handle_signals=False
+    )
+
+    assert consumer.turns_done == 5
+    assert sorted(r.body["text"] for r in dev.received) == [f"Echo: m{n}" for n in range(5)]
