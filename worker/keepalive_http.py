@@ -27,6 +27,7 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import cast
 
 import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -66,8 +67,8 @@ class _Connection(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A stream transport (uvloop's is not an asyncio.Transport subclass: no isinstance).
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self._waiter is None or self._waiter.done():
@@ -116,7 +117,8 @@ class _Connection(asyncio.Protocol):
 
     def send(self, request: bytes) -> asyncio.Future[tuple[int, bytes, Mapping[str, str]]]:
         """Write one request; the future gets (status, body, headers)."""
-        assert self._transport is not None and not self.closed
+        if self._transport is None or self.closed:
+            raise HttpConnectionError("connection closed before the request was sent")
         self._reset()
         self._waiter = asyncio.get_running_loop().create_future()
         self._transport.write(request)

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 import trustme
+import uvloop
 
 from shared.activity import ResourceResponse
 from tests.conftest import serving
@@ -239,6 +240,20 @@ async def test_an_unreachable_server_is_cannot_connect() -> None:
     with pytest.raises(CannotConnect, match=f"cannot connect to 127.0.0.1:{port}"):
         await post(http, port)
     await http.aclose()
+
+
+def test_it_runs_on_uvloop_too() -> None:
+    # `turnstream dev` and anyone embedding the worker may run it on uvloop, whose transports
+    # are not asyncio.Transport subclasses.
+    async def exchange() -> list[tuple[int, bytes]]:
+        http = client()
+        async with raw_server(answering(OK, OK)) as (port, _accepted):
+            answers = [await post(http, port), await post(http, port)]
+        await http.aclose()
+        return answers
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(exchange()) == [(200, b"ok")] * 2
 
 
 async def test_idle_connections_are_reaped() -> None:
