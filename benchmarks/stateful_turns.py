@@ -251,7 +251,9 @@ class Bench:
         # The connector listens on loopback, a private address: allowed explicitly.
         env = {**os.environ, "REDIS_URL": self.valkey.url, "TURNSTREAM_KEY_PREFIX": keys.prefix,
                "TURNSTREAM_SHARDS": str(SHARDS), "TURNSTREAM_LOG_LEVEL": "WARNING",
-               "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true"}  # fmt: skip
+               "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true",
+               # Queued turns wait seconds here: their typing indicators would count as replies.
+               "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS": "0"}  # fmt: skip
         for secret in ("MicrosoftAppId", "MicrosoftAppPassword"):
             env.pop(secret, None)  # anonymous: the dev connector wants no token
         self.client.config_resetstat()  # from here on, only the worker talks to valkey

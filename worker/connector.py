@@ -1,7 +1,7 @@
 """Bot Connector REST client: one keep-alive connection pool per worker process.
 
 `create` sends through `worker.keepalive_http` (request bytes written directly, answers parsed
-by httptools): ~N µs of client CPU per POST against ~250 µs with aiohttp
+by httptools): ~85-130 µs of client CPU per POST against ~180-265 µs with aiohttp
 (docs/decisions/0014-keepalive-http-client.md). A client built on an aiohttp session (the
 constructor's `session`) still works the same way, through aiohttp
 (docs/decisions/0002-aiohttp-for-the-connector.md).
