@@ -299,6 +299,7 @@ async def _system_resolve(host: str, port: int) -> list[str]:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+USER_AGENT = "User-Agent: turnstream"
 
 
 def _host_header(scheme: str, host: str, port: int) -> str:
@@ -309,7 +310,8 @@ def _host_header(scheme: str, host: str, port: int) -> str:
 def _request_bytes(
     method: str, target: str, host: str, headers: Mapping[str, str], body: bytes | None
 ) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+    # A User-Agent as aiohttp sent one: some proxies and firewalls refuse requests without.
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", USER_AGENT]
     lines.extend(f"{name}: {value}" for name, value in headers.items())
     if body is not None or method in ("POST", "PUT"):
         lines.append(f"Content-Length: {len(body or b'')}")

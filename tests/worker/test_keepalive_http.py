@@ -229,7 +229,7 @@ async def test_the_request_goes_out_as_given() -> None:
     await http.aclose()
     head, body = seen[0]
     assert head.startswith(b"POST /v3/a%3Ab HTTP/1.1\r\n")
-    assert f"\r\nHost: 127.0.0.1:{port}\r\n".encode() in head
+    assert f"\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: turnstream\r\n".encode() in head
     assert b"\r\nAuthorization: Bearer t\r\n" in head and body == b"{}"
 
 
