@@ -59,6 +59,7 @@ class Options:
     prefill: int
     peer_venv: Path
     skip_peer: bool
+    aiohttp_baseline: bool
     json_path: Path | None
 
 
@@ -77,6 +78,11 @@ def parse_options(argv: Sequence[str]) -> Options:
     add("--prefill", type=int, default=6000, help="queued turns for 1 vs 2 workers (6000)")
     add("--peer-venv", type=Path, default=default_venv, help=f"botbuilder venv ({default_venv})")
     add("--skip-peer", action="store_true", help="turnstream only (no botbuilder install)")
+    add(
+        "--aiohttp-baseline",
+        action="store_true",
+        help="also run turnstream with the connector client over aiohttp (the former transport)",
+    )
     add("--json", type=Path, dest="json_path", help="also write the results here")
     opts = Options(**vars(parser.parse_args(argv)))
     if min(opts.turns, opts.conversations, opts.prefill) < 1 or opts.warmup < 0:
@@ -252,21 +258,26 @@ def measure(
 
 
 def turnstream_case(
-    opts: Options, server: EmbeddedRedis, connector_url: str, logs: Path
+    opts: Options,
+    server: EmbeddedRedis,
+    connector_url: str,
+    logs: Path,
+    worker_module: str = "worker",
+    case: str = "turnstream",
 ) -> tuple[CaseResult, dict[str, float]]:
     """Gateway + 1 worker + valkey; then an accounting pass under MONITOR (commands/turn)."""
     env = turnstream_env(server.url, f"bench-{uuid.uuid4().hex[:8]}")
     port = free_port()
     gateway = [sys.executable, "-m", "gateway", "--port", str(port)]
-    worker = [sys.executable, "-m", "worker", "--bot", BOT]
+    worker = [sys.executable, "-m", worker_module, "--bot", BOT]
     url = f"http://{HOST}:{port}/api/messages"
     with (
-        started(gateway, env, logs / "gateway.log", port) as gateway_pid,
-        started(worker, env, logs / "worker.log", None) as worker_pid,
+        started(gateway, env, logs / f"gateway-{case}.log", port) as gateway_pid,
+        started(worker, env, logs / f"worker-{case}.log", None) as worker_pid,
     ):
         assert server.pid is not None
         pids = {"gateway": gateway_pid, "worker": worker_pid, "valkey": server.pid}
-        result = measure("turnstream", url, pids, opts, connector_url)
+        result = measure(case, url, pids, opts, connector_url)
         commands = count_commands(server, url, opts, connector_url)
     return result, commands
 
@@ -414,6 +425,12 @@ def run(opts: Options) -> dict[str, Any]:
         logs = Path(tmp)
         connector_url = connector[1]
         cases = []
+        if opts.aiohttp_baseline:  # the former connector transport, first, on the same machine
+            baseline, _ = turnstream_case(
+                opts, server, connector_url, logs, "benchmarks.aiohttp_worker", "turnstream-aiohttp"
+            )
+            cases.append(baseline)
+            print_case(baseline)
         ours, commands = turnstream_case(opts, server, connector_url, logs)
         cases.append(ours)
         print_case(ours)

@@ -55,6 +55,7 @@ class Options:
     messages: int
     concurrency: int
     repeat: int
+    worker_module: str
     json_path: Path | None
 
     @property
@@ -73,6 +74,12 @@ def parse_options(argv: Sequence[str]) -> Options:
     add("--messages", type=int, default=10, help="messages after hi + name, each (10)")
     add("--concurrency", type=int, default=64, help="worker --concurrency (default 64)")
     add("--repeat", type=int, default=3, help="measured runs (default 3)")
+    add(
+        "--worker-module",
+        default="worker",
+        help="module run as the worker (default worker; benchmarks.aiohttp_worker: the connector "
+        "client over aiohttp, the transport before decision 0014)",
+    )
     add("--json", type=Path, dest="json_path", help="also write the results to this JSON file")
     opts = Options(**vars(parser.parse_args(argv)))
     if min(opts.conversations, opts.messages, opts.concurrency, opts.repeat) < 1:
@@ -199,7 +206,7 @@ class RunResult:
 def run_worker(env: dict[str, str], log: Path, opts: Options) -> list[tuple[float, float]]:
     """Run one worker on WORKER_CPU to its exit; (unix time, its CPU seconds) every 10 ms, the
     last one its total from wait4."""
-    command = [sys.executable, "-m", "worker", "--bot", BOT, "--burst", "--concurrency",
+    command = [sys.executable, "-m", opts.worker_module, "--bot", BOT, "--burst", "--concurrency",
                str(opts.concurrency)]  # fmt: skip
     samples = [(time.time(), 0.0)]
     with open(log, "wb") as out:
@@ -244,7 +251,9 @@ class Bench:
         # The connector listens on loopback, a private address: allowed explicitly.
         env = {**os.environ, "REDIS_URL": self.valkey.url, "TURNSTREAM_KEY_PREFIX": keys.prefix,
                "TURNSTREAM_SHARDS": str(SHARDS), "TURNSTREAM_LOG_LEVEL": "WARNING",
-               "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true"}  # fmt: skip
+               "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true",
+               # Queued turns wait seconds here: their typing indicators would count as replies.
+               "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS": "0"}  # fmt: skip
         for secret in ("MicrosoftAppId", "MicrosoftAppPassword"):
             env.pop(secret, None)  # anonymous: the dev connector wants no token
         self.client.config_resetstat()  # from here on, only the worker talks to valkey

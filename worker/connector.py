@@ -1,7 +1,9 @@
-"""Bot Connector REST client: one keep-alive aiohttp session per worker process.
+"""Bot Connector REST client: one keep-alive connection pool per worker process.
 
-aiohttp rather than httpx by measurement on this project's 2-core machine: one process POSTing
-to a loopback connector spent ~185 µs CPU per request with aiohttp and 1.2-4.5 ms with httpx 0.28
+`create` sends through `worker.keepalive_http` (request bytes written directly, answers parsed
+by httptools): ~85-130 µs of client CPU per POST against ~180-265 µs with aiohttp
+(docs/decisions/0014-keepalive-http-client.md). A client built on an aiohttp session (the
+constructor's `session`) still works the same way, through aiohttp
 (docs/decisions/0002-aiohttp-for-the-connector.md).
 """
 
@@ -32,6 +34,7 @@ from shared.activity import (
 )
 from worker import connector_bodies as bodies
 from worker.errors import ForbiddenServiceUrl
+from worker.keepalive_http import KeepAliveHttp
 from worker.safe_resolver import PrivateAddressRefused, PublicOnlyResolver
 from worker.service_urls import OutboundPolicy
 
@@ -75,12 +78,17 @@ class ConnectorClient:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | None,
         credentials: Credentials,
         policy: OutboundPolicy | None = None,
         observer: RequestObserver | None = None,
+        http: KeepAliveHttp | None = None,
     ) -> None:
+        """Requests go through `http` when given, else through the aiohttp `session`."""
+        if session is None and http is None:
+            raise ValueError("a ConnectorClient needs an aiohttp session or a KeepAliveHttp")
         self._session = session
+        self._http = http
         self._credentials = credentials
         self._policy = policy or OutboundPolicy()
         self._observer = observer
@@ -97,6 +105,27 @@ class ConnectorClient:
     ) -> ConnectorClient:
         """A client with its own session. Without a `policy`, private addresses are refused.
         `observer` sees every request (metrics, tracing: worker.outbound_observer)."""
+        policy = policy or OutboundPolicy()
+        http = KeepAliveHttp(
+            timeout_seconds=timeout_seconds,
+            allow_private=policy.allow_private,
+            max_connections=max_connections,
+            idle_seconds=60,
+        )
+        return cls(None, credentials or AnonymousCredentials(), policy, observer, http)
+
+    @classmethod
+    def over_aiohttp(
+        cls,
+        *,
+        timeout_seconds: float,
+        credentials: Credentials | None = None,
+        policy: OutboundPolicy | None = None,
+        max_connections: int = 100,
+        observer: RequestObserver | None = None,
+    ) -> ConnectorClient:
+        """`create`'s client sending through aiohttp instead (the former transport, kept for
+        side-by-side benchmarks: benchmarks/connector_post.py)."""
         policy = policy or OutboundPolicy()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
@@ -262,7 +291,7 @@ class ConnectorClient:
                 status, payload, response_headers = await self._observed_send(
                     method, url, data, headers
                 )
-            except (TimeoutError, aiohttp.ClientConnectionError):
+            except (TimeoutError, OSError, aiohttp.ClientConnectionError):
                 # A POST that timed out may have been delivered: only a request that can be
                 # repeated without effect is sent again.
                 if method == "POST" or attempt == RETRY_ATTEMPTS:
@@ -297,6 +326,21 @@ class ConnectorClient:
     async def _send(
         self, method: str, url: str, data: bytes | None, headers: dict[str, str]
     ) -> tuple[int, bytes, Mapping[str, str]]:
+        if self._http is not None:
+            sent = _as_sent(url)
+            try:
+                return await self._http.request(
+                    method,
+                    sent.scheme,
+                    sent.raw_host or "",
+                    sent.port or 0,
+                    sent.raw_path_qs,
+                    headers,
+                    data,
+                )
+            except PrivateAddressRefused as e:
+                raise ForbiddenServiceUrl(url, str(e)) from e
+        assert self._session is not None
         try:
             # No redirects: a 3xx could send the request, token included, somewhere else.
             async with self._session.request(
@@ -310,7 +354,10 @@ class ConnectorClient:
             raise
 
     async def aclose(self) -> None:
-        await self._session.close()
+        if self._http is not None:
+            await self._http.aclose()
+        if self._session is not None:
+            await self._session.close()
 
 
 RETRY_ATTEMPTS = 3

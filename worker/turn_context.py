@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -159,7 +158,7 @@ class TurnContext:
         if not activity.id:
             raise ValueError("update_activity needs activity.id: the id of the activity to replace")
         reference = self.get_conversation_reference(self.activity)
-        updated = self.apply_conversation_reference(dataclasses.replace(activity), reference)
+        updated = self.apply_conversation_reference(activity.shallow_copy(), reference)
         updated.id = activity.id
 
         async def update() -> ResourceResponse | None:
@@ -195,7 +194,7 @@ class TurnContext:
         return await self.send_activity(trace)
 
     def _outgoing(self, activity: Activity, reference: ConversationReference) -> Activity:
-        addressed = self.apply_conversation_reference(dataclasses.replace(activity), reference)
+        addressed = self.apply_conversation_reference(activity.shallow_copy(), reference)
         addressed.id = None
         if not addressed.type:
             addressed.type = ActivityTypes.MESSAGE
@@ -271,7 +270,7 @@ class TurnContext:
 
 
 def _copy(value: M | None) -> M | None:
-    return dataclasses.replace(value) if value is not None else None
+    return value.shallow_copy() if value is not None else None
 
 
 async def _chain(

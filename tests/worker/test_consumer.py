@@ -103,7 +103,7 @@ async def test_connector_down_is_retried_in_place_then_dead_lettered(
     assert await pending_count(redis, keys) == 0
     dead: Any = await redis.xrange(keys.dead_letters(keys.shard_of("test/conv-1")))
     ((_, fields),) = dead
-    assert fields[b"reason"].startswith(b"failed 2 times (limit 2): ClientConnectorError")
+    assert fields[b"reason"].startswith(b"failed 2 times (limit 2): CannotConnect")
 
 
 async def test_an_unreadable_entry_goes_to_the_dead_letter_stream(
