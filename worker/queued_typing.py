@@ -3,8 +3,9 @@
 holds it shows a typing indicator in its conversation, so the user sees the bot is on it.
 
 A timer starts when the worker reads the entry, counting from when the gateway received it (but
-ending no sooner than half a second after the read); the turn starting cancels it. Only messages from channels that accept typing get one; it is sent
-once, straight to the connector, outside the turn (not a reply: never recorded or replayed).
+ending no sooner than half a second after the read); the turn starting cancels it. Only messages
+from channels that accept typing get one; it is sent once, straight to the connector, outside
+the turn (not a reply: never recorded or replayed).
 """
 
 from __future__ import annotations
