@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 from redis.exceptions import ResponseError
@@ -77,6 +78,17 @@ async def serving(app: ASGIApp) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+async def post_json(
+    http: aiohttp.ClientSession, url: str, body: Any, **headers: str
+) -> tuple[int, Any]:
+    """POST `body` as JSON; the status and the parsed answer (None for an empty body)."""
+    async with http.post(
+        url, data=orjson.dumps(body), headers={"Content-Type": "application/json", **headers}
+    ) as response:
+        raw = await response.read()
+        return response.status, orjson.loads(raw) if raw else None
 
 
 async def stream_lengths(redis: Redis, keys: Keyspace) -> int:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
-import orjson
 
 from gateway.app import create_app
 from shared.activity import ChannelAccount, ConversationParameters
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import serving
+from tests.conftest import post_json, serving
 from turnstream.devconnector import DevConnector
 from worker.activity_handler import ActivityHandler
 from worker.conversations import get_conversation_members
@@ -57,12 +56,7 @@ async def test_bot_code_reads_members_and_starts_a_conversation(
     async with serving(create_app(settings)) as gateway, aiohttp.ClientSession() as http:
         for n, text in enumerate(["hi", "members", "new chat"]):
             activity = message(text, activity_id=f"a{n}", conversation="c-1", service_url=url)
-            async with http.post(
-                f"{gateway}/api/messages",
-                data=orjson.dumps(activity),
-                headers={"Content-Type": "application/json"},
-            ) as response:
-                assert response.status == 202
+            assert (await post_json(http, f"{gateway}/api/messages", activity))[0] == 202
         received = await dev.wait_for(6, within=10)
     stop.set()
     await worker

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import orjson
 import pytest
 
 from gateway.app import create_app
@@ -17,7 +16,7 @@ from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import pending_count, serving
+from tests.conftest import pending_count, post_json, serving
 from turnstream.devconnector import DevConnector
 from worker.activity_handler import ActivityHandler
 from worker.invoke import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
@@ -74,13 +73,7 @@ class Running:
     http: aiohttp.ClientSession
 
     async def post(self, activity: dict[str, Any]) -> tuple[int, Any]:
-        async with self.http.post(
-            f"{self.gateway}/api/messages",
-            data=orjson.dumps(activity),
-            headers={"Content-Type": "application/json"},
-        ) as response:
-            body = await response.read()
-            return response.status, orjson.loads(body) if body else None
+        return await post_json(self.http, f"{self.gateway}/api/messages", activity)
 
 
 @pytest.fixture

@@ -6,28 +6,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from typing import Any
 
 import aiohttp
-import orjson
 
 from gateway.app import create_app
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import serving
+from tests.conftest import post_json, serving
 from tests.test_request_reply_e2e import CardBot, _execute
 from turnstream.devconnector import DevConnector
 from worker.main import run_worker
 
 SECRET = "c" * 40
-
-
-async def _post(http: aiohttp.ClientSession, url: str, body: Any, **headers: str) -> Any:
-    async with http.post(
-        url, data=orjson.dumps(body), headers={"Content-Type": "application/json", **headers}
-    ) as response:
-        raw = await response.read()
-        return response.status, orjson.loads(raw) if raw else None
 
 
 async def test_invokes_expect_replies_and_a_fan_out_on_a_cluster(
@@ -44,19 +34,19 @@ async def test_invokes_expect_replies_and_a_fan_out_on_a_cluster(
         # Conversations on every master (16 shards over 3 masters).
         invokes = await asyncio.gather(
             *(
-                _post(http, f"{gateway}/api/messages", _execute("go", f"i{n}", url, f"k-{n}"))
+                post_json(http, f"{gateway}/api/messages", _execute("go", f"i{n}", url, f"k-{n}"))
                 for n in range(12)
             )
         )
         expect = message("hi", activity_id="m1", conversation="k-x", service_url=url)
-        replies = await _post(
+        replies = await post_json(
             http, f"{gateway}/api/messages", expect | {"deliveryMode": "expectReplies"}
         )
         references = [
             {"channelId": "test", "serviceUrl": url, "conversation": {"id": f"p-{n}"}}
             for n in range(20)
         ]
-        status, job = await _post(
+        status, job = await post_json(
             http,
             f"{gateway}/api/proactive",
             {"conversations": references, "activity": {"text": "notice"}},

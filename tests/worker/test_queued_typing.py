@@ -16,7 +16,7 @@ from shared.keys import Keyspace, conversation_key
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import serving
+from tests.conftest import post_json, serving
 from turnstream.devconnector import DevConnector
 from worker.activity_handler import ActivityHandler
 from worker.main import run_worker
@@ -49,12 +49,7 @@ async def test_a_message_waiting_behind_a_busy_worker_gets_typing_once(
     ]
     async with serving(create_app(settings)) as gateway, aiohttp.ClientSession() as http:
         for activity in activities:
-            async with http.post(
-                f"{gateway}/api/messages",
-                data=orjson.dumps(activity),
-                headers={"Content-Type": "application/json"},
-            ) as response:
-                assert response.status == 202
+            assert (await post_json(http, f"{gateway}/api/messages", activity))[0] == 202
         received = await dev.wait_for(4, within=10)
         await asyncio.sleep(0.3)  # nothing more comes
     stop.set()
