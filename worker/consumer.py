@@ -103,6 +103,7 @@ class Consumer:
             self._handle,
             before=self._wait_for_predecessor,
             order=lambda entry: entry_order(entry.entry_id),
+            ready=lambda entry: self._gate.known_ready(entry.done_key, entry.previous),
         )
         self._keys = keys
         self._gate = OrderGate(redis)

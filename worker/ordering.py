@@ -57,9 +57,7 @@ class OrderGate:
 
     async def wait(self, done_key: str, entry_id: str, previous: str) -> Verdict:
         """Return when the entry may run (RUN) or turns out to be committed (COMMITTED)."""
-        if not previous:
-            return Verdict.RUN  # the first entry of a chain
-        if self._committed_here.get(done_key) == previous:
+        if self.known_ready(done_key, previous):
             return Verdict.RUN
         started = time.monotonic()
         delay = _FIRST_POLL
@@ -83,6 +81,12 @@ class OrderGate:
                 )
             await asyncio.sleep(delay)
             delay = min(_MAX_POLL, delay * 2)
+
+    def known_ready(self, done_key: str, previous: str) -> bool:
+        """True when the entry may run as far as this process knows without asking Redis: it
+        is the first of its chain, or this process committed its predecessor (conversations
+        mostly stay on one worker). False means "ask" (`wait`), not "may not run"."""
+        return not previous or self._committed_here.get(done_key) == previous
 
     def committed(self, done_key: str, entry_id: str) -> None:
         """This process committed `entry_id` (the pointer now names it)."""

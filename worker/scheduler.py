@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 class ConversationScheduler(Generic[T]):
     """Each conversation gets a queue and at most one running item; a semaphore bounds the total.
 
-    `before(item)`, if given, is awaited before the item takes a slot. `handle(item)` may return
+    `before(item)`, if given, is awaited before the item takes a slot, unless `ready(item)` says
+    it need not be (the common case, answered without a task or a round trip). `handle(item)` may
+    return
     a delay: the item then runs again after it, still ahead of its conversation's later items.
     With `order`, a conversation's queue is kept sorted by it, and an earlier item arriving
     while the head only waits in `before` takes the head's place (an entry taken over from a
@@ -33,9 +35,11 @@ class ConversationScheduler(Generic[T]):
         handle: Callable[[T], Awaitable[float | None]],
         before: Callable[[T], Awaitable[None]] | None = None,
         order: Callable[[T], Any] | None = None,
+        ready: Callable[[T], bool] | None = None,
     ) -> None:
         self._handle = handle
         self._before = before
+        self._ready = ready
         self._order = order
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[str, list[T]] = {}
@@ -70,7 +74,7 @@ class ConversationScheduler(Generic[T]):
         try:
             while queue:
                 head = queue[0]
-                if self._before is not None and not await self._wait_before(conversation, head):
+                if not self._may_start(head) and not await self._wait_before(conversation, head):
                     continue  # an earlier item took the head's place: start over with it
                 retry_after: float | None = None
                 self._running.add(conversation)
@@ -91,6 +95,9 @@ class ConversationScheduler(Generic[T]):
         finally:
             self._running.discard(conversation)
             del self._queues[conversation]
+
+    def _may_start(self, head: T) -> bool:
+        return self._before is None or (self._ready is not None and self._ready(head))
 
     async def _wait_before(self, conversation: str, head: T) -> bool:
         """Await `before(head)`; False if an earlier item became the head meanwhile.

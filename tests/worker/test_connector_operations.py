@@ -403,6 +403,28 @@ def test_urls_go_out_as_escaped_and_anything_unsafe_is_encoded() -> None:
     assert "\r" not in str(forged) and " " not in str(forged)
 
 
+async def test_a_service_url_with_a_path_keeps_it_for_every_request() -> None:
+    # The client splits each service URL once and joins request paths to it afterwards.
+    async with connector(default={"id": "r"}) as (rec, client, url):
+        for service_url in (f"{url}/amer", f"{url}/amer/", url, f"{url}/"):
+            await client.reply_to_activity(service_url, "a:b", "m 1", {"type": "message"})
+            await client.reply_to_activity(service_url, "a:b", "m 2", {"type": "message"})
+    paths = [r.raw_path for r in rec.requests]
+    amer, root = "/amer/v3/conversations/a%3Ab/activities/", "/v3/conversations/a%3Ab/activities/"
+    assert paths == [amer + "m%201", amer + "m%202"] * 2 + [root + "m%201", root + "m%202"] * 2
+
+
+async def test_a_refused_service_url_is_refused_again_not_remembered() -> None:
+    recording = RecordingConnector(default={"id": "r"})
+    client = ConnectorClient.create(timeout_seconds=5, credentials=_Token())  # default policy
+    async with serving(recording.app) as url:
+        for _ in range(2):
+            with pytest.raises(ForbiddenServiceUrl):
+                await client.send_to_conversation(url, "c1", {"type": "message"})
+    await client.aclose()
+    assert recording.requests == []
+
+
 # -- the outbound policy holds for every operation -------------------------------------------------
 
 

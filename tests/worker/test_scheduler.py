@@ -75,3 +75,24 @@ async def test_an_earlier_item_displaces_a_head_still_waiting_before_its_slot() 
     scheduler.submit("c", 1)  # its predecessor, taken over from a dead worker
     await asyncio.wait_for(scheduler.join(), 2)
     assert ran == [1, 2]
+
+
+async def test_before_is_skipped_for_items_ready_at_once() -> None:
+    # The common case (the predecessor committed here) needs no task and no round trip.
+    asked: list[int] = []
+    ran: list[int] = []
+
+    async def before(item: int) -> None:
+        asked.append(item)
+
+    async def handle(item: int) -> None:
+        ran.append(item)
+
+    scheduler: ConversationScheduler[int] = ConversationScheduler(
+        2, handle, before=before, ready=lambda item: item % 2 == 0
+    )
+    for item in range(6):
+        scheduler.submit("c", item)
+    await asyncio.wait_for(scheduler.join(), 2)
+    assert ran == [0, 1, 2, 3, 4, 5]
+    assert asked == [1, 3, 5]
