@@ -22,6 +22,7 @@ from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace, conversation_key
 from shared.redisconn import Redis, connect
+from shared.resp_pools import RespExecutor, open_resp_pool
 from shared.settings import Settings
 from turnstream.devconnector import DevConnector
 
@@ -61,6 +62,14 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
     client = connect(settings)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def scripts(settings: Settings) -> AsyncIterator[RespExecutor]:
+    """Plain RESP connections, as the worker sends its scripts on."""
+    pool = open_resp_pool(settings, timeout_seconds=10)
+    yield pool
+    await pool.aclose()
 
 
 @contextlib.asynccontextmanager

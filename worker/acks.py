@@ -8,11 +8,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from redis.exceptions import RedisError
-
 from shared.keys import CHAIN_TTL_SECONDS
-from shared.redisconn import OutageLog, Redis
-from worker.scripts import Script
+from shared.redisconn import OutageLog
+from shared.resp_pools import RespExecutor
+from worker.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +43,14 @@ class Acknowledger:
 
     def __init__(
         self,
-        redis: Redis,
+        scripts: RespExecutor,
         group: str,
         consumer: str,
         outage: OutageLog,
         on_taken_over: Callable[[], None] | None = None,
     ) -> None:
         """`on_taken_over()` is called for each commit the fence refused (metrics)."""
-        self._redis = redis
+        self._scripts = scripts
         self._on_taken_over = on_taken_over
         self._group = group
         self._consumer = consumer
@@ -59,14 +58,17 @@ class Acknowledger:
         self._batch: list[_Commit] = []
         self._in_flight: set[asyncio.Task[None]] = set()
 
-    async def ack(self, stream: str, entry_id: str, done_key: str, sent_key: str) -> None:
-        """Commit a turn that saved no state (fenced: see COMMIT_SCRIPT)."""
+    def ack(self, stream: str, entry_id: str, done_key: str, sent_key: str) -> asyncio.Future[None]:
+        """Commit a turn that saved no state (fenced: see COMMIT_SCRIPT). The future resolves
+        once the commit was sent (or given up); the commit goes out with this tick's batch
+        whether or not anyone still waits for it, so a stop that cancels the waiting turn does
+        not cancel a commit begun (no `asyncio.shield`, and its task, needed)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         if not self._batch:
             loop.call_soon(self._flush)
         self._batch.append((stream, entry_id, done_key, sent_key, future))
-        await future
+        return future
 
     def _flush(self) -> None:
         batch, self._batch = self._batch, []
@@ -86,7 +88,7 @@ class Acknowledger:
         for attempt in range(_ATTEMPTS):
             try:
                 results = await _COMMIT.run(
-                    self._redis,
+                    self._scripts,
                     [
                         ((stream, done_key, sent_key), (self._group, entry_id, self._consumer))
                         for stream, entry_id, done_key, sent_key, _ in batch
@@ -104,7 +106,7 @@ class Acknowledger:
                             self._on_taken_over()
                 self._outage.succeeded()
                 return
-            except (RedisError, OSError) as e:
+            except REDIS_FAILURES as e:
                 self._outage.failed(e)
                 await asyncio.sleep(0.1 * 2**attempt)
         log.error("could not commit %d entries; they will be delivered again", len(batch))

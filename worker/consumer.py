@@ -24,6 +24,7 @@ from shared.activity import ResourceResponse
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis, is_cluster
+from shared.resp_pools import RespExecutor
 from shared.signing import EnvelopeSigner
 from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
@@ -32,6 +33,7 @@ from worker.metrics import Outcome, WorkerMetrics
 from worker.ordering import OrderGate, Verdict, entry_order
 from worker.queued_typing import QueuedTyping
 from worker.scheduler import ConversationScheduler
+from worker.scripts import REDIS_FAILURES
 from worker.send_journal import SendJournal
 from worker.shard_reads import PerShardReader
 from worker.turn_observer import TurnObserver
@@ -78,6 +80,7 @@ class Consumer:
         keys: Keyspace,
         run_turn: TurnRunner,
         *,
+        scripts: RespExecutor,
         concurrency: int,
         name: str | None = None,
         block_ms: int = 1000,
@@ -88,6 +91,9 @@ class Consumer:
         observer: TurnObserver | None = None,
     ) -> None:
         self._redis = redis
+        self._scripts = scripts
+        """Where the per-turn scripts go (commits, sent-reply records, renewals, dead letters):
+        plain RESP connections, cheaper per call than redis-py."""
         self._typing = typing
         """Shows typing for entries held here whose turn has not started after a while."""
         self._signer = signer
@@ -114,13 +120,13 @@ class Consumer:
         self.observer = observer or TurnObserver(WorkerMetrics(), self.name)
         """Log fields, trace span, time and outcome of every delivery (metrics: no Redis)."""
         self._acks = Acknowledger(
-            redis,
+            scripts,
             CONSUMER_GROUP,
             self.name,
             self._outage,
             on_taken_over=self.observer.metrics.lease_conflicts.inc,
         )
-        self.journal = SendJournal(redis, CONSUMER_GROUP, self.name, self._outage)
+        self.journal = SendJournal(redis, scripts, CONSUMER_GROUP, self.name, self._outage)
         self._replies: dict[tuple[str, str], list[ResourceResponse]] = {}
         """Replies sent so far for the entries held here, kept across in-place retries."""
         self._claim_idle_ms = int(claim_idle_seconds * 1000)
@@ -212,8 +218,8 @@ class Consumer:
                 self._renewed_at = time.monotonic()
                 continue
             try:
-                lost = await takeover.renew(self._redis, CONSUMER_GROUP, self.name, held)
-            except (RedisError, OSError) as e:
+                lost = await takeover.renew(self._scripts, CONSUMER_GROUP, self.name, held)
+            except REDIS_FAILURES as e:
                 self._outage.failed(e)
                 continue
             self._renewed_at = time.monotonic()
@@ -298,7 +304,7 @@ class Consumer:
     async def _dead_letter(self, stream: str, entry_id: str, done_key: str, reason: str) -> None:
         try:
             await dead_letters.dead_letter(
-                self._redis,
+                self._scripts,
                 stream=stream,
                 done_key=done_key,
                 dlq=self._keys.dead_letters(self._streams.index(stream)),
@@ -307,7 +313,7 @@ class Consumer:
                 entry_id=entry_id,
                 reason=reason,
             )
-        except (RedisError, OSError) as e:
+        except REDIS_FAILURES as e:
             self._outage.failed(e)  # still pending: it is taken over and tried again later
             return
         self.observer.ended(Outcome.DEAD_LETTERED)
@@ -416,7 +422,7 @@ class Consumer:
             return None
         if verdict is Verdict.COMMITTED:
             log.info("entry %s was already committed; acknowledging it", entry.entry_id)
-            await asyncio.shield(self._acks.ack(*_commit_keys(entry)))
+            await self._acks.ack(*_commit_keys(entry))
             self.observer.ended(Outcome.DUPLICATE)
             return None
         try:
@@ -465,8 +471,10 @@ class Consumer:
             )
             return delay
         if not pending.done:  # a turn that saved state acknowledged with it
-            # Shielded: a stop that cancels turns must not cancel an acknowledgement begun.
-            await asyncio.shield(self._acks.ack(*_commit_keys(entry)))
+            # The commit deletes the record of the replies sent: one not written yet need not
+            # be (in the same round trip as the commit, it would protect nothing more).
+            self.journal.forget(entry.sent_key)
+            await self._acks.ack(*_commit_keys(entry))
         self.journal.forget(entry.sent_key)
         self._gate.committed(entry.done_key, entry.entry_id)
         self.turns_done += 1

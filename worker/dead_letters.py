@@ -8,7 +8,7 @@ import logging
 import time
 
 from shared.keys import CHAIN_TTL_SECONDS
-from shared.redisconn import Redis
+from shared.resp_pools import RespExecutor
 from worker.scripts import Script
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ _DEAD_LETTER = Script(DEAD_LETTER_SCRIPT)
 
 
 async def dead_letter(
-    redis: Redis,
+    scripts: RespExecutor,
     *,
     stream: str,
     done_key: str,
@@ -51,7 +51,7 @@ async def dead_letter(
 ) -> bool:
     """Move one entry to the dead-letter stream; False if it is no longer this consumer's."""
     args = (group, entry_id, consumer, reason[:1000], f"{time.time():.3f}")
-    (result,) = await _DEAD_LETTER.run(redis, [((stream, done_key, dlq), args)])
+    (result,) = await _DEAD_LETTER.run(scripts, [((stream, done_key, dlq), args)])
     if isinstance(result, Exception):
         raise result
     if result == -1:

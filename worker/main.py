@@ -14,6 +14,7 @@ from shared import otel
 from shared.keys import Keyspace
 from shared.proactive import ProactiveQueue
 from shared.redisconn import Redis, connect, redacted
+from shared.resp_pools import open_resp_pool
 from shared.settings import Settings
 from shared.signing import EnvelopeSigner
 from worker.adapter import ConnectorAdapter
@@ -57,6 +58,7 @@ async def run_worker(
     Raises `ConfigError` if an app id is set without what the outbound token needs."""
     settings.check_worker()
     redis = connect(settings, read_block_seconds=_BLOCK_MS / 1000)
+    scripts = open_resp_pool(settings, timeout_seconds=settings.redis_timeout_seconds)
     keys = Keyspace(settings.key_prefix, settings.shards)
     policy = OutboundPolicy(
         settings.outbound_allowed_hosts, allow_private=settings.allow_private_service_urls
@@ -101,6 +103,7 @@ async def run_worker(
         redis,
         keys,
         turns.run,
+        scripts=scripts,
         concurrency=concurrency or settings.worker_concurrency,
         block_ms=_BLOCK_MS,
         claim_idle_seconds=settings.claim_idle_seconds,
@@ -141,6 +144,7 @@ async def run_worker(
         await connector.aclose()
         if token_session is not None:
             await token_session.close()
+        await scripts.aclose()
         await redis.aclose()
     log.info(
         "worker %s stopped: %d turns done, %d failed",

@@ -26,12 +26,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgpack
-from redis.exceptions import RedisError
 
 from shared.activity import ResourceResponse
 from shared.keys import SENT_TTL_SECONDS
 from shared.redisconn import OutageLog, Redis
-from worker.scripts import Script
+from shared.resp_pools import RespExecutor
+from worker.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,11 @@ class SendJournal:
     """`record(...)` after each reply (not awaited), `forget(key)` once the entry committed;
     `await load(key)` before a redelivery."""
 
-    def __init__(self, redis: Redis, group: str, consumer: str, outage: OutageLog) -> None:
+    def __init__(
+        self, redis: Redis, scripts: RespExecutor, group: str, consumer: str, outage: OutageLog
+    ) -> None:
         self._redis = redis
+        self._scripts = scripts
         self._group = group
         self._consumer = consumer
         self._outage = outage
@@ -125,8 +128,8 @@ class SendJournal:
         ]
         for attempt in range(_ATTEMPTS):
             try:
-                results = await _RECORD.run(self._redis, calls)
-            except (RedisError, OSError) as e:
+                results = await _RECORD.run(self._scripts, calls)
+            except REDIS_FAILURES as e:
                 self._outage.failed(e)
                 await asyncio.sleep(0.05 * 2**attempt)
                 continue

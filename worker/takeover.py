@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 from shared.redisconn import Redis
+from shared.resp_pools import RespExecutor
 from worker.ordering import entry_order
 from worker.scripts import Script
 
@@ -35,12 +36,12 @@ _RENEW = Script(RENEW_SCRIPT)
 
 
 async def renew(
-    redis: Redis, group: str, consumer: str, held: dict[str, list[str]]
+    scripts: RespExecutor, group: str, consumer: str, held: dict[str, list[str]]
 ) -> set[tuple[str, str]]:
     """One round trip: renew every held entry, stream by stream. Returns (stream, id) of the
     entries this consumer does not own any more."""
     calls = [((stream,), (group, consumer, *ids)) for stream, ids in held.items()]
-    results = await _RENEW.run(redis, calls)
+    results = await _RENEW.run(scripts, calls)
     errors = [r for r in results if isinstance(r, Exception)]
     if errors:
         raise errors[0]

@@ -10,6 +10,7 @@ from shared.activity import Activity
 from shared.envelope import Envelope
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import OutageLog, Redis
+from shared.resp_pools import RespExecutor
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import enqueue, pending_count
@@ -76,21 +77,21 @@ async def test_only_the_end_of_turn_save_commits_the_turn(
 
 
 async def test_the_consumer_skips_its_own_ack_when_the_turn_committed_it(
-    settings: Settings, redis: Redis, keys: Keyspace
+    settings: Settings, redis: Redis, keys: Keyspace, scripts: RespExecutor
 ) -> None:
     await enqueue(redis, keys, message("hi"))
 
     async def claims_it_acked(envelope: Envelope, pending: PendingAck) -> None:
         pending.done = True  # pretend the state script acknowledged it (it did not)
 
-    consumer = Consumer(redis, keys, claims_it_acked, concurrency=2)
+    consumer = Consumer(redis, keys, claims_it_acked, scripts=scripts, concurrency=2)
     await consumer.run(burst=True)
     assert consumer.turns_done == 1
     assert await pending_count(redis, keys) == 1  # so the consumer sent no XACK of its own
 
 
 async def test_a_commit_by_a_worker_that_lost_the_entry_is_fenced(
-    settings: Settings, redis: Redis, keys: Keyspace
+    settings: Settings, redis: Redis, keys: Keyspace, scripts: RespExecutor
 ) -> None:
     """A frozen worker wakes up after another took its entry over: it commits nothing."""
     storage = RedisStorage(redis, key_prefix=settings.key_prefix)
@@ -102,13 +103,13 @@ async def test_a_commit_by_a_worker_that_lost_the_entry_is_fenced(
     assert not ack.done and await storage.read(["k"]) == {}
     assert await redis.get(ack.done_key) is None and await pending_count(redis, keys) == 1
 
-    acks = Acknowledger(redis, CONSUMER_GROUP, "w1", OutageLog("test"))
+    acks = Acknowledger(scripts, CONSUMER_GROUP, "w1", OutageLog("test"))
     await acks.ack(
         ack.stream, ack.entry_id, ack.done_key, ack.sent_key
     )  # the no-state commit: fenced too
     assert await redis.get(ack.done_key) is None and await pending_count(redis, keys) == 1
 
-    owner = Acknowledger(redis, CONSUMER_GROUP, "w2", OutageLog("test"))
+    owner = Acknowledger(scripts, CONSUMER_GROUP, "w2", OutageLog("test"))
     await owner.ack(
         ack.stream, ack.entry_id, ack.done_key, ack.sent_key
     )  # the rightful owner commits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.redisconn import Redis
+from shared.resp_pools import RespExecutor
 from shared.settings import Settings
 from worker.scripts import Script
 
@@ -10,18 +11,20 @@ COUNT = Script("return redis.call('INCR', KEYS[1])")
 
 
 async def test_each_call_runs_exactly_once_across_a_lost_script_cache(
-    redis: Redis, settings: Settings
+    redis: Redis, scripts: RespExecutor, settings: Settings
 ) -> None:
     keys = [f"{settings.key_prefix}:n{i}" for i in range(3)]
-    assert await COUNT.run(redis, [((key,), ()) for key in keys]) == [1, 1, 1]
+    assert await COUNT.run(scripts, [((key,), ()) for key in keys]) == [1, 1, 1]
     await redis.script_flush()  # what a restart or failover does
-    assert await COUNT.run(redis, [((key,), ()) for key in keys]) == [2, 2, 2]
+    assert await COUNT.run(scripts, [((key,), ()) for key in keys]) == [2, 2, 2]
     assert [int(await redis.get(key) or 0) for key in keys] == [2, 2, 2]
 
 
-async def test_errors_come_back_in_place(redis: Redis, settings: Settings) -> None:
+async def test_errors_come_back_in_place(
+    redis: Redis, scripts: RespExecutor, settings: Settings
+) -> None:
     failing = Script("return redis.call('INCR', KEYS[1])")
     key = f"{settings.key_prefix}:text"
     await redis.set(key, "not a number")
-    (result,) = await failing.run(redis, [((key,), ())])
+    (result,) = await failing.run(scripts, [((key,), ())])
     assert isinstance(result, Exception) and "not an integer" in str(result)

@@ -7,6 +7,7 @@ from typing import Any
 from shared.activity import ResourceResponse
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import OutageLog, Redis
+from shared.resp_pools import RespExecutor
 from tests.activities import message
 from tests.conftest import enqueue
 from worker.acks import Acknowledger
@@ -30,10 +31,10 @@ def test_ids_survive_the_round_trip_including_missing_ones() -> None:
 
 
 async def test_records_what_was_sent_and_the_commit_removes_it(
-    redis: Redis, keys: Keyspace
+    redis: Redis, keys: Keyspace, scripts: RespExecutor
 ) -> None:
     stream, entry_id, done_key, sent_key = await _delivered(redis, keys, "w1")
-    journal = SendJournal(redis, CONSUMER_GROUP, "w1", OutageLog("test"))
+    journal = SendJournal(redis, scripts, CONSUMER_GROUP, "w1", OutageLog("test"))
 
     journal.record(stream, sent_key, entry_id, [ResourceResponse(id="r1")])
     journal.record(
@@ -44,22 +45,22 @@ async def test_records_what_was_sent_and_the_commit_removes_it(
     assert [r.id for r in await journal.load(sent_key)] == ["r1", "r2"]  # the latest list wins
     assert 0 < await redis.ttl(sent_key)  # a crash's leftovers expire
 
-    await Acknowledger(redis, CONSUMER_GROUP, "w1", OutageLog("test")).ack(
+    await Acknowledger(scripts, CONSUMER_GROUP, "w1", OutageLog("test")).ack(
         stream, entry_id, done_key, sent_key
     )
     assert await journal.load(sent_key) == []
 
 
 async def test_a_worker_that_lost_the_entry_cannot_overwrite_its_record(
-    redis: Redis, keys: Keyspace
+    redis: Redis, keys: Keyspace, scripts: RespExecutor
 ) -> None:
     stream, entry_id, _, sent_key = await _delivered(redis, keys, "w1")
     await redis.xclaim(stream, CONSUMER_GROUP, "w2", 0, [entry_id])  # taken over by w2
-    new_owner = SendJournal(redis, CONSUMER_GROUP, "w2", OutageLog("test"))
+    new_owner = SendJournal(redis, scripts, CONSUMER_GROUP, "w2", OutageLog("test"))
     new_owner.record(stream, sent_key, entry_id, [ResourceResponse(id="fresh")])
     await new_owner.flush()
 
-    stale = SendJournal(redis, CONSUMER_GROUP, "w1", OutageLog("test"))
+    stale = SendJournal(redis, scripts, CONSUMER_GROUP, "w1", OutageLog("test"))
     stale.record(stream, sent_key, entry_id, [ResourceResponse(id="stale")])
     await stale.flush()
 
