@@ -28,13 +28,9 @@ import orjson
 import redis
 
 from benchmarks.gateway_ack import BenchError, process_cpu_seconds
+from benchmarks.reply_sink import STATS_PATH, sink_process
 from benchmarks.stateful_turns import _RECORDS as RECORDS
-from benchmarks.stateful_turns import (
-    STATS_PATH,
-    connector_process,
-    monitor_counts,
-    start_monitor,
-)
+from benchmarks.stateful_turns import monitor_counts, start_monitor
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
@@ -172,7 +168,8 @@ def message(tag: str, conversation: int, n: int, service_url: str) -> dict[str, 
 
 def replies(connector_url: str, prefix: str) -> tuple[int, float, float]:
     """(replies, first arrival, last arrival) for conversations starting with prefix."""
-    with urllib.request.urlopen(f"{connector_url}{STATS_PATH}?prefix={prefix}", timeout=10) as r:
+    url = f"{connector_url}{STATS_PATH.decode()}?prefix={prefix}"
+    with urllib.request.urlopen(url, timeout=10) as r:
         count, first, last = orjson.loads(r.read())
     return int(count), float(first), float(last)
 
@@ -420,7 +417,7 @@ def run(opts: Options) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="echo-turns-") as tmp,
         EmbeddedRedis(appendonly=False) as server,
-        connector_process(Path(tmp) / "connector.log") as connector,
+        sink_process(Path(tmp) / "connector.log") as connector,
     ):
         logs = Path(tmp)
         connector_url = connector[1]
