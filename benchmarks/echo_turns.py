@@ -43,6 +43,9 @@ PEER_SCRIPT = Path(__file__).resolve().parent / "peer_echo.py"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGET_CPU_RATIO = 5.0  # turnstream CPU per turn at most 1/5 of BotFrameworkAdapter's
 TARGET_SCALING = 1.7  # 2 workers drain a prefilled stream at least 1.7x as fast as 1
+SCALING_BOTS = (BOT, "samples.counter:bot")
+"""1 vs 2 workers: the echo bot, and a bot whose turn does more than echo (it reads and writes
+its conversation state in Redis, then replies)."""
 HARNESS_COMMANDS = {"monitor", "info", "ping"}
 EXIT_OK, EXIT_FAILED, EXIT_ENVIRONMENT = 0, 1, 2
 
@@ -332,6 +335,7 @@ def prefill(server: EmbeddedRedis, prefix: str, turns: int, service_url: str) ->
 
 @dataclass
 class Drain:
+    bot: str
     workers: int
     seconds: float
     """From the first to the last reply (interpreter start-up, the same for both, left out)."""
@@ -343,21 +347,26 @@ class Drain:
 
 
 def drain(
-    workers: int, opts: Options, server: EmbeddedRedis, connector: tuple[int, str], logs: Path
+    workers: int,
+    opts: Options,
+    server: EmbeddedRedis,
+    connector: tuple[int, str],
+    logs: Path,
+    bot: str = BOT,
 ) -> Drain:
-    """`workers` burst-mode workers draining a prefilled stream."""
+    """`workers` burst-mode workers of `bot` draining a prefilled stream."""
     connector_pid, connector_url = connector
     assert server.pid is not None
     prefix = f"s{uuid.uuid4().hex[:8]}"
     prefill(server, prefix, opts.prefill, connector_url)
     env = turnstream_env(server.url, prefix)
-    command = [sys.executable, "-m", "worker", "--bot", BOT, "--burst"]
+    command = [sys.executable, "-m", "worker", "--bot", bot, "--burst"]
     others = {"valkey": server.pid, "connector": connector_pid}
     before = {name: process_cpu_seconds(pid) for name, pid in others.items()}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.time()
     processes = []
-    with open(logs / f"burst-{workers}.log", "ab") as out:
+    with open(logs / f"burst-{workers}-{bot.partition(':')[0]}.log", "ab") as out:
         for _ in range(workers):
             processes.append(
                 subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=out)
@@ -372,6 +381,7 @@ def drain(
     wait_for_replies(connector_url, prefix, opts.prefill, 60)
     _, first, last = replies(connector_url, prefix)
     return Drain(
+        bot=bot,
         workers=workers,
         seconds=last - first,
         turns_per_second=opts.prefill / (last - first),
@@ -381,6 +391,28 @@ def drain(
 
 
 # -- output -------------------------------------------------------------------------------------
+
+
+def print_scaling(one: Drain, two: Drain, opts: Options) -> dict[str, Any]:
+    """Print and return 2 vs 1 workers, with the machine's ceiling for this bot: the ratio if
+    two workers cost per turn what one does and every core ran (workers + valkey + connector)."""
+    scaling = two.turns_per_second / one.turns_per_second
+    per_turn = {k: 1e6 * v / opts.prefill for k, v in one.cpu_seconds.items()}
+    cpus = os.cpu_count() or 1
+    ceiling = min(2.0, cpus * per_turn["workers"] / sum(per_turn.values()))
+    verdict = "meets" if scaling >= TARGET_SCALING else "MISSES"
+    for d in (one, two):
+        cpu = ", ".join(f"{k} {v:.1f} s" for k, v in d.cpu_seconds.items())
+        print(
+            f"prefilled {opts.prefill} turns of {d.bot}, {d.workers} worker(s): "
+            f"{d.turns_per_second:.0f} turns/s; CPU {cpu}; machine {d.machine_busy:.0%} busy"
+        )
+    print(
+        f"{one.bot}: 2 workers / 1 worker = {scaling:.2f}x ({verdict} the target >= "
+        f"{TARGET_SCALING:g}x); this machine's ceiling for it {ceiling:.2f}x ({cpus} CPUs "
+        "shared by the workers, valkey, the connector and anything else running)"
+    )
+    return {"one": asdict(one), "two": asdict(two), "scaling": scaling, "ceiling": ceiling}
 
 
 def machine() -> dict[str, Any]:
@@ -453,22 +485,11 @@ def run(opts: Options) -> dict[str, Any]:
                 f"({verdict} the target >= {TARGET_CPU_RATIO:g}x); CloudAdapter / turnstream "
                 f"= {cloud:.2f}x"
             )
-        one = drain(1, opts, server, connector, logs)
-        two = drain(2, opts, server, connector, logs)
-        scaling = two.turns_per_second / one.turns_per_second
-        results["workers"] = {"one": asdict(one), "two": asdict(two), "scaling": scaling}
-        verdict = "meets" if scaling >= TARGET_SCALING else "MISSES"
-        for d in (one, two):
-            cpu = ", ".join(f"{k} {v:.1f} s" for k, v in d.cpu_seconds.items())
-            print(
-                f"prefilled {opts.prefill} turns, {d.workers} worker(s): "
-                f"{d.turns_per_second:.0f} turns/s; CPU {cpu}; machine {d.machine_busy:.0%} busy"
-            )
-        print(
-            f"2 workers / 1 worker: {scaling:.2f}x ({verdict} the target >= {TARGET_SCALING:g}x; "
-            f"{os.cpu_count()} CPUs shared by the workers, valkey, the connector and anything "
-            "else running)"
-        )
+        results["workers"] = {}
+        for bot in SCALING_BOTS:
+            one = drain(1, opts, server, connector, logs, bot)
+            two = drain(2, opts, server, connector, logs, bot)
+            results["workers"][bot] = print_scaling(one, two, opts)
     return results
 
 

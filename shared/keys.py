@@ -162,6 +162,11 @@ class Keyspace:
         """
         return f"{self.prefix}:worker:{worker_id}:heartbeat"
 
+    def readers(self) -> str:
+        """The live workers' consumer names, scored by when each last said it was alive: the
+        membership that splits the shards among them (worker.affinity)."""
+        return f"{self.prefix}:readers"
+
     def gateway_heartbeat(self, gateway_id: str) -> str:
         """A running gateway process's heartbeat: a string with a TTL, renewed while it serves,
         so that `turnstream status` can count the gateways."""

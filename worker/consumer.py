@@ -28,6 +28,7 @@ from shared.resp_pools import RespExecutor
 from shared.signing import EnvelopeSigner
 from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
+from worker.affinity import ShardAffinity
 from worker.errors import TakenOver
 from worker.metrics import Outcome, WorkerMetrics
 from worker.ordering import OrderGate, Verdict, entry_order
@@ -117,6 +118,9 @@ class Consumer:
         self._stopping = asyncio.Event()
         self._outage = OutageLog("Redis (worker)")
         self.name = name or consumer_name()
+        self._affinity = ShardAffinity(scripts, keys.readers(), self.name, self._streams)
+        self._helping = False
+        """True while this worker's own shards are empty and the others' are not."""
         self.observer = observer or TurnObserver(WorkerMetrics(), self.name)
         """Log fields, trace span, time and outcome of every delivery (metrics: no Redis)."""
         self._acks = Acknowledger(
@@ -157,6 +161,12 @@ class Consumer:
         """Entries this worker holds: queued, waiting for their predecessor, or running."""
         return sum(len(ids) for ids in self._held.values())
 
+    @property
+    def own_streams(self) -> list[str]:
+        """The shard streams this worker reads first (worker.affinity): all of them while it
+        is the only live worker."""
+        return self._affinity.preferred
+
     def stop(self) -> None:
         """Stop reading; `run` returns once in-flight turns finished."""
         self._stopping.set()
@@ -179,6 +189,7 @@ class Consumer:
         keep_alive = asyncio.create_task(self._keep_alive())
         take_over = asyncio.create_task(self._take_over())
         trim = asyncio.create_task(self._trim())
+        affinity = asyncio.create_task(self._affinity.run())
         try:
             while not self._stopping.is_set():
                 room = self._max_pending - self._scheduler.pending
@@ -198,6 +209,8 @@ class Consumer:
         finally:
             take_over.cancel()
             trim.cancel()
+            affinity.cancel()
+            await self._affinity.leave()
             await self._drain(drain_timeout)  # held entries stay renewed while they finish
             keep_alive.cancel()
 
@@ -335,16 +348,36 @@ class Consumer:
         return min(5.0, 0.1 * 2.0 ** min(self._outage.failures, 6))
 
     async def _read(self, room: int, *, block: bool) -> list[Entry] | None:
-        count = max(1, room // len(self._streams))
+        """New entries (None if Redis failed): from this worker's own shards first, from any
+        shard when its own have none (worker.affinity)."""
+        own = self._affinity.preferred
+        if not own or len(own) == len(self._streams):  # no share (more workers than shards)
+            return await self._read_streams(self._streams, room, block=block)
+        # While helping (the others' shards have entries, its own not), look at its own without
+        # waiting and wait on all; otherwise wait on its own and look at all without waiting.
+        entries = await self._read_streams(own, room, block=block and not self._helping)
+        if entries is None or entries:
+            self._helping = False
+            return entries
+        entries = await self._read_streams(self._streams, room, block=block and self._helping)
+        self._helping = bool(entries)
+        return entries
+
+    async def _read_streams(
+        self, streams: list[str], room: int, *, block: bool
+    ) -> list[Entry] | None:
+        count = max(1, room // len(streams))
         try:
             response: Any
             if self._per_shard is not None:
-                response = await self._per_shard.read(CONSUMER_GROUP, self.name, count, block=block)
+                response = await self._per_shard.read(
+                    CONSUMER_GROUP, self.name, count, block=block, streams=streams
+                )
             else:
                 response = await self._redis.xreadgroup(
                     CONSUMER_GROUP,
                     self.name,
-                    dict.fromkeys(self._streams, ">"),
+                    dict.fromkeys(streams, ">"),
                     count=count,
                     block=self._block_ms if block else None,
                 )

@@ -26,9 +26,18 @@ class PerShardReader:
         self._streams = streams
         self._idle = IDLE_FIRST
 
-    async def read(self, group: str, consumer: str, count: int, *, block: bool) -> list[Any]:
+    async def read(
+        self,
+        group: str,
+        consumer: str,
+        count: int,
+        *,
+        block: bool,
+        streams: list[str] | None = None,
+    ) -> list[Any]:
+        """New entries of `streams` (default: all of them)."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            for stream in self._streams:
+            for stream in streams if streams is not None else self._streams:
                 pipe.xreadgroup(group, consumer, {stream: ">"}, count=count)
             answers: list[Any] = await pipe.execute()
         response = [item for answer in answers if answer for item in answer]
