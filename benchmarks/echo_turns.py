@@ -393,26 +393,49 @@ def drain(
 # -- output -------------------------------------------------------------------------------------
 
 
-def print_scaling(one: Drain, two: Drain, opts: Options) -> dict[str, Any]:
+def startup_cpu_seconds(server: EmbeddedRedis, bot: str) -> float:
+    """CPU a burst worker of `bot` spends with nothing to do: start-up (imports, connections)
+    and stop, left out of the per-turn figures of the drains."""
+    env = turnstream_env(server.url, f"u{uuid.uuid4().hex[:8]}")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [sys.executable, "-m", "worker", "--bot", bot, "--burst"]
+    subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, check=True, timeout=60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def print_scaling(one: Drain, two: Drain, startup: float, opts: Options) -> dict[str, Any]:
     """Print and return 2 vs 1 workers, with the machine's ceiling for this bot: the ratio if
     two workers cost per turn what one does and every core ran (workers + valkey + connector)."""
     scaling = two.turns_per_second / one.turns_per_second
-    per_turn = {k: 1e6 * v / opts.prefill for k, v in one.cpu_seconds.items()}
+
+    def per_turn(d: Drain) -> dict[str, float]:
+        cpu = d.cpu_seconds | {"workers": d.cpu_seconds["workers"] - d.workers * startup}
+        return {k: 1e6 * max(0.0, v) / opts.prefill for k, v in cpu.items()}
+
     cpus = os.cpu_count() or 1
-    ceiling = min(2.0, cpus * per_turn["workers"] / sum(per_turn.values()))
+    costs = per_turn(one)
+    ceiling = min(2.0, cpus * costs["workers"] / sum(costs.values()))
     verdict = "meets" if scaling >= TARGET_SCALING else "MISSES"
     for d in (one, two):
-        cpu = ", ".join(f"{k} {v:.1f} s" for k, v in d.cpu_seconds.items())
+        cpu = ", ".join(f"{k} {v:.0f}" for k, v in per_turn(d).items())
         print(
             f"prefilled {opts.prefill} turns of {d.bot}, {d.workers} worker(s): "
-            f"{d.turns_per_second:.0f} turns/s; CPU {cpu}; machine {d.machine_busy:.0%} busy"
+            f"{d.turns_per_second:.0f} turns/s; CPU per turn (us, start-up left out) {cpu}; "
+            f"machine {d.machine_busy:.0%} busy"
         )
     print(
         f"{one.bot}: 2 workers / 1 worker = {scaling:.2f}x ({verdict} the target >= "
         f"{TARGET_SCALING:g}x); this machine's ceiling for it {ceiling:.2f}x ({cpus} CPUs "
         "shared by the workers, valkey, the connector and anything else running)"
     )
-    return {"one": asdict(one), "two": asdict(two), "scaling": scaling, "ceiling": ceiling}
+    return {
+        "one": asdict(one),
+        "two": asdict(two),
+        "worker_startup_cpu_seconds": startup,
+        "scaling": scaling,
+        "ceiling": ceiling,
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -489,7 +512,8 @@ def run(opts: Options) -> dict[str, Any]:
         for bot in SCALING_BOTS:
             one = drain(1, opts, server, connector, logs, bot)
             two = drain(2, opts, server, connector, logs, bot)
-            results["workers"][bot] = print_scaling(one, two, opts)
+            startup = startup_cpu_seconds(server, bot)
+            results["workers"][bot] = print_scaling(one, two, startup, opts)
     return results
 
 

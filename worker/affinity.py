@@ -25,8 +25,12 @@ from worker.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
 
-REFRESH_SECONDS = 2.0
-MEMBER_TTL_SECONDS = 10.0
+REFRESH_SECONDS = 0.5
+"""Often: until every worker has seen a newcomer, the others still read its shards (and their
+conversations' turns go back and forth). One small script per worker per refresh."""
+MEMBER_TTL_SECONDS = 5.0
+"""Ten missed refreshes. Until then, a dead worker's shards wait for an idle worker (busy ones
+read their own first); the entries it held wait for the claim timeout anyway."""
 
 JOIN_SCRIPT = """
 local now = redis.call('TIME')
@@ -85,14 +89,19 @@ class ShardAffinity:
         self.preferred = preferred
 
     async def run(self) -> None:
+        """Refresh every `REFRESH_SECONDS` until cancelled (`join` first)."""
         while True:
-            try:
-                await self.refresh()
-            except REDIS_FAILURES as e:
-                # Unknown membership: read everything rather than leave a shard to nobody.
-                log.debug("could not refresh the readers: %s", e)
-                self.preferred = list(self._streams)
             await asyncio.sleep(REFRESH_SECONDS)
+            await self.join()
+
+    async def join(self) -> None:
+        """Refresh once; when Redis cannot say who is alive, prefer every shard rather than
+        leave one to nobody."""
+        try:
+            await self.refresh()
+        except REDIS_FAILURES as e:
+            log.debug("could not refresh the readers: %s", e)
+            self.preferred = list(self._streams)
 
     async def leave(self) -> None:
         """Stop preferring anything: the others take this worker's share at their next refresh."""

@@ -189,6 +189,7 @@ class Consumer:
         keep_alive = asyncio.create_task(self._keep_alive())
         take_over = asyncio.create_task(self._take_over())
         trim = asyncio.create_task(self._trim())
+        await self._affinity.join()  # its share before its first read
         affinity = asyncio.create_task(self._affinity.run())
         try:
             while not self._stopping.is_set():
