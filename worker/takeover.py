@@ -8,11 +8,9 @@ a frozen worker that wakes up after its entries were taken cannot commit them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from shared.redisconn import Redis
-from worker.ordering import entry_order
 from worker.scripts import Script
 
 RENEW_SCRIPT = """
@@ -85,36 +83,3 @@ async def owner(redis: Redis, group: str, stream: str, entry_id: str) -> str | N
     """The consumer an entry is pending with (None once it was acknowledged)."""
     rows: Any = await redis.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
     return rows[0]["consumer"].decode() if rows else None
-
-
-async def delivery_counts(
-    redis: Redis, group: str, entries: Sequence[HasEntryId]
-) -> dict[tuple[str, str], int]:
-    """How many times each entry was delivered (XPENDING), in one round trip."""
-    by_stream: dict[str, list[str]] = {}
-    for entry in entries:
-        by_stream.setdefault(entry.stream, []).append(entry.entry_id)
-    if not by_stream:
-        return {}
-    streams = list(by_stream)
-    async with redis.pipeline(transaction=False) as pipe:
-        for stream in streams:
-            ids = sorted(by_stream[stream], key=entry_order)
-            pipe.xpending_range(stream, group, min=ids[0], max=ids[-1], count=len(ids) + 1000)
-        answers: list[Any] = await pipe.execute()
-    counts: dict[tuple[str, str], int] = {}
-    for stream, rows in zip(streams, answers, strict=True):
-        wanted = set(by_stream[stream])
-        for row in rows:
-            entry_id = row["message_id"].decode()
-            if entry_id in wanted:
-                counts[(stream, entry_id)] = int(row["times_delivered"])
-    return counts
-
-
-class HasEntryId(Protocol):
-    @property
-    def stream(self) -> str: ...
-
-    @property
-    def entry_id(self) -> str: ...
