@@ -129,6 +129,9 @@ class Consumer:
         """The most tries of a turn (worker.attempts) before its entry is dead-lettered."""
         self._unreadable: list[tuple[str, str, str]] = []
         self._tries = Tries(redis)
+        self._waiting: dict[tuple[str, str], tuple[Entry, float]] = {}
+        """Entries at the head of their conversation here that wait in the order gate for their
+        predecessor, with when they began to wait (see `_blocked_predecessors`)."""
         self._renewed_at = time.monotonic()
         """When this worker last renewed what it holds (see `_still_ours`)."""
         self._lost: set[tuple[str, str]] = set()
@@ -225,24 +228,12 @@ class Consumer:
             await self._pause(min(1.0, self._claim_idle_ms / 5000))
             if self._stopping.is_set():
                 continue
-            # Even when full, claim (at least one per stream, resuming each stream's scan): an
-            # abandoned entry may be the predecessor that the entries held here wait for (after
-            # a failover lost writes).
             if time.monotonic() - self._outage.last_failure_at < self._claim_idle_ms / 1000:
                 # Redis was away: every worker's entries look idle now, live ones included.
                 # Claim only after the live workers had a full claim timeout to renew theirs.
                 continue
-            room = self._max_pending - self._scheduler.pending
             try:
-                claimed = await takeover.claim_abandoned(
-                    self._redis,
-                    self._streams,
-                    CONSUMER_GROUP,
-                    self.name,
-                    self._claim_idle_ms,
-                    max(1, room // len(self._streams)),
-                    self._claim_cursors,
-                )
+                claimed = await self._claim()
             except (RedisError, OSError) as e:
                 self._outage.failed(e)
                 continue
@@ -255,6 +246,45 @@ class Consumer:
                 )
             for entry in entries:
                 self._submit(entry, taken_over=True)
+
+    async def _claim(self) -> list[tuple[str, list[Any]]]:
+        """Abandoned entries: first those that entries held here wait for, by id, then the
+        next ones of each stream's scan. Not bounded by the room left here: they hold up
+        everything behind them."""
+        claimed = []
+        blocked = self._blocked_predecessors()
+        if blocked:
+            claimed = await takeover.claim_predecessors(
+                self._redis,
+                CONSUMER_GROUP,
+                self.name,
+                self._claim_idle_ms,
+                blocked,
+                self._max_pending,
+            )
+        # As many as an idle worker would read, however full this one is: abandoned entries
+        # are the oldest of their conversations, and everything behind them waits. Beyond
+        # `max_pending`, a worker holds at most what dead workers held.
+        return claimed + await takeover.claim_abandoned(
+            self._redis,
+            self._streams,
+            CONSUMER_GROUP,
+            self.name,
+            self._claim_idle_ms,
+            max(1, self._max_pending // len(self._streams)),
+            self._claim_cursors,
+        )
+
+    def _blocked_predecessors(self) -> list[tuple[str, str]]:
+        """(stream, id) of the predecessors that entries here have waited for half a claim
+        timeout: long enough that their worker may have died, so worth trying to claim (the
+        claim takes them only if nobody renewed them for a whole claim timeout)."""
+        since = time.monotonic() - self._claim_idle_ms / 2000
+        return [
+            (entry.stream, entry.previous)
+            for entry, waiting_since in self._waiting.values()
+            if waiting_since <= since
+        ]
 
     async def _trim(self) -> None:
         """Keep the streams bounded: drop what the group has read and committed."""
@@ -364,17 +394,33 @@ class Consumer:
         waiting = asyncio.ensure_future(
             self._gate.wait(entry.done_key, entry.entry_id, entry.previous)
         )
+        self._waiting[entry.key] = (entry, time.monotonic())
         try:
             while True:
                 done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_ms / 1000)
                 if done:
                     self._verdicts[entry.key] = waiting.result()
                     return
-                if self._scheduler.pending >= self._max_pending:  # the reader is starved
+                # The reader is starved, and the predecessor is neither held nor committed (a
+                # failover lost its delivery): only a read can bring it back, so make room. A
+                # predecessor held elsewhere runs there, or is claimed here once abandoned.
+                if self._scheduler.pending >= self._max_pending and await self._predecessor_lost(
+                    entry
+                ):
                     self._verdicts[entry.key] = Verdict.RELEASE
                     return
         finally:
+            del self._waiting[entry.key]
             waiting.cancel()  # released, or displaced by an earlier entry: stop polling
+
+    async def _predecessor_lost(self, entry: Entry) -> bool:
+        try:
+            return await takeover.lost(
+                self._redis, CONSUMER_GROUP, entry.stream, entry.previous, entry.done_key
+            )
+        except (RedisError, OSError) as e:
+            self._outage.failed(e)
+            return False  # unknown: wait on
 
     async def _handle(self, entry: Entry) -> float | None:
         """Run the entry; a delay means "failed transiently, run it again after this"."""
