@@ -75,7 +75,7 @@ def measure(number: int, rounds: int) -> dict[str, float]:
     envelope = Envelope(body, "msteams/conv", time.time(), traceparent=header)
 
     def turn() -> None:
-        with observer.turn(envelope, 3, "1-0", 1):
+        with observer.turn(envelope, 3, "1-0", True):
             pass
         observer.ended(Outcome.OK)
 

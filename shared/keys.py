@@ -50,6 +50,10 @@ SENT_TTL_SECONDS = 86400
 """How long the record of replies already sent for an entry outlives a turn that never
 committed (the commit deletes it; the expiry only collects what a crash left behind)."""
 
+STARTS_TTL_SECONDS = 86400
+"""How long the count of an entry's tries outlives its last try. Nothing deletes it: it exists
+only for entries that were retried or taken over, and outlives them by this much."""
+
 
 def conversation_key(channel_id: str, conversation_id: str) -> str:
     """Identify a conversation across channels (ids are only unique within a channel).
@@ -120,6 +124,11 @@ class Keyspace:
         """Replies already sent while processing one entry (effectively-once sends across
         deliveries), in its shard's slot: the commit that acknowledges the entry deletes it."""
         return f"{self.prefix}:{{{shard}}}:sent:{entry_id}"
+
+    def starts(self, shard: int, entry_id: str) -> str:
+        """How many times the turn of one entry started, past the first try of its first
+        delivery (worker.attempts), in its shard's slot."""
+        return f"{self.prefix}:{{{shard}}}:starts:{entry_id}"
 
     def seen(self, shard: int, conversation: str, activity_id: str | None) -> str:
         """Marker of an activity id already enqueued (inbound dedupe), in its shard's slot.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
+import signal
 
 from samples.core_bot import create_app as create_core_bot
 from samples.core_bot.recognizer import KeywordRecognizer, RecognizerResult
@@ -39,8 +41,19 @@ class Failing(ActivityHandler):
         await turn_context.send_activity(f"ok {turn_context.activity.text}")
 
 
+class KillsItsWorker(ActivityHandler):
+    """ "crash" kills the worker process running the turn (kill -9, as a crash in native code
+    would), before it can reply or fail; anything else is echoed."""
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.text == "crash":
+            os.kill(os.getpid(), signal.SIGKILL)
+        await turn_context.send_activity(f"ok {turn_context.activity.text}")
+
+
 slow = SlowEcho()
 failing = Failing()
+kills_its_worker = KillsItsWorker()
 
 
 class Counter(ActivityHandler):

@@ -20,7 +20,6 @@ from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
 
-from shared.activity import ResourceResponse
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis, is_cluster
@@ -29,6 +28,7 @@ from shared.signing import EnvelopeSigner
 from worker import dead_letters, takeover, trimming
 from worker.acks import Acknowledger
 from worker.affinity import ShardAffinity
+from worker.attempts import Tries
 from worker.errors import TakenOver
 from worker.metrics import Outcome, WorkerMetrics
 from worker.ordering import OrderGate, Verdict, entry_order
@@ -60,6 +60,8 @@ class Entry:
     """The conversation's commit pointer."""
     sent_key: str
     """The record of replies sent while processing this entry (worker.send_journal)."""
+    starts_key: str
+    """The count of this entry's tries past its first (worker.attempts)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -131,16 +133,16 @@ class Consumer:
             on_taken_over=self.observer.metrics.lease_conflicts.inc,
         )
         self.journal = SendJournal(redis, scripts, CONSUMER_GROUP, self.name, self._outage)
-        self._replies: dict[tuple[str, str], list[ResourceResponse]] = {}
-        """Replies sent so far for the entries held here, kept across in-place retries."""
         self._claim_idle_ms = int(claim_idle_seconds * 1000)
         self._claim_cursors: dict[str, str] = {}
         """Where each stream's scan for abandoned entries resumes (takeover.claim_abandoned)."""
         self._max_deliveries = max_deliveries
+        """The most tries of a turn (worker.attempts) before its entry is dead-lettered."""
         self._unreadable: list[tuple[str, str, str]] = []
-        self._attempts: dict[tuple[str, str], int] = {}
-        """Deliveries so far of the entries held here (1 for a fresh read; more when taken over
-        or retried after a transient failure)."""
+        self._tries = Tries(redis)
+        self._waiting: dict[tuple[str, str], tuple[Entry, float]] = {}
+        """Entries at the head of their conversation here that wait in the order gate for their
+        predecessor, with when they began to wait (see `_blocked_predecessors`)."""
         self._renewed_at = time.monotonic()
         """When this worker last renewed what it holds (see `_still_ours`)."""
         self._lost: set[tuple[str, str]] = set()
@@ -215,11 +217,13 @@ class Consumer:
             await self._drain(drain_timeout)  # held entries stay renewed while they finish
             keep_alive.cancel()
 
-    def _submit(self, entry: Entry) -> None:
+    def _submit(self, entry: Entry, *, taken_over: bool = False) -> None:
         held = self._held.setdefault(entry.stream, set())
         if entry.entry_id in held:
             return  # taken over from ourselves after a stall: it is already queued here
         held.add(entry.entry_id)
+        if taken_over:
+            self._tries.taken_over(entry.key)
         if self._typing is not None:
             self._typing.queued(entry.key, entry.envelope)
         self._scheduler.submit(entry.envelope.conversation, entry)
@@ -243,27 +247,15 @@ class Consumer:
     async def _take_over(self) -> None:
         while not self._stopping.is_set():
             await self._pause(min(1.0, self._claim_idle_ms / 5000))
-            room = self._max_pending - self._scheduler.pending
             if self._stopping.is_set():
                 continue
-            # Even when full, claim (at least one per stream, resuming each stream's scan): an
-            # abandoned entry may be the predecessor that the entries held here wait for (after
-            # a failover lost writes).
             if time.monotonic() - self._outage.last_failure_at < self._claim_idle_ms / 1000:
                 # Redis was away: every worker's entries look idle now, live ones included.
                 # Claim only after the live workers had a full claim timeout to renew theirs.
                 continue
             try:
-                claimed = await takeover.claim_abandoned(
-                    self._redis,
-                    self._streams,
-                    CONSUMER_GROUP,
-                    self.name,
-                    self._claim_idle_ms,
-                    max(1, room // len(self._streams)),
-                    self._claim_cursors,
-                )
-            except (RedisError, OSError) as e:
+                claimed = await self._claim()
+            except REDIS_FAILURES as e:
                 self._outage.failed(e)
                 continue
             entries = self._entries(claimed)
@@ -273,26 +265,47 @@ class Consumer:
                 log.warning(
                     "took over %d entries from a worker that stopped renewing them", len(entries)
                 )
-            try:
-                counts = await takeover.delivery_counts(self._redis, CONSUMER_GROUP, entries)
-            except (RedisError, OSError) as e:
-                self._outage.failed(e)
-                continue
             for entry in entries:
-                if entry.entry_id in self._held.get(entry.stream, ()):
-                    continue  # our own entry, stalled a moment: already queued here
-                deliveries = counts.get((entry.stream, entry.entry_id), 1)
-                self._attempts[entry.key] = deliveries
-                if deliveries > self._max_deliveries:
-                    await self._dead_letter(
-                        entry.stream,
-                        entry.entry_id,
-                        entry.done_key,
-                        f"delivered {deliveries} times without success "
-                        f"(limit {self._max_deliveries})",
-                    )
-                else:
-                    self._submit(entry)
+                self._submit(entry, taken_over=True)
+
+    async def _claim(self) -> list[tuple[str, list[Any]]]:
+        """Abandoned entries: first those that entries held here wait for, by id, then the
+        next ones of each stream's scan. Not bounded by the room left here: they hold up
+        everything behind them."""
+        claimed = []
+        blocked = self._blocked_predecessors()
+        if blocked:
+            claimed = await takeover.claim_predecessors(
+                self._scripts,
+                CONSUMER_GROUP,
+                self.name,
+                self._claim_idle_ms,
+                blocked,
+                self._max_pending,
+            )
+        # As many as an idle worker would read, however full this one is: abandoned entries
+        # are the oldest of their conversations, and everything behind them waits. Beyond
+        # `max_pending`, a worker holds at most what dead workers held.
+        return claimed + await takeover.claim_abandoned(
+            self._redis,
+            self._streams,
+            CONSUMER_GROUP,
+            self.name,
+            self._claim_idle_ms,
+            max(1, self._max_pending // len(self._streams)),
+            self._claim_cursors,
+        )
+
+    def _blocked_predecessors(self) -> list[tuple[str, str]]:
+        """(stream, id) of the predecessors that entries here have waited for half a claim
+        timeout: long enough that their worker may have died, so worth trying to claim (the
+        claim takes them only if nobody renewed them for a whole claim timeout)."""
+        since = time.monotonic() - self._claim_idle_ms / 2000
+        return [
+            (entry.stream, entry.previous)
+            for entry, waiting_since in self._waiting.values()
+            if waiting_since <= since
+        ]
 
     async def _trim(self) -> None:
         """Keep the streams bounded: drop what the group has read and committed."""
@@ -405,7 +418,10 @@ class Consumer:
                 shard = self._keys.shard_of(envelope.conversation)
                 done_key = self._keys.done(shard, envelope.conversation)
                 sent_key = self._keys.sent(shard, entry_id)
-                entries.append(Entry(stream, entry_id, envelope, previous, done_key, sent_key))
+                starts_key = self._keys.starts(shard, entry_id)
+                entries.append(
+                    Entry(stream, entry_id, envelope, previous, done_key, sent_key, starts_key)
+                )
         return entries
 
     async def _pause(self, seconds: float) -> None:
@@ -419,33 +435,48 @@ class Consumer:
         waiting = asyncio.ensure_future(
             self._gate.wait(entry.done_key, entry.entry_id, entry.previous)
         )
+        self._waiting[entry.key] = (entry, time.monotonic())
         try:
             while True:
                 done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_ms / 1000)
                 if done:
                     self._verdicts[entry.key] = waiting.result()
                     return
-                if self._scheduler.pending >= self._max_pending:  # the reader is starved
+                # The reader is starved, and the predecessor is neither held nor committed (a
+                # failover lost its delivery): only a read can bring it back, so make room. A
+                # predecessor held elsewhere runs there, or is claimed here once abandoned.
+                if self._scheduler.pending >= self._max_pending and await self._predecessor_lost(
+                    entry
+                ):
                     self._verdicts[entry.key] = Verdict.RELEASE
                     return
         finally:
+            del self._waiting[entry.key]
             waiting.cancel()  # released, or displaced by an earlier entry: stop polling
+
+    async def _predecessor_lost(self, entry: Entry) -> bool:
+        try:
+            return await takeover.lost(
+                self._redis, CONSUMER_GROUP, entry.stream, entry.previous, entry.done_key
+            )
+        except (RedisError, OSError) as e:
+            self._outage.failed(e)
+            return False  # unknown: wait on
 
     async def _handle(self, entry: Entry) -> float | None:
         """Run the entry; a delay means "failed transiently, run it again after this"."""
         retry_after = None
         if self._typing is not None:
             self._typing.started(entry.key)
-        attempt = self._attempts.get(entry.key, 1)
+        first_try = self._tries.first(entry.key)
         shard = self._keys.shard_of(entry.envelope.conversation)
         try:
-            with self.observer.turn(entry.envelope, shard, entry.entry_id, attempt):
+            with self.observer.turn(entry.envelope, shard, entry.entry_id, first_try):
                 retry_after = await self._handle_held(entry)
         finally:
             if retry_after is None:  # finished (or given up): no longer ours to renew
                 self._held.get(entry.stream, set()).discard(entry.entry_id)
-                self._attempts.pop(entry.key, None)
-                self._replies.pop(entry.key, None)
+                self._tries.forget(entry.key)
                 self._lost.discard(entry.key)
         return retry_after
 
@@ -460,6 +491,20 @@ class Consumer:
             self.observer.ended(Outcome.DUPLICATE)
             return None
         try:
+            attempt = await self._tries.begin(entry.key, entry.starts_key, entry.sent_key)
+        except (RedisError, OSError) as e:
+            self._outage.failed(e)  # not started, so not a try: begin again once Redis answers
+            return self._backoff()
+        if attempt.number > self._max_deliveries:
+            # A turn that crashed its worker each time (a failing one is dead-lettered below).
+            await self._dead_letter(
+                entry.stream,
+                entry.entry_id,
+                entry.done_key,
+                f"tries without finishing: {attempt.number - 1} (limit {self._max_deliveries})",
+            )
+            return None
+        try:
             pending = PendingAck(
                 entry.stream,
                 CONSUMER_GROUP,
@@ -467,7 +512,7 @@ class Consumer:
                 entry.done_key,
                 self.name,
                 entry.sent_key,
-                await self._replies_sent_before(entry),
+                attempt.replies,
                 on_sent=partial(self.journal.record, entry.stream, entry.sent_key, entry.entry_id),
                 before_send=partial(self._still_ours, entry),
             )
@@ -481,7 +526,7 @@ class Consumer:
             return None
         except Exception as error:
             self.turns_failed += 1
-            attempts = self._attempts.get(entry.key, 1)
+            attempts = attempt.number
             if attempts >= self._max_deliveries:
                 await self._dead_letter(
                     entry.stream,
@@ -491,7 +536,6 @@ class Consumer:
                     f"{type(error).__name__}: {error}",
                 )
                 return None
-            self._attempts[entry.key] = attempts + 1
             self.observer.ended(Outcome.RETRIED)
             delay = min(30.0, 0.5 * 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)
             log.warning(
@@ -525,22 +569,6 @@ class Consumer:
         owner = await takeover.owner(self._redis, CONSUMER_GROUP, entry.stream, entry.entry_id)
         if owner != self.name:
             raise TakenOver(f"entry {entry.entry_id} now belongs to {owner or 'nobody'}")
-
-    async def _replies_sent_before(self, entry: Entry) -> list[ResourceResponse]:
-        """What earlier deliveries of the entry sent: known here after an in-place retry, read
-        from its record when the entry was delivered elsewhere before (a takeover)."""
-        replies = self._replies.get(entry.key)
-        if replies is None:
-            redelivered = self._attempts.get(entry.key, 1) > 1
-            replies = await self.journal.load(entry.sent_key) if redelivered else []
-            if replies:
-                log.info(
-                    "entry %s already sent %d replies before; not sending them again",
-                    entry.entry_id,
-                    len(replies),
-                )
-            self._replies[entry.key] = replies
-        return replies
 
     async def _drain(self, within: float) -> None:
         if self._scheduler.pending:

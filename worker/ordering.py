@@ -31,9 +31,10 @@ class Verdict(enum.Enum):
     COMMITTED = "committed"
     """This entry was already committed by an earlier delivery: acknowledge, do not run."""
     RELEASE = "release"
-    """Waited long while this worker holds as much as it may: let go of the entry (it stays
-    pending and is taken over later), so the reader has room for the predecessor. Needed when
-    a failover lost a delivery: the predecessor must be read again, behind its successors."""
+    """Waited long, while this worker holds as much as it may, for a predecessor that no worker
+    holds and nobody committed: let go of the entry (it stays pending and is taken over later),
+    so the reader has room for the predecessor. Needed when a failover lost a delivery: the
+    predecessor must be read again, behind its successors."""
 
 
 def entry_order(entry_id: str) -> tuple[int, int]:

@@ -8,9 +8,9 @@ a frozen worker that wakes up after its entries were taken cannot commit them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
+from shared.keys import PREVIOUS_FIELD
 from shared.redisconn import Redis
 from shared.resp_pools import RespExecutor
 from worker.ordering import entry_order
@@ -82,40 +82,75 @@ async def claim_abandoned(
     return claimed
 
 
+CLAIM_CHAIN_SCRIPT = f"""
+local claimed = {{}}
+local id = ARGV[5]
+for _ = 1, tonumber(ARGV[4]) do
+  local got = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], id)
+  if #got == 0 or not got[1][2] then
+    break
+  end
+  table.insert(claimed, got[1])
+  local fields = got[1][2]
+  id = ''
+  for i = 1, #fields, 2 do
+    if fields[i] == '{PREVIOUS_FIELD}' then
+      id = fields[i + 1]
+    end
+  end
+  if id == '' then
+    break
+  end
+end
+return claimed
+"""
+"""KEYS: a shard stream. ARGV: group, this consumer, the claim timeout (ms), the most entries to
+claim, an entry id. Claims the entry if it is pending and idle past the claim timeout, then its
+predecessor (named in its `p` field) on the same terms, and so on up the conversation's chain:
+a killed worker held a run of the conversation's entries, and this takes the whole run in one
+command. Stops at the first entry that is not abandoned: committed, held by a live worker
+(renewed, so never idle that long), or no longer in the stream (XCLAIM drops a deleted entry
+from the group)."""
+_CLAIM_CHAIN = Script(CLAIM_CHAIN_SCRIPT)
+
+
+async def claim_predecessors(
+    scripts: RespExecutor,
+    group: str,
+    consumer: str,
+    idle_ms: int,
+    predecessors: list[tuple[str, str]],
+    most: int,
+) -> list[tuple[str, list[Any]]]:
+    """Claim the predecessors (stream, entry id) that entries held here wait for, when their
+    worker stopped renewing them, with the abandoned entries before each (up to `most` per
+    chain), in one round trip. Shaped like an XREADGROUP answer: [(stream, [(id, fields)])]."""
+    calls = [
+        ((stream,), (group, consumer, idle_ms, most, entry_id)) for stream, entry_id in predecessors
+    ]
+    results = await _CLAIM_CHAIN.run(scripts, calls)
+    claimed: dict[str, list[Any]] = {}
+    for (stream, _), result in zip(predecessors, results, strict=True):
+        if isinstance(result, Exception):
+            raise result
+        for raw_id, flat in cast(list[Any], result):
+            fields = dict(zip(flat[::2], flat[1::2], strict=True))
+            claimed.setdefault(stream, []).append((raw_id, fields))
+    return list(claimed.items())
+
+
 async def owner(redis: Redis, group: str, stream: str, entry_id: str) -> str | None:
     """The consumer an entry is pending with (None once it was acknowledged)."""
     rows: Any = await redis.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
     return rows[0]["consumer"].decode() if rows else None
 
 
-async def delivery_counts(
-    redis: Redis, group: str, entries: Sequence[HasEntryId]
-) -> dict[tuple[str, str], int]:
-    """How many times each entry was delivered (XPENDING), in one round trip."""
-    by_stream: dict[str, list[str]] = {}
-    for entry in entries:
-        by_stream.setdefault(entry.stream, []).append(entry.entry_id)
-    if not by_stream:
-        return {}
-    streams = list(by_stream)
+async def lost(redis: Redis, group: str, stream: str, entry_id: str, done_key: str) -> bool:
+    """Whether an entry is neither pending with any consumer nor committed (its conversation's
+    `done` pointer is not at or past it): a failover lost its delivery. One round trip."""
     async with redis.pipeline(transaction=False) as pipe:
-        for stream in streams:
-            ids = sorted(by_stream[stream], key=entry_order)
-            pipe.xpending_range(stream, group, min=ids[0], max=ids[-1], count=len(ids) + 1000)
-        answers: list[Any] = await pipe.execute()
-    counts: dict[tuple[str, str], int] = {}
-    for stream, rows in zip(streams, answers, strict=True):
-        wanted = set(by_stream[stream])
-        for row in rows:
-            entry_id = row["message_id"].decode()
-            if entry_id in wanted:
-                counts[(stream, entry_id)] = int(row["times_delivered"])
-    return counts
-
-
-class HasEntryId(Protocol):
-    @property
-    def stream(self) -> str: ...
-
-    @property
-    def entry_id(self) -> str: ...
+        pipe.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
+        pipe.get(done_key)
+        rows, done = await pipe.execute()
+    committed = bool(done) and entry_order(done.decode()) >= entry_order(entry_id)
+    return not rows and not committed

@@ -25,10 +25,12 @@ class TurnObserver:
         self._tracer = tracer
 
     @contextmanager
-    def turn(self, envelope: Envelope, shard: int, entry_id: str, attempt: int) -> Iterator[None]:
+    def turn(
+        self, envelope: Envelope, shard: int, entry_id: str, first_try: bool
+    ) -> Iterator[None]:
         """Set the turn's log fields and trace span for the code inside, and time it."""
         started = time.perf_counter()
-        if attempt == 1:  # later deliveries waited for a retry, not in the queue
+        if first_try:  # later tries waited for a retry or a takeover, not in the queue
             self.metrics.queue_wait_seconds.observe(max(0.0, time.time() - envelope.received_at))
         parent = TraceParent.parse(envelope.traceparent)
         span = (

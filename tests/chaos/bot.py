@@ -2,13 +2,18 @@
 
 "poison" fails the way an unreachable dependency does (a transient error), every time: it is
 retried until the delivery limit and then dead-lettered, and its conversation moves on.
+Every reply names the worker process that sent it (`channelData.pid`), so that the checker can
+tell which duplicate replies a kill explains.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Awaitable, Callable
 
 from samples.counter import CounterBot
+from shared.activity import Activity, ResourceResponse
 from worker.bot import AutoSaveStateMiddleware, BotApp, ConversationState, RedisStorage, TurnContext
 
 POISON = "poison"
@@ -21,7 +26,18 @@ class ChaosCounter(CounterBot):
         if turn_context.activity.text == POISON:
             raise ConnectionResetError("poison: this turn can never succeed")
         await asyncio.sleep(TURN_SECONDS)
+        turn_context.on_send_activities(_name_the_sender)
         await super().on_message_activity(turn_context)
+
+
+async def _name_the_sender(
+    _: TurnContext,
+    activities: list[Activity],
+    send: Callable[[], Awaitable[list[ResourceResponse]]],
+) -> list[ResourceResponse]:
+    for activity in activities:
+        activity.channel_data = {"pid": os.getpid()}
+    return await send()
 
 
 def _create() -> BotApp:

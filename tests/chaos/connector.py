@@ -31,9 +31,14 @@ class FaultWindow:
 @dataclass(frozen=True)
 class Reply:
     at: float
+    """When it was answered (monotonic)."""
+    arrived_at: float
+    """When its request arrived: it was in flight from then until `at`."""
     conversation: str
     text: str
     reply_to: str | None
+    sender: int | None
+    """The pid of the worker process that sent it (the chaos bot names it)."""
 
 
 @dataclass
@@ -65,6 +70,7 @@ class FaultyConnector:
         return None
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived_at = time.monotonic()
         body = await request.json()
         if body.get("type") == "typing":  # shown while a message waits: not a reply
             self.typing += 1
@@ -83,9 +89,11 @@ class FaultyConnector:
         self.replies.append(
             Reply(
                 time.monotonic(),
+                arrived_at,
                 request.match_info["conversation"],
                 str(body.get("text", "")),
                 request.match_info.get("reply_to"),
+                (body.get("channelData") or {}).get("pid"),
             )
         )
         return web.json_response({"id": f"r-{next(self._ids)}"})
