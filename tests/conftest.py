@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -98,6 +99,16 @@ async def post_json(
     ) as response:
         raw = await response.read()
         return response.status, orjson.loads(raw) if raw else None
+
+
+async def stop_processes(processes: list[asyncio.subprocess.Process]) -> list[str]:
+    """SIGTERM every process still running (one that already exited, crashed say, is skipped
+    rather than raising and leaving the others behind) and return each one's stderr."""
+    for process in processes:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+    return [(await process.communicate())[1].decode() for process in processes]
 
 
 async def stream_lengths(redis: Redis, keys: Keyspace) -> int:

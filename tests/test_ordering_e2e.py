@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 import sys
 
 import aiohttp
@@ -17,7 +16,7 @@ from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import pending_count, serving
+from tests.conftest import pending_count, serving, stop_processes
 from tests.worker.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 
@@ -70,9 +69,7 @@ async def test_two_workers_keep_every_conversation_in_order(
             await asyncio.gather(*(talk(f"c{i}") for i in range(CONVERSATIONS)))
             await dev.wait_for(CONVERSATIONS * MESSAGES, within=60)
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        logs = [(await worker.communicate())[1].decode() for worker in workers]
+        logs = await stop_processes(workers)
 
     for i in range(CONVERSATIONS):
         replies = [a for a in dev.activities() if a["conversation"]["id"] == f"c{i}"]

@@ -18,7 +18,7 @@ from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import enqueue, pending_count
+from tests.conftest import enqueue, pending_count, stop_processes
 from tests.worker.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.redis_storage import RedisStorage
@@ -188,9 +188,7 @@ async def test_a_long_turn_on_a_live_worker_is_not_taken_over(
         await dev.wait_for(1, within=20)
         await asyncio.sleep(1.5)  # time for a wrong takeover to show
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        logs = [(await worker.communicate())[1].decode() for worker in workers]
+        logs = await stop_processes(workers)
     assert [a["text"] for a in dev.activities()] == ["count 1"]
     assert not any("took over" in log for log in logs), logs
     assert await pending_count(redis, keys) == 0

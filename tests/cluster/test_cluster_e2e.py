@@ -5,7 +5,6 @@ committed in its shard's slot, user state in slots of its own, and order kept pe
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from typing import Any
 
@@ -19,7 +18,7 @@ from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import pending_count, serving
+from tests.conftest import pending_count, serving, stop_processes
 from tests.worker.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.main import run_worker
@@ -132,9 +131,7 @@ async def test_two_workers_keep_order_and_state_on_a_cluster(
             await asyncio.gather(*(talk(f"c{i}") for i in range(conversations)))
             await dev.wait_for(conversations * messages, within=60)
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        logs = [(await worker.communicate())[1].decode() for worker in workers]
+        logs = await stop_processes(workers)
 
     for i in range(conversations):
         replies = [a for a in dev.activities() if a["conversation"]["id"] == f"c{i}"]
