@@ -28,7 +28,7 @@ import orjson
 import redis
 
 from benchmarks.gateway_ack import BenchError, process_cpu_seconds
-from benchmarks.reply_sink import STATS_PATH, sink_process
+from benchmarks.reply_sink import STATS_PATH
 from benchmarks.stateful_turns import _RECORDS as RECORDS
 from benchmarks.stateful_turns import monitor_counts, start_monitor
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
@@ -466,13 +466,16 @@ def run(opts: Options) -> dict[str, Any]:
     results: dict[str, Any] = {"options": asdict(opts) | {"peer_venv": str(opts.peer_venv)}}
     results["machine"] = machine()
     print(f"machine: {results['machine']}")
+    sink_port = free_port()
+    sink = [sys.executable, "-m", "benchmarks.reply_sink", str(sink_port)]
     with (
         tempfile.TemporaryDirectory(prefix="echo-turns-") as tmp,
         EmbeddedRedis(appendonly=False) as server,
-        sink_process(Path(tmp) / "connector.log") as connector,
+        started(sink, dict(os.environ), Path(tmp) / "connector.log", sink_port) as sink_pid,
     ):
         logs = Path(tmp)
-        connector_url = connector[1]
+        connector_url = f"http://{HOST}:{sink_port}"
+        connector = (sink_pid, connector_url)
         cases = []
         if opts.aiohttp_baseline:  # the former connector transport, first, on the same machine
             baseline, _ = turnstream_case(

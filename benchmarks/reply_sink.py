@@ -15,24 +15,16 @@ P — the same contract as `benchmarks.stateful_turns.connector_app`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import unquote
 
 import httptools
 import orjson
 import uvloop
 
-from shared.embedded import free_port
-
 STATS_PATH = b"/_bench/replies"
 HOST = "127.0.0.1"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 _CONVERSATIONS = b"/v3/conversations/"
 
 
@@ -108,33 +100,6 @@ def _answer(status: int, body: bytes, *, close: bool = False) -> bytes:
         b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
         b"Connection: %s\r\n\r\n%s" % (status, reason, len(body), connection, body)
     )
-
-
-@contextlib.contextmanager
-def sink_process(log: Path) -> Iterator[tuple[int, str]]:
-    """(pid, serviceUrl) of a reply sink subprocess on loopback, killed on exit."""
-    port = free_port()
-    command = [sys.executable, "-m", "benchmarks.reply_sink", str(port)]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        for _ in range(200):
-            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.2):
-                break
-            if process.poll() is not None:
-                break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError(f"the reply sink did not listen: {log.read_text(errors='replace')}")
-        if process.poll() is not None:
-            raise RuntimeError(f"the reply sink exited: {log.read_text(errors='replace')}")
-        yield process.pid, f"http://{HOST}:{port}"
-    finally:
-        process.kill()  # it holds nothing worth a graceful stop
-        process.wait(10)
 
 
 async def serve(port: int) -> None:
