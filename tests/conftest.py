@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -99,6 +100,26 @@ async def post_json(
     ) as response:
         raw = await response.read()
         return response.status, orjson.loads(raw) if raw else None
+
+
+async def start_workers(
+    env: dict[str, str], bot: str, count: int, *options: str
+) -> list[asyncio.subprocess.Process]:
+    """`count` worker processes of `bot` (`python -m worker`), stderr piped for
+    `stop_processes`."""
+    return [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "worker",
+            "--bot",
+            bot,
+            *options,
+            env=env,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(count)
+    ]
 
 
 async def stop_processes(processes: list[asyncio.subprocess.Process]) -> list[str]:

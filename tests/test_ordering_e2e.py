@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 
 import aiohttp
 import orjson
@@ -16,7 +15,7 @@ from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import pending_count, serving, stop_processes
+from tests.conftest import pending_count, serving, start_workers, stop_processes
 from tests.worker.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 
@@ -28,20 +27,9 @@ async def test_two_workers_keep_every_conversation_in_order(
     settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
 ) -> None:
     dev, service_url = connector
-    workers = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "worker",
-            "--bot",
-            "samples.counter:bot",
-            "--concurrency",
-            "4",
-            env=worker_env(settings),
-            stderr=asyncio.subprocess.PIPE,
-        )
-        for _ in range(2)
-    ]
+    workers = await start_workers(
+        worker_env(settings), "samples.counter:bot", 2, "--concurrency", "4"
+    )
     try:
         for _ in range(300):  # both workers are reading before anything is sent
             if await _consumers(redis, keys) == 2:

@@ -18,7 +18,7 @@ from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import enqueue, pending_count, stop_processes
+from tests.conftest import enqueue, pending_count, start_workers, stop_processes
 from tests.worker.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.redis_storage import RedisStorage
@@ -171,18 +171,7 @@ async def test_a_long_turn_on_a_live_worker_is_not_taken_over(
     """The turn lasts 3 s, three claim timeouts of 1 s: the heartbeat keeps it its worker's."""
     dev, service_url = connector
     env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": "1"}
-    workers = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "worker",
-            "--bot",
-            "tests.bots:slow_counter",
-            env=env,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        for _ in range(2)
-    ]
+    workers = await start_workers(env, "tests.bots:slow_counter", 2)
     try:
         await enqueue(redis, keys, message("slow 1", activity_id="m0", service_url=service_url))
         await dev.wait_for(1, within=20)

@@ -5,7 +5,6 @@ committed in its shard's slot, user state in slots of its own, and order kept pe
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import Any
 
 import aiohttp
@@ -18,7 +17,7 @@ from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
-from tests.conftest import pending_count, serving, stop_processes
+from tests.conftest import pending_count, serving, start_workers, stop_processes
 from tests.worker.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.main import run_worker
@@ -98,20 +97,9 @@ async def test_two_workers_keep_order_and_state_on_a_cluster(
     replies are 1..M, so no turn was lost, repeated or run out of order."""
     dev, service_url = connector
     conversations, messages = 16, 8
-    workers = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "worker",
-            "--bot",
-            "samples.counter:bot",
-            "--concurrency",
-            "4",
-            env=worker_env(cluster_settings),
-            stderr=asyncio.subprocess.PIPE,
-        )
-        for _ in range(2)
-    ]
+    workers = await start_workers(
+        worker_env(cluster_settings), "samples.counter:bot", 2, "--concurrency", "4"
+    )
     try:
         async with (
             serving(create_app(cluster_settings)) as gateway,
