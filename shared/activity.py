@@ -30,7 +30,6 @@ class Model:
 
     additional_properties: dict[str, Any] = field(default_factory=dict, kw_only=True)
 
-    _schema: ClassVar[dict[str, tuple[str, type[Model] | None, bool]]]
     _decoding_table: ClassVar[_Decoding]
 
     def shallow_copy(self) -> Self:
@@ -43,35 +42,22 @@ class Model:
         return copy
 
     @classmethod
-    def _fields(cls) -> dict[str, tuple[str, type[Model] | None, bool]]:
-        """field name -> (wire name, nested model or None, is a list); computed once per class."""
-        schema = cls.__dict__.get("_schema")
-        if schema is None:
-            hints = typing.get_type_hints(cls)
-            schema = {}
-            for f in dataclasses.fields(cls):
-                if f.name != "additional_properties":
-                    schema[f.name] = (_camel(f.name), *_nested_model(hints[f.name]))
-            cls._schema = schema
-        return schema
-
-    @classmethod
     def _decoding(cls) -> _Decoding:
-        """How `from_dict` builds this class; computed once per class."""
+        """How `from_dict` and `to_dict` map this class; computed once per class."""
         decoding = cls.__dict__.get("_decoding_table")
         if decoding is None:
-            by_wire = {
-                wire: (name, model, is_list)
-                for name, (wire, model, is_list) in cls._fields().items()
-            }
+            hints = typing.get_type_hints(cls)
+            by_wire: dict[str, tuple[str, type[Model] | None, bool]] = {}
             blank: dict[str, Any] = {}
+            direct = True
             for f in dataclasses.fields(cls):
-                if f.default is not dataclasses.MISSING:
-                    blank[f.name] = f.default
-                elif f.name != "additional_properties":  # a required field or another factory
-                    blank = {}
-                    break
-            decoding = cls._decoding_table = _Decoding(by_wire, blank)
+                if f.name == "additional_properties":
+                    continue
+                by_wire[_camel(f.name)] = (f.name, *_nested_model(hints[f.name]))
+                blank[f.name] = f.default
+                # A required field or a factory: `from_dict` goes through `__init__`.
+                direct = direct and f.default is not dataclasses.MISSING
+            decoding = cls._decoding_table = _Decoding(by_wire, blank if direct else {})
         return decoding
 
     @classmethod
