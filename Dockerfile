@@ -15,14 +15,21 @@ RUN python -m venv /opt/turnstream
 WORKDIR /src
 # Every dependency ships wheels for CPython 3.11 on linux amd64/arm64, so no compiler is needed
 # here either; a platform without wheels fails this step instead of shipping a half-built image.
+# The versions are the lock's, hashes checked (decision 0015); turnstream itself is built by the
+# locked setuptools, without build isolation.
+COPY requirements/turnstream.txt requirements/
+RUN /opt/turnstream/bin/pip install --require-hashes --only-binary=:all: \
+        -r requirements/turnstream.txt
 COPY pyproject.toml README.md ./
 COPY shared/ shared/
 COPY gateway/ gateway/
 COPY worker/ worker/
-COPY samples/ samples/
 COPY turnstream/ turnstream/
-RUN /opt/turnstream/bin/pip install --only-binary=:all: --no-binary=turnstream . \
+RUN /opt/turnstream/bin/pip install --no-deps --no-build-isolation . \
     && /opt/turnstream/bin/python -m compileall -q /opt/turnstream/lib
+# The example bots (not part of the distribution) in the image's working directory, where
+# `--bot samples.echo:bot` finds them; a bot image of your own puts its modules there too.
+COPY samples/ /app/samples/
 
 # --- runtime: the virtualenv only, as an unprivileged user -------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -32,11 +39,13 @@ RUN groupadd --system --gid 10001 turnstream \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin turnstream
 COPY --from=build /opt/turnstream /opt/turnstream
+COPY --from=build /app /app
 ENV PATH=/opt/turnstream/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 # The root filesystem is read-only in the pod: nothing is written outside /tmp (an emptyDir).
-WORKDIR /tmp
+# --bot looks for its module in the working directory first (--app-dir).
+WORKDIR /app
 USER 10001:10001
 # 3978: the gateway (API, health, /metrics); 9478: a worker's /metrics and /healthz.
 EXPOSE 3978 9478

@@ -133,7 +133,7 @@ class AnswerBoard:
             finally:
                 with contextlib.suppress(Exception):
                     if pubsub is not None:
-                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+                        await pubsub.aclose()
                     if client is not None and client is not self._redis:
                         await client.aclose()
             await asyncio.sleep(delay)

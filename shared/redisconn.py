@@ -155,7 +155,7 @@ class SentinelRedis(aioredis.Redis):
 
 def _sentinel(target: RedisTarget, settings: Settings, read_block_seconds: float) -> Redis:
     timeout = settings.redis_timeout_seconds
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(
         list(target.nodes),
         sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout},
     )

@@ -105,10 +105,11 @@ async def test_dev_quickstart_echoes_through_an_embedded_redis() -> None:
     seen: list[str] = []
     try:
         async with asyncio.timeout(30):
+            # The banner shows once the gateway and the dev connector listen.
             redis_port = int(
                 (await _read_until(process.stderr, r"Redis +redis://127\.0\.0\.1:(\d+)", seen))[1]
             )
-            await _read_until(process.stderr, r"worker .* reading 16 shard streams", seen)
+            await _read_until(process.stderr, r"Stop with Ctrl-C", seen)
             activity = message("hello", service_url=f"http://127.0.0.1:{connector_port}")
             async with aiohttp.ClientSession() as http:
                 async with http.get(f"http://127.0.0.1:{port}/readyz") as response:

@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="keep the embedded Redis data here (default: a temporary directory, removed on exit)",
     )
+    worker_cli.add_app_dir_argument(dev)
     dev.set_defaults(run=_run_dev)
 
     loadtest = commands.add_parser(
@@ -225,7 +226,7 @@ def _run_dev(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(os.environ)
         settings.check_worker()
-        bot = load_bot(args.bot)
+        bot = load_bot(args.bot, args.app_dir)
     except (ConfigError, BotLoadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

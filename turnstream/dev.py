@@ -86,8 +86,16 @@ async def _serve(
         if embedded
         else "REDIS_URL"
     )
-    _banner(settings.redis_url, where, port, connector_port, bot_spec)
     failed: list[str] = []
+
+    async def announce() -> None:
+        # The banner's addresses must answer once it shows (its curl line is run at once).
+        while not (gateway_server.started and connector_server.started):
+            if stop.is_set():
+                return
+            await asyncio.sleep(0.02)
+        assert settings.redis_url is not None
+        _banner(settings.redis_url, where, port, connector_port, bot_spec)
 
     async def serve(server: EmbeddedServer, what: str) -> None:
         # uvicorn answers a port it cannot bind with sys.exit(1); inside a task that would
@@ -102,6 +110,7 @@ async def _serve(
     async with tasks:
         tasks.create_task(serve(connector_server, "dev connector"))
         tasks.create_task(serve(gateway_server, "gateway"))
+        tasks.create_task(announce())
         tasks.create_task(
             run_worker(settings, bot, handle_signals=False, stop=stop, metrics_host="127.0.0.1")
         )

@@ -1,5 +1,5 @@
-"""`python -m worker --bot module:attr [--concurrency N] [--burst]`, or `--check`: as
-`turnstream worker`."""
+"""`python -m worker --bot module:attr [--app-dir DIR] [--concurrency N] [--burst]`, or
+`--check`: as `turnstream worker`."""
 
 from __future__ import annotations
 
@@ -46,6 +46,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="turns run at once in this process (default: TURNSTREAM_WORKER_CONCURRENCY, 64)",
     )
     parser.add_argument("--burst", action="store_true", help="exit once the streams are drained")
+    add_app_dir_argument(parser)
+
+
+def add_app_dir_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--app-dir",
+        default=".",
+        metavar="DIR",
+        help="look for the --bot module in this folder first (default: the current folder)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         if args.check:
             return asyncio.run(check(settings))
         settings.check_worker()
-        bot = load_bot(args.bot)
+        bot = load_bot(args.bot, args.app_dir)
     except (ConfigError, BotLoadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -176,7 +176,8 @@ def _context_problems(stages: list[Stage], dockerignore: str, project: dict[str,
     include = project["tool"]["setuptools"]["packages"]["find"]["include"]
     packages = [p.rstrip("*") for p in include]
     readme = project["project"].get("readme")
-    for needed in ["pyproject.toml", readme, *packages]:
+    # The lock it installs, and the example bots the base manifests run (not in the wheel).
+    for needed in ["pyproject.toml", readme, "requirements", "samples", *packages]:
         if needed and needed not in copied:
             found.append(f"the image is built without {needed}")
     return found

@@ -64,7 +64,11 @@ def replace(text: str, old: str, new: str) -> str:
             ),
             "not slim",
         ),
-        (lambda d: replace(d, "COPY samples/ samples/\n", ""), "built without samples"),
+        (lambda d: replace(d, "COPY samples/ /app/samples/\n", ""), "built without samples"),
+        (
+            lambda d: replace(d, "COPY requirements/turnstream.txt requirements/\n", ""),
+            "built without requirements",
+        ),
         (lambda d: d[d.index("# --- runtime") :], "not multi-stage"),
     ],
 )
