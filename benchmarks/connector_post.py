@@ -1,5 +1,5 @@
-"""Client CPU per Bot Connector POST: `ConnectorClient.create` (worker/keepalive_http.py) next to
-the same client over aiohttp (`ConnectorClient.over_aiohttp`), side by side in one run.
+"""Client CPU per Bot Connector POST: `ConnectorClient.create` (worker/connector/keepalive_http.py)
+next to the same client over aiohttp (`ConnectorClient.over_aiohttp`), side by side in one run.
 
 Run from the repository root:
 
@@ -24,8 +24,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from worker.connector import ConnectorClient
-from worker.service_urls import OutboundPolicy
+from worker.connector.client import ConnectorClient
+from worker.connector.service_urls import OutboundPolicy
 
 ANSWER = (
     b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"id": "1"}'

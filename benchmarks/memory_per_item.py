@@ -23,7 +23,7 @@ from gateway.enqueue import ENQUEUE_SCRIPT
 from shared.embedded import EmbeddedRedis
 from shared.envelope import Envelope
 from shared.keys import Keyspace, conversation_key
-from worker.redis_storage import RedisStorage
+from worker.bot.redis_storage import RedisStorage
 
 
 def _activity(conversation: str, n: int) -> dict[str, Any]:

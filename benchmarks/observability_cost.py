@@ -26,9 +26,9 @@ from gateway.app import ROUTES
 from gateway.metrics import GatewayMetrics, StatusRecorder
 from shared.envelope import Envelope
 from shared.tracing import TraceParent, continue_trace, current_trace
-from worker.metrics import Outcome, WorkerMetrics
-from worker.outbound_observer import OutboundObserver
-from worker.turn_observer import TurnObserver
+from worker.runtime.metrics import Outcome, WorkerMetrics
+from worker.runtime.outbound_observer import OutboundObserver
+from worker.runtime.turn_observer import TurnObserver
 
 
 def _per_call_us(call: Callable[[], object], number: int, rounds: int) -> float:

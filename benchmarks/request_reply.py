@@ -38,9 +38,9 @@ import orjson
 from aiohttp import web
 
 from shared.embedded import EmbeddedRedis, free_port
-from worker.activity_handler import ActivityHandler
-from worker.invoke import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
-from worker.turn_context import TurnContext
+from worker.bot.activity_handler import ActivityHandler
+from worker.bot.invoke import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
+from worker.bot.turn_context import TurnContext
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

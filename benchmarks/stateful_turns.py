@@ -36,8 +36,8 @@ from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
 from shared.keys import Keyspace, conversation_key
 from turnstream.devconnector import DevConnector
-from worker.scripts import Script
-from worker.send_journal import RECORD_SCRIPT
+from worker.runtime.delivery.scripts import Script
+from worker.runtime.delivery.send_journal import RECORD_SCRIPT
 
 BOT = "samples.state_management:bot"
 HOST, CHANNEL, SHARDS = "127.0.0.1", "msteams", 16
@@ -192,8 +192,9 @@ def monitor_counts(connection: socket.socket) -> Counter[tuple[str, bool]]:
 
 RECORD_SHA = Script(RECORD_SCRIPT).sha.encode()
 _RECORDS = "evalsha of sent-reply records"
-"""Not a command name: the EVALSHA calls that record sent replies (worker.send_journal), counted
-apart because they are pipelined in batches and most turns' records are dropped unsent."""
+"""Not a command name: the EVALSHA calls that record sent replies
+(worker.runtime.delivery.send_journal), counted apart because they are pipelined in batches and most
+turns' records are dropped unsent."""
 
 
 @dataclass(frozen=True)

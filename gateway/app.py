@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.answers import AnswerBoard
+from gateway.answer_board import AnswerBoard
 from gateway.authentication import Authenticator
 from gateway.backlog import BacklogMonitor
 from gateway.enqueue import Enqueuer

@@ -431,7 +431,7 @@ def _copy_account(account: ChannelAccount | None) -> ChannelAccount | None:
     return account.shallow_copy() if account else None
 
 
-# -- Bot Connector REST API bodies (worker/connector.py) ------------------------------------------
+# -- Bot Connector REST API bodies (worker/connector/client.py) ----------------------------
 
 
 @dataclass

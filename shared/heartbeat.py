@@ -1,8 +1,8 @@
 """A heartbeat: a key with a TTL that a running process keeps renewing.
 
-Workers beat for their liveness probe (`worker.heartbeat`), gateways so that `turnstream status`
-can count them (`gateway.presence`). A process that is wedged, frozen, killed or cut off from
-Redis stops renewing, and its key is gone within the TTL.
+Workers beat for their liveness probe (`worker.runtime.heartbeat`), gateways so that `turnstream
+status` can count them (`gateway.presence`). A process that is wedged, frozen, killed or cut off
+from Redis stops renewing, and its key is gone within the TTL.
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ class Keyspace:
 
     def starts(self, shard: int, entry_id: str) -> str:
         """How many times the turn of one entry started, past the first try of its first
-        delivery (worker.attempts), in its shard's slot."""
+        delivery (worker.runtime.delivery.attempts), in its shard's slot."""
         return f"{self.prefix}:{{{shard}}}:starts:{entry_id}"
 
     def seen(self, shard: int, conversation: str, activity_id: str | None) -> str:
@@ -173,7 +173,7 @@ class Keyspace:
 
     def readers(self) -> str:
         """The live workers' consumer names, scored by when each last said it was alive: the
-        membership that splits the shards among them (worker.affinity)."""
+        membership that splits the shards among them (worker.runtime.delivery.affinity)."""
         return f"{self.prefix}:readers"
 
     def gateway_heartbeat(self, gateway_id: str) -> str:

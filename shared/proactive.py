@@ -6,7 +6,8 @@ conversation's last entry, so it runs in order with the user's turns and gets th
 guarantees. Its activity is the conversation reference's continuation event; the envelope says
 what to do with it (`shared.envelope.ProactiveTurn`): send a given activity, run a callback, or
 let the bot handle the event. A fan-out to many conversations is a job whose progress workers
-count in a hash, and whose sends workers pace per service URL and tenant (`worker.throttle`).
+count in a hash, and whose sends workers pace per service URL and tenant
+(`worker.runtime.throttle`).
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+import worker
 from shared.embedded import free_port
 from tests.conftest import post_json
 from worker.errors import BotLoadError
-from worker.loading import load_bot
+from worker.runtime.loading import _clashing_files, load_bot
 
 TURNSTREAM = Path(sys.executable).with_name("turnstream")
 """The console script, as a user runs it: unlike `python -m`, it puts no folder on the path."""
@@ -126,3 +127,10 @@ async def test_a_bot_that_imports_its_clashing_module_stops_at_startup(
 def test_a_missing_app_dir_is_named(tmp_path: Path) -> None:
     with pytest.raises(BotLoadError, match=r"--app-dir .*nowhere.*: not a folder"):
         load_bot("mybot:bot", tmp_path / "nowhere")
+
+
+def test_turnstreams_own_checkout_is_no_clash() -> None:
+    # Run from the checkout, `shared/`, `worker/`... in the current folder are turnstream's own.
+    root = Path(worker.__file__).resolve().parent.parent
+    assert _clashing_files(root) == []
+    assert _clashing_files(root / "samples") == []

@@ -18,7 +18,7 @@ from shared.settings import Settings
 from tests.conftest import serving
 from turnstream.chat import ChatFrontDoor, ChatPage
 from turnstream.devconnector import DevConnector
-from worker.main import run_worker
+from worker.runtime.process import run_worker
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 

@@ -13,10 +13,10 @@ from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import post_json, serving
 from turnstream.devconnector import DevConnector
-from worker.activity_handler import ActivityHandler
-from worker.conversations import get_conversation_members
-from worker.main import run_worker
-from worker.turn_context import TurnContext
+from worker.bot.activity_handler import ActivityHandler
+from worker.bot.conversations import get_conversation_members
+from worker.bot.turn_context import TurnContext
+from worker.runtime.process import run_worker
 
 
 class MembersBot(ActivityHandler):

@@ -26,7 +26,7 @@ from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import pending_count, serving
-from tests.worker.test_drain import worker_env
+from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 
 NOW = "2026-11-21T08:00:00Z"

@@ -16,7 +16,7 @@ from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import pending_count, serving
 from turnstream.devconnector import DevConnector
-from worker.main import run_worker
+from worker.runtime.process import run_worker
 
 CONVERSATIONS = 6
 MESSAGES = 8

@@ -29,11 +29,11 @@ from shared.tracing import TraceParent
 from tests.activities import message
 from tests.bots import failing
 from tests.conftest import enqueue, serving
-from tests.worker.test_consumer import AlwaysUnreachable
+from tests.worker.runtime.test_consumer import AlwaysUnreachable
 from turnstream.devconnector import DevConnector
-from worker.app import BotApp
-from worker.main import run_worker
-from worker.types import Bot
+from worker.bot.app import BotApp
+from worker.bot.types import Bot
+from worker.runtime.process import run_worker
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -20,11 +20,11 @@ from shared.settings import Settings
 from shared.signing import EnvelopeSigner
 from tests.activities import message
 from tests.conftest import enqueue, envelopes_in
-from tests.worker.test_consumer import AlwaysUnreachable
-from tests.worker.test_drain import worker_env
+from tests.worker.runtime.test_consumer import AlwaysUnreachable
+from tests.worker.runtime.test_drain import worker_env
 from turnstream import ops
 from turnstream.devconnector import DevConnector
-from worker.main import run_worker
+from worker.runtime.process import run_worker
 
 
 def turnstream(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import pending_count, serving, start_workers, stop_processes
-from tests.worker.test_drain import worker_env
+from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 
 CONVERSATIONS = 8

@@ -22,9 +22,9 @@ from tests.activities import message
 from tests.conftest import serving, stream_lengths
 from tests.test_ops_cli import in_thread
 from turnstream.devconnector import DevConnector
-from worker.activity_handler import ActivityHandler
-from worker.main import run_worker
-from worker.turn_context import TurnContext
+from worker.bot.activity_handler import ActivityHandler
+from worker.bot.turn_context import TurnContext
+from worker.runtime.process import run_worker
 
 SECRET = "s" * 40
 RATE = 100.0

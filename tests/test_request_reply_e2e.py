@@ -18,10 +18,10 @@ from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import pending_count, post_json, serving
 from turnstream.devconnector import DevConnector
-from worker.activity_handler import ActivityHandler
-from worker.invoke import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
-from worker.main import run_worker
-from worker.turn_context import TurnContext
+from worker.bot.activity_handler import ActivityHandler
+from worker.bot.invoke import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
+from worker.bot.turn_context import TurnContext
+from worker.runtime.process import run_worker
 
 CARD = {"type": "AdaptiveCard", "version": "1.4", "body": [{"type": "TextBlock", "text": "Done"}]}
 

@@ -17,10 +17,10 @@ from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import enqueue, pending_count, serving
-from tests.worker.test_drain import worker_env
+from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
-from worker.main import run_worker
-from worker.redis_storage import RedisStorage
+from worker.bot.redis_storage import RedisStorage
+from worker.runtime.process import run_worker
 
 SAY = [("c1", "hi"), ("c1", "Ann"), ("c1", "hello"), ("c2", "from elsewhere")]
 

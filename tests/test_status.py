@@ -17,7 +17,7 @@ from tests.activities import message
 from tests.conftest import enqueue, serving
 from tests.test_ops_cli import in_thread
 from tests.test_takeover_e2e import wait_until
-from tests.worker.test_drain import worker_env
+from tests.worker.runtime.test_drain import worker_env
 from turnstream import ops
 
 

@@ -19,9 +19,9 @@ from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import enqueue, pending_count, start_workers, stop_processes
-from tests.worker.test_drain import worker_env
+from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
-from worker.redis_storage import RedisStorage
+from worker.bot.redis_storage import RedisStorage
 
 CLAIM_IDLE = 2.0
 

@@ -26,7 +26,7 @@ from turnstream import ops, send
 from turnstream.dev import DevStartupError, run_dev
 from turnstream.loadtest import command as loadtest_cli
 from worker.errors import BotLoadError
-from worker.loading import load_bot
+from worker.runtime.loading import load_bot
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,8 +18,8 @@ from shared.redisconn import redacted
 from shared.settings import Settings
 from turnstream.chat import ChatFrontDoor, ChatPage
 from turnstream.devconnector import DevConnector
-from worker.app import BotApp
-from worker.main import run_worker
+from worker.bot.app import BotApp
+from worker.runtime.process import run_worker
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from shared.logs import configure_logging
 from shared.redisconn import connect
 from shared.settings import Settings
 from worker.errors import BotLoadError
-from worker.heartbeat import HEARTBEAT_TTL_SECONDS, read_heartbeat, worker_id
-from worker.loading import load_bot
-from worker.main import run_worker
+from worker.runtime.heartbeat import HEARTBEAT_TTL_SECONDS, read_heartbeat, worker_id
+from worker.runtime.loading import load_bot
+from worker.runtime.process import run_worker
 
 
 def main(argv: list[str] | None = None) -> int:

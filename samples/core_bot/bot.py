@@ -10,7 +10,7 @@ from worker.bot import (
     MessageFactory,
     TurnContext,
 )
-from worker.dialogs import Dialog, run_dialog
+from worker.bot.dialogs import Dialog, run_dialog
 
 WELCOME_CARD = {
     "type": "AdaptiveCard",

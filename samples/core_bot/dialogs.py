@@ -8,7 +8,7 @@ from typing import Any
 
 from samples.core_bot.recognizer import BOOK_FLIGHT, GET_WEATHER, Recognizer
 from worker.bot import InputHints, MessageFactory
-from worker.dialogs import (
+from worker.bot.dialogs import (
     ComponentDialog,
     ConfirmPrompt,
     DateTimePrompt,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from worker.dialogs.prompts.datetime_recognizer import recognize_datetime
+from worker.bot.dialogs.prompts.datetime_recognizer import recognize_datetime
 
 BOOK_FLIGHT = "BookFlight"
 GET_WEATHER = "GetWeather"

@@ -42,7 +42,7 @@ from tests.chaos.connector import Fault, FaultWindow, FaultyConnector, Reply
 CHANNEL = "chaos"
 RECORD_WINDOW_SECONDS = 0.3
 """How long after the connector's answer a reply may still be unrecorded: the record's 2 ms
-delay and a round trip, on a busy machine (worker.send_journal)."""
+delay and a round trip, on a busy machine (worker.runtime.delivery.send_journal)."""
 RECONNECT_SECONDS = 2.0
 """How long workers may take to reach a restarted server (their backoff)."""
 LOOP_LAG_SECONDS = 1.0

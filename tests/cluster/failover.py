@@ -36,7 +36,7 @@ from shared.redisconn import Redis, connect
 from shared.settings import AckDurability, Settings
 from tests.conftest import serving
 from turnstream.devconnector import DevConnector
-from worker.main import run_worker
+from worker.runtime.process import run_worker
 
 
 @dataclass

@@ -15,7 +15,7 @@ from tests.activities import message
 from tests.conftest import post_json, serving
 from tests.test_request_reply_e2e import CardBot, _execute
 from turnstream.devconnector import DevConnector
-from worker.main import run_worker
+from worker.runtime.process import run_worker
 
 SECRET = "c" * 40
 

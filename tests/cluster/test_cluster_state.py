@@ -10,10 +10,10 @@ from redis.crc import key_slot
 
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
+from worker.bot.redis_storage import RedisStorage
+from worker.bot.storage import EtagConflict
+from worker.bot.types import PendingAck
 from worker.errors import TakenOver
-from worker.redis_storage import RedisStorage
-from worker.storage import EtagConflict
-from worker.types import PendingAck
 
 CONVERSATION = "msteams/conversations/19:a%2Fb"
 """A conversation id holding '/' (escaped in the storage key)."""

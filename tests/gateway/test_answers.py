@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway.answers import AnswerBoard
+from gateway.answer_board import AnswerBoard
 from shared.answers import ANSWER_TTL_SECONDS, Answer, publication
 from shared.keys import Keyspace
 from shared.redisconn import Redis

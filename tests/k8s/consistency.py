@@ -24,11 +24,11 @@ from tests.k8s.manifests import (
     workloads,
 )
 from turnstream.cli import build_parser
-from worker.metrics_server import PATHS as WORKER_PATHS
+from worker.runtime.metrics_server import PATHS as WORKER_PATHS
 
 READ_BLOCK_SECONDS = 1.0
 """A stopping worker's last XREADGROUP may block this long before the drain starts
-(worker/main.py)."""
+(worker/runtime/process.py)."""
 
 
 def console_script() -> str:

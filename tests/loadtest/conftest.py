@@ -11,7 +11,7 @@ from gateway.app import create_app
 from samples.echo import bot as echo
 from shared.settings import Settings
 from tests.conftest import serving
-from worker.main import run_worker
+from worker.runtime.process import run_worker
 
 
 @pytest.fixture

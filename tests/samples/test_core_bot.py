@@ -12,10 +12,10 @@ from samples.core_bot.dialogs import CANCEL_TEXT, DEFAULT_TEXT, HELP_TEXT
 from samples.core_bot.recognizer import BOOK_FLIGHT, GET_WEATHER, NONE, KeywordRecognizer
 from shared.activity import Activity
 from tests.activities import message
-from tests.worker.test_turn_context import RecordingSender
-from worker.middleware import build_chain
-from worker.storage import MemoryStorage
-from worker.turn_context import TurnContext
+from tests.worker.bot.test_turn_context import RecordingSender
+from worker.bot.middleware import build_chain
+from worker.bot.storage import MemoryStorage
+from worker.bot.turn_context import TurnContext
 
 
 class CoreBotChat:

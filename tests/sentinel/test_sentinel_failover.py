@@ -26,7 +26,7 @@ from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import serving
 from turnstream.devconnector import DevConnector
-from worker.main import run_worker
+from worker.runtime.process import run_worker
 
 BOUND_SECONDS = 3.0
 """No request may take longer: the Redis timeout is 0.5 s, the enqueue fails within it."""

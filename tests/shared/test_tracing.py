@@ -67,7 +67,7 @@ sys.meta_path.insert(0, Absent())
 from shared import otel
 from gateway.app import create_app
 from shared.settings import Settings
-import worker.main, turnstream.cli
+import worker.runtime.process, turnstream.cli
 create_app(Settings(redis_url="redis://127.0.0.1:1/0"))
 assert otel.tracer("test") is None
 assert not [m for m in sys.modules if m.startswith("opentelemetry")]

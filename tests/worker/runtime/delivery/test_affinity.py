@@ -1,0 +1,107 @@
+"""Workers split the shards among them and read their own first
+(worker/runtime/delivery/affinity.py): a preference that keeps a conversation's turns on one worker,
+never one that strands a shard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from shared.envelope import Envelope
+from shared.keys import Keyspace, conversation_key
+from shared.redisconn import Redis
+from shared.resp_pools import RespExecutor
+from tests.activities import message
+from tests.conftest import enqueue, pending_count
+from worker.bot.types import PendingAck
+from worker.runtime.consumer import Consumer
+from worker.runtime.delivery.affinity import ShardAffinity, preferred_streams
+
+STREAMS = [f"p:{{{n}}}:in" for n in range(16)]
+
+
+def test_each_stream_has_exactly_one_preferred_reader() -> None:
+    readers = ["w-a", "w-b", "w-c"]
+    shares = {reader: preferred_streams(reader, readers, STREAMS) for reader in readers}
+    assert sorted(s for share in shares.values() for s in share) == sorted(STREAMS)
+    assert all(share for share in shares.values())  # 16 streams over 3: nobody left out here
+
+
+def test_a_reader_leaving_moves_only_its_own_streams() -> None:
+    before = {r: set(preferred_streams(r, ["w-a", "w-b", "w-c"], STREAMS)) for r in ("w-a", "w-b")}
+    after = {r: set(preferred_streams(r, ["w-a", "w-b"], STREAMS)) for r in ("w-a", "w-b")}
+    for reader in ("w-a", "w-b"):
+        assert before[reader] <= after[reader]  # nothing taken from those who stay
+    assert after["w-a"] | after["w-b"] == set(STREAMS)
+
+
+def test_an_unregistered_or_lone_reader_reads_everything() -> None:
+    assert preferred_streams("w-x", ["w-a", "w-b"], STREAMS) == STREAMS
+    assert preferred_streams("w-a", ["w-a"], STREAMS) == STREAMS
+
+
+async def test_live_workers_split_the_shards_and_a_leaver_gives_its_share_back(
+    scripts: RespExecutor, keys: Keyspace
+) -> None:
+    streams = keys.streams()
+    a = ShardAffinity(scripts, keys.readers(), "worker-a", streams)
+    b = ShardAffinity(scripts, keys.readers(), "worker-b", streams)
+    await a.refresh()
+    assert a.preferred == streams  # alone so far
+    await b.refresh()
+    await a.refresh()
+    assert set(a.preferred).isdisjoint(b.preferred)
+    assert sorted(a.preferred + b.preferred) == sorted(streams)
+    await b.leave()
+    assert b.preferred == streams
+    await a.refresh()
+    assert a.preferred == streams
+
+
+async def test_a_worker_runs_the_entries_of_shards_another_live_worker_prefers(
+    redis: Redis, scripts: RespExecutor, keys: Keyspace
+) -> None:
+    # The other worker is registered (alive as far as membership knows) but not reading, as
+    # one busy or stuck would be: its shards must not wait for it.
+    streams = keys.streams()
+    idle = ShardAffinity(scripts, keys.readers(), "worker-idle", streams)
+    await idle.refresh()
+    ours, mine = next(  # a name that leaves both workers a share (the prefix differs per test)
+        (name, share)
+        for name in (f"worker-{n}" for n in range(100))
+        if 0 < len(share := set(preferred_streams(name, [name, "worker-idle"], streams))) < 4
+    )
+    conversations = [f"conv-{n}" for n in range(40)]
+    theirs = [
+        c
+        for c in conversations
+        if keys.stream(keys.shard_of(conversation_key("test", c))) not in mine
+    ]
+    assert theirs, "no conversation hashed to the idle worker's shards"
+    ran: list[str] = []
+
+    async def run_turn(envelope: Envelope, pending: PendingAck) -> None:
+        ran.append(envelope.conversation)
+
+    consumer = Consumer(
+        redis, keys, run_turn, scripts=scripts, concurrency=8, name=ours, block_ms=100
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(100):  # it knows its share before anything is queued
+            await asyncio.sleep(0.02)
+            if set(consumer.own_streams) == mine:
+                break
+        assert set(consumer.own_streams) == mine
+        for n in range(3):
+            for conversation in theirs:
+                await enqueue(redis, keys, message(f"{n}", conversation=conversation))
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if len(ran) == 3 * len(theirs):
+                break
+    finally:
+        consumer.stop()
+        await task
+    assert Counter(ran) == Counter({conversation_key("test", c): 3 for c in theirs})
+    assert await pending_count(redis, keys) == 0

@@ -1,0 +1,69 @@
+"""The record of replies sent per stream entry, against a real server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.activity import ResourceResponse
+from shared.keys import CONSUMER_GROUP, Keyspace
+from shared.redisconn import OutageLog, Redis
+from shared.resp_pools import RespExecutor
+from tests.activities import message
+from tests.conftest import enqueue
+from worker.runtime.delivery.acks import Acknowledger
+from worker.runtime.delivery.send_journal import SendJournal, pack, unpack
+
+
+async def _delivered(redis: Redis, keys: Keyspace, consumer: str) -> tuple[str, str, str, str]:
+    """Queue one activity, read it as `consumer`: stream, entry id, done pointer, record key."""
+    entry_id = await enqueue(redis, keys, message("hi"))
+    shard = keys.shard_of("test/conv-1")
+    stream = keys.stream(shard)
+    await redis.xgroup_create(stream, CONSUMER_GROUP, id="0", mkstream=True)
+    await redis.xreadgroup(CONSUMER_GROUP, consumer, {stream: ">"}, count=1)
+    return stream, entry_id, keys.done(shard, "test/conv-1"), keys.sent(shard, entry_id)
+
+
+def test_ids_survive_the_round_trip_including_missing_ones() -> None:
+    replies = [ResourceResponse(id="a1"), ResourceResponse(), ResourceResponse(id="a3")]
+    assert [r.id for r in unpack(pack(replies))] == ["a1", None, "a3"]
+    assert unpack(None) == []
+
+
+async def test_records_what_was_sent_and_the_commit_removes_it(
+    redis: Redis, keys: Keyspace, scripts: RespExecutor
+) -> None:
+    stream, entry_id, done_key, sent_key = await _delivered(redis, keys, "w1")
+    journal = SendJournal(redis, scripts, CONSUMER_GROUP, "w1", OutageLog("test"))
+
+    journal.record(stream, sent_key, entry_id, [ResourceResponse(id="r1")])
+    journal.record(
+        stream, sent_key, entry_id, [ResourceResponse(id="r1"), ResourceResponse(id="r2")]
+    )
+    await journal.flush()
+
+    assert [r.id for r in await journal.load(sent_key)] == ["r1", "r2"]  # the latest list wins
+    assert 0 < await redis.ttl(sent_key)  # a crash's leftovers expire
+
+    await Acknowledger(scripts, CONSUMER_GROUP, "w1", OutageLog("test")).ack(
+        stream, entry_id, done_key, sent_key
+    )
+    assert await journal.load(sent_key) == []
+
+
+async def test_a_worker_that_lost_the_entry_cannot_overwrite_its_record(
+    redis: Redis, keys: Keyspace, scripts: RespExecutor
+) -> None:
+    stream, entry_id, _, sent_key = await _delivered(redis, keys, "w1")
+    await redis.xclaim(stream, CONSUMER_GROUP, "w2", 0, [entry_id])  # taken over by w2
+    new_owner = SendJournal(redis, scripts, CONSUMER_GROUP, "w2", OutageLog("test"))
+    new_owner.record(stream, sent_key, entry_id, [ResourceResponse(id="fresh")])
+    await new_owner.flush()
+
+    stale = SendJournal(redis, scripts, CONSUMER_GROUP, "w1", OutageLog("test"))
+    stale.record(stream, sent_key, entry_id, [ResourceResponse(id="stale")])
+    await stale.flush()
+
+    recorded: Any = await redis.get(sent_key)
+    assert [r.id for r in unpack(recorded)] == ["fresh"]
+    assert stale.unrecorded == 0  # refused, not failed: nothing to retry

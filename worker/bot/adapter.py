@@ -1,0 +1,297 @@
+"""The adapter: runs one turn through middleware and the bot, delivers what it sends, and
+handles what goes wrong (on_turn_error, state conflicts)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.activity import (
+    Activity,
+    ActivityTypes,
+    ConversationParameters,
+    ConversationReference,
+    ConversationResourceResponse,
+    InputHints,
+    ResourceResponse,
+)
+from shared.answers import EXPECT_REPLIES
+from shared.proactive import BadReference, ProactiveQueue
+from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
+from worker.bot.middleware import Middleware, MiddlewareSet
+from worker.bot.proactive import callback_name
+from worker.bot.storage import EtagConflict
+from worker.bot.turn_context import TurnContext
+from worker.bot.types import PENDING_ACK_KEY, Bot, OnTurnError, PendingAck, TurnHandler
+from worker.connector.client import ConnectorClient
+from worker.errors import StateContention, is_transient
+
+log = logging.getLogger(__name__)
+
+MAX_TURN_ATTEMPTS = 16
+"""A turn whose state save conflicts runs again on fresh state, at most this many times, after a
+jittered pause that doubles each time up to half a second (writers to one key stop colliding in
+lockstep). Each round of colliding writers has one winner, so a turn waits at most for the
+others writing the same state at that moment."""
+
+_SENDS_KEY = "turnstream.Sends"
+
+
+class ClearableState(Protocol):
+    """What the default on_turn_error needs of the conversation state: `delete(context)`."""
+
+    async def delete(self, turn_context: TurnContext) -> None: ...
+
+
+@dataclass
+class _Sends:
+    """Replies of one inbound activity across attempts: the i-th send of a retry returns the
+    i-th response of an earlier attempt instead of sending the reply a second time. Attempts
+    in this process (state conflicts) share the list; other deliveries of the stream entry get
+    it from the entry's record (`PendingAck.replies`, worker.runtime.delivery.send_journal)."""
+
+    done: list[ResourceResponse] = field(default_factory=list)
+    position: int = 0
+    on_sent: Callable[[list[ResourceResponse]], None] | None = None
+    before_send: Callable[[], Awaitable[None]] | None = None
+
+
+class ConnectorAdapter:
+    """Runs turns and sends what they say through the Bot Connector REST API.
+
+    Configure it as in the SDK: `adapter.use(middleware...)`, `adapter.on_turn_error = handler`.
+    """
+
+    def __init__(
+        self,
+        connector: ConnectorClient,
+        *,
+        middleware: Sequence[Middleware] = (),
+        on_turn_error: OnTurnError | None = None,
+        conversation_state: ClearableState | None = None,
+    ) -> None:
+        self._connector = connector
+        self._middleware = MiddlewareSet().use(*middleware)
+        self._conversation_state = conversation_state
+        self.on_turn_error: OnTurnError = on_turn_error or self.default_on_turn_error
+        self.proactive: ProactiveQueue | None = None
+        """Where `continue_conversation` queues turns (set by the worker)."""
+        self.bot: Bot | None = None
+        """The bot whose methods may be proactive callbacks (set by the worker)."""
+
+    @property
+    def connector(self) -> ConnectorClient:
+        """The Bot Connector client of this worker (members, history, attachments: see
+        `worker.bot.conversations`)."""
+        return self._connector
+
+    def use(self, *middleware: Middleware) -> ConnectorAdapter:
+        self._middleware.use(*middleware)
+        return self
+
+    async def process_activity(
+        self,
+        activity: dict[str, Any],
+        bot: Bot,
+        pending_ack: PendingAck | None = None,
+        *,
+        handler: TurnHandler | None = None,
+    ) -> TurnContext:
+        """Run one inbound activity (wire-format dict) through middleware and `bot.on_turn` (or
+        `handler`: a proactive turn's callback).
+
+        Raises only for transient failures (network, Redis, connector 429/5xx), which the caller
+        retries later; the bot's own errors go to `on_turn_error` and end the turn.
+        """
+        pipeline = self._middleware.around(handler or bot.on_turn)
+        sends = (
+            _Sends(pending_ack.replies, 0, pending_ack.on_sent, pending_ack.before_send)
+            if pending_ack
+            else _Sends()
+        )
+        for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
+            context = TurnContext(self, Activity.from_dict(activity))
+            context.turn_state[_SENDS_KEY] = sends
+            if pending_ack is not None:
+                context.turn_state[PENDING_ACK_KEY] = pending_ack
+            sends.position = 0
+            try:
+                await pipeline(context)
+                return context
+            except EtagConflict as conflict:
+                if attempt == MAX_TURN_ATTEMPTS:
+                    # Contention, not a bot bug: leave the entry pending rather than lose the
+                    # update or let on_turn_error wipe the conversation's state.
+                    raise StateContention(f"turn {_ids(context)}: {conflict}") from conflict
+                log.info(
+                    "state changed under turn %s (%s); running it again", _ids(context), conflict
+                )
+                await asyncio.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                await self._turn_failed(context, error)
+                return context
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def continue_conversation(
+        self, reference: ConversationReference | dict[str, Any], callback: TurnHandler
+    ) -> str:
+        """Queue a proactive turn in `reference`'s conversation that runs `callback` (a
+        module-level async function or a method of the bot) through this adapter's middleware,
+        after the conversation's turns queued before it. Returns the stream entry id."""
+        if self.proactive is None:
+            raise RuntimeError("this adapter has no proactive queue (it runs inside a worker)")
+        doc = reference.to_dict() if isinstance(reference, ConversationReference) else reference
+        try:
+            return await self.proactive.enqueue(doc, callback=callback_name(callback, self.bot))
+        except BadReference as e:
+            raise ValueError(str(e)) from None
+
+    async def create_conversation(
+        self,
+        channel_id: str,
+        service_url: str,
+        parameters: ConversationParameters,
+        callback: TurnHandler | None = None,
+    ) -> ConversationResourceResponse:
+        """Start a conversation (POST /v3/conversations) and, with a `callback`, queue a
+        proactive turn in it that runs `callback` (as `continue_conversation` does)."""
+        created = await self._connector.create_conversation(service_url, parameters)
+        if callback is not None:
+            if not created.id:
+                raise ValueError("the channel created a conversation but did not say its id")
+            conversation: dict[str, Any] = {"id": created.id}
+            if parameters.tenant_id:
+                conversation["tenantId"] = parameters.tenant_id
+            reference: dict[str, Any] = {
+                "channelId": channel_id,
+                "serviceUrl": created.service_url or service_url,
+                "conversation": conversation,
+            }
+            if parameters.bot is not None:
+                reference["bot"] = parameters.bot.to_dict()
+            if parameters.members:
+                reference["user"] = parameters.members[0].to_dict()
+            await self.continue_conversation(reference, callback)
+        return created
+
+    async def run_pipeline(self, context: TurnContext, handler: TurnHandler) -> None:
+        """Run `handler` behind this adapter's middleware (proactive turns, tests)."""
+        await self._middleware.around(handler)(context)
+
+    async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
+        context.turn_state[TURN_FAILED_KEY] = True  # the answer of an invoke; proactive progress
+        pending = context.turn_state.get(PENDING_ACK_KEY)
+        if isinstance(pending, PendingAck):
+            pending.bot_error = True  # the turn's outcome in the worker's metrics
+        try:
+            await self.on_turn_error(context, error)
+        except Exception:
+            log.exception("on_turn_error failed for turn %s", _ids(context))
+
+    async def default_on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        """What the SDK's samples do: log, apologise (never with the exception text), clear the
+        conversation state so the bot cannot loop on bad state, and trace for the emulator."""
+        log.error(
+            "bot error in turn %s: %s",
+            _ids(context),
+            error,
+            exc_info=error,
+            extra={"conversation": _conversation(context), "activity_id": context.activity.id},
+        )
+        first = "The bot encountered an error or bug."
+        await context.send_activity(first, first, InputHints.IGNORING_INPUT)
+        second = "To continue to run this bot, please fix the bot source code."
+        await context.send_activity(second, second, InputHints.EXPECTING_INPUT)
+        if self._conversation_state is not None:
+            await self._conversation_state.delete(context)
+        await context.send_trace_activity(
+            "OnTurnError Trace",
+            f"{error}",
+            "https://www.botframework.com/schemas/error",
+            "TurnError",
+        )
+
+    # -- ActivitySender ---------------------------------------------------------------------
+
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
+        inbound = context.activity
+        sends: _Sends = context.turn_state.setdefault(_SENDS_KEY, _Sends())
+        responses = []
+        for activity in activities:
+            if activity.type == ActivityTypes.INVOKE_RESPONSE:
+                context.turn_state[INVOKE_RESPONSE_KEY] = activity
+                responses.append(ResourceResponse())
+                continue
+            if activity.type == ActivityTypes.TRACE and inbound.channel_id != "emulator":
+                responses.append(ResourceResponse())  # traces are for the emulator only
+                continue
+            if inbound.delivery_mode == EXPECT_REPLIES:  # they go back in the HTTP response
+                context.turn_state.setdefault(BUFFERED_REPLIES_KEY, []).append(activity.to_dict())
+                responses.append(ResourceResponse())
+                continue
+            if activity.type == ActivityTypes.TYPING:  # ephemeral: not replayed, not counted
+                responses.append(await self._post(inbound, activity))
+                continue
+            if sends.position < len(sends.done):  # an earlier attempt of this turn sent it
+                responses.append(sends.done[sends.position])
+            else:
+                if sends.before_send is not None:
+                    await sends.before_send()
+                response = await self._post(inbound, activity)
+                sends.done.append(response)
+                if sends.on_sent is not None:
+                    sends.on_sent(sends.done)
+                responses.append(response)
+            sends.position += 1
+        return responses
+
+    async def _post(self, inbound: Activity, activity: Activity) -> ResourceResponse:
+        service_url, conversation_id = _route(inbound)
+        body = activity.to_dict()
+        body.pop("serviceUrl", None)  # the connector knows where it is
+        if activity.reply_to_id:
+            return await self._connector.reply_to_activity(
+                service_url, conversation_id, activity.reply_to_id, body
+            )
+        return await self._connector.send_to_conversation(service_url, conversation_id, body)
+
+    async def update_activity(
+        self, context: TurnContext, activity: Activity
+    ) -> ResourceResponse | None:
+        service_url, conversation_id = _route(context.activity)
+        assert activity.id is not None
+        body = activity.to_dict()
+        body.pop("serviceUrl", None)
+        return await self._connector.update_activity(
+            service_url, conversation_id, activity.id, body
+        )
+
+    async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
+        service_url, conversation_id = _route(context.activity)
+        if not reference.activity_id:
+            raise ValueError("delete_activity needs the id of the activity to delete")
+        await self._connector.delete_activity(service_url, conversation_id, reference.activity_id)
+
+
+def _route(inbound: Activity) -> tuple[str, str]:
+    conversation_id = inbound.conversation.id if inbound.conversation else None
+    if not inbound.service_url or not conversation_id:
+        raise ValueError("the inbound activity has no serviceUrl or conversation id to answer")
+    return inbound.service_url, conversation_id
+
+
+def _conversation(context: TurnContext) -> str | None:
+    conversation = context.activity.conversation
+    return f"{context.activity.channel_id}/{conversation.id}" if conversation else None
+
+
+def _ids(context: TurnContext) -> str:
+    return f"{_conversation(context)} activity {context.activity.id}"

@@ -1,0 +1,84 @@
+"""Dialogs, as in `botbuilder.dialogs`: `from worker.bot.dialogs import WaterfallDialog, ...`.
+
+The stack lives in conversation state as plain data in the Bot Framework's portable shape
+(`{"dialogStack": [{"id": ..., "state": {...}}]}`), so any worker can continue any dialog.
+"""
+
+from __future__ import annotations
+
+from worker.bot.dialogs.choices import (
+    Choice,
+    ChoiceFactory,
+    ChoiceFactoryOptions,
+    ChoiceRecognizers,
+    FindChoicesOptions,
+    FoundChoice,
+    ListStyle,
+)
+from worker.bot.dialogs.component_dialog import ComponentDialog
+from worker.bot.dialogs.dialog import (
+    Dialog,
+    DialogInstance,
+    DialogReason,
+    DialogTurnResult,
+    DialogTurnStatus,
+)
+from worker.bot.dialogs.dialog_context import DialogContext, DialogError
+from worker.bot.dialogs.dialog_set import DialogSet
+from worker.bot.dialogs.prompts import (
+    AttachmentPrompt,
+    ChoicePrompt,
+    ConfirmPrompt,
+    DateTimePrompt,
+    DateTimeResolution,
+    NumberPrompt,
+    Prompt,
+    PromptOptions,
+    PromptRecognizerResult,
+    PromptValidator,
+    PromptValidatorContext,
+    TextPrompt,
+)
+from worker.bot.dialogs.run_dialog import run_dialog
+from worker.bot.dialogs.waterfall import (
+    Record,
+    WaterfallDialog,
+    WaterfallStep,
+    WaterfallStepContext,
+)
+
+__all__ = [
+    "AttachmentPrompt",
+    "Choice",
+    "ChoiceFactory",
+    "ChoiceFactoryOptions",
+    "ChoicePrompt",
+    "ChoiceRecognizers",
+    "ComponentDialog",
+    "ConfirmPrompt",
+    "DateTimePrompt",
+    "DateTimeResolution",
+    "Dialog",
+    "DialogContext",
+    "DialogError",
+    "DialogInstance",
+    "DialogReason",
+    "DialogSet",
+    "DialogTurnResult",
+    "DialogTurnStatus",
+    "FindChoicesOptions",
+    "FoundChoice",
+    "ListStyle",
+    "NumberPrompt",
+    "Prompt",
+    "PromptOptions",
+    "PromptRecognizerResult",
+    "PromptValidator",
+    "PromptValidatorContext",
+    "Record",
+    "TextPrompt",
+    "WaterfallDialog",
+    "WaterfallStep",
+    "WaterfallStepContext",
+    "run_dialog",
+]

@@ -1,0 +1,135 @@
+"""DialogContext: the dialog stack of one turn, and the operations that move it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from worker.bot.dialogs.dialog import (
+    Dialog,
+    DialogInstance,
+    DialogReason,
+    DialogTurnResult,
+    DialogTurnStatus,
+)
+from worker.bot.turn_context import TurnContext
+
+if TYPE_CHECKING:
+    from worker.bot.dialogs.dialog_set import DialogSet
+
+STACK = "dialogStack"
+"""The stored shape is the Bot Framework's portable one: `{"dialogStack": [{"id", "state"}]}`,
+top of the stack first."""
+
+
+@runtime_checkable
+class DialogContainer(Protocol):
+    """A dialog holding an inner stack (ComponentDialog): gives `DialogContext.child`."""
+
+    def create_child_context(self, dialog_context: DialogContext) -> DialogContext | None: ...
+
+
+class DialogError(Exception):
+    """A dialog id that is not in the set, or a stack that names an unknown dialog."""
+
+
+class DialogContext:
+    """The stack stored in `state` (plain data) plus the set of dialogs that may run on it."""
+
+    def __init__(
+        self, dialog_set: DialogSet, turn_context: TurnContext, state: dict[str, Any]
+    ) -> None:
+        self.dialogs = dialog_set
+        self.context = turn_context
+        self.state = state
+        self.state.setdefault(STACK, [])
+        self.parent: DialogContext | None = None
+
+    @property
+    def stack(self) -> list[dict[str, Any]]:
+        """The stored stack entries, active dialog first."""
+        stack: list[dict[str, Any]] = self.state[STACK]
+        return stack
+
+    @property
+    def active_dialog(self) -> DialogInstance | None:
+        return DialogInstance(self.stack[0]) if self.stack else None
+
+    @property
+    def child(self) -> DialogContext | None:
+        """The inner context of the active dialog, if it is a container (ComponentDialog)."""
+        instance = self.active_dialog
+        dialog = self.dialogs.find(instance.id) if instance else None
+        if isinstance(dialog, DialogContainer):
+            return dialog.create_child_context(self)
+        return None
+
+    async def begin_dialog(self, dialog_id: str, options: Any = None) -> DialogTurnResult:
+        """Push the dialog and begin it."""
+        dialog = await self._require(dialog_id)
+        self.stack.insert(0, DialogInstance.create(dialog_id).entry)
+        return await dialog.begin_dialog(self, options)
+
+    async def prompt(self, dialog_id: str, options: Any) -> DialogTurnResult:
+        """Begin a prompt with its PromptOptions."""
+        if options is None:
+            raise TypeError("prompt() needs PromptOptions")
+        return await self.begin_dialog(dialog_id, options)
+
+    async def continue_dialog(self) -> DialogTurnResult:
+        """Hand the turn to the active dialog; `Empty` if there is none."""
+        instance = self.active_dialog
+        if instance is None:
+            return DialogTurnResult(DialogTurnStatus.Empty)
+        dialog = await self._require(instance.id)
+        return await dialog.continue_dialog(self)
+
+    async def end_dialog(self, result: Any = None) -> DialogTurnResult:
+        """End the active dialog and resume its parent with `result` (or complete)."""
+        await self._end_active_dialog(DialogReason.EndCalled)
+        instance = self.active_dialog
+        if instance is None:
+            return DialogTurnResult(DialogTurnStatus.Complete, result)
+        dialog = await self._require(instance.id)
+        return await dialog.resume_dialog(self, DialogReason.EndCalled, result)
+
+    async def cancel_all_dialogs(self) -> DialogTurnResult:
+        """End every dialog on this stack (`Cancelled`), or `Empty` if there was none."""
+        if not self.stack:
+            return DialogTurnResult(DialogTurnStatus.Empty)
+        while self.stack:
+            await self._end_active_dialog(DialogReason.CancelCalled)
+        return DialogTurnResult(DialogTurnStatus.Cancelled)
+
+    async def replace_dialog(self, dialog_id: str, options: Any = None) -> DialogTurnResult:
+        """End the active dialog without resuming its parent, and begin `dialog_id` instead."""
+        await self._end_active_dialog(DialogReason.ReplaceCalled)
+        return await self.begin_dialog(dialog_id, options)
+
+    async def reprompt_dialog(self) -> None:
+        """Ask the active dialog to prompt again."""
+        instance = self.active_dialog
+        if instance is not None:
+            dialog = await self._require(instance.id)
+            await dialog.reprompt_dialog(self.context, instance)
+
+    async def find_dialog(self, dialog_id: str) -> Dialog | None:
+        """This set's dialog, else the parent context's (a component can start outer dialogs)."""
+        dialog = self.dialogs.find(dialog_id)
+        if dialog is None and self.parent is not None:
+            dialog = await self.parent.find_dialog(dialog_id)
+        return dialog
+
+    async def _require(self, dialog_id: str) -> Dialog:
+        dialog = await self.find_dialog(dialog_id)
+        if dialog is None:
+            raise DialogError(f"no dialog with id {dialog_id!r}: add it to the DialogSet")
+        return dialog
+
+    async def _end_active_dialog(self, reason: DialogReason) -> None:
+        instance = self.active_dialog
+        if instance is None:
+            return
+        dialog = await self.find_dialog(instance.id)
+        if dialog is not None:
+            await dialog.end_dialog(self.context, instance, reason)
+        self.stack.pop(0)

@@ -1,0 +1,84 @@
+"""ChoicePrompt: asks the user to pick one of a list of choices."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from shared.activity import ActivityTypes
+from worker.bot.dialogs.choices import (
+    ChoiceFactoryOptions,
+    ChoiceRecognizers,
+    FindChoicesOptions,
+    FoundChoice,
+    ListStyle,
+)
+from worker.bot.dialogs.prompts.culture import prompt_culture
+from worker.bot.dialogs.prompts.prompt import Prompt, has_content
+from worker.bot.dialogs.prompts.prompt_options import PromptOptions
+from worker.bot.dialogs.prompts.prompt_validator_context import (
+    PromptRecognizerResult,
+    PromptValidator,
+)
+from worker.bot.turn_context import TurnContext
+
+
+class ChoicePrompt(Prompt[FoundChoice]):
+    """Shows `options.choices` and ends with the `FoundChoice` the user named: by value,
+    action title or synonym (case-insensitive, anywhere in the reply: "the red one"), else by
+    number or ordinal ("2", "two", "2nd", "second").
+
+    `options.style` (else the prompt's `style`, `ListStyle.auto`) says how the choices are
+    shown; `choice_options` how inline and list styles write them; `recognizer_options` what
+    a reply may match.
+    """
+
+    def __init__(
+        self,
+        dialog_id: str,
+        validator: PromptValidator[FoundChoice] | None = None,
+        default_locale: str | None = None,
+        choice_defaults: dict[str, ChoiceFactoryOptions] | None = None,
+    ) -> None:
+        super().__init__(dialog_id, validator)
+        self.style = ListStyle.auto
+        self.default_locale = default_locale
+        self.choice_options: ChoiceFactoryOptions | None = None
+        self.recognizer_options: FindChoicesOptions | None = None
+        self.choice_defaults = choice_defaults or {}
+
+    async def on_prompt(
+        self,
+        turn_context: TurnContext,
+        state: dict[str, Any],
+        options: PromptOptions,
+        is_retry: bool,
+    ) -> None:
+        culture = prompt_culture(turn_context.activity, self.default_locale, self.choice_defaults)
+        prompt = options.retry_prompt if is_retry and options.retry_prompt else options.prompt
+        message = self.append_choices(
+            prompt,
+            turn_context.activity.channel_id,
+            options.choices or [],
+            options.style if options.style is not None else self.style,
+            self.choice_options or self.choice_defaults.get(culture),
+        )
+        if has_content(message):
+            await turn_context.send_activity(message)
+
+    async def on_recognize(
+        self, turn_context: TurnContext, state: dict[str, Any], options: PromptOptions
+    ) -> PromptRecognizerResult[FoundChoice]:
+        activity = turn_context.activity
+        if activity.type != ActivityTypes.MESSAGE or not isinstance(activity.text, str):
+            return PromptRecognizerResult()
+        recognizer = self.recognizer_options or FindChoicesOptions()
+        if recognizer.locale is None:
+            culture = prompt_culture(activity, self.default_locale)
+            recognizer = dataclasses.replace(recognizer, locale=culture)
+        found = ChoiceRecognizers.recognize_choices(
+            activity.text, options.choices or [], recognizer
+        )
+        if not found:
+            return PromptRecognizerResult()
+        return PromptRecognizerResult(True, found[0].resolution)

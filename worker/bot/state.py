@@ -1,0 +1,301 @@
+"""Bot state: ConversationState, UserState, PrivateConversationState and property accessors.
+
+A state object is shared by every turn a worker runs, so it holds nothing of any turn: what a
+turn loaded lives in that turn's `TurnContext.turn_state` (the Agents SDK 1.9 keeps it on the
+shared object and can write one conversation's data under another's key).
+
+Values are stored as plain data. An object kept in state (`UserProfile()`) is saved as its
+attributes and rebuilt as that class when an accessor's `get` names the class as its default:
+only classes the bot names are ever built, never a class named by stored data (no pickles).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared import codec
+from shared.keys import storage_key_part
+from worker.bot.storage import (
+    ETAG,
+    IF_ABSENT,
+    AckingStorage,
+    Storage,
+    StorageError,
+    StoreItem,
+)
+from worker.bot.turn_context import TurnContext
+from worker.bot.types import PENDING_ACK_KEY, PendingAck
+
+
+@dataclass
+class CachedState:
+    """What one turn loaded of one state object."""
+
+    key: str
+    state: dict[str, Any]
+    snapshot: bytes
+    """The encoded state as loaded or last saved: a save is due only when it differs."""
+
+    def is_changed(self) -> bool:
+        return _encode(self.state) != self.snapshot
+
+
+class BotState:
+    """State in `storage` under a key computed from the turn (see the subclasses)."""
+
+    def __init__(self, storage: Storage, context_service_key: str) -> None:
+        self.storage = storage
+        self._cache_key = f"turnstream.state.{context_service_key}.{id(self)}"
+
+    def get_storage_key(self, turn_context: TurnContext) -> str:
+        raise NotImplementedError
+
+    def create_property(self, name: str) -> StatePropertyAccessor:
+        """An accessor for one named value of this state."""
+        if not name:
+            raise ValueError("a state property needs a name")
+        return StatePropertyAccessor(self, name)
+
+    def get_cached_state(self, turn_context: TurnContext) -> CachedState | None:
+        cached: CachedState | None = turn_context.turn_state.get(self._cache_key)
+        return cached
+
+    def get(self, turn_context: TurnContext) -> dict[str, Any]:
+        """This turn's loaded state (load it first)."""
+        cached = self.get_cached_state(turn_context)
+        if cached is None:
+            raise StorageError(f"{type(self).__name__} is not loaded in this turn: call load()")
+        return cached.state
+
+    async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+        """Read the state once per turn (again with `force`)."""
+        if force or self.get_cached_state(turn_context) is None:
+            await BotStateSet(self).load_all(turn_context, force=True)
+
+    async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
+        """Write the state if this turn changed it (always with `force`); a concurrent change
+        since it was read raises EtagConflict and the turn runs again on fresh state."""
+        await BotStateSet(self).save_all_changes(turn_context, force=force)
+
+    async def clear_state(self, turn_context: TurnContext) -> None:
+        """Empty the state for this turn; saved like any change (`save_changes`)."""
+        await self.load(turn_context)
+        state = self.get(turn_context)
+        etag = state.get(ETAG)
+        state.clear()
+        if etag is not None:
+            state[ETAG] = etag
+
+    async def delete(self, turn_context: TurnContext) -> None:
+        """Remove the state from storage now, and from this turn."""
+        turn_context.turn_state.pop(self._cache_key, None)
+        await self.storage.delete([self.get_storage_key(turn_context)])
+
+    async def get_property_value(self, turn_context: TurnContext, name: str) -> Any:
+        return self.get(turn_context).get(name)
+
+    async def set_property_value(self, turn_context: TurnContext, name: str, value: Any) -> None:
+        self.get(turn_context)[name] = value
+
+    async def delete_property_value(self, turn_context: TurnContext, name: str) -> None:
+        self.get(turn_context).pop(name, None)
+
+    def _remember(self, turn_context: TurnContext, key: str, item: StoreItem | None) -> None:
+        # State read as missing is created only if still missing when saved (IF_ABSENT), so two
+        # turns creating it at once cannot both win.
+        state = item if item is not None else {ETAG: IF_ABSENT}
+        turn_context.turn_state[self._cache_key] = CachedState(key, state, _encode(state))
+
+
+class ConversationState(BotState):
+    """State of a conversation: `{channelId}/conversations/{conversationId}`."""
+
+    def __init__(self, storage: Storage) -> None:
+        super().__init__(storage, "ConversationState")
+
+    def get_storage_key(self, turn_context: TurnContext) -> str:
+        activity = turn_context.activity
+        conversation_id = activity.conversation.id if activity.conversation else None
+        if not activity.channel_id or not conversation_id:
+            raise StorageError(
+                "ConversationState needs the activity's channelId and conversation.id"
+            )
+        return f"{activity.channel_id}/conversations/{storage_key_part(conversation_id)}"
+
+
+class UserState(BotState):
+    """State of a user across conversations: `{channelId}/users/{userId}`."""
+
+    def __init__(self, storage: Storage) -> None:
+        super().__init__(storage, "UserState")
+
+    def get_storage_key(self, turn_context: TurnContext) -> str:
+        activity = turn_context.activity
+        user_id = activity.from_property.id if activity.from_property else None
+        if not activity.channel_id or not user_id:
+            raise StorageError("UserState needs the activity's channelId and from.id")
+        return f"{activity.channel_id}/users/{storage_key_part(user_id)}"
+
+
+class PrivateConversationState(BotState):
+    """State of one user in one conversation:
+    `{channelId}/conversations/{conversationId}/users/{userId}`."""
+
+    def __init__(self, storage: Storage) -> None:
+        super().__init__(storage, "PrivateConversationState")
+
+    def get_storage_key(self, turn_context: TurnContext) -> str:
+        activity = turn_context.activity
+        conversation_id = activity.conversation.id if activity.conversation else None
+        user_id = activity.from_property.id if activity.from_property else None
+        if not activity.channel_id or not conversation_id or not user_id:
+            raise StorageError(
+                "PrivateConversationState needs the activity's channelId, conversation.id "
+                "and from.id"
+            )
+        conversation, user = storage_key_part(conversation_id), storage_key_part(user_id)
+        return f"{activity.channel_id}/conversations/{conversation}/users/{user}"
+
+
+class StatePropertyAccessor:
+    """One named value of a BotState: `get`, `set`, `delete` within a turn."""
+
+    def __init__(self, state: BotState, name: str) -> None:
+        self.state = state
+        self.name = name
+
+    async def get(self, turn_context: TurnContext, default_value_or_factory: Any = None) -> Any:
+        """The stored value; if there is none, the default (a value is copied, a factory called)
+        is stored and returned. Falsy stored values and falsy defaults are kept (0, "", [])."""
+        await self.state.load(turn_context)
+        state = self.state.get(turn_context)
+        if self.name in state:
+            value = state[self.name]
+            factory = default_value_or_factory
+            if (
+                isinstance(factory, type)
+                and isinstance(value, dict)
+                and not isinstance(value, factory)
+            ):
+                value = _rebuild(default_value_or_factory, value)
+                state[self.name] = value
+            return value
+        if default_value_or_factory is None:
+            return None
+        if callable(default_value_or_factory):
+            value = default_value_or_factory()
+        else:
+            value = copy.deepcopy(default_value_or_factory)
+        state[self.name] = value
+        return value
+
+    async def set(self, turn_context: TurnContext, value: Any) -> None:
+        await self.state.load(turn_context)
+        await self.state.set_property_value(turn_context, self.name, value)
+
+    async def delete(self, turn_context: TurnContext) -> None:
+        await self.state.load(turn_context)
+        await self.state.delete_property_value(turn_context, self.name)
+
+
+class BotStateSet:
+    """Several states loaded in one storage round trip and saved in one (per storage)."""
+
+    def __init__(self, *states: BotState) -> None:
+        self.states = list(states)
+
+    def add(self, state: BotState) -> BotStateSet:
+        self.states.append(state)
+        return self
+
+    async def load_all(self, turn_context: TurnContext, force: bool = False) -> None:
+        for storage, states in _by_storage(self.states):
+            wanted = [s for s in states if force or s.get_cached_state(turn_context) is None]
+            if not wanted:
+                continue
+            keys = [s.get_storage_key(turn_context) for s in wanted]
+            items = await storage.read(sorted(set(keys)))
+            for state, key in zip(wanted, keys, strict=True):
+                state._remember(turn_context, key, copy.deepcopy(items.get(key)))
+
+    async def save_all_changes(
+        self, turn_context: TurnContext, force: bool = False, *, commit_turn: bool = False
+    ) -> None:
+        """Write what changed, one write per storage. With `commit_turn` (the end of the turn:
+        AutoSaveStateMiddleware), also acknowledge the turn's stream entry in the same atomic
+        write where the storage can; a save in the middle of a turn never acknowledges it."""
+        groups = _by_storage(self.states)
+        for storage, states in groups:
+            due = [
+                (s, c)
+                for s in states
+                if (c := s.get_cached_state(turn_context)) is not None and (force or c.is_changed())
+            ]
+            if not due:
+                continue
+            changes = {c.key: to_plain(c.state) for _, c in due}
+            ack = _ack_with(turn_context, groups, storage) if commit_turn else None
+            etags = await _write(storage, changes, ack)
+            for _, cached in due:
+                cached.state[ETAG] = etags[cached.key]
+                cached.snapshot = _encode(cached.state)
+
+
+def to_plain(value: Any) -> Any:
+    """Plain data for storage: dataclasses and simple objects become dicts of their fields."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool | bytes):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if hasattr(value, "__dict__") and not callable(value):
+        return {k: to_plain(v) for k, v in vars(value).items() if not k.startswith("_")}
+    raise StorageError(f"cannot keep a {type(value).__name__} in bot state: store plain data")
+
+
+def _rebuild(cls: type, data: dict[str, Any]) -> Any:
+    """An instance of the bot's own class from stored fields, without calling `__init__` twice."""
+    instance: Any = object.__new__(cls)
+    try:
+        defaults = vars(cls())
+    except TypeError:  # a class whose constructor needs arguments: fields only
+        defaults = {}
+    instance.__dict__.update({**defaults, **data})
+    return instance
+
+
+def _encode(state: dict[str, Any]) -> bytes:
+    return codec.pack(to_plain({k: v for k, v in state.items() if k != ETAG}))
+
+
+def _ack_with(
+    turn_context: TurnContext, groups: list[tuple[Storage, list[BotState]]], storage: Storage
+) -> PendingAck | None:
+    """The turn's stream entry, to acknowledge with this write: only when this one write holds
+    all of the turn's state, so "acknowledged" still means "all state committed"."""
+    ack: PendingAck | None = turn_context.turn_state.get(PENDING_ACK_KEY)
+    if ack is None or ack.done or len(groups) != 1 or not isinstance(storage, AckingStorage):
+        return None
+    return ack
+
+
+async def _write(
+    storage: Storage, changes: dict[str, Any], ack: PendingAck | None
+) -> dict[str, str]:
+    if ack is not None and isinstance(storage, AckingStorage):
+        return await storage.write_and_ack(changes, ack)
+    return await storage.write(changes)
+
+
+def _by_storage(states: Sequence[BotState]) -> list[tuple[Storage, list[BotState]]]:
+    groups: dict[int, tuple[Storage, list[BotState]]] = {}
+    for state in states:
+        groups.setdefault(id(state.storage), (state.storage, []))[1].append(state)
+    return list(groups.values())

@@ -1,0 +1,198 @@
+"""Transcripts: every activity in and out of a conversation, logged to Redis by middleware."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared import codec
+from shared.activity import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from shared.redisconn import Redis
+from worker.bot.lazy_redis import LazyRedis
+from worker.bot.turn_context import TurnContext
+from worker.bot.types import NextHandler
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+
+
+@dataclass
+class PagedResult:
+    """One page of results; pass `continuation_token` back for the next (None: no more)."""
+
+    items: list[Any] = field(default_factory=list)
+    continuation_token: str | None = None
+
+
+@dataclass
+class TranscriptInfo:
+    """A transcript in a channel's list."""
+
+    channel_id: str
+    id: str
+    created: datetime.datetime
+
+
+class TranscriptStore(Protocol):
+    async def log_activities(self, activities: list[Activity]) -> None: ...
+
+    async def get_transcript_activities(
+        self, channel_id: str, conversation_id: str, continuation_token: str | None = None
+    ) -> PagedResult: ...
+
+    async def list_transcripts(
+        self, channel_id: str, continuation_token: str | None = None
+    ) -> PagedResult: ...
+
+    async def delete_transcript(self, channel_id: str, conversation_id: str) -> None: ...
+
+
+class RedisTranscriptStore:
+    """A Redis list per conversation (activities as msgpack, oldest first) and a sorted set per
+    channel indexing its transcripts. Optional `ttl_seconds` expires idle transcripts."""
+
+    def __init__(
+        self,
+        client: Redis | None = None,
+        *,
+        url: str | None = None,
+        key_prefix: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> None:
+        self._redis = LazyRedis(client, url=url, key_prefix=key_prefix)
+        self._ttl = ttl_seconds
+
+    async def log_activities(self, activities: list[Activity]) -> None:
+        """Append activities to their conversations' transcripts in one round trip."""
+        if not activities:
+            return
+        keys = self._redis.keys()
+        now = datetime.datetime.now(datetime.UTC).timestamp()
+        async with self._redis.client().pipeline(transaction=False) as pipe:
+            for activity in activities:
+                channel, conversation = _address(activity)
+                transcript = keys.transcript(channel, conversation)
+                pipe.rpush(transcript, codec.pack(activity.to_dict()))
+                pipe.zadd(keys.transcripts(channel), {conversation: now}, nx=True)
+                if self._ttl:
+                    pipe.expire(transcript, self._ttl)
+            await pipe.execute()
+
+    async def get_transcript_activities(
+        self, channel_id: str, conversation_id: str, continuation_token: str | None = None
+    ) -> PagedResult:
+        start = _position(continuation_token)
+        key = self._redis.keys().transcript(channel_id, conversation_id)
+        rows: list[Any] = await self._redis.client().lrange(key, start, start + PAGE_SIZE)
+        page = [Activity.from_dict(codec.unpack(row)) for row in rows[:PAGE_SIZE]]
+        more = len(rows) > PAGE_SIZE
+        return PagedResult(page, str(start + PAGE_SIZE) if more else None)
+
+    async def list_transcripts(
+        self, channel_id: str, continuation_token: str | None = None
+    ) -> PagedResult:
+        start = _position(continuation_token)
+        key = self._redis.keys().transcripts(channel_id)
+        rows: list[Any] = await self._redis.client().zrange(
+            key, start, start + PAGE_SIZE, withscores=True
+        )
+        page = [
+            TranscriptInfo(
+                channel_id, member.decode(), datetime.datetime.fromtimestamp(score, datetime.UTC)
+            )
+            for member, score in rows[:PAGE_SIZE]
+        ]
+        more = len(rows) > PAGE_SIZE
+        return PagedResult(page, str(start + PAGE_SIZE) if more else None)
+
+    async def delete_transcript(self, channel_id: str, conversation_id: str) -> None:
+        keys = self._redis.keys()
+        async with self._redis.client().pipeline(transaction=False) as pipe:
+            pipe.delete(keys.transcript(channel_id, conversation_id))
+            pipe.zrem(keys.transcripts(channel_id), conversation_id)
+            await pipe.execute()
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+class TranscriptLoggerMiddleware:
+    """Logs the turn's inbound activity and everything the bot sends, updates and deletes, in
+    one write after the turn. A failing store is logged, never fails the turn."""
+
+    def __init__(self, transcript_logger: TranscriptStore) -> None:
+        self.transcript_logger = transcript_logger
+
+    async def on_turn(self, context: TurnContext, logic: NextHandler) -> None:
+        batch = [_stamped(context.activity, role="user")]
+
+        async def on_send(
+            ctx: TurnContext,
+            activities: list[Activity],
+            following: Callable[[], Awaitable[list[ResourceResponse]]],
+        ) -> list[ResourceResponse]:
+            responses = await following()
+            for activity, response in zip(activities, responses, strict=False):
+                logged = _stamped(activity, role="bot")
+                logged.id = response.id or logged.id
+                batch.append(logged)
+            return responses
+
+        async def on_update(
+            ctx: TurnContext,
+            activity: Activity,
+            following: Callable[[], Awaitable[ResourceResponse | None]],
+        ) -> ResourceResponse | None:
+            response = await following()
+            updated = _stamped(activity, role="bot")
+            updated.type = ActivityTypes.MESSAGE_UPDATE
+            batch.append(updated)
+            return response
+
+        async def on_delete(
+            ctx: TurnContext,
+            reference: ConversationReference,
+            following: Callable[[], Awaitable[None]],
+        ) -> None:
+            await following()
+            tombstone = TurnContext.apply_conversation_reference(
+                Activity(type=ActivityTypes.MESSAGE_DELETE, id=reference.activity_id), reference
+            )
+            batch.append(_stamped(tombstone, role="bot"))
+
+        context.on_send_activities(on_send).on_update_activity(on_update).on_delete_activity(
+            on_delete
+        )
+        try:
+            await logic()
+        finally:
+            try:
+                await self.transcript_logger.log_activities(batch)
+            except Exception as e:
+                log.warning("transcript not logged for %s: %s", _address(context.activity), e)
+
+
+def _stamped(activity: Activity, *, role: str) -> Activity:
+    logged = Activity.from_dict(activity.to_dict())
+    if logged.timestamp is None:
+        logged.timestamp = datetime.datetime.now(datetime.UTC).isoformat()
+    if logged.from_property is not None and logged.from_property.role is None:
+        logged.from_property.role = role
+    return logged
+
+
+def _address(activity: Activity) -> tuple[str, str]:
+    conversation = activity.conversation.id if activity.conversation else None
+    return activity.channel_id or "", conversation or ""
+
+
+def _position(token: str | None) -> int:
+    if token is None:
+        return 0
+    if not token.isdigit():
+        raise ValueError(f"invalid continuation token {token!r}")
+    return int(token)

@@ -1,0 +1,298 @@
+"""TurnContext: what a bot sees of one turn — the inbound activity and ways to answer it."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from shared.activity import (
+    Activity,
+    ActivityTypes,
+    ConversationParameters,
+    ConversationReference,
+    ConversationResourceResponse,
+    InputHints,
+    Mention,
+    Model,
+    ResourceResponse,
+)
+from worker.bot import mentions
+
+T = TypeVar("T")
+A = TypeVar("A")
+M = TypeVar("M", bound=Model)
+
+SendActivitiesHandler = Callable[
+    ["TurnContext", list[Activity], Callable[[], Awaitable[list[ResourceResponse]]]],
+    Awaitable[list[ResourceResponse]],
+]
+"""`(context, activities, next)`: return `await next()` to let the send happen, or don't."""
+UpdateActivityHandler = Callable[
+    ["TurnContext", Activity, Callable[[], Awaitable[ResourceResponse | None]]],
+    Awaitable[ResourceResponse | None],
+]
+"""`(context, activity, next)` around an update."""
+DeleteActivityHandler = Callable[
+    ["TurnContext", ConversationReference, Callable[[], Awaitable[None]]], Awaitable[None]
+]
+"""`(context, reference, next)` around a delete."""
+
+_NO_REPLY_TO_CHANNELS = ("directline", "webchat")
+
+
+class ActivitySender(Protocol):
+    """The adapter side of a turn: delivers, updates and deletes activities."""
+
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]: ...
+
+    async def update_activity(
+        self, context: TurnContext, activity: Activity
+    ) -> ResourceResponse | None: ...
+
+    async def delete_activity(
+        self, context: TurnContext, reference: ConversationReference
+    ) -> None: ...
+
+    async def continue_conversation(
+        self,
+        reference: ConversationReference | dict[str, Any],
+        callback: Callable[[TurnContext], Awaitable[None]],
+    ) -> str:
+        """Queue a proactive turn in the reference's conversation that runs `callback`."""
+        ...
+
+    async def create_conversation(
+        self,
+        channel_id: str,
+        service_url: str,
+        parameters: ConversationParameters,
+        callback: Callable[[TurnContext], Awaitable[None]] | None = None,
+    ) -> ConversationResourceResponse:
+        """Start a conversation; with `callback`, queue a proactive turn in it."""
+        ...
+
+
+class TurnContext:
+    """One turn: the inbound `activity`, `send_activity` to answer, `turn_state` for this turn only.
+
+    A new context is made for every turn, so per-turn data (state caches included) never leaks
+    between the many turns a worker runs at once.
+    """
+
+    def __init__(self, adapter: ActivitySender, activity: Activity) -> None:
+        self.adapter = adapter
+        self.activity = activity
+        self.turn_state: dict[str, Any] = {}
+        self._responded = False
+        self._on_send: list[SendActivitiesHandler] = []
+        self._on_update: list[UpdateActivityHandler] = []
+        self._on_delete: list[DeleteActivityHandler] = []
+
+    @property
+    def responded(self) -> bool:
+        """True once the bot sent a non-trace activity in this turn. Can be set to True only."""
+        return self._responded
+
+    @responded.setter
+    def responded(self, value: bool) -> None:
+        if not value:
+            raise ValueError("responded can only be set to True")
+        self._responded = True
+
+    # -- hooks ------------------------------------------------------------------------------
+
+    def on_send_activities(self, handler: SendActivitiesHandler) -> TurnContext:
+        """Run `handler` around every send of this turn, in registration order."""
+        self._on_send.append(handler)
+        return self
+
+    def on_update_activity(self, handler: UpdateActivityHandler) -> TurnContext:
+        """Run `handler` around every update of this turn."""
+        self._on_update.append(handler)
+        return self
+
+    def on_delete_activity(self, handler: DeleteActivityHandler) -> TurnContext:
+        """Run `handler` around every delete of this turn."""
+        self._on_delete.append(handler)
+        return self
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def send_activity(
+        self,
+        activity_or_text: Activity | str,
+        speak: str | None = None,
+        input_hint: str | None = None,
+    ) -> ResourceResponse | None:
+        """Send one activity (or a text message) into the conversation of this turn."""
+        if isinstance(activity_or_text, str):
+            activity = Activity(
+                type=ActivityTypes.MESSAGE,
+                text=activity_or_text,
+                speak=speak,
+                input_hint=input_hint or InputHints.ACCEPTING_INPUT,
+            )
+        else:
+            activity = activity_or_text
+        responses = await self.send_activities([activity])
+        return responses[0] if responses else None
+
+    async def send_activities(self, activities: Sequence[Activity]) -> list[ResourceResponse]:
+        """Send several activities in order; returns one ResourceResponse per activity."""
+        reference = self.get_conversation_reference(self.activity)
+        outgoing = [self._outgoing(activity, reference) for activity in activities]
+
+        async def deliver() -> list[ResourceResponse]:
+            responses = await self.adapter.send_activities(self, outgoing)
+            if any(a.type != ActivityTypes.TRACE for a in outgoing):
+                self._responded = True
+            return responses
+
+        return await _chain(self._on_send, self, outgoing, deliver)
+
+    async def update_activity(self, activity: Activity) -> ResourceResponse | None:
+        """Replace an activity the bot sent earlier (`activity.id` names it)."""
+        if not activity.id:
+            raise ValueError("update_activity needs activity.id: the id of the activity to replace")
+        reference = self.get_conversation_reference(self.activity)
+        updated = self.apply_conversation_reference(activity.shallow_copy(), reference)
+        updated.id = activity.id
+
+        async def update() -> ResourceResponse | None:
+            return await self.adapter.update_activity(self, updated)
+
+        return await _chain(self._on_update, self, updated, update)
+
+    async def delete_activity(self, id_or_reference: str | ConversationReference) -> None:
+        """Delete an activity the bot sent, by id or by conversation reference."""
+        if isinstance(id_or_reference, str):
+            reference = self.get_conversation_reference(self.activity)
+            reference.activity_id = id_or_reference
+        else:
+            reference = id_or_reference
+
+        async def delete() -> None:
+            await self.adapter.delete_activity(self, reference)
+
+        await _chain(self._on_delete, self, reference, delete)
+
+    async def send_trace_activity(
+        self, name: str, value: Any = None, value_type: str | None = None, label: str | None = None
+    ) -> ResourceResponse | None:
+        """Send a trace activity: delivered on the emulator channel only, ignored elsewhere."""
+        trace = Activity(
+            type=ActivityTypes.TRACE,
+            timestamp=datetime.datetime.now(datetime.UTC).isoformat(),
+            name=name,
+            value=value,
+            value_type=value_type,
+            label=label,
+        )
+        return await self.send_activity(trace)
+
+    def _outgoing(self, activity: Activity, reference: ConversationReference) -> Activity:
+        addressed = self.apply_conversation_reference(activity.shallow_copy(), reference)
+        addressed.id = None
+        if not addressed.type:
+            addressed.type = ActivityTypes.MESSAGE
+        if addressed.type == ActivityTypes.MESSAGE and addressed.input_hint is None:
+            addressed.input_hint = InputHints.ACCEPTING_INPUT
+        if activity.reply_to_id:  # a bot may reply to another activity of the conversation
+            addressed.reply_to_id = activity.reply_to_id
+        return addressed
+
+    # -- mentions ---------------------------------------------------------------------------
+
+    @staticmethod
+    def get_mentions(activity: Activity) -> list[Mention]:
+        """The mentions (`<at>Name</at>`) in an activity's entities."""
+        return mentions.get_mentions(activity)
+
+    @staticmethod
+    def remove_recipient_mention(activity: Activity) -> str:
+        """Remove the mention of the bot from `activity.text`; return the new text."""
+        return mentions.remove_recipient_mention(activity)
+
+    @staticmethod
+    def remove_mention_text(activity: Activity, identifier: str) -> str:
+        """Remove the mentions of `identifier` from `activity.text`; return the new text."""
+        return mentions.remove_mention_text(activity, identifier)
+
+    # -- conversation references ------------------------------------------------------------
+
+    @staticmethod
+    def get_conversation_reference(activity: Activity) -> ConversationReference:
+        """The addressing of `activity`, to reply now or to continue the conversation later.
+
+        As in the SDK, the activity id is left out for conversation updates and on Direct Line
+        and Web Chat, which do not accept replies to them.
+        """
+        keep_id = (
+            activity.type != ActivityTypes.CONVERSATION_UPDATE
+            and activity.channel_id not in _NO_REPLY_TO_CHANNELS
+        )
+        return ConversationReference(
+            activity_id=activity.id if keep_id else None,
+            user=_copy(activity.from_property),
+            bot=_copy(activity.recipient),
+            conversation=_copy(activity.conversation),
+            channel_id=activity.channel_id,
+            locale=activity.locale,
+            service_url=activity.service_url,
+        )
+
+    @staticmethod
+    def apply_conversation_reference(
+        activity: Activity, reference: ConversationReference, is_incoming: bool = False
+    ) -> Activity:
+        """Address `activity` into the referenced conversation (in place; also returned).
+
+        Outgoing: from the bot to the user, as a reply to the referenced activity. Incoming
+        (`is_incoming=True`): from the user to the bot, as if the channel had sent it.
+        """
+        activity.channel_id = reference.channel_id
+        activity.service_url = reference.service_url
+        activity.conversation = _copy(reference.conversation)
+        activity.locale = activity.locale or reference.locale
+        if is_incoming:
+            activity.from_property = _copy(reference.user)
+            activity.recipient = _copy(reference.bot)
+            if reference.activity_id:
+                activity.id = reference.activity_id
+        else:
+            activity.from_property = _copy(reference.bot)
+            activity.recipient = _copy(reference.user)
+            activity.reply_to_id = reference.activity_id
+        return activity
+
+
+def _copy(value: M | None) -> M | None:
+    return value.shallow_copy() if value is not None else None
+
+
+async def _chain(
+    handlers: list[Callable[[TurnContext, A, Callable[[], Awaitable[T]]], Awaitable[T]]],
+    context: TurnContext,
+    argument: A,
+    logic: Callable[[], Awaitable[T]],
+) -> T:
+    """Run `handlers` in order around `logic`; a handler that never calls `next` stops it."""
+    call = logic
+    for handler in reversed(handlers):
+        call = _bind(handler, context, argument, call)
+    return await call()
+
+
+def _bind(
+    handler: Callable[[TurnContext, A, Callable[[], Awaitable[T]]], Awaitable[T]],
+    context: TurnContext,
+    argument: A,
+    following: Callable[[], Awaitable[T]],
+) -> Callable[[], Awaitable[T]]:
+    async def call() -> T:
+        return await handler(context, argument, following)
+
+    return call

@@ -1,0 +1,112 @@
+"""Commit turns that saved no state: move the conversation's `done` pointer to the entry and
+acknowledge it, atomically (one small script per entry), every commit of one event-loop tick in
+one pipelined round trip. Turns that saved state commit inside the state script instead."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from shared.keys import CHAIN_TTL_SECONDS
+from shared.redisconn import OutageLog
+from shared.resp_pools import RespExecutor
+from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
+
+log = logging.getLogger(__name__)
+
+_ATTEMPTS = 5
+
+COMMIT_SCRIPT = f"""
+local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #owner == 0 or owner[1][2] ~= ARGV[3] then
+  return -1
+end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', {CHAIN_TTL_SECONDS})
+redis.call('DEL', KEYS[3])
+return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+"""
+"""KEYS: the shard stream, the conversation's done pointer, the entry's record of sent replies
+(one slot; the record is no longer needed once the entry is committed). ARGV: group, entry id,
+this consumer. Fenced: if another consumer took the entry over (this one was paused or cut off
+past the claim timeout), nothing happens and -1 comes back. The pointer moves before the XACK:
+if the XACK never happens, a redelivery finds the entry committed."""
+_COMMIT = Script(COMMIT_SCRIPT)
+
+_Commit = tuple[str, str, str, str, "asyncio.Future[None]"]
+"""stream, entry id, done pointer, record of sent replies, and who waits for it."""
+
+
+class Acknowledger:
+    """`await ack(stream, entry_id, done_key, sent_key)` returns once the commit was sent (or
+    given up)."""
+
+    def __init__(
+        self,
+        scripts: RespExecutor,
+        group: str,
+        consumer: str,
+        outage: OutageLog,
+        on_taken_over: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_taken_over()` is called for each commit the fence refused (metrics)."""
+        self._scripts = scripts
+        self._on_taken_over = on_taken_over
+        self._group = group
+        self._consumer = consumer
+        self._outage = outage
+        self._batch: list[_Commit] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    def ack(self, stream: str, entry_id: str, done_key: str, sent_key: str) -> asyncio.Future[None]:
+        """Commit a turn that saved no state (fenced: see COMMIT_SCRIPT). The future resolves
+        once the commit was sent (or given up); the commit goes out with this tick's batch
+        whether or not anyone still waits for it, so a stop that cancels the waiting turn does
+        not cancel a commit begun (no `asyncio.shield`, and its task, needed)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if not self._batch:
+            loop.call_soon(self._flush)
+        self._batch.append((stream, entry_id, done_key, sent_key, future))
+        return future
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+        task = asyncio.get_running_loop().create_task(self._send(batch))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _send(self, batch: list[_Commit]) -> None:
+        try:
+            await self._commit(batch)
+        finally:
+            for *_, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+    async def _commit(self, batch: list[_Commit]) -> None:
+        for attempt in range(_ATTEMPTS):
+            try:
+                results = await _COMMIT.run(
+                    self._scripts,
+                    [
+                        ((stream, done_key, sent_key), (self._group, entry_id, self._consumer))
+                        for stream, entry_id, done_key, sent_key, _ in batch
+                    ],
+                )
+                errors = [r for r in results if isinstance(r, Exception)]
+                if errors:
+                    raise errors[0]
+                for (_, entry_id, *_), result in zip(batch, results, strict=True):
+                    if result == -1:
+                        log.warning(
+                            "entry %s was taken over by another worker: not committed", entry_id
+                        )
+                        if self._on_taken_over is not None:
+                            self._on_taken_over()
+                self._outage.succeeded()
+                return
+            except REDIS_FAILURES as e:
+                self._outage.failed(e)
+                await asyncio.sleep(0.1 * 2**attempt)
+        log.error("could not commit %d entries; they will be delivered again", len(batch))

@@ -1,0 +1,156 @@
+"""Keeping entries alive, and taking over the entries of workers that died or froze.
+
+A worker renews the idle time of every entry it holds (heartbeat) well within the claim timeout;
+an entry idle past the timeout therefore belongs to a worker that stopped (kill -9, a frozen
+process, a lost network) and any other worker may claim it. Commits are fenced on ownership, so
+a frozen worker that wakes up after its entries were taken cannot commit them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from shared.keys import PREVIOUS_FIELD
+from shared.redisconn import Redis
+from shared.resp_pools import RespExecutor
+from worker.runtime.delivery.ordering import entry_order
+from worker.runtime.delivery.scripts import Script
+
+RENEW_SCRIPT = """
+local lost = {}
+for i = 3, #ARGV do
+  local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #owner > 0 and owner[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+  else
+    table.insert(lost, ARGV[i])
+  end
+end
+return lost
+"""
+"""KEYS: a shard stream. ARGV: group, this consumer, entry ids. Resets the idle time of the
+entries this consumer still owns, and only those: a plain XCLAIM would take back an entry that
+another worker rightly took over while this one was frozen. Returns the ids it no longer owns
+(taken over, or acknowledged meanwhile)."""
+_RENEW = Script(RENEW_SCRIPT)
+
+
+async def renew(
+    scripts: RespExecutor, group: str, consumer: str, held: dict[str, list[str]]
+) -> set[tuple[str, str]]:
+    """One round trip: renew every held entry, stream by stream. Returns (stream, id) of the
+    entries this consumer does not own any more."""
+    calls = [((stream,), (group, consumer, *ids)) for stream, ids in held.items()]
+    results = await _RENEW.run(scripts, calls)
+    errors = [r for r in results if isinstance(r, Exception)]
+    if errors:
+        raise errors[0]
+    lost: set[tuple[str, str]] = set()
+    for stream, ids in zip(held, results, strict=True):
+        lost.update((stream, raw.decode()) for raw in cast(list[bytes], ids))
+    return lost
+
+
+async def claim_abandoned(
+    redis: Redis,
+    streams: list[str],
+    group: str,
+    consumer: str,
+    idle_ms: int,
+    count: int,
+    cursors: dict[str, str] | None = None,
+) -> list[tuple[str, list[Any]]]:
+    """Entries idle longer than `idle_ms` on any stream, now owned by `consumer`, shaped like an
+    XREADGROUP answer: [(stream, [(id, fields), ...]), ...].
+
+    With `cursors`, each stream's scan resumes where the last one stopped (and wraps around),
+    so a small `count` still reaches every abandoned entry in turn instead of claiming the
+    oldest one again and again."""
+    starts = cursors if cursors is not None else {}
+    async with redis.pipeline(transaction=False) as pipe:
+        for stream in streams:
+            start = starts.get(stream, "0-0")
+            pipe.xautoclaim(stream, group, consumer, idle_ms, start_id=start, count=count)
+        answers: list[Any] = await pipe.execute()
+    claimed = []
+    for stream, answer in zip(streams, answers, strict=True):
+        following = answer[0].decode() if isinstance(answer[0], bytes) else str(answer[0])
+        starts[stream] = following or "0-0"
+        messages = [m for m in answer[1] if m and m[1]]  # deleted entries come back empty
+        if messages:
+            claimed.append((stream, messages))
+    return claimed
+
+
+CLAIM_CHAIN_SCRIPT = f"""
+local claimed = {{}}
+local id = ARGV[5]
+for _ = 1, tonumber(ARGV[4]) do
+  local got = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], id)
+  if #got == 0 or not got[1][2] then
+    break
+  end
+  table.insert(claimed, got[1])
+  local fields = got[1][2]
+  id = ''
+  for i = 1, #fields, 2 do
+    if fields[i] == '{PREVIOUS_FIELD}' then
+      id = fields[i + 1]
+    end
+  end
+  if id == '' then
+    break
+  end
+end
+return claimed
+"""
+"""KEYS: a shard stream. ARGV: group, this consumer, the claim timeout (ms), the most entries to
+claim, an entry id. Claims the entry if it is pending and idle past the claim timeout, then its
+predecessor (named in its `p` field) on the same terms, and so on up the conversation's chain:
+a killed worker held a run of the conversation's entries, and this takes the whole run in one
+command. Stops at the first entry that is not abandoned: committed, held by a live worker
+(renewed, so never idle that long), or no longer in the stream (XCLAIM drops a deleted entry
+from the group)."""
+_CLAIM_CHAIN = Script(CLAIM_CHAIN_SCRIPT)
+
+
+async def claim_predecessors(
+    scripts: RespExecutor,
+    group: str,
+    consumer: str,
+    idle_ms: int,
+    predecessors: list[tuple[str, str]],
+    most: int,
+) -> list[tuple[str, list[Any]]]:
+    """Claim the predecessors (stream, entry id) that entries held here wait for, when their
+    worker stopped renewing them, with the abandoned entries before each (up to `most` per
+    chain), in one round trip. Shaped like an XREADGROUP answer: [(stream, [(id, fields)])]."""
+    calls = [
+        ((stream,), (group, consumer, idle_ms, most, entry_id)) for stream, entry_id in predecessors
+    ]
+    results = await _CLAIM_CHAIN.run(scripts, calls)
+    claimed: dict[str, list[Any]] = {}
+    for (stream, _), result in zip(predecessors, results, strict=True):
+        if isinstance(result, Exception):
+            raise result
+        for raw_id, flat in cast(list[Any], result):
+            fields = dict(zip(flat[::2], flat[1::2], strict=True))
+            claimed.setdefault(stream, []).append((raw_id, fields))
+    return list(claimed.items())
+
+
+async def owner(redis: Redis, group: str, stream: str, entry_id: str) -> str | None:
+    """The consumer an entry is pending with (None once it was acknowledged)."""
+    rows: Any = await redis.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
+    return rows[0]["consumer"].decode() if rows else None
+
+
+async def lost(redis: Redis, group: str, stream: str, entry_id: str, done_key: str) -> bool:
+    """Whether an entry is neither pending with any consumer nor committed (its conversation's
+    `done` pointer is not at or past it): a failover lost its delivery. One round trip."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
+        pipe.get(done_key)
+        rows, done = await pipe.execute()
+    committed = bool(done) and entry_order(done.decode()) >= entry_order(entry_id)
+    return not rows and not committed

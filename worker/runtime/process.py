@@ -1,0 +1,221 @@
+"""Compose and run one worker process: Redis, connector client, adapter, consumer, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import aiohttp
+
+from shared import otel
+from shared.keys import Keyspace
+from shared.proactive import ProactiveQueue
+from shared.redisconn import Redis, connect, redacted
+from shared.resp_pools import open_resp_pool
+from shared.settings import Settings
+from shared.signing import EnvelopeSigner
+from worker.bot.adapter import ConnectorAdapter
+from worker.bot.app import BotApp
+from worker.bot.types import Bot
+from worker.connector.app_token import ClientCredentialsTokens
+from worker.connector.authorization import AppCredentials
+from worker.connector.client import ConnectorClient
+from worker.connector.service_urls import OutboundPolicy
+from worker.runtime.answer_publisher import AnswerPublisher
+from worker.runtime.consumer import Consumer, consumer_name
+from worker.runtime.heartbeat import Heartbeat, worker_id
+from worker.runtime.metrics import WorkerMetrics
+from worker.runtime.metrics_server import MetricsServer
+from worker.runtime.outbound_observer import OutboundObserver
+from worker.runtime.queue_gauges import poll_dead_letters
+from worker.runtime.queued_typing import QueuedTyping
+from worker.runtime.throttle import Throttle
+from worker.runtime.turn_observer import TurnObserver
+from worker.runtime.turns import Turns
+
+log = logging.getLogger(__name__)
+
+_BLOCK_MS = 1000
+
+
+async def run_worker(
+    settings: Settings,
+    bot: Bot | BotApp,
+    *,
+    concurrency: int | None = None,
+    burst: bool = False,
+    handle_signals: bool = True,
+    stop: asyncio.Event | None = None,
+    metrics_host: str = "0.0.0.0",
+) -> Consumer:
+    """Run until SIGTERM/SIGINT (or `stop` is set), draining in-flight turns; or, in burst
+    mode, until the streams are empty. Returns the consumer, whose counters tests read.
+    With `settings.metrics_port`, serve /metrics and /healthz on `metrics_host` meanwhile.
+
+    Raises `ConfigError` if an app id is set without what the outbound token needs."""
+    settings.check_worker()
+    redis = connect(settings, read_block_seconds=_BLOCK_MS / 1000)
+    scripts = open_resp_pool(settings, timeout_seconds=settings.redis_timeout_seconds)
+    keys = Keyspace(settings.key_prefix, settings.shards)
+    policy = OutboundPolicy(
+        settings.outbound_allowed_hosts, allow_private=settings.allow_private_service_urls
+    )
+    token_session, credentials = _credentials(settings, redis, keys, policy)
+    metrics = WorkerMetrics()
+    name = consumer_name()
+    tracer = otel.tracer("turnstream.worker")
+    connector = ConnectorClient.create(
+        timeout_seconds=settings.connector_timeout_seconds,
+        credentials=credentials,
+        policy=policy,
+        observer=OutboundObserver(metrics, tracer),
+    )
+    app = BotApp.of(bot)
+    adapter = ConnectorAdapter(
+        connector,
+        middleware=app.middleware,
+        on_turn_error=app.on_turn_error,
+        conversation_state=app.conversation_state,
+    )
+
+    signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
+    adapter.proactive = ProactiveQueue(redis, keys, signer)
+    adapter.bot = app.bot
+    turns = Turns(
+        adapter,
+        app.bot,
+        policy,
+        keys,
+        AnswerPublisher(redis, keys.answers_channel()),
+        redis=redis,
+        throttle=Throttle(redis, keys, settings.proactive_rate_per_second),
+    )
+    typing = QueuedTyping(
+        connector,
+        policy,
+        after_seconds=settings.typing_while_queued_seconds,
+        excluded_channels=settings.typing_excluded_channels,
+    )
+    consumer = Consumer(
+        redis,
+        keys,
+        turns.run,
+        scripts=scripts,
+        concurrency=concurrency or settings.worker_concurrency,
+        block_ms=_BLOCK_MS,
+        claim_idle_seconds=settings.claim_idle_seconds,
+        max_deliveries=settings.max_deliveries,
+        signer=signer,
+        typing=typing,
+        name=name,
+        observer=TurnObserver(metrics, name, tracer),
+    )
+    metrics.in_flight.set_function(lambda: consumer.held)
+    loop = asyncio.get_running_loop()
+    if handle_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, _stopper(consumer, sig))
+    watcher = asyncio.create_task(_stop_when(stop, consumer)) if stop else None
+    if settings.redis_url:
+        log.info("worker using Redis at %s", redacted(settings.redis_url))
+    heartbeat = Heartbeat(
+        redis,
+        keys.worker_heartbeat(worker_id()),
+        lambda: f"{consumer.name} turns_done={consumer.turns_done} failed={consumer.turns_failed}",
+    )
+    beating = asyncio.create_task(heartbeat.run())  # kept up while draining: still alive
+    try:
+        async with _serving_metrics(
+            settings, metrics, redis, keys, metrics_host, lambda: not consumer.stopping
+        ):
+            await consumer.run(burst=burst, drain_timeout=settings.drain_timeout_seconds)
+    finally:
+        beating.cancel()
+        await heartbeat.clear()
+        if watcher:
+            watcher.cancel()
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        await typing.aclose()
+        await connector.aclose()
+        if token_session is not None:
+            await token_session.close()
+        await scripts.aclose()
+        await redis.aclose()
+    log.info(
+        "worker %s stopped: %d turns done, %d failed",
+        consumer.name,
+        consumer.turns_done,
+        consumer.turns_failed,
+    )
+    return consumer
+
+
+def _credentials(
+    settings: Settings, redis: Redis, keys: Keyspace, policy: OutboundPolicy
+) -> tuple[aiohttp.ClientSession | None, AppCredentials | None]:
+    """The outbound token (with an app id), on a session of its own: the token endpoint is
+    configuration, not a service URL from an activity."""
+    if not settings.app_id:
+        log.warning("ANONYMOUS MODE: MicrosoftAppId is not set; replies carry no token")
+        return None, None
+    assert settings.app_password is not None  # check_worker
+    session = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds)
+    )
+    tokens = ClientCredentialsTokens(
+        session=session,
+        redis=redis,
+        keys=keys,
+        token_url=settings.token_url(),
+        app_id=settings.app_id,
+        app_password=settings.app_password,
+    )
+    return session, AppCredentials(tokens, policy)
+
+
+@asynccontextmanager
+async def _serving_metrics(
+    settings: Settings,
+    metrics: WorkerMetrics,
+    redis: Redis,
+    keys: Keyspace,
+    host: str,
+    healthy: Callable[[], bool],
+) -> AsyncIterator[None]:
+    """The metrics server and the dead-letter poll, when TURNSTREAM_METRICS_PORT is set. A port
+    that cannot be bound is logged, not fatal: the turns matter more than their metrics."""
+    if not settings.metrics_port:
+        yield
+        return
+    server = MetricsServer(metrics.registry, healthy, host, settings.metrics_port)
+    try:
+        await server.start()
+    except OSError as e:
+        log.error("worker metrics not served on port %d: %s", settings.metrics_port, e)
+        await server.stop()
+        yield
+        return
+    gauges = asyncio.create_task(poll_dead_letters(redis, keys, metrics))
+    try:
+        yield
+    finally:
+        gauges.cancel()
+        await server.stop()
+
+
+def _stopper(consumer: Consumer, sig: signal.Signals) -> Callable[[], None]:
+    def on_signal() -> None:
+        log.info("%s received: no new reads, draining in-flight turns", sig.name)
+        consumer.stop()
+
+    return on_signal
+
+
+async def _stop_when(stop: asyncio.Event, consumer: Consumer) -> None:
+    await stop.wait()
+    consumer.stop()

@@ -1,0 +1,37 @@
+"""The dead-letter gauge, polled in the background (one pipelined round trip of XLEN per
+interval, never per turn)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.exceptions import RedisError
+
+from shared.keys import Keyspace
+from shared.redisconn import Redis
+from worker.runtime.metrics import WorkerMetrics
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_POLL_SECONDS = 15.0
+
+
+async def poll_dead_letters(
+    redis: Redis,
+    keys: Keyspace,
+    metrics: WorkerMetrics,
+    interval: float = DEAD_LETTER_POLL_SECONDS,
+) -> None:
+    """Set `turnstream_dead_letters{shard}` every `interval` seconds, until cancelled."""
+    while True:
+        try:
+            async with redis.pipeline(transaction=False) as pipe:
+                for shard in range(keys.shards):
+                    pipe.xlen(keys.dead_letters(shard))
+                lengths: list[int] = await pipe.execute()
+            for shard, length in enumerate(lengths):
+                metrics.dead_letters.labels(str(shard)).set(length)
+        except (RedisError, OSError) as e:
+            log.debug("dead letters not measured: %s", e)  # the consumer reports outages
+        await asyncio.sleep(interval)

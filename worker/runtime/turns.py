@@ -1,0 +1,89 @@
+"""What a worker does with one queued envelope: run its turn (or a proactive turn's callback or
+send), and answer the gateway waiting for it (an invoke, expectReplies)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+
+from shared.activity import Activity
+from shared.envelope import Envelope, ProactiveTurn
+from shared.keys import Keyspace
+from shared.logs import log_context
+from shared.redisconn import Redis
+from worker.bot.adapter import ConnectorAdapter
+from worker.bot.invoke import TURN_FAILED_KEY
+from worker.bot.proactive import resolve_callback
+from worker.bot.turn_context import TurnContext
+from worker.bot.types import Bot, PendingAck, TurnHandler
+from worker.connector.service_urls import OutboundPolicy
+from worker.runtime.answer_publisher import AnswerPublisher, answer_of
+from worker.runtime.throttle import Throttle
+
+log = logging.getLogger(__name__)
+
+
+class Turns:
+    """The consumer's turn runner: `run(envelope, pending_ack)`."""
+
+    def __init__(
+        self,
+        adapter: ConnectorAdapter,
+        bot: Bot,
+        policy: OutboundPolicy,
+        keys: Keyspace,
+        answers: AnswerPublisher,
+        *,
+        redis: Redis,
+        throttle: Throttle,
+    ) -> None:
+        self._adapter = adapter
+        self._bot = bot
+        self._policy = policy
+        self._keys = keys
+        self._answers = answers
+        self._redis = redis
+        self._throttle = throttle
+
+    async def run(self, envelope: Envelope, pending_ack: PendingAck) -> None:
+        if envelope.service_url is not None:  # the gateway authenticated it: may get the token
+            self._policy.trust(envelope.service_url)
+        activity = envelope.activity()
+        activity_id = activity.get("id")
+        with log_context(activity_id=activity_id if isinstance(activity_id, str) else ""):
+            if envelope.proactive is not None:
+                return await self._run_proactive(activity, envelope.proactive, pending_ack)
+            context = await self._adapter.process_activity(activity, self._bot, pending_ack)
+            if envelope.request is not None:  # a gateway waits for this turn's answer
+                shard = self._keys.shard_of(envelope.conversation)
+                key = self._keys.answer(shard, envelope.conversation, envelope.request)
+                await self._answers.publish(key, answer_of(context))
+
+    async def _run_proactive(
+        self, activity: dict[str, Any], proactive: ProactiveTurn, pending_ack: PendingAck
+    ) -> None:
+        handler: TurnHandler | None = None
+        if proactive.callback is not None:
+            handler = resolve_callback(proactive.callback, self._bot)
+        elif proactive.send is not None:
+            handler = _sender(orjson.loads(proactive.send))
+        # Paced only where a channel throttles: the sends of a fan-out, not a bot's own turns.
+        if proactive.job is not None:
+            await self._throttle.wait(activity)
+        context = await self._adapter.process_activity(
+            activity, self._bot, pending_ack, handler=handler
+        )
+        if proactive.job is not None:
+            outcome = "failed" if context.turn_state.get(TURN_FAILED_KEY) else "done"
+            await self._redis.hincrby(self._keys.proactive_job(proactive.job), outcome, 1)
+
+
+def _sender(doc: dict[str, Any]) -> TurnHandler:
+    """A turn that sends the operator's activity into the conversation."""
+
+    async def send(turn_context: TurnContext) -> None:
+        await turn_context.send_activity(Activity.from_dict(doc))
+
+    return send
