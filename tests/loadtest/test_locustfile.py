@@ -42,7 +42,11 @@ async def test_locust_reports_acks_and_end_to_end_replies(gateway: str) -> None:
     assert acks["num_failures"] == 0
     # 10 users, each: a conversationUpdate (welcomed: a reply too) and messages, 1 per second.
     # Every message's reply is awaited (else "missing"); a welcome is not awaited, so one
-    # posted by a user as the run ends may come too late to count.
-    assert acks["num_requests"] - 10 <= replies["num_requests"] <= acks["num_requests"], stats
+    # posted by a user as the run ends may come too late to count. And the run's end stops each
+    # user where it is: a POST still waiting for its 202 is not counted, though the gateway may
+    # have queued it and its reply may come (on a busy machine it often does), one per user.
+    users = 10
+    assert acks["num_requests"] - users <= replies["num_requests"], stats
+    assert replies["num_requests"] <= acks["num_requests"] + users, stats
     assert ("REPLY", "missing") not in by_name
     assert ("REPLY", "duplicate") not in by_name
