@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 
 from gateway.enqueue import Enqueuer
 from gateway.enqueue_pool import EnqueuePool, open_enqueue_pool
-from shared.embedded import EmbeddedRedis
-from shared.embedded_cluster import EmbeddedCluster
 from shared.keys import Keyspace, conversation_key
 from shared.settings import AckDurability, Settings
+from turnstream.embedded import EmbeddedRedis
+from turnstream.embedded_cluster import EmbeddedCluster
 
 ENVELOPE = b"x" * 1024
 """Stands in for a msgpacked ~1 KB activity: the server's work does not look inside it."""

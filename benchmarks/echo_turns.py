@@ -32,9 +32,9 @@ from benchmarks.reply_sink import STATS_PATH
 from benchmarks.stateful_turns import _RECORDS as RECORDS
 from benchmarks.stateful_turns import monitor_counts, start_monitor
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
-from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
 from shared.keys import Keyspace, conversation_key
+from turnstream.embedded import EmbeddedRedis, free_port
 
 HOST, CHANNEL, SHARDS = "127.0.0.1", "msteams", 16
 BOT = "samples.echo:bot"

@@ -52,9 +52,9 @@ from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.server import server_config
-from shared.embedded import EmbeddedRedis, free_port, server_binary
 from shared.keys import Keyspace
 from shared.settings import Settings
+from turnstream.embedded import EmbeddedRedis, free_port, server_binary
 from turnstream.loopback_idp import LoopbackIdentityProvider
 
 CASES = ("bare", "turnstream", "turnstream-auth")

@@ -37,7 +37,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from shared.embedded import EmbeddedRedis, free_port
+from turnstream.embedded import EmbeddedRedis, free_port
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.invoke import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
 from worker.bot.turn_context import TurnContext

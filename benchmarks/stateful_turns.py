@@ -32,10 +32,10 @@ from benchmarks.gateway_ack import BenchError, pin_all_threads, process_cpu_seco
 from benchmarks.gateway_ack import _child_setup as child_setup
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared import codec
-from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
 from shared.keys import Keyspace, conversation_key
 from turnstream.devconnector import DevConnector
+from turnstream.embedded import EmbeddedRedis, free_port
 from worker.runtime.delivery.scripts import Script
 from worker.runtime.delivery.send_journal import RECORD_SCRIPT
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import enum
-import ipaddress
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TypeVar
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
-import orjson
-
+from shared import setting_rules as rules
 from shared.errors import ConfigError
-from shared.redis_url import Topology, parse_target, redacted, topology
+from shared.redis_url import redacted
+from shared.setting_rules import (
+    BOOLEAN,
+    MIN_SECRET_LENGTH,
+    Rule,
+    choice,
+    float_between,
+    int_between,
+)
 
 T = TypeVar("T")
 
@@ -37,7 +41,6 @@ EMULATOR_OPENID_METADATA_URL = (
 MULTI_TENANT_AUTHORITY_TENANT = "botframework.com"
 """The tenant a MultiTenant bot asks for its outbound token."""
 TOKEN_ENDPOINT_TEMPLATE = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
-MIN_ENVELOPE_SECRET_LENGTH = 32
 MAX_BODY_BYTES_LIMIT = 16 * 1024 * 1024
 """The largest `TURNSTREAM_MAX_BODY_BYTES`: an envelope must stay below what a worker unpacks
 (`shared.codec.MAX_UNPACK_BYTES`), or an acknowledged activity could not be read."""
@@ -63,217 +66,370 @@ class LogFormat(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One environment variable, declared once: how it is parsed and bounded, and its
+    documentation. `turnstream settings --markdown` renders the reference in
+    docs/configuration.md from these, and a test keeps the two equal."""
+
+    variable: str
+    rule: Rule[Any]
+    doc: str
+    default_text: str | None = None
+    """How the reference shows the default, where the value itself would not say it."""
+    secret: bool = False
+    """Never shown: not in errors, not in `repr`, not by `turnstream settings`."""
+    shown: Callable[[str], str] = repr
+    """How an invalid value is quoted in an error (REDIS_URL hides its password)."""
+
+
+SETTING = "turnstream.setting"
+"""The key of a `Settings` field's `Setting` in its dataclass metadata."""
+
+
+def setting(
+    variable: str,
+    rule: Rule[Any],
+    default: Any,
+    doc: str,
+    *,
+    default_text: str | None = None,
+    secret: bool = False,
+    shown: Callable[[str], str] = repr,
+) -> Any:
+    """A `Settings` field read from `variable` (see `Setting`)."""
+    declared = Setting(variable, rule, doc, default_text, secret, shown)
+    return field(default=default, repr=not secret, metadata={SETTING: declared})
+
+
+class _Env:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def optional(
+        self,
+        name: str,
+        parse: Callable[[str], T],
+        *,
+        secret: bool = False,
+        shown: Callable[[str], str] = repr,
+    ) -> T | None:
+        """The parsed value, None when unset; a bad value raises ConfigError naming `name` and
+        showing the value through `shown` (never, for a `secret`)."""
+        raw = self._environ.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return parse(raw)
+        except (ValueError, TypeError) as e:
+            shown_value = "(secret value not shown)" if secret else shown(raw)
+            raise ConfigError(f"{name}={shown_value} is not valid: {e}") from e
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway and the workers read from the environment.
 
-    Build it with `Settings.from_env(os.environ)`; the field docs name the variables.
+    Build it with `Settings.from_env(os.environ)`. Each field is declared once, with its
+    variable, rule and documentation (`setting(...)`); `docs/configuration.md` shows them.
     """
 
-    redis_url: str | None = None
-    """`REDIS_URL`: redis://, rediss://, unix://, redis+cluster:// or redis+sentinel:// URL
-    (`shared.redis_url`). Unset: `turnstream dev` starts its own server."""
-    app_id: str | None = None
-    """`MicrosoftAppId`. Unset: anonymous dev mode (no inbound JWT check, no outbound token)."""
-    app_password: str | None = field(default=None, repr=False)
-    """`MicrosoftAppPassword`: the client secret of the outbound token (workers only)."""
-    app_type: AppType = AppType.MULTI_TENANT
-    """`MicrosoftAppType`: MultiTenant, SingleTenant or UserAssignedMSI."""
-    app_tenant_id: str | None = None
-    """`MicrosoftAppTenantId`, required for SingleTenant."""
-    key_prefix: str = "turnstream"
-    """`TURNSTREAM_KEY_PREFIX`: prefix of every Redis key, so deployments can share a server."""
-    shards: int = 16
-    """`TURNSTREAM_SHARDS`: inbound stream shards. Gateways and workers must agree on it."""
-    max_body_bytes: int = 256 * 1024
-    """`TURNSTREAM_MAX_BODY_BYTES`: larger requests get 413."""
-    dedupe_window_seconds: int = 600
-    """`TURNSTREAM_DEDUPE_WINDOW_SECONDS`: an activity id repeated within it is not re-queued."""
-    redis_timeout_seconds: float = 1.0
-    """`TURNSTREAM_REDIS_TIMEOUT_SECONDS`: bound on a Redis round trip; past it the gateway 503s."""
-    redis_max_connections: int = 64
-    """`TURNSTREAM_REDIS_MAX_CONNECTIONS`: pool size per process; callers wait for a free one."""
-    max_backlog: int = 100_000
-    """`TURNSTREAM_MAX_BACKLOG`: above this many queued entries not yet read by any worker (all
-    shards together), the gateway answers 503 + Retry-After and /readyz fails. 0: no limit."""
-    retry_after_seconds: int = 1
-    """`TURNSTREAM_RETRY_AFTER_SECONDS`: the `Retry-After` sent with a 503."""
-    worker_concurrency: int = 64
-    """`TURNSTREAM_WORKER_CONCURRENCY`: turns one worker process runs at once."""
-    max_deliveries: int = 5
-    """`TURNSTREAM_MAX_DELIVERIES`: after this many deliveries without success an entry goes to
-    the dead-letter stream and its conversation moves on."""
-    claim_idle_seconds: float = 5.0
-    """`TURNSTREAM_CLAIM_IDLE_SECONDS`: an entry whose worker has not shown life for this long
-    (killed, frozen, cut off) is taken over by another worker. Live workers renew theirs."""
-    drain_timeout_seconds: float = 25.0
-    """`TURNSTREAM_DRAIN_TIMEOUT_SECONDS`: how long a stopping worker waits for in-flight turns."""
-    connector_timeout_seconds: float = 30.0
-    """`TURNSTREAM_CONNECTOR_TIMEOUT_SECONDS`: total time for one Bot Connector request."""
-    openid_metadata_url: str = BOT_FRAMEWORK_OPENID_METADATA_URL
-    """`TURNSTREAM_OPENID_METADATA_URL`: OpenID metadata of the channel tokens' keys (tests,
-    sovereign clouds)."""
-    allow_emulator_tokens: bool = False
-    """`TURNSTREAM_ALLOW_EMULATOR_TOKENS`: also accept Bot Framework Emulator tokens."""
-    emulator_openid_metadata_url: str = EMULATOR_OPENID_METADATA_URL
-    """`TURNSTREAM_EMULATOR_OPENID_METADATA_URL`: OpenID metadata of the emulator tokens' keys."""
-    token_endpoint: str | None = None
-    """`TURNSTREAM_TOKEN_ENDPOINT`: the client-credentials token endpoint. Unset: Microsoft's,
-    for the `botframework.com` tenant (MultiTenant) or `MicrosoftAppTenantId` (SingleTenant)."""
-    outbound_allowed_hosts: tuple[str, ...] = ()
-    """`TURNSTREAM_OUTBOUND_ALLOWED_HOSTS`: comma-separated hosts (each with its subdomains)
-    that get the bot's token, besides the Microsoft hosts and validated service URLs."""
-    allow_private_service_urls: bool = False
-    """`TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS`: allow service URLs on private, loopback or
-    link-local addresses (development; `turnstream dev` sets it)."""
-    envelope_secrets: tuple[str, ...] = field(default=(), repr=False)
-    """`TURNSTREAM_ENVELOPE_SECRET`: comma-separated secrets; gateways sign envelopes with the
-    first, workers accept any of them and refuse unsigned entries. Unset: no signing."""
-    max_json_depth: int = 64
-    """`TURNSTREAM_MAX_JSON_DEPTH`: activities nested deeper get 400."""
-    reply_timeout_seconds: float = 10.0
-    """`TURNSTREAM_REPLY_TIMEOUT_SECONDS`: how long the gateway waits for the answer of an
-    invoke or an expectReplies activity (channels give up at 15 s)."""
-    reply_timeout_status: int = 504
-    """`TURNSTREAM_REPLY_TIMEOUT_STATUS`: the status answered when that wait runs out."""
-    reply_timeout_body: bytes | None = None
-    """`TURNSTREAM_REPLY_TIMEOUT_BODY`: JSON answered with it (unset: an error message)."""
-    proactive_secret: str | None = field(default=None, repr=False)
-    """`TURNSTREAM_PROACTIVE_SECRET`: the bearer secret of `POST /api/proactive` (unset: the
-    route answers 404)."""
-    proactive_rate_per_second: float = 30.0
-    """`TURNSTREAM_PROACTIVE_RATE_PER_SECOND`: proactive sends per service URL and tenant per
-    second, shared by every worker (Teams throttles an app at about 30/s per tenant)."""
-    typing_while_queued_seconds: float = 2.0
-    """`TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS`: a message that waited this long for its turn
-    gets a typing indicator in its conversation first. 0: never."""
-    typing_excluded_channels: tuple[str, ...] = ("email", "sms")
-    """`TURNSTREAM_TYPING_EXCLUDED_CHANNELS`: comma-separated channel ids that reject typing."""
-    ack_durability: AckDurability = AckDurability.NONE
-    """`TURNSTREAM_ACK_DURABILITY`: none, replica (WAIT) or replica-aof (WAITAOF) before 2xx."""
-    ack_replicas: int = 1
-    """`TURNSTREAM_ACK_REPLICAS`: how many replicas must confirm (with a durability setting)."""
-    log_format: LogFormat = LogFormat.JSON
-    """`TURNSTREAM_LOG_FORMAT`: json (production) or text (what `turnstream dev` uses)."""
-    log_level: str = "INFO"
-    """`TURNSTREAM_LOG_LEVEL`: DEBUG, INFO, WARNING or ERROR."""
-    metrics_port: int = 0
-    """`TURNSTREAM_METRICS_PORT`: where a worker serves /metrics and /healthz over HTTP (all
-    interfaces). 0: no server. Gateways serve /metrics on their own port."""
+    redis_url: str | None = setting(
+        "REDIS_URL",
+        Rule(rules.redis_url, "a URL"),
+        None,
+        "One server: `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or "
+        "`unix:///path`. A Redis Cluster: `redis+cluster://[user:password@]host:port"
+        "[,host:port…]` (`rediss+cluster://` for TLS; the hosts are seeds, any masters or "
+        "replicas; no path, no query). Sentinel: `redis+sentinel://[user:password@]host:port"
+        "[,host:port…]/service_name[/db]` (`rediss+sentinel://` for TLS to the data nodes; the "
+        "hosts are the Sentinels, asked without a password; user and password are the data "
+        "nodes'). Required by `gateway` and `worker`. See [Scaling past one Redis](scaling.md).",
+        default_text="— (dev: embedded)",
+        shown=lambda raw: repr(redacted(raw)),
+    )
+    app_id: str | None = setting(
+        "MicrosoftAppId",
+        Rule(str),
+        None,
+        "The bot's app id: the audience inbound tokens must name, the client id of the outbound "
+        "token. Unset: anonymous dev mode (no inbound token check, no outbound token), logged "
+        "loudly at startup.",
+    )
+    app_password: str | None = setting(
+        "MicrosoftAppPassword",
+        Rule(str),
+        None,
+        "The app's client secret, for the outbound token. Workers need it when an app id is "
+        "set; gateways never do (do not give it to them). Never logged.",
+        secret=True,
+    )
+    app_type: AppType = setting(
+        "MicrosoftAppType",
+        choice(AppType),
+        AppType.MULTI_TENANT,
+        "`MultiTenant` (token from the `botframework.com` tenant) or `SingleTenant` (from "
+        "`MicrosoftAppTenantId`). `UserAssignedMSI` is refused at worker startup: not "
+        "supported yet.",
+    )
+    app_tenant_id: str | None = setting(
+        "MicrosoftAppTenantId",
+        Rule(str),
+        None,
+        "Required when `MicrosoftAppType=SingleTenant` and an app id is set.",
+    )
+    openid_metadata_url: str = setting(
+        "TURNSTREAM_OPENID_METADATA_URL",
+        Rule(rules.metadata_url, "an https URL"),
+        BOT_FRAMEWORK_OPENID_METADATA_URL,
+        "OpenID metadata naming the keys that sign channel tokens (tests, sovereign clouds). "
+        "https, or http only to a loopback address.",
+    )
+    allow_emulator_tokens: bool = setting(
+        "TURNSTREAM_ALLOW_EMULATOR_TOKENS",
+        BOOLEAN,
+        False,
+        "Also accept Bot Framework Emulator tokens (`appid`/`azp` = the app id). They vouch for "
+        "no service URL.",
+    )
+    emulator_openid_metadata_url: str = setting(
+        "TURNSTREAM_EMULATOR_OPENID_METADATA_URL",
+        Rule(rules.metadata_url, "an https URL"),
+        EMULATOR_OPENID_METADATA_URL,
+        "OpenID metadata of the Emulator tokens' keys.",
+    )
+    token_endpoint: str | None = setting(
+        "TURNSTREAM_TOKEN_ENDPOINT",
+        Rule(rules.metadata_url, "an https URL"),
+        None,
+        "The client-credentials token endpoint (tests, sovereign clouds). https, or http only "
+        "to a loopback address.",
+        default_text="Microsoft's, for the app type's tenant",
+    )
+    outbound_allowed_hosts: tuple[str, ...] = setting(
+        "TURNSTREAM_OUTBOUND_ALLOWED_HOSTS",
+        Rule(rules.host_list, "host names, comma-separated"),
+        (),
+        "Host names (each with its subdomains) that may receive the bot's token, besides "
+        "Microsoft's Bot Connector hosts and service URLs of authenticated activities.",
+    )
+    allow_private_service_urls: bool = setting(
+        "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS",
+        BOOLEAN,
+        False,
+        "Allow requests to private, loopback and link-local addresses (a local connector or the "
+        "Emulator). `turnstream dev` sets it.",
+    )
+    envelope_secrets: tuple[str, ...] = setting(
+        "TURNSTREAM_ENVELOPE_SECRET",
+        Rule(rules.secret_list, f"secrets of {MIN_SECRET_LENGTH}+ characters, comma-separated"),
+        (),
+        "Gateways sign each stream entry with the first secret, workers accept any and "
+        "dead-letter entries nobody signed. Set it on gateways first, then workers. Never "
+        "logged.",
+        secret=True,
+    )
+    max_json_depth: int = setting(
+        "TURNSTREAM_MAX_JSON_DEPTH",
+        int_between(2, 512),
+        64,
+        "Activities nested deeper get `400`.",
+    )
+    key_prefix: str = setting(
+        "TURNSTREAM_KEY_PREFIX",
+        Rule(rules.key_prefix, "no braces or whitespace"),
+        "turnstream",
+        "Prefix of every Redis key, so several deployments can share a server.",
+    )
+    shards: int = setting(
+        "TURNSTREAM_SHARDS",
+        int_between(1, 1024),
+        16,
+        "Number of inbound streams. Gateways and workers must agree; changing it moves "
+        "conversations to other shards, so drain first.",
+    )
+    max_body_bytes: int = setting(
+        "TURNSTREAM_MAX_BODY_BYTES",
+        int_between(1024, MAX_BODY_BYTES_LIMIT),
+        256 * 1024,
+        "Larger requests get `413`.",
+    )
+    dedupe_window_seconds: int = setting(
+        "TURNSTREAM_DEDUPE_WINDOW_SECONDS",
+        int_between(1, 7 * 86400),
+        600,
+        "How long an activity id is remembered per conversation: a repeat within it is "
+        "answered `202` and not queued again.",
+    )
+    redis_timeout_seconds: float = setting(
+        "TURNSTREAM_REDIS_TIMEOUT_SECONDS",
+        float_between(0.05, 60),
+        1.0,
+        "Bound on one Redis round trip (connect, command, pool wait); past it the gateway "
+        "answers `503`.",
+    )
+    redis_max_connections: int = setting(
+        "TURNSTREAM_REDIS_MAX_CONNECTIONS",
+        int_between(2, 10_000),
+        64,
+        "Connection pool size per process; callers wait for a free connection rather than fail.",
+    )
+    max_backlog: int = setting(
+        "TURNSTREAM_MAX_BACKLOG",
+        int_between(0, 10**9),
+        100_000,
+        "Above this many queued entries no worker has read yet (all shards), the gateway "
+        "answers `503` + `Retry-After` and `/readyz` fails, instead of growing Redis without "
+        "bound. `0`: no limit.",
+    )
+    retry_after_seconds: int = setting(
+        "TURNSTREAM_RETRY_AFTER_SECONDS",
+        int_between(1, 3600),
+        1,
+        "`Retry-After` sent with a `503`.",
+    )
+    worker_concurrency: int = setting(
+        "TURNSTREAM_WORKER_CONCURRENCY",
+        int_between(1, 10_000),
+        64,
+        "Turns one worker process runs at once (`--concurrency` overrides).",
+    )
+    max_deliveries: int = setting(
+        "TURNSTREAM_MAX_DELIVERIES",
+        int_between(1, 1000),
+        5,
+        "A turn that keeps failing transiently is tried this many times (with backoff, in "
+        "place), then moved to the dead-letter stream; its conversation moves on. Tries that "
+        "started count, across workers, not deliveries: an entry held by workers that died "
+        "before running it loses none; a turn that kills its worker every time is tried at "
+        "most once more.",
+    )
+    claim_idle_seconds: float = setting(
+        "TURNSTREAM_CLAIM_IDLE_SECONDS",
+        float_between(1, 3600),
+        5.0,
+        "An entry whose worker stopped renewing it this long (killed, frozen, cut off) is "
+        "taken over by another worker. Live workers renew theirs every third of it.",
+    )
+    drain_timeout_seconds: float = setting(
+        "TURNSTREAM_DRAIN_TIMEOUT_SECONDS",
+        float_between(0, 3600),
+        25.0,
+        "On SIGTERM, how long a worker waits for in-flight turns. Keep it below the pod's "
+        "grace period.",
+    )
+    connector_timeout_seconds: float = setting(
+        "TURNSTREAM_CONNECTOR_TIMEOUT_SECONDS",
+        float_between(0.1, 600),
+        30.0,
+        "Total time for one Bot Connector request.",
+    )
+    reply_timeout_seconds: float = setting(
+        "TURNSTREAM_REPLY_TIMEOUT_SECONDS",
+        float_between(0.1, 14),
+        10.0,
+        "How long the gateway waits for the answer of an `invoke` or a `deliveryMode: "
+        "expectReplies` activity before it sends the fallback below (channels give up at "
+        "15 s).",
+    )
+    reply_timeout_status: int = setting(
+        "TURNSTREAM_REPLY_TIMEOUT_STATUS",
+        int_between(200, 599),
+        504,
+        "Status of that fallback; the timeout is logged with the conversation and activity id.",
+    )
+    reply_timeout_body: bytes | None = setting(
+        "TURNSTREAM_REPLY_TIMEOUT_BODY",
+        Rule(rules.json_document, "a JSON document"),
+        None,
+        "JSON body of the fallback, e.g. a Teams task-module message.",
+        default_text="an error message",
+    )
+    proactive_secret: str | None = setting(
+        "TURNSTREAM_PROACTIVE_SECRET",
+        Rule(rules.shared_secret, f"{MIN_SECRET_LENGTH}+ characters"),
+        None,
+        "Bearer secret of `POST /api/proactive` and `GET /api/proactive/{job}`. Unset: those "
+        "routes answer `404`. Give it to gateways only. Never logged.",
+        secret=True,
+    )
+    proactive_rate_per_second: float = setting(
+        "TURNSTREAM_PROACTIVE_RATE_PER_SECOND",
+        float_between(0.1, 10_000),
+        30.0,
+        "Sends of a proactive fan-out per second per destination (service URL host + tenant), "
+        "shared by all workers (Teams throttles an app at about 30/s per tenant).",
+    )
+    typing_while_queued_seconds: float = setting(
+        "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS",
+        float_between(0, 14),
+        2.0,
+        "A message whose turn has not started this long after the gateway received it gets a "
+        "typing indicator in its conversation, once, and not before its turn has had half a "
+        "second after the worker read it (a message read late from a backlog whose turn starts "
+        "at once gets none). `0`: never.",
+    )
+    typing_excluded_channels: tuple[str, ...] = setting(
+        "TURNSTREAM_TYPING_EXCLUDED_CHANNELS",
+        Rule(rules.name_list, "channel ids, comma-separated, or `none`"),
+        ("email", "sms"),
+        "Channels that get no such typing indicator (`none`: every channel gets it).",
+    )
+    ack_durability: AckDurability = setting(
+        "TURNSTREAM_ACK_DURABILITY",
+        choice(AckDurability),
+        AckDurability.NONE,
+        "When the gateway may answer `202`: `none` once the primary has the activity (a "
+        "failover may lose the last writes not yet replicated); `replica` once "
+        "`TURNSTREAM_ACK_REPLICAS` replicas have it in memory (`WAIT`); `replica-aof` once they "
+        "have written it to their append-only file (`WAITAOF`; replicas need `appendonly yes`, "
+        "and since replicas report their fsyncs about once a second this needs "
+        "`TURNSTREAM_REDIS_TIMEOUT_SECONDS` ≥ 3, else a startup error). If they do not confirm "
+        "within half of `TURNSTREAM_REDIS_TIMEOUT_SECONDS`, the answer is `503` + `Retry-After` "
+        "(the activity may be queued anyway; the channel's retry is deduplicated). Cost: "
+        "[benchmarks](benchmarks.md).",
+    )
+    ack_replicas: int = setting(
+        "TURNSTREAM_ACK_REPLICAS",
+        int_between(1, 16),
+        1,
+        "How many replicas must confirm with `TURNSTREAM_ACK_DURABILITY` set (per master on a "
+        "cluster).",
+    )
+    log_format: LogFormat = setting(
+        "TURNSTREAM_LOG_FORMAT",
+        choice(LogFormat),
+        LogFormat.JSON,
+        "`json` lines (production) or `text`. `turnstream dev` always logs text.",
+    )
+    log_level: str = setting(
+        "TURNSTREAM_LOG_LEVEL",
+        Rule(rules.log_level, "DEBUG, INFO, WARNING, ERROR"),
+        "INFO",
+        "The least severe level logged.",
+    )
+    metrics_port: int = setting(
+        "TURNSTREAM_METRICS_PORT",
+        int_between(0, 65535),
+        0,
+        "Port on which a worker serves `GET /metrics` (Prometheus) and `GET /healthz`, on all "
+        "interfaces. `0`: no server — several workers on one host would collide on a fixed "
+        "port; the Kubernetes ConfigMap sets `9478`. Gateways serve `/metrics` on their own "
+        "port.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Read and validate every setting; raise `ConfigError` naming the first bad variable."""
         env = _Env(environ)
-        settings = cls(
-            redis_url=env.optional("REDIS_URL", _redis_url, shown=lambda raw: repr(redacted(raw))),
-            app_id=env.optional("MicrosoftAppId", str),
-            app_password=env.optional("MicrosoftAppPassword", str, secret=True),
-            app_type=env.get("MicrosoftAppType", _choice(AppType), cls.app_type),
-            app_tenant_id=env.optional("MicrosoftAppTenantId", str),
-            key_prefix=env.get("TURNSTREAM_KEY_PREFIX", _key_prefix, cls.key_prefix),
-            shards=env.get("TURNSTREAM_SHARDS", _int_between(1, 1024), cls.shards),
-            max_body_bytes=env.get(
-                "TURNSTREAM_MAX_BODY_BYTES",
-                _int_between(1024, MAX_BODY_BYTES_LIMIT),
-                cls.max_body_bytes,
-            ),
-            dedupe_window_seconds=env.get(
-                "TURNSTREAM_DEDUPE_WINDOW_SECONDS",
-                _int_between(1, 7 * 86400),
-                cls.dedupe_window_seconds,
-            ),
-            redis_timeout_seconds=env.get(
-                "TURNSTREAM_REDIS_TIMEOUT_SECONDS",
-                _float_between(0.05, 60),
-                cls.redis_timeout_seconds,
-            ),
-            redis_max_connections=env.get(
-                "TURNSTREAM_REDIS_MAX_CONNECTIONS",
-                _int_between(2, 10_000),
-                cls.redis_max_connections,
-            ),
-            max_backlog=env.get("TURNSTREAM_MAX_BACKLOG", _int_between(0, 10**9), cls.max_backlog),
-            retry_after_seconds=env.get(
-                "TURNSTREAM_RETRY_AFTER_SECONDS", _int_between(1, 3600), cls.retry_after_seconds
-            ),
-            worker_concurrency=env.get(
-                "TURNSTREAM_WORKER_CONCURRENCY", _int_between(1, 10_000), cls.worker_concurrency
-            ),
-            max_deliveries=env.get(
-                "TURNSTREAM_MAX_DELIVERIES", _int_between(1, 1000), cls.max_deliveries
-            ),
-            claim_idle_seconds=env.get(
-                "TURNSTREAM_CLAIM_IDLE_SECONDS", _float_between(1, 3600), cls.claim_idle_seconds
-            ),
-            drain_timeout_seconds=env.get(
-                "TURNSTREAM_DRAIN_TIMEOUT_SECONDS",
-                _float_between(0, 3600),
-                cls.drain_timeout_seconds,
-            ),
-            connector_timeout_seconds=env.get(
-                "TURNSTREAM_CONNECTOR_TIMEOUT_SECONDS",
-                _float_between(0.1, 600),
-                cls.connector_timeout_seconds,
-            ),
-            openid_metadata_url=env.get(
-                "TURNSTREAM_OPENID_METADATA_URL", _metadata_url, cls.openid_metadata_url
-            ),
-            allow_emulator_tokens=env.get(
-                "TURNSTREAM_ALLOW_EMULATOR_TOKENS", _boolean, cls.allow_emulator_tokens
-            ),
-            emulator_openid_metadata_url=env.get(
-                "TURNSTREAM_EMULATOR_OPENID_METADATA_URL",
-                _metadata_url,
-                cls.emulator_openid_metadata_url,
-            ),
-            token_endpoint=env.optional("TURNSTREAM_TOKEN_ENDPOINT", _metadata_url),
-            outbound_allowed_hosts=env.get(
-                "TURNSTREAM_OUTBOUND_ALLOWED_HOSTS", _host_list, cls.outbound_allowed_hosts
-            ),
-            allow_private_service_urls=env.get(
-                "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS", _boolean, cls.allow_private_service_urls
-            ),
-            envelope_secrets=env.get(
-                "TURNSTREAM_ENVELOPE_SECRET", _secret_list, cls.envelope_secrets, secret=True
-            ),
-            max_json_depth=env.get(
-                "TURNSTREAM_MAX_JSON_DEPTH", _int_between(2, 512), cls.max_json_depth
-            ),
-            reply_timeout_seconds=env.get(
-                "TURNSTREAM_REPLY_TIMEOUT_SECONDS",
-                _float_between(0.1, 14),
-                cls.reply_timeout_seconds,
-            ),
-            reply_timeout_status=env.get(
-                "TURNSTREAM_REPLY_TIMEOUT_STATUS", _int_between(200, 599), cls.reply_timeout_status
-            ),
-            reply_timeout_body=env.optional("TURNSTREAM_REPLY_TIMEOUT_BODY", _json_document),
-            proactive_secret=env.optional(
-                "TURNSTREAM_PROACTIVE_SECRET", _shared_secret, secret=True
-            ),
-            proactive_rate_per_second=env.get(
-                "TURNSTREAM_PROACTIVE_RATE_PER_SECOND",
-                _float_between(0.1, 10_000),
-                cls.proactive_rate_per_second,
-            ),
-            typing_while_queued_seconds=env.get(
-                "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS",
-                _float_between(0, 14),
-                cls.typing_while_queued_seconds,
-            ),
-            typing_excluded_channels=env.get(
-                "TURNSTREAM_TYPING_EXCLUDED_CHANNELS", _name_list, cls.typing_excluded_channels
-            ),
-            ack_durability=env.get(
-                "TURNSTREAM_ACK_DURABILITY", _choice(AckDurability), cls.ack_durability
-            ),
-            ack_replicas=env.get("TURNSTREAM_ACK_REPLICAS", _int_between(1, 16), cls.ack_replicas),
-            log_format=env.get("TURNSTREAM_LOG_FORMAT", _choice(LogFormat), cls.log_format),
-            log_level=env.get("TURNSTREAM_LOG_LEVEL", _log_level, cls.log_level),
-            metrics_port=env.get(
-                "TURNSTREAM_METRICS_PORT", _int_between(0, 65535), cls.metrics_port
-            ),
-        )
+        values: dict[str, Any] = {}
+        for declared_field in fields(cls):
+            declared: Setting = declared_field.metadata[SETTING]
+            value = env.optional(
+                declared.variable, declared.rule.parse, secret=declared.secret, shown=declared.shown
+            )
+            default: Any = declared_field.default
+            values[declared_field.name] = default if value is None else value
+        settings = cls(**values)
         if (
             settings.ack_durability is AckDurability.REPLICA_AOF
             and settings.redis_timeout_seconds < MIN_TIMEOUT_FOR_WAITAOF
@@ -322,158 +478,6 @@ class Settings:
             raise ConfigError("MicrosoftAppPassword is required when MicrosoftAppId is set")
 
 
-class _Env:
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def optional(
-        self,
-        name: str,
-        parse: Callable[[str], T],
-        *,
-        secret: bool = False,
-        shown: Callable[[str], str] = repr,
-    ) -> T | None:
-        """The parsed value, None when unset; a bad value raises ConfigError naming `name` and
-        showing the value through `shown` (never, for a `secret`)."""
-        raw = self._environ.get(name, "").strip()
-        if not raw:
-            return None
-        try:
-            return parse(raw)
-        except (ValueError, TypeError) as e:
-            shown_value = "(secret value not shown)" if secret else shown(raw)
-            raise ConfigError(f"{name}={shown_value} is not valid: {e}") from e
-
-    def get(self, name: str, parse: Callable[[str], T], default: T, *, secret: bool = False) -> T:
-        value = self.optional(name, parse, secret=secret)
-        return default if value is None else value
-
-
-N = TypeVar("N", int, float)
-
-
-def _between(kind: Callable[[str], N], low: N, high: N) -> Callable[[str], N]:
-    def parse(raw: str) -> N:
-        value = kind(raw)
-        if not low <= value <= high:
-            raise ValueError(f"must be between {low} and {high}")
-        return value
-
-    return parse
-
-
-def _int_between(low: int, high: int) -> Callable[[str], int]:
-    return _between(int, low, high)
-
-
-def _float_between(low: float, high: float) -> Callable[[str], float]:
-    return _between(float, low, high)
-
-
-E = TypeVar("E", bound=enum.StrEnum)
-
-
-def _choice(choices: type[E]) -> Callable[[str], E]:
-    def parse(raw: str) -> E:
-        for choice in choices:
-            if choice.value.lower() == raw.lower():
-                return choice
-        raise ValueError("must be one of " + ", ".join(c.value for c in choices))
-
-    return parse
-
-
-def _redis_url(raw: str) -> str:
-    if topology(raw) is not Topology.SINGLE:
-        parse_target(raw)  # cluster or Sentinel: checked here, so a typo fails at startup
-        return raw
-    if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError(
-            "must start with redis://, rediss://, unix://, redis+cluster:// or redis+sentinel://"
-        )
-    return raw
-
-
-def _key_prefix(raw: str) -> str:
-    if any(c in raw for c in "{} \t\n"):
-        raise ValueError("must not contain braces or whitespace")
-    return raw
-
-
-def _log_level(raw: str) -> str:
-    level = raw.upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
-    return level
-
-
-def _boolean(raw: str) -> bool:
-    value = raw.lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("must be true or false")
-
-
-def _metadata_url(raw: str) -> str:
-    """https, or plain http only to a loopback host (a test identity provider)."""
-    parts = urlsplit(raw)
-    if not parts.hostname or parts.scheme not in ("https", "http"):
-        raise ValueError("must be an absolute https:// URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError("must use https (plain http is allowed only to a loopback address)")
-    return raw
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-def _host_list(raw: str) -> tuple[str, ...]:
-    hosts = []
-    for part in raw.split(","):
-        host = part.strip().lower().rstrip(".")
-        if not host:
-            continue
-        if not all(_HOST_LABEL.match(label) for label in host.split(".")):
-            raise ValueError(f"{part.strip()!r} is not a host name (no scheme, port or path)")
-        hosts.append(host)
-    return tuple(hosts)
-
-
-def _secret_list(raw: str) -> tuple[str, ...]:
-    secrets = tuple(part.strip() for part in raw.split(",") if part.strip())
-    if any(len(secret) < MIN_ENVELOPE_SECRET_LENGTH for secret in secrets):
-        # The message must not echo the value: it is a secret.
-        raise ValueError(f"each secret must be at least {MIN_ENVELOPE_SECRET_LENGTH} characters")
-    return secrets
-
-
-def _json_document(raw: str) -> bytes:
-    try:
-        orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ValueError("must be a JSON document") from None
-    return raw.encode()
-
-
-def _shared_secret(raw: str) -> str:
-    if len(raw) < MIN_ENVELOPE_SECRET_LENGTH:
-        raise ValueError(f"must be at least {MIN_ENVELOPE_SECRET_LENGTH} characters")
-    return raw
-
-
-def _name_list(raw: str) -> tuple[str, ...]:
-    if raw.lower() == "none":
-        return ()
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
+def declared() -> list[tuple[Setting, Any]]:
+    """Every setting with its default, in declaration order (for the reference)."""
+    return [(f.metadata[SETTING], f.default) for f in fields(Settings)]

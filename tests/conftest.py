@@ -20,13 +20,13 @@ from starlette.types import ASGIApp
 
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from gateway.server import EmbeddedServer, server_config
-from shared.embedded import EmbeddedRedis, free_port
 from shared.envelope import Envelope
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace, conversation_key
 from shared.redisconn import Redis, connect
 from shared.resp_pools import RespExecutor, open_resp_pool
 from shared.settings import Settings
 from turnstream.devconnector import DevConnector
+from turnstream.embedded import EmbeddedRedis, free_port
 
 
 @pytest.fixture(scope="session")

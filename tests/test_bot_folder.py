@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 import worker
-from shared.embedded import free_port
 from tests.conftest import post_json
+from turnstream.embedded import free_port
 from worker.errors import BotLoadError
 from worker.runtime.loading import _clashing_files, load_bot
 

@@ -14,8 +14,8 @@ import aiohttp
 import orjson
 import pytest
 
-from shared.embedded import free_port
 from tests.activities import message
+from turnstream.embedded import free_port
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
 from shared import otel
-from shared.embedded import free_port
 from shared.keys import Keyspace
 from shared.logs import configure_logging
 from shared.redisconn import Redis
@@ -31,6 +30,7 @@ from tests.bots import failing
 from tests.conftest import enqueue, serving
 from tests.worker.runtime.test_consumer import AlwaysUnreachable
 from turnstream.devconnector import DevConnector
+from turnstream.embedded import free_port
 from worker.bot.app import BotApp
 from worker.bot.types import Bot
 from worker.runtime.process import run_worker

@@ -22,7 +22,7 @@ from shared.logs import configure_logging
 from shared.redisconn import Redis, connect
 from shared.settings import LogFormat, Settings
 from shared.signing import EnvelopeSigner
-from turnstream import ops, send
+from turnstream import ops, send, settings_reference
 from turnstream.dev import DevStartupError, run_dev
 from turnstream.loadtest import command as loadtest_cli
 from worker.errors import BotLoadError
@@ -93,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="refresh every SECONDS (default 2) until Ctrl-C; with --json, one JSON line each",
     )
     status.set_defaults(run=_ops(_status))
+
+    settings = commands.add_parser(
+        "settings",
+        help="every setting with the value this environment gives it (checked as at startup)",
+    )
+    settings.add_argument(
+        "--markdown", action="store_true", help="print the reference table of docs/configuration.md"
+    )
+    settings.set_defaults(run=_settings)
 
     proactive = commands.add_parser(
         "send", help="send a proactive message or event to conversations, and follow it"
@@ -219,6 +228,18 @@ async def _dlq_replay(redis: Redis, keys: Keyspace, args: argparse.Namespace) ->
 async def _dlq_purge(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
     removed = await ops.purge(redis, keys, None if args.all else args.id)
     print(f"purged {removed} dead letter{'s' if removed != 1 else ''}")
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(settings_reference.markdown())
+        return 0
+    try:
+        print(settings_reference.effective(os.environ))
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from gateway.app import create_app
 from gateway.server import EmbeddedServer, server_config
-from shared.embedded import EmbeddedRedis
 from shared.redisconn import redacted
 from shared.settings import Settings
 from turnstream.chat import ChatFrontDoor, ChatPage
 from turnstream.devconnector import DevConnector
+from turnstream.embedded import EmbeddedRedis, EmbeddedServerError
 from worker.bot.app import BotApp
 from worker.runtime.process import run_worker
 
@@ -42,7 +42,10 @@ async def run_dev(
     settings = dataclasses.replace(settings, allow_private_service_urls=True)
     embedded: EmbeddedRedis | None = None
     if not settings.redis_url:
-        embedded = EmbeddedRedis(data_dir).start()
+        try:
+            embedded = EmbeddedRedis(data_dir).start()
+        except EmbeddedServerError as e:
+            raise DevStartupError(str(e)) from e
         settings = dataclasses.replace(settings, redis_url=embedded.url)
         # Bot code reads it too: RedisStorage() connects on first use from REDIS_URL.
         os.environ["REDIS_URL"] = embedded.url

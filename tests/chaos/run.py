@@ -32,12 +32,12 @@ import orjson
 from redis.exceptions import RedisError
 
 from shared import codec
-from shared.embedded import EmbeddedRedis, die_with_parent, free_port
 from shared.envelope import Envelope
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
 from shared.redisconn import Redis
 from tests.chaos.bot import POISON
 from tests.chaos.connector import Fault, FaultWindow, FaultyConnector, Reply
+from turnstream.embedded import EmbeddedRedis, die_with_parent, free_port
 
 CHANNEL = "chaos"
 RECORD_WINDOW_SECONDS = 0.3

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from shared.embedded_cluster import EmbeddedCluster
 from shared.keys import Keyspace
 from shared.redisconn import Redis, connect
 from shared.settings import Settings
+from turnstream.embedded_cluster import EmbeddedCluster
 
 
 @pytest.fixture(scope="session")

@@ -29,13 +29,13 @@ import orjson
 
 from gateway.app import create_app
 from samples.echo import bot as echo
-from shared.embedded_cluster import EmbeddedCluster
 from shared.envelope import Envelope
 from shared.keys import ENVELOPE_FIELD, Keyspace
 from shared.redisconn import Redis, connect
 from shared.settings import AckDurability, Settings
 from tests.conftest import serving
 from turnstream.devconnector import DevConnector
+from turnstream.embedded_cluster import EmbeddedCluster
 from worker.runtime.process import run_worker
 
 

@@ -12,7 +12,6 @@ import orjson
 
 from gateway.app import create_app
 from samples.echo import bot as echo
-from shared.embedded_cluster import EmbeddedCluster
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
@@ -20,6 +19,7 @@ from tests.activities import message
 from tests.conftest import pending_count, serving, start_workers, stop_processes
 from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
+from turnstream.embedded_cluster import EmbeddedCluster
 from worker.runtime.process import run_worker
 
 

@@ -6,10 +6,10 @@ import pytest
 
 from gateway.enqueue_pool import open_enqueue_pool
 from shared.cluster_resp import SLOTS, ClusterRespPool, command_slot
-from shared.embedded_cluster import EmbeddedCluster
 from shared.redis_url import parse_target
 from shared.resp import Durability, Endpoint, NotDurable, RespPool
 from shared.settings import AckDurability, Settings
+from turnstream.embedded_cluster import EmbeddedCluster
 
 
 def _seeds(url: str) -> list[Endpoint]:

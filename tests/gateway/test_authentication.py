@@ -18,12 +18,12 @@ import pytest
 
 from gateway.app import create_app
 from gateway.authentication import EMULATOR_ISSUERS, Authenticator
-from shared.embedded import free_port
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import envelopes_in, serving, stream_lengths
+from turnstream.embedded import free_port
 from turnstream.loopback_idp import LoopbackIdentityProvider
 
 SERVICE_URL = "https://smba.trafficmanager.net/emea/"

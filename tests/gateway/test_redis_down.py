@@ -11,12 +11,12 @@ import aiohttp
 import orjson
 
 from gateway.app import create_app
-from shared.embedded import EmbeddedRedis, free_port
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import serving, stream_lengths
+from turnstream.embedded import EmbeddedRedis, free_port
 
 
 async def _probe(base: str) -> list[tuple[str, int, str | None, float]]:

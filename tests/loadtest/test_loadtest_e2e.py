@@ -11,7 +11,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from shared.embedded import free_port
+from turnstream.embedded import free_port
 from turnstream.loadtest.options import LoadOptions
 from turnstream.loadtest.runner import run_load
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from shared.embedded import free_port
+from turnstream.embedded import free_port
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "loadtest" / "locustfile.py"
 

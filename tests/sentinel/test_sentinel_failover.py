@@ -18,14 +18,14 @@ import pytest
 from gateway.app import create_app
 from gateway.enqueue import Enqueuer, Unavailable
 from samples.echo import bot as echo
-from shared.embedded import free_port
-from shared.embedded_cluster import EmbeddedSentinels
 from shared.resp import Endpoint
 from shared.sentinel_resp import SentinelRespPool
 from shared.settings import Settings
 from tests.activities import message
 from tests.conftest import serving
 from turnstream.devconnector import DevConnector
+from turnstream.embedded import free_port
+from turnstream.embedded_cluster import EmbeddedSentinels
 from worker.runtime.process import run_worker
 
 BOUND_SECONDS = 3.0

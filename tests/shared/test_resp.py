@@ -9,8 +9,8 @@ import ssl
 
 import pytest
 
-from shared.embedded import EmbeddedRedis, free_port
 from shared.resp import Endpoint, ReplyError, RespError, RespPool
+from turnstream.embedded import EmbeddedRedis, free_port
 
 
 def test_endpoint_from_url() -> None:

@@ -11,8 +11,8 @@ from typing import Any, TextIO
 import aiohttp
 
 from gateway.server import EmbeddedServer, server_config
-from shared.embedded import free_port
 from turnstream.devconnector import DevConnector
+from turnstream.embedded import free_port
 from turnstream.loadtest.options import LoadOptions
 from turnstream.loadtest.recorder import Recorder, summarize
 from turnstream.loadtest.workload import ActivityFactory, Planned, schedule

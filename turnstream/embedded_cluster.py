@@ -2,7 +2,7 @@
 
 For tests and benchmarks of the distributed topologies (`redis+cluster://`, `redis+sentinel://`):
 every process listens on 127.0.0.1, keeps its data in a temporary directory and dies with the
-process that started it (see `shared.embedded`).
+process that started it (see `turnstream.embedded`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import redis
 
-from shared.embedded import (
+from turnstream.embedded import (
     EmbeddedRedis,
     EmbeddedServerError,
     die_with_parent,
