@@ -15,10 +15,12 @@ import aiohttp
 import pytest
 
 import worker
-from tests.conftest import post_json
+from tests.support.http import post_json
 from turnstream.embedded import free_port
 from worker.errors import BotLoadError
 from worker.runtime.loading import _clashing_files, load_bot
+
+pytestmark = pytest.mark.e2e
 
 TURNSTREAM = Path(sys.executable).with_name("turnstream")
 """The console script, as a user runs it: unlike `python -m`, it puts no folder on the path."""

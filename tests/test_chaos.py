@@ -13,6 +13,8 @@ import pytest
 
 from tests.chaos.run import run_chaos
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.mark.parametrize(
     "profile",

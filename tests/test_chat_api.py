@@ -7,7 +7,7 @@ import pytest
 
 from gateway.app import create_app
 from shared.settings import Settings
-from tests.conftest import serving
+from tests.support.http import serving
 from turnstream.chat import ChatFrontDoor, ChatPage
 from turnstream.devconnector import DevConnector
 

@@ -15,7 +15,7 @@ from playwright.async_api import Page, async_playwright, expect
 from gateway.app import create_app
 from samples.showcase import bot as showcase
 from shared.settings import Settings
-from tests.conftest import serving
+from tests.support.http import serving
 from turnstream.chat import ChatFrontDoor, ChatPage
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker
@@ -32,11 +32,14 @@ def chromium_executable() -> str | None:
 
 
 CHROMIUM = chromium_executable()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium executable on PATH (Debian: apt-get install -y chromium; "
-    "or set TURNSTREAM_TEST_CHROMIUM)",
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no chromium executable on PATH (Debian: apt-get install -y chromium; "
+        "or set TURNSTREAM_TEST_CHROMIUM)",
+    ),
+]
 
 
 @pytest.fixture

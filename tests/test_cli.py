@@ -14,8 +14,10 @@ import aiohttp
 import orjson
 import pytest
 
-from tests.activities import message
+from tests.support.activities import message
 from turnstream.embedded import free_port
+
+pytestmark = pytest.mark.e2e
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

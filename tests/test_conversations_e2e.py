@@ -6,17 +6,20 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 
 from gateway.app import create_app
 from shared.activity import ChannelAccount, ConversationParameters
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import post_json, serving
+from tests.support.activities import message
+from tests.support.http import post_json, serving
 from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.conversations import get_conversation_members
 from worker.bot.turn_context import TurnContext
 from worker.runtime.process import run_worker
+
+pytestmark = pytest.mark.e2e
 
 
 class MembersBot(ActivityHandler):

@@ -24,10 +24,13 @@ from samples.core_bot.dialogs import CANCEL_TEXT, HELP_TEXT
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import pending_count, serving
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import pending_count
 from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
+
+pytestmark = pytest.mark.e2e
 
 NOW = "2026-11-21T08:00:00Z"
 WHAT = "What can I help you with today?"
@@ -97,7 +100,7 @@ async def two_workers(settings: Settings) -> AsyncIterator[list[asyncio.subproce
             "-m",
             "worker",
             "--bot",
-            "tests.bots:crashing_core_bot",
+            "tests.support.bots:crashing_core_bot",
             env=worker_env(settings),
             stderr=asyncio.subprocess.PIPE,
         )

@@ -9,7 +9,11 @@ import socket
 import sys
 from pathlib import Path
 
+import pytest
+
 from turnstream.embedded import free_port
+
+pytestmark = pytest.mark.e2e
 
 
 async def test_dev_stops_with_an_error_when_its_port_is_taken() -> None:

@@ -7,16 +7,20 @@ from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 
 from gateway.app import create_app
 from samples.echo import bot as echo
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import pending_count, serving
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import pending_count
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker
+
+pytestmark = pytest.mark.e2e
 
 CONVERSATIONS = 6
 MESSAGES = 8

@@ -25,15 +25,18 @@ from shared.logs import configure_logging
 from shared.redisconn import Redis
 from shared.settings import LogFormat, Settings
 from shared.tracing import TraceParent
-from tests.activities import message
-from tests.bots import failing
-from tests.conftest import enqueue, serving
+from tests.support.activities import message
+from tests.support.bots import failing
+from tests.support.http import serving
+from tests.support.streams import enqueue
 from tests.worker.runtime.test_consumer import AlwaysUnreachable
 from turnstream.devconnector import DevConnector
 from turnstream.embedded import free_port
 from worker.bot.app import BotApp
 from worker.bot.types import Bot
 from worker.runtime.process import run_worker
+
+pytestmark = pytest.mark.e2e
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -18,13 +18,15 @@ from shared.keys import ENVELOPE_FIELD, Keyspace, conversation_key
 from shared.redisconn import Redis
 from shared.settings import Settings
 from shared.signing import EnvelopeSigner
-from tests.activities import message
-from tests.conftest import enqueue, envelopes_in
+from tests.support.activities import message
+from tests.support.streams import enqueue, envelopes_in
 from tests.worker.runtime.test_consumer import AlwaysUnreachable
 from tests.worker.runtime.test_drain import worker_env
 from turnstream import ops
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker
+
+pytestmark = pytest.mark.e2e
 
 
 def turnstream(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,16 +8,21 @@ import re
 
 import aiohttp
 import orjson
+import pytest
 from redis.exceptions import ResponseError
 
 from gateway.app import create_app
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import pending_count, serving, start_workers, stop_processes
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.processes import start_workers, stop_processes
+from tests.support.streams import pending_count
 from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
+
+pytestmark = pytest.mark.e2e
 
 CONVERSATIONS = 8
 MESSAGES = 12

@@ -18,13 +18,16 @@ from gateway.app import create_app
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import serving, stream_lengths
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import stream_lengths
 from tests.test_ops_cli import in_thread
 from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.turn_context import TurnContext
 from worker.runtime.process import run_worker
+
+pytestmark = pytest.mark.e2e
 
 SECRET = "s" * 40
 RATE = 100.0

@@ -15,13 +15,16 @@ from gateway.app import create_app
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import pending_count, post_json, serving
+from tests.support.activities import message
+from tests.support.http import post_json, serving
+from tests.support.streams import pending_count
 from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.invoke import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
 from worker.bot.turn_context import TurnContext
 from worker.runtime.process import run_worker
+
+pytestmark = pytest.mark.e2e
 
 CARD = {"type": "AdaptiveCard", "version": "1.4", "body": [{"type": "TextBlock", "text": "Done"}]}
 

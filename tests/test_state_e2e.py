@@ -9,18 +9,22 @@ from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 
 from gateway.app import create_app
 from samples.state_management import create_app as state_bot
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import enqueue, pending_count, serving
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import enqueue, pending_count
 from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.bot.redis_storage import RedisStorage
 from worker.runtime.process import run_worker
+
+pytestmark = pytest.mark.e2e
 
 SAY = [("c1", "hi"), ("c1", "Ann"), ("c1", "hello"), ("c2", "from elsewhere")]
 
@@ -116,8 +120,8 @@ async def test_two_worker_processes_lose_no_update_of_one_users_state(
         )
 
     logs = await asyncio.gather(
-        run_burst_worker(settings, "tests.bots:counter", "--concurrency", "4"),
-        run_burst_worker(settings, "tests.bots:counter", "--concurrency", "4"),
+        run_burst_worker(settings, "tests.support.bots:counter", "--concurrency", "4"),
+        run_burst_worker(settings, "tests.support.bots:counter", "--concurrency", "4"),
     )
 
     stored: Any = await RedisStorage(redis, key_prefix=settings.key_prefix).read(

@@ -9,16 +9,21 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 from gateway.app import create_app
 from shared.keys import CONSUMER_GROUP, Keyspace, conversation_key
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import enqueue, serving
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import enqueue
 from tests.test_ops_cli import in_thread
 from tests.test_takeover_e2e import wait_until
 from tests.worker.runtime.test_drain import worker_env
 from turnstream import ops
+
+pytestmark = pytest.mark.e2e
 
 
 async def known_backlog(redis: Redis, keys: Keyspace) -> tuple[int, int, str]:

@@ -17,11 +17,14 @@ import pytest
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import enqueue, pending_count, start_workers, stop_processes
+from tests.support.activities import message
+from tests.support.processes import start_workers, stop_processes
+from tests.support.streams import enqueue, pending_count
 from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.bot.redis_storage import RedisStorage
+
+pytestmark = pytest.mark.e2e
 
 CLAIM_IDLE = 2.0
 
@@ -34,7 +37,7 @@ class Start(Protocol):
 async def start_worker(settings: Settings) -> AsyncIterator[Start]:
     started: list[asyncio.subprocess.Process] = []
 
-    async def start(bot: str = "tests.bots:slow_counter") -> asyncio.subprocess.Process:
+    async def start(bot: str = "tests.support.bots:slow_counter") -> asyncio.subprocess.Process:
         env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": str(CLAIM_IDLE)}
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -108,13 +111,13 @@ async def test_replies_a_killed_worker_sent_are_not_sent_again_by_the_next(
     start_worker: Start,
 ) -> None:
     dev, service_url = connector
-    first = await start_worker("tests.bots:three_parts")
+    first = await start_worker("tests.support.bots:three_parts")
     await enqueue(redis, keys, message("go", activity_id="m0", service_url=service_url))
     await dev.wait_for(2, within=10)  # "part 1" and "part 2" went out; now it pauses
     await asyncio.sleep(0.3)  # the record of the two sends reaches Redis
     first.kill()
     await first.wait()
-    await start_worker("tests.bots:three_parts")
+    await start_worker("tests.support.bots:three_parts")
 
     await dev.wait_for(3, within=CLAIM_IDLE + 10)
     await asyncio.sleep(0.5)  # a duplicate would show here
@@ -171,7 +174,7 @@ async def test_a_long_turn_on_a_live_worker_is_not_taken_over(
     """The turn lasts 3 s, three claim timeouts of 1 s: the heartbeat keeps it its worker's."""
     dev, service_url = connector
     env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": "1"}
-    workers = await start_workers(env, "tests.bots:slow_counter", 2)
+    workers = await start_workers(env, "tests.support.bots:slow_counter", 2)
     try:
         await enqueue(redis, keys, message("slow 1", activity_id="m0", service_url=service_url))
         await dev.wait_for(1, within=20)

@@ -33,7 +33,7 @@ from shared.envelope import Envelope
 from shared.keys import ENVELOPE_FIELD, Keyspace
 from shared.redisconn import Redis, connect
 from shared.settings import AckDurability, Settings
-from tests.conftest import serving
+from tests.support.http import serving
 from turnstream.devconnector import DevConnector
 from turnstream.embedded_cluster import EmbeddedCluster
 from worker.runtime.process import run_worker

@@ -9,18 +9,23 @@ from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 
 from gateway.app import create_app
 from samples.echo import bot as echo
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import pending_count, serving, start_workers, stop_processes
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.processes import start_workers, stop_processes
+from tests.support.streams import pending_count
 from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from turnstream.embedded_cluster import EmbeddedCluster
 from worker.runtime.process import run_worker
+
+pytestmark = pytest.mark.e2e
 
 
 async def _post(http: aiohttp.ClientSession, gateway: str, activity: dict[str, Any]) -> None:

@@ -9,8 +9,8 @@ import orjson
 from shared.envelope import Envelope
 from shared.keys import ENVELOPE_FIELD, Keyspace, conversation_key
 from shared.redisconn import Redis
-from tests.activities import message
-from tests.conftest import enqueue
+from tests.support.activities import message
+from tests.support.streams import enqueue
 from turnstream import ops
 
 

@@ -11,8 +11,8 @@ import aiohttp
 
 from gateway.app import create_app
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import post_json, serving
+from tests.support.activities import message
+from tests.support.http import post_json, serving
 from tests.test_request_reply_e2e import CardBot, _execute
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker

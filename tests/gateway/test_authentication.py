@@ -21,8 +21,9 @@ from gateway.authentication import EMULATOR_ISSUERS, Authenticator
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import envelopes_in, serving, stream_lengths
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import envelopes_in, stream_lengths
 from turnstream.embedded import free_port
 from turnstream.loopback_idp import LoopbackIdentityProvider
 

@@ -12,8 +12,9 @@ from gateway.app import create_app
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import enqueue, serving, stream_lengths
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import enqueue, stream_lengths
 
 
 async def answers(base: str) -> tuple[int, int, str | None]:

@@ -19,9 +19,10 @@ from shared.keys import (
 )
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import serving, stream_lengths
 from tests.gateway.test_messages import post
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import stream_lengths
 
 
 def _nested(levels: int) -> dict[str, Any]:

@@ -14,8 +14,9 @@ from gateway.app import create_app
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import serving, stream_lengths
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import stream_lengths
 from turnstream.embedded import EmbeddedRedis, free_port
 
 

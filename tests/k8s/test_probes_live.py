@@ -9,9 +9,9 @@ import pytest
 
 from gateway.app import create_app
 from shared.settings import Settings
-from tests.conftest import serving
 from tests.k8s.consistency import http_probes
 from tests.k8s.manifests import OVERLAYS, build, find, pod_spec
+from tests.support.http import serving
 
 
 async def unserved(probes: list[tuple[str, str]], url: str) -> list[str]:

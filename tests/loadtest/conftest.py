@@ -10,7 +10,7 @@ import pytest
 from gateway.app import create_app
 from samples.echo import bot as echo
 from shared.settings import Settings
-from tests.conftest import serving
+from tests.support.http import serving
 from worker.runtime.process import run_worker
 
 

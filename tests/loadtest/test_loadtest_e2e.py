@@ -9,11 +9,14 @@ from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 from aiohttp import web
 
 from turnstream.embedded import free_port
 from turnstream.loadtest.options import LoadOptions
 from turnstream.loadtest.runner import run_load
+
+pytestmark = pytest.mark.e2e
 
 
 async def test_a_clean_run_has_every_reply_and_a_full_report(gateway: str, tmp_path: Path) -> None:

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from turnstream.embedded import free_port
+
+pytestmark = pytest.mark.e2e
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "loadtest" / "locustfile.py"
 

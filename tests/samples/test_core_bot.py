@@ -11,7 +11,7 @@ from samples.core_bot import create_app
 from samples.core_bot.dialogs import CANCEL_TEXT, DEFAULT_TEXT, HELP_TEXT
 from samples.core_bot.recognizer import BOOK_FLIGHT, GET_WEATHER, NONE, KeywordRecognizer
 from shared.activity import Activity
-from tests.activities import message
+from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.middleware import build_chain
 from worker.bot.storage import MemoryStorage

@@ -21,12 +21,14 @@ from samples.echo import bot as echo
 from shared.resp import Endpoint
 from shared.sentinel_resp import SentinelRespPool
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import serving
+from tests.support.activities import message
+from tests.support.http import serving
 from turnstream.devconnector import DevConnector
 from turnstream.embedded import free_port
 from turnstream.embedded_cluster import EmbeddedSentinels
 from worker.runtime.process import run_worker
+
+pytestmark = pytest.mark.e2e
 
 BOUND_SECONDS = 3.0
 """No request may take longer: the Redis timeout is 0.5 s, the enqueue fails within it."""

@@ -15,7 +15,7 @@ from shared.activity import (
     SuggestedActions,
     ThumbnailCard,
 )
-from tests.activities import message
+from tests.support.activities import message
 
 
 def test_wire_round_trip_keeps_unknown_fields() -> None:

@@ -8,7 +8,7 @@ from shared import codec
 from shared.envelope import Envelope, EnvelopeError
 from shared.signing import EnvelopeSigner
 from shared.tracing import TraceParent
-from tests.activities import message
+from tests.support.activities import message
 
 
 def test_round_trip() -> None:

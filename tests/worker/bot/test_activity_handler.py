@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from shared.activity import Activity, ChannelAccount
-from tests.activities import message
+from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.invoke import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, InvokeResponse

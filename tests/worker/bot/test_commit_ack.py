@@ -12,8 +12,8 @@ from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import OutageLog, Redis
 from shared.resp_pools import RespExecutor
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import enqueue, pending_count
+from tests.support.activities import message
+from tests.support.streams import enqueue, pending_count
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.state import UserState

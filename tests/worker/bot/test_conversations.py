@@ -12,9 +12,9 @@ from shared.activity import (
     ResourceResponse,
     Transcript,
 )
-from tests.conftest import serving
+from tests.support.http import serving
+from tests.support.recording_connector import Answer, RecordingConnector
 from tests.worker.bot.test_turn_context import RecordingSender
-from tests.worker.recording_connector import Answer, RecordingConnector
 from turnstream.devconnector import DevConnector
 from worker.bot import conversations
 from worker.bot.adapter import ConnectorAdapter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.activity import Activity, ChannelAccount, Entity, Mention
-from tests.activities import message
+from tests.support.activities import message
 from worker.bot.mentions import get_mentions, remove_mention_text, remove_recipient_mention
 
 
@@ -16,7 +16,7 @@ def mention(account_id: str, name: str, text: str | None = None) -> dict[str, An
 
 
 def inbound(text: str, *entities: dict[str, Any]) -> Activity:
-    # tests.activities.message addresses the activity to the bot "bot-1".
+    # tests.support.activities.message addresses the activity to the bot "bot-1".
     wire = message(text)
     if entities:
         wire["entities"] = list(entities)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.activity import Activity
-from tests.activities import message
+from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.state import BotStateSet, ConversationState, PrivateConversationState, UserState
 from worker.bot.state_middleware import AutoSaveStateMiddleware

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.activity import Activity
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
+from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.transcript import PAGE_SIZE, RedisTranscriptStore, TranscriptLoggerMiddleware
 from worker.bot.turn_context import TurnContext

@@ -14,7 +14,7 @@ from shared.activity import (
     ConversationResourceResponse,
     ResourceResponse,
 )
-from tests.activities import message
+from tests.support.activities import message
 from worker.bot.turn_context import TurnContext
 
 

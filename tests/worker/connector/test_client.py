@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.activity import ResourceResponse
-from tests.conftest import serving
+from tests.support.http import serving
 from worker.connector.client import ConnectorClient, _retry_delay
 from worker.connector.service_urls import OutboundPolicy
 from worker.errors import ConnectorError

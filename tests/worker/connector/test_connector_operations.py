@@ -20,8 +20,8 @@ from shared.activity import (
     ResourceResponse,
     Transcript,
 )
-from tests.conftest import serving
-from tests.worker.recording_connector import Answer, RecordingConnector
+from tests.support.http import serving
+from tests.support.recording_connector import Answer, RecordingConnector
 from worker.connector import client as connector_module
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy

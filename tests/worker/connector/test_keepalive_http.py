@@ -13,8 +13,8 @@ import trustme
 import uvloop
 
 from shared.activity import ResourceResponse
-from tests.conftest import serving
-from tests.worker.recording_connector import RecordingConnector
+from tests.support.http import serving
+from tests.support.recording_connector import RecordingConnector
 from worker.connector.client import ConnectorClient
 from worker.connector.keepalive_http import CannotConnect, HttpConnectionError, KeepAliveHttp
 from worker.connector.safe_resolver import PrivateAddressRefused

@@ -23,8 +23,9 @@ from shared.keys import ENVELOPE_FIELD, Keyspace, conversation_key
 from shared.redisconn import Redis
 from shared.settings import Settings
 from shared.signing import EnvelopeSigner
-from tests.activities import message
-from tests.conftest import enqueue, serving, stream_lengths
+from tests.support.activities import message
+from tests.support.http import serving
+from tests.support.streams import enqueue, stream_lengths
 from turnstream.devconnector import DevConnector
 from turnstream.loopback_idp import LoopbackIdentityProvider
 from worker.connector.app_token import AccessToken, ClientCredentialsTokens

@@ -14,9 +14,9 @@ from shared.envelope import Envelope
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.bots import failing
-from tests.conftest import enqueue, pending_count
+from tests.support.activities import message
+from tests.support.bots import failing
+from tests.support.streams import enqueue, pending_count
 from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.app import BotApp

@@ -7,12 +7,16 @@ import os
 import signal
 import sys
 
+import pytest
+
 from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import enqueue, pending_count
+from tests.support.activities import message
+from tests.support.streams import enqueue, pending_count
 from turnstream.devconnector import DevConnector
+
+pytestmark = pytest.mark.e2e
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
@@ -38,7 +42,7 @@ async def test_sigterm_drains_the_turn_in_flight(
         "-m",
         "worker",
         "--bot",
-        "tests.bots:slow",
+        "tests.support.bots:slow",
         env=worker_env(settings),
         stderr=asyncio.subprocess.PIPE,
     )

@@ -15,8 +15,8 @@ from shared.envelope import Envelope
 from shared.keys import Keyspace, conversation_key
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import post_json, serving
+from tests.support.activities import message
+from tests.support.http import post_json, serving
 from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.turn_context import TurnContext

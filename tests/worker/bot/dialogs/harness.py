@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.activity import Activity
-from tests.activities import message
+from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.dialogs import Dialog, DialogSet, DialogTurnResult, DialogTurnStatus
 from worker.bot.state import ConversationState

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from shared.activity import Activity
-from tests.activities import message
+from tests.support.activities import message
 from tests.worker.bot.dialogs.harness import DialogTestClient
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.dialogs import (

@@ -11,8 +11,8 @@ from shared.envelope import Envelope
 from shared.keys import Keyspace, conversation_key
 from shared.redisconn import Redis
 from shared.resp_pools import RespExecutor
-from tests.activities import message
-from tests.conftest import enqueue, pending_count
+from tests.support.activities import message
+from tests.support.streams import enqueue, pending_count
 from worker.bot.types import PendingAck
 from worker.runtime.consumer import Consumer
 from worker.runtime.delivery.affinity import ShardAffinity, preferred_streams

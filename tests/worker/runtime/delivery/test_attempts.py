@@ -12,8 +12,8 @@ from samples.echo import bot as echo
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import enqueue, pending_count
+from tests.support.activities import message
+from tests.support.streams import enqueue, pending_count
 from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker
@@ -65,7 +65,7 @@ async def test_a_turn_that_kills_its_worker_every_time_is_dead_lettered(
     while not dev.received and crashes < 5:
         worker = await asyncio.create_subprocess_exec(
             sys.executable,
-            *("-m", "worker", "--bot", "tests.bots:kills_its_worker"),
+            *("-m", "worker", "--bot", "tests.support.bots:kills_its_worker"),
             env=env,
             stderr=asyncio.subprocess.DEVNULL,
         )

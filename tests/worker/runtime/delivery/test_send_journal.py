@@ -8,8 +8,8 @@ from shared.activity import ResourceResponse
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import OutageLog, Redis
 from shared.resp_pools import RespExecutor
-from tests.activities import message
-from tests.conftest import enqueue
+from tests.support.activities import message
+from tests.support.streams import enqueue
 from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.send_journal import SendJournal, pack, unpack
 

@@ -13,8 +13,8 @@ from samples.echo import bot as echo
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
-from tests.activities import message
-from tests.conftest import enqueue
+from tests.support.activities import message
+from tests.support.streams import enqueue
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker
 

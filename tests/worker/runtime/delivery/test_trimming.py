@@ -6,8 +6,8 @@ from typing import Any
 
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
-from tests.activities import message
-from tests.conftest import enqueue
+from tests.support.activities import message
+from tests.support.streams import enqueue
 from worker.runtime.delivery.trimming import trim_acknowledged
 
 

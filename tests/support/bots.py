@@ -1,4 +1,5 @@
-"""Small bots the tests run, also by name in worker subprocesses (`--bot tests.bots:slow`)."""
+"""Small bots the tests run, also by name in worker subprocesses
+(`--bot tests.support.bots:slow`)."""
 
 from __future__ import annotations
 
