@@ -39,6 +39,14 @@ from shared.redisconn import Redis
 from tests.chaos.bot import POISON
 from tests.chaos.connector import Fault, FaultWindow, FaultyConnector, Reply
 
+CONNECTOR_FAULTS = [
+    (Fault.THROTTLE, 0.15, 0.30, 3),
+    (Fault.UNAVAILABLE, 0.60, 0.70, 3),
+    (Fault.SLOW, 0.70, 0.80, 4),
+]
+"""(fault, from, to, every): `fault` for every `every`-th reply request from the share `from` of
+the expected replies to the share `to` (as many times as fit in between)."""
+
 CHANNEL = "chaos"
 RECORD_WINDOW_SECONDS = 0.3
 """How long after the connector's answer a reply may still be unrecorded: the record's 2 ms
@@ -187,15 +195,13 @@ class ChaosRun:
         self._started = 0.0
         self._log_index = 0
         self._watchers: list[asyncio.Task[None]] = []
-        windows = [
-            FaultWindow(Fault.THROTTLE, 0.15, 0.30, 0.3),
-            FaultWindow(Fault.UNAVAILABLE, 0.60, 0.70, 0.3),
-            FaultWindow(Fault.SLOW, 0.70, 0.80, 0.25),
-        ]
-        load = self.profile.load_seconds
-        self.connector = FaultyConnector(
-            [dataclasses.replace(w, start=w.start * load, end=w.end * load) for w in windows]
-        )
+        poison = max(1, math.floor(self.total * self.profile.poison_share))
+        self.expected_replies = self.total - poison
+        self.connector = FaultyConnector(connector_windows(self.expected_replies))
+
+    @property
+    def total(self) -> int:
+        return self.profile.conversations * self.profile.messages
 
     # -- processes ---------------------------------------------------------------------------
 
@@ -272,9 +278,7 @@ class ChaosRun:
     # -- load --------------------------------------------------------------------------------
 
     def _plan(self, service_url: str) -> list[list[dict[str, Any]]]:
-        total = self.profile.conversations * self.profile.messages
-        poison_count = max(1, math.floor(total * self.profile.poison_share))
-        poison = set(self.random.sample(range(total), poison_count))
+        poison = set(self.random.sample(range(self.total), self.total - self.expected_replies))
         plan = []
         for c in range(self.profile.conversations):
             conversation = f"conv-{c}"
@@ -467,7 +471,7 @@ class ChaosRun:
             for _ in range(self.profile.workers):
                 await self._start_worker()
             plan = self._plan(service_url)
-            self._started = self.connector.started = time.monotonic()
+            self._started = time.monotonic()
             async with aiohttp.ClientSession() as http:
                 injector = asyncio.create_task(self._inject(redis))
                 await asyncio.gather(*(self._talk(http, activities) for activities in plan))
@@ -525,6 +529,9 @@ class ChaosRun:
         report.not_acknowledged = len(self.sent) - report.acknowledged
         report.poison = sum(1 for s in self.sent if s.text == POISON)
         report.connector_faults = {f.name: n for f, n in self.connector.faults.items()}
+        planned = {w.fault.name: w.times for w in self.connector.windows}
+        if report.connector_faults != planned:
+            report.problems.append(f"connector faults {report.connector_faults}, planned {planned}")
         expected = self._expected()
         by_conversation: dict[str, list[str]] = {c: [] for c in expected}
         first: dict[tuple[str, str], Reply] = {}
@@ -627,6 +634,20 @@ class ChaosRun:
             ] or lines
             tails.append(f"--- {path.name}\n" + "\n".join(interesting[-15:]))
         return "\n".join(tails)
+
+
+def connector_windows(expected_replies: int) -> list[FaultWindow]:
+    """CONNECTOR_FAULTS for a run that expects `expected_replies`: each window closes before the
+    next opens, and the last before the last reply, so each is served in full."""
+    windows = []
+    for fault, start, end, every in CONNECTOR_FAULTS:
+        after = math.floor(start * expected_replies)
+        times = max(1, math.floor((end - start) * expected_replies / every))
+        windows.append(FaultWindow(fault, after, every, times))
+    for window, following in itertools.pairwise(windows):
+        assert window.last <= following.after, (window, following)
+    assert windows[-1].last <= expected_replies, windows[-1]
+    return windows
 
 
 def _find_count(document: Any) -> int | None:
