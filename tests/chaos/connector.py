@@ -66,6 +66,12 @@ class FaultyConnector:
     typing: int = 0
     """Typing indicators received (messages that waited for their turn)."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _counted: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def reached(self, requests: int) -> None:
+        """Return once the connector has seen `requests` reply requests."""
+        async with self._counted:
+            await self._counted.wait_for(lambda: self.requests >= requests)
 
     async def serve(self) -> tuple[web.AppRunner, str]:
         app = web.Application()
@@ -94,6 +100,8 @@ class FaultyConnector:
             self.typing += 1
             return web.json_response({})
         fault = self._next_fault()
+        async with self._counted:
+            self._counted.notify_all()
         if fault is Fault.THROTTLE:
             return web.json_response(
                 {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"}
