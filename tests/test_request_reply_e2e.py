@@ -31,16 +31,19 @@ CARD = {"type": "AdaptiveCard", "version": "1.4", "body": [{"type": "TextBlock",
 
 class CardBot(ActivityHandler):
     """Answers `Action.Execute` with a card; says three things to expectReplies messages;
-    takes its time when asked to."""
+    takes its time when asked to: "wait" for half a second, "slow" until `release` is set."""
 
     def __init__(self) -> None:
         self.turns: list[str] = []
+        self.release = asyncio.Event()
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
         self.turns.append(f"invoke {invoke_value.action.verb}")
-        await asyncio.sleep({"slow": 1.5, "wait": 0.5}.get(invoke_value.action.verb or "", 0))
+        if invoke_value.action.verb == "slow":
+            await self.release.wait()
+        await asyncio.sleep(0.5 if invoke_value.action.verb == "wait" else 0)
         card = dict(CARD, body=[{"type": "TextBlock", "text": f"did {invoke_value.action.verb}"}])
         return AdaptiveCardInvokeResponse(
             200, "application/vnd.microsoft.card.adaptive", value=card
@@ -80,10 +83,17 @@ class Running:
 
 
 @pytest.fixture
+def reply_timeout() -> float:
+    """Far past a turn's time on a busy machine: an answer the tests expect must not time out.
+    The test of the timeout itself sets a short one (its turn waits until it timed out)."""
+    return 10.0
+
+
+@pytest.fixture
 async def running(
-    settings: Settings, connector: tuple[DevConnector, str]
+    settings: Settings, connector: tuple[DevConnector, str], reply_timeout: float
 ) -> AsyncIterator[Running]:
-    settings = dataclasses.replace(settings, reply_timeout_seconds=1.0)
+    settings = dataclasses.replace(settings, reply_timeout_seconds=reply_timeout)
     dev, service_url = connector
     bot = CardBot()
     stop = asyncio.Event()
@@ -159,6 +169,7 @@ async def test_a_retry_while_the_first_copy_runs_waits_for_its_answer(
     assert running.bot.turns == ["invoke wait"]
 
 
+@pytest.mark.parametrize("reply_timeout", [2.0])
 async def test_a_slow_invoke_gets_the_fallback_and_its_late_answer_is_dropped(
     running: Running, redis: Redis, keys: Keyspace
 ) -> None:
@@ -166,6 +177,7 @@ async def test_a_slow_invoke_gets_the_fallback_and_its_late_answer_is_dropped(
 
     assert status == 504
     assert body["error"] == "reply_timeout"
+    running.bot.release.set()  # the turn answers only now, after the gateway gave up
     # The turn still finishes and commits; the late answer reaches a gateway nobody waits on.
     for _ in range(100):
         if running.bot.turns == ["invoke slow"] and await pending_count(redis, keys) == 0:
@@ -183,7 +195,10 @@ async def test_a_slow_invoke_gets_the_fallback_and_its_late_answer_is_dropped(
 async def test_invokes_wait_behind_the_conversations_earlier_turns(running: Running) -> None:
     url = running.service_url
     slow = asyncio.create_task(running.post(_execute("wait", "i-7", url, "c-6")))
-    await asyncio.sleep(0.2)  # queued behind the invoke: runs only after it
+    for _ in range(600):  # the invoke's turn started: the message is queued behind it
+        if running.bot.turns:
+            break
+        await asyncio.sleep(0.05)
     status, body = await running.post(
         message("after", activity_id="m-7", conversation="c-6", service_url=url)
         | {"deliveryMode": "expectReplies"}

@@ -1,10 +1,9 @@
-"""A recording Bot Connector that misbehaves on a schedule: 429 with Retry-After, 503, slow."""
+"""A recording Bot Connector that misbehaves by count: 429 with Retry-After, 503, slow."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import random
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -20,12 +19,27 @@ class Fault(Enum):
 
 @dataclass(frozen=True)
 class FaultWindow:
+    """`fault` for every `every`-th reply request after the first `after`, `times` times.
+
+    Opened and closed by counting reply requests, never by the clock: on a slow or busy machine
+    the requests come later and the window moves with them, so no window can pass with no
+    request inside it (one scheduled by the clock can), and each is served exactly `times`
+    times once the connector has seen `last` reply requests."""
+
     fault: Fault
-    start: float
-    """Seconds after the run started."""
-    end: float
-    share: float
-    """Fraction of requests in the window that get the fault."""
+    after: int
+    every: int
+    times: int
+
+    @property
+    def last(self) -> int:
+        """The reply request that gets the fault for the last time: the window closes there."""
+        return self.after + self.every * self.times
+
+    def hits(self, request: int) -> bool:
+        """Whether the `request`-th reply request (from 1) gets this window's fault."""
+        since = request - self.after
+        return 0 < since <= self.every * self.times and since % self.every == 0
 
 
 @dataclass(frozen=True)
@@ -44,12 +58,20 @@ class Reply:
 @dataclass
 class FaultyConnector:
     windows: list[FaultWindow]
-    started: float = field(default_factory=time.monotonic)
     replies: list[Reply] = field(default_factory=list)
+    requests: int = 0
+    """Reply requests seen, answered with a fault or not (typing indicators are not counted):
+    the run's measure of progress, which opens and closes the fault windows."""
     faults: dict[Fault, int] = field(default_factory=dict)
     typing: int = 0
     """Typing indicators received (messages that waited for their turn)."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _counted: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def reached(self, requests: int) -> None:
+        """Return once the connector has seen `requests` reply requests."""
+        async with self._counted:
+            await self._counted.wait_for(lambda: self.requests >= requests)
 
     async def serve(self) -> tuple[web.AppRunner, str]:
         app = web.Application()
@@ -62,10 +84,12 @@ class FaultyConnector:
         port = runner.addresses[0][1]
         return runner, f"http://127.0.0.1:{port}"
 
-    def _fault_now(self) -> Fault | None:
-        now = time.monotonic() - self.started
+    def _next_fault(self) -> Fault | None:
+        """Count one more reply request; the fault it gets, if any."""
+        self.requests += 1
         for window in self.windows:
-            if window.start <= now < window.end and random.random() < window.share:
+            if window.hits(self.requests):
+                self.faults[window.fault] = self.faults.get(window.fault, 0) + 1
                 return window.fault
         return None
 
@@ -75,9 +99,9 @@ class FaultyConnector:
         if body.get("type") == "typing":  # shown while a message waits: not a reply
             self.typing += 1
             return web.json_response({})
-        fault = self._fault_now()
-        if fault is not None:
-            self.faults[fault] = self.faults.get(fault, 0) + 1
+        fault = self._next_fault()
+        async with self._counted:
+            self._counted.notify_all()
         if fault is Fault.THROTTLE:
             return web.json_response(
                 {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"}

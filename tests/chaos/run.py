@@ -1,10 +1,14 @@
 """One chaos run: real valkey (AOF, fsync always), a gateway and worker processes, a load driver
 posting counter messages through the gateway, a fault injector, and a checker.
 
-Faults: kill -9 of a random worker (restarted at once), SIGSTOP of a worker past its claim
-timeout, kill -9 and restart of the server, a connector answering 429/503/slowly, re-POSTs of
-activities with the same id (a channel's resend), poison turns. The checker compares what the
-gateway acknowledged with what the connector received and with the state in Redis.
+Faults: kill -9 of a worker (restarted at once), SIGSTOP of a worker past its claim timeout,
+kill -9 and restart of the server, a connector answering 429/503/slowly, re-POSTs of activities
+with the same id (a channel's resend), poison turns. The checker compares what the gateway
+acknowledged with what the connector received and with the state in Redis.
+
+Every fault is scheduled by progress, not by the clock: it is due once the connector has seen a
+share of the reply requests the run expects. A slow or busy machine reaches each point later,
+and gets each fault there all the same; a fault scheduled at a time can find nothing to hit.
 """
 
 from __future__ import annotations
@@ -39,6 +43,17 @@ from tests.chaos.bot import POISON
 from tests.chaos.connector import Fault, FaultWindow, FaultyConnector, Reply
 from turnstream.embedded import EmbeddedRedis, die_with_parent, free_port
 
+CONNECTOR_FAULTS = [
+    (Fault.THROTTLE, 0.15, 0.30, 3),
+    (Fault.UNAVAILABLE, 0.60, 0.70, 3),
+    (Fault.SLOW, 0.70, 0.80, 4),
+]
+"""(fault, from, to, every): `fault` for every `every`-th reply request from the share `from` of
+the expected replies to the share `to` (as many times as fit in between)."""
+STOP_AT = 0.35
+RESTART_AT = 0.5
+"""When the worker is stopped and the server restarted: shares of the expected replies."""
+
 CHANNEL = "chaos"
 RECORD_WINDOW_SECONDS = 0.3
 """How long after the connector's answer a reply may still be unrecorded: the record's 2 ms
@@ -59,8 +74,8 @@ class Profile:
     rate: float
     """Messages per second per conversation."""
     workers: int
-    kill_every: float
-    """Seconds between kill -9s of a random worker, while the load runs."""
+    kills: int
+    """kill -9s of a worker, spread evenly over the load (by replies, not by time)."""
     claim_idle: float
     max_deliveries: int
     resend_share: float
@@ -81,7 +96,7 @@ PROFILES = {
         messages=40,
         rate=2.0,
         workers=3,
-        kill_every=2.5,
+        kills=8,
         claim_idle=1.5,
         max_deliveries=6,
         resend_share=0.05,
@@ -95,7 +110,7 @@ PROFILES = {
         messages=600,
         rate=2.0,
         workers=4,
-        kill_every=3.0,
+        kills=100,
         claim_idle=1.5,
         max_deliveries=6,
         resend_share=0.05,
@@ -187,15 +202,17 @@ class ChaosRun:
         self._started = 0.0
         self._log_index = 0
         self._watchers: list[asyncio.Task[None]] = []
-        windows = [
-            FaultWindow(Fault.THROTTLE, 0.15, 0.30, 0.3),
-            FaultWindow(Fault.UNAVAILABLE, 0.60, 0.70, 0.3),
-            FaultWindow(Fault.SLOW, 0.70, 0.80, 0.25),
-        ]
-        load = self.profile.load_seconds
-        self.connector = FaultyConnector(
-            [dataclasses.replace(w, start=w.start * load, end=w.end * load) for w in windows]
-        )
+        self._left_entries = False
+        """Whether a kill or the stop has left entries for the others to take over."""
+        self._thawed = asyncio.Event()
+        self._thawed.set()  # nothing is stopped yet
+        poison = max(1, math.floor(self.total * self.profile.poison_share))
+        self.expected_replies = self.total - poison
+        self.connector = FaultyConnector(connector_windows(self.expected_replies))
+
+    @property
+    def total(self) -> int:
+        return self.profile.conversations * self.profile.messages
 
     # -- processes ---------------------------------------------------------------------------
 
@@ -239,8 +256,9 @@ class ChaosRun:
             "-m", "turnstream", "gateway", "--port", str(port), log_name="gateway"
         )
         self.gateway_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60  # a process start, on a machine that may be busy
         async with aiohttp.ClientSession() as http:
-            for _ in range(200):
+            while time.monotonic() < deadline:
                 with contextlib.suppress(aiohttp.ClientError):
                     async with http.get(f"{self.gateway_url}/readyz") as response:
                         if response.status == 200:
@@ -272,9 +290,7 @@ class ChaosRun:
     # -- load --------------------------------------------------------------------------------
 
     def _plan(self, service_url: str) -> list[list[dict[str, Any]]]:
-        total = self.profile.conversations * self.profile.messages
-        poison_count = max(1, math.floor(total * self.profile.poison_share))
-        poison = set(self.random.sample(range(total), poison_count))
+        poison = set(self.random.sample(range(self.total), self.total - self.expected_replies))
         plan = []
         for c in range(self.profile.conversations):
             conversation = f"conv-{c}"
@@ -341,61 +357,113 @@ class ChaosRun:
 
     # -- faults ------------------------------------------------------------------------------
 
+    def _schedule(self) -> list[tuple[int, str]]:
+        """(reply requests the connector has seen, fault due then), in order."""
+        kills = self.profile.kills
+        shares = [((n + 0.5) / kills, "kill") for n in range(kills)]
+        shares += [(STOP_AT, "stop"), (RESTART_AT, "restart")]
+        return sorted((math.floor(share * self.expected_replies), what) for share, what in shares)
+
     async def _inject(self, redis: Redis) -> None:
-        load = self.profile.load_seconds
-        stop_at = 0.35 * load
-        restart_at = 0.5 * load
-        next_kill = 1.0
-        while True:
-            elapsed = time.monotonic() - self._started
-            if elapsed > load:
-                return
-            if stop_at and elapsed >= stop_at:
-                stop_at = 0
-                await self._freeze_one(redis)
-            elif restart_at and elapsed >= restart_at:
-                restart_at = 0
+        """Each fault once the connector has seen its share of the expected replies (every one
+        of them comes: a slow machine reaches each point later, and gets its fault there), and
+        then up to one message period later, at random: the conversations post in step, so
+        replies come in bursts, and a fault in step with the request that reached the count
+        would land every time while a burst's replies are in flight (each a duplicate)."""
+        schedule = self._schedule()
+        for n, (at, what) in enumerate(schedule):
+            await self.connector.reached(at)
+            await asyncio.sleep(self.random.uniform(0, 1 / self.profile.rate))
+            # A victim holding entries is worth waiting for, until the next fault is due.
+            until = schedule[n + 1][0] if n + 1 < len(schedule) else self.expected_replies
+            if what == "stop":
+                await self._freeze_one(redis, until)
+            elif what == "restart":
                 await self._restart_server()
-            elif elapsed >= next_kill:
-                next_kill += self.profile.kill_every
-                await self._kill_one(redis)
+            else:
+                await self._kill_one(redis, until)
+
+    async def _victim(self, redis: Redis, until: int) -> asyncio.subprocess.Process:
+        """A live worker, not the stopped one, at random. Until a fault has left entries for
+        the others to take over (else `takeovers > 0` rests on luck), one that holds entries,
+        waited for until the connector has seen `until` reply requests. Only until then: a
+        victim caught mid-turn is likelier to have a reply in flight, so to send a duplicate."""
+        while True:
+            candidates = [w for w in self._live_workers() if w is not self._frozen]
+            if self._left_entries:
+                return self.random.choice(candidates)
+            holding = await self._holding(redis, candidates)
+            if holding or self.connector.requests >= until:
+                return self.random.choice(holding or candidates)
             await asyncio.sleep(0.05)
 
-    async def _kill_one(self, redis: Redis) -> None:
-        victims = [w for w in self._live_workers() if w is not self._frozen]
-        if not victims:
-            return
-        victim = self.random.choice(victims)
-        held = await self._held_by(redis, victim.pid)
+    async def _holding(
+        self, redis: Redis, workers: list[asyncio.subprocess.Process]
+    ) -> list[asyncio.subprocess.Process]:
+        """Those of `workers` with entries pending, asked in one round trip (the fault follows
+        at once: a worker may finish its turns in between, but seldom)."""
+        owners: set[str] = set()
+        with contextlib.suppress(RedisError, OSError):
+            async with redis.pipeline(transaction=False) as pipe:
+                for stream in self.keys.streams():
+                    pipe.xpending_range(stream, CONSUMER_GROUP, "-", "+", 10_000)
+                answers: Any = await pipe.execute()
+            owners = {row["consumer"].decode() for rows in answers for row in rows}
+        host = socket.gethostname()
+        return [w for w in workers if any(o.startswith(f"{host}-{w.pid}-") for o in owners)]
+
+    async def _kill_one(self, redis: Redis, until: int) -> None:
+        victim = await self._victim(redis, until)
         victim.kill()
         killed_at = time.monotonic()
         self.faults.setdefault(victim.pid, []).append(killed_at)
-        self._event(f"worker {victim.pid} killed holding {len(held)} entries")
         await victim.wait()
+        held = await self._held_by(redis, victim.pid)  # dead: what it left is settled
+        self._event(
+            f"worker {victim.pid} killed holding {len(held)} entries "
+            f"(reply request {self.connector.requests})",
+            killed_at,
+        )
         self.report.kills += 1
         await self._start_worker()
         if held:
+            self._left_entries = True
             self._watch_takeover(redis, victim.pid, held, killed_at)
 
     _frozen: asyncio.subprocess.Process | None = None
 
-    async def _freeze_one(self, redis: Redis) -> None:
-        victim = self.random.choice(self._live_workers())
+    async def _freeze_one(self, redis: Redis, until: int) -> None:
+        victim = await self._victim(redis, until)
         self._frozen = victim
-        held = await self._held_by(redis, victim.pid)
+        self._thawed.clear()
         victim.send_signal(signal.SIGSTOP)
         frozen_at = time.monotonic()
         self.faults.setdefault(victim.pid, []).append(frozen_at)
-        self._event(f"worker {victim.pid} stopped holding {len(held)} entries")
+        held = await self._held_by(redis, victim.pid)
+        self._event(
+            f"worker {victim.pid} stopped holding {len(held)} entries "
+            f"(reply request {self.connector.requests})",
+            frozen_at,
+        )
         self.report.stops += 1
         if held:
+            self._left_entries = True
             self._watch_takeover(redis, victim.pid, held, frozen_at)
 
         async def thaw() -> None:
+            # Past its claim timeout, and until what it held was taken over: it wakes up to
+            # find its turns gone, on a slow machine too.
             await asyncio.sleep(3 * self.profile.claim_idle)
+            deadline = frozen_at + 60
+            while time.monotonic() < deadline:
+                if not await self._held_by(redis, victim.pid) and await self._reachable(redis):
+                    break
+                await asyncio.sleep(0.1)
             with contextlib.suppress(ProcessLookupError):
                 victim.send_signal(signal.SIGCONT)
+            self._event(f"worker {victim.pid} thawed")
             self._frozen = None
+            self._thawed.set()
 
         self._watchers.append(asyncio.create_task(thaw()))
 
@@ -404,7 +472,7 @@ class ChaosRun:
         self.report.events.append(f"{at - self._started:7.2f} {what}")
 
     async def _restart_server(self) -> None:
-        self._event("server killed")
+        self._event(f"server killed (reply request {self.connector.requests})")
         killed_at = time.monotonic()
         pid = self.server.pid
         assert pid is not None
@@ -467,11 +535,11 @@ class ChaosRun:
             for _ in range(self.profile.workers):
                 await self._start_worker()
             plan = self._plan(service_url)
-            self._started = self.connector.started = time.monotonic()
+            self._started = time.monotonic()
             async with aiohttp.ClientSession() as http:
                 injector = asyncio.create_task(self._inject(redis))
                 await asyncio.gather(*(self._talk(http, activities) for activities in plan))
-                await injector
+                await self._injected(injector)
             await self._settle(redis)
             await asyncio.gather(*self._watchers)
             await self._check(redis)
@@ -494,8 +562,21 @@ class ChaosRun:
                 counts[sent.conversation] = counts.get(sent.conversation, 0) + 1
         return counts
 
+    async def _injected(self, injector: asyncio.Task[None]) -> None:
+        """Wait for the last fault: due before the last reply, so it comes unless the run
+        stalled (then the checker reports what is missing)."""
+        try:
+            async with asyncio.timeout(self.profile.settle_within):
+                await injector
+        except TimeoutError:
+            self.report.problems.append(
+                f"faults not all injected: the connector saw {self.connector.requests} reply "
+                f"requests of the {self.expected_replies} expected"
+            )
+
     async def _settle(self, redis: Redis) -> None:
-        """Wait until every counter reply arrived and the poison is dead-lettered."""
+        """Wait until every counter reply arrived, the poison is dead-lettered, the stopped
+        worker is awake again and nothing is pending (no turn left that could still reply)."""
         expected = self._expected()
         poison = sum(1 for s in self.sent if s.text == POISON)
         deadline = time.monotonic() + self.profile.settle_within
@@ -504,10 +585,25 @@ class ChaosRun:
             for reply in self.connector.replies:
                 got.setdefault(reply.conversation, set()).add(reply.text)
             complete = all(len(got.get(c, ())) >= n for c, n in expected.items())
-            if complete and len(await self._dead_letters(redis)) >= poison:
-                await asyncio.sleep(2)  # late duplicates (a thawed worker) show up here
+            if (
+                complete
+                and self._thawed.is_set()
+                and len(await self._dead_letters(redis)) >= poison
+                and await self._nothing_pending(redis)
+            ):
+                await asyncio.sleep(2)  # a thawed worker's late duplicates would show up here
                 return
             await asyncio.sleep(0.2)
+
+    async def _nothing_pending(self, redis: Redis) -> bool:
+        try:
+            for stream in self.keys.streams():
+                summary: Any = await redis.xpending(stream, CONSUMER_GROUP)
+                if summary["pending"]:
+                    return False
+        except (RedisError, OSError):
+            return False
+        return True
 
     async def _dead_letters(self, redis: Redis) -> list[str]:
         ids = []
@@ -525,6 +621,9 @@ class ChaosRun:
         report.not_acknowledged = len(self.sent) - report.acknowledged
         report.poison = sum(1 for s in self.sent if s.text == POISON)
         report.connector_faults = {f.name: n for f, n in self.connector.faults.items()}
+        planned = {w.fault.name: w.times for w in self.connector.windows}
+        if report.connector_faults != planned:
+            report.problems.append(f"connector faults {report.connector_faults}, planned {planned}")
         expected = self._expected()
         by_conversation: dict[str, list[str]] = {c: [] for c in expected}
         first: dict[tuple[str, str], Reply] = {}
@@ -627,6 +726,20 @@ class ChaosRun:
             ] or lines
             tails.append(f"--- {path.name}\n" + "\n".join(interesting[-15:]))
         return "\n".join(tails)
+
+
+def connector_windows(expected_replies: int) -> list[FaultWindow]:
+    """CONNECTOR_FAULTS for a run that expects `expected_replies`: each window closes before the
+    next opens, and the last before the last reply, so each is served in full."""
+    windows = []
+    for fault, start, end, every in CONNECTOR_FAULTS:
+        after = math.floor(start * expected_replies)
+        times = max(1, math.floor((end - start) * expected_replies / every))
+        windows.append(FaultWindow(fault, after, every, times))
+    for window, following in itertools.pairwise(windows):
+        assert window.last <= following.after, (window, following)
+    assert windows[-1].last <= expected_replies, windows[-1]
+    return windows
 
 
 def _find_count(document: Any) -> int | None:

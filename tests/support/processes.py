@@ -36,3 +36,21 @@ async def stop_processes(processes: list[asyncio.subprocess.Process]) -> list[st
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGTERM)
     return [(await process.communicate())[1].decode() for process in processes]
+
+
+async def stderr_until(
+    process: asyncio.subprocess.Process, needle: bytes, within: float = 30
+) -> bytes:
+    """Read `process`'s piped stderr until a line holds `needle`: the moment it logged that, an
+    event to wait for instead of a guess at how long it takes. Returns the lines read (a later
+    `communicate()` returns only the rest); fails if the process exits or `within` passes
+    first (a bound far past the usual, for a busy machine)."""
+    assert process.stderr is not None
+    read = b""
+    async with asyncio.timeout(within):
+        while needle not in read:
+            line = await process.stderr.readline()
+            if not line:
+                raise AssertionError(f"exited before logging {needle!r}:\n{read.decode()}")
+            read += line
+    return read

@@ -13,6 +13,7 @@ from shared.keys import Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.support.activities import message
+from tests.support.processes import stderr_until
 from tests.support.streams import enqueue, pending_count
 from turnstream.devconnector import DevConnector
 
@@ -48,17 +49,21 @@ async def test_sigterm_drains_the_turn_in_flight(
     )
     try:
         await enqueue(redis, keys, message("sleep:3", activity_id="slow", service_url=service_url))
-        for _ in range(200):  # wait until the worker has read it: the turn is in flight
+        for _ in range(600):  # wait until the worker has read it: the turn is in flight
             if await pending_count(redis, keys):
                 break
             await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the worker did not read the entry")
         process.send_signal(signal.SIGTERM)
-        # A read already blocked when the signal came may still return entries (they are run,
-        # not stranded); it ends within the block time (1 s). What arrives later stays queued.
-        await asyncio.sleep(1.5)
+        # A read already under way when the signal came may still return entries (they are
+        # run, not stranded); the worker starts draining once it stopped reading. What arrives
+        # after that stays queued.
+        early = await stderr_until(process, b"draining 1 in-flight turns")
         await enqueue(redis, keys, message("late", activity_id="late", service_url=service_url))
         async with asyncio.timeout(15):
-            _, stderr = await process.communicate()
+            _, rest = await process.communicate()
+        stderr = early + rest
     finally:
         if process.returncode is None:
             process.kill()
@@ -84,11 +89,13 @@ async def test_worker_waits_for_redis_instead_of_crashing(settings: Settings) ->
         env=env,
         stderr=asyncio.subprocess.PIPE,
     )
-    await asyncio.sleep(1.5)
-    assert process.returncode is None  # still waiting, not crashed
+    # Once it met the unreachable Redis (however long a busy machine takes to get there), it
+    # waits for it: still running, and a SIGTERM then ends it cleanly, not a crash.
+    early = await stderr_until(process, b"Redis (worker) unreachable")
+    assert process.returncode is None
     process.send_signal(signal.SIGTERM)
     async with asyncio.timeout(10):
-        _, stderr = await process.communicate()
-    assert process.returncode == 0
-    assert b"Redis (worker) unreachable" in stderr
+        _, rest = await process.communicate()
+    stderr = early + rest
+    assert process.returncode == 0, stderr.decode()
     assert b"Traceback" not in stderr

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 
 from worker.runtime.scheduler import ConversationScheduler
 
@@ -8,22 +9,29 @@ from worker.runtime.scheduler import ConversationScheduler
 async def test_one_conversation_is_serial_and_others_run_alongside() -> None:
     log: list[str] = []
     gates = {name: asyncio.Event() for name in ("a1", "b1")}
+    started: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+    ended: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
     async def handle(item: str) -> None:
         log.append(f"start {item}")
+        started[item].set()
         if item in gates:
             await gates[item].wait()
         log.append(f"end {item}")
+        ended[item].set()
 
     scheduler: ConversationScheduler[str] = ConversationScheduler(4, handle)
     for item in ("a1", "a2", "b1"):
         scheduler.submit(item[0], item)
-    await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):
+        await started["a1"].wait()
+        await started["b1"].wait()
     # a1 and b1 both started (conversations run side by side); a2 waits for a1.
     assert log == ["start a1", "start b1"]
     assert scheduler.pending == 3
     gates["a1"].set()
-    await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):
+        await ended["a2"].wait()
     assert log == ["start a1", "start b1", "end a1", "start a2", "end a2"]
     gates["b1"].set()
     await scheduler.join()
@@ -58,9 +66,11 @@ async def test_an_earlier_item_displaces_a_head_still_waiting_before_its_slot() 
     """The takeover case: the successor waits for its predecessor, which then arrives here."""
     ran: list[int] = []
     committed = {item: asyncio.Event() for item in (1, 2)}
+    waiting = asyncio.Event()
 
     async def before(item: int) -> None:
         if item > 1:
+            waiting.set()
             await committed[item - 1].wait()  # the predecessor must have committed
 
     async def handle(item: int) -> None:
@@ -71,7 +81,7 @@ async def test_an_earlier_item_displaces_a_head_still_waiting_before_its_slot() 
         2, handle, before=before, order=lambda item: item
     )
     scheduler.submit("c", 2)  # the successor arrives first and waits
-    await asyncio.sleep(0.02)
+    await asyncio.wait_for(waiting.wait(), 10)
     scheduler.submit("c", 1)  # its predecessor, taken over from a dead worker
     await asyncio.wait_for(scheduler.join(), 2)
     assert ran == [1, 2]
