@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -38,6 +39,8 @@ async def run_dev(
     data_dir: Path | None,
 ) -> None:
     """Run until SIGINT/SIGTERM; stop everything it started, the embedded server included."""
+    _check_free(port, "gateway")
+    _check_free(connector_port, "dev connector")
     # The dev connector (and the Emulator) listen on loopback: let the worker reach them.
     settings = dataclasses.replace(settings, allow_private_service_urls=True)
     embedded: EmbeddedRedis | None = None
@@ -56,6 +59,17 @@ async def run_dev(
         if embedded is not None:
             embedded.stop()
             print("turnstream dev: embedded Redis stopped", file=sys.stderr)
+
+
+def _check_free(port: int, what: str) -> None:
+    """Refuse a taken port before anything starts: a quick, clear error, and no half-started
+    stack to unwind (uvicorn's own refusal, later, still ends the stack cleanly)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise DevStartupError(f"the {what} could not listen on 127.0.0.1:{port}: {e}") from e
 
 
 async def _serve(
