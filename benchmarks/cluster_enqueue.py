@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from benchmarks.harness import machine_line
 from gateway.enqueue import Enqueuer
 from gateway.enqueue_pool import EnqueuePool, open_enqueue_pool
 from shared.keys import Keyspace, conversation_key
@@ -116,22 +115,13 @@ async def _measure(case: Case, seconds: float, callers: int, result: Result) -> 
     result.cpu_us.append(1e6 * cpu / max(done, 1))
 
 
-def _machine() -> str:
-    cpus = os.cpu_count()
-    load = os.getloadavg()
-    return (
-        f"{platform.machine()} {cpus} CPUs, Python {platform.python_version()}, "
-        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cluster_enqueue")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--callers", type=int, default=256)
     args = parser.parse_args()
-    print(_machine(), flush=True)
+    print(machine_line(), flush=True)
     single = EmbeddedRedis(appendonly=True).start()  # AOF everysec, like the cluster nodes
     one = EmbeddedCluster(masters=1, replicas_per_master=1).start()
     three = EmbeddedCluster(masters=3, replicas_per_master=1).start()

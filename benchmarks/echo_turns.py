@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import aiohttp
 import orjson
 import redis
 
-from benchmarks.gateway_ack import BenchError, process_cpu_seconds
+from benchmarks.harness import BenchError, machine, process_cpu_seconds
 from benchmarks.reply_sink import STATS_PATH
 from benchmarks.stateful_turns import _RECORDS as RECORDS
 from benchmarks.stateful_turns import monitor_counts, start_monitor
@@ -432,23 +431,6 @@ def print_scaling(one: Drain, two: Drain, startup: float, opts: Options) -> dict
         "two": asdict(two),
         "worker_startup_cpu_seconds": startup,
         "scaling": scaling,
-    }
-
-
-def machine() -> dict[str, Any]:
-    model = "unknown"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        model = next(
-            (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), model
-        )
-    with open("/proc/loadavg") as f:
-        load = f.read().split()[:3]
-    return {
-        "cpu_model": model,
-        "cpus": os.cpu_count(),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "load_average_at_start": load,
     }
 
 

@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import dataclasses
 import http.client
 import os
-import platform
 import resource
 import shutil
 import signal
@@ -35,8 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, cast
@@ -50,6 +47,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from benchmarks.activities import CONVERSATION_SLOT, ID_SLOT, SERVICE_URL, activity_template
+from benchmarks.harness import (
+    BenchError,
+    Ticks,
+    child_setup,
+    cpu_seconds,
+    cpu_ticks,
+    machine,
+    package_version,
+    pin_all_threads,
+    process_cpu_seconds,
+    py_spy_binary,
+    wait_for_quiet,
+)
+from benchmarks.profiling import Profile, summarize_folded
 from gateway.app import create_app
 from gateway.server import server_config
 from shared.keys import Keyspace
@@ -58,22 +70,14 @@ from turnstream.embedded import EmbeddedRedis, free_port, server_binary
 from turnstream.loopback_idp import LoopbackIdentityProvider
 
 CASES = ("bare", "turnstream", "turnstream-auth")
-SERVICE_URL = "https://smba.trafficmanager.net/emea/"
-"""The activities' serviceUrl: the channel token vouches for exactly this."""
 TARGET_RATIO = 0.75
 NOISY = 0.05  # share of a benchmark CPU taken by other processes that makes a run suspect
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PATH = "/api/messages"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-_PR_SET_PDEATHSIG = 1
 
 EXIT_OK, EXIT_FAILED, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 130
 BENCH_APP_ID = "gateway-ack-bench"
-
-
-class BenchError(Exception):
-    """The benchmark could not produce a trustworthy number; the message says why."""
 
 
 # --------------------------------------------------------------------------- options
@@ -155,11 +159,6 @@ def check_environment(opts: Options) -> str | None:
     return None
 
 
-def py_spy_binary() -> str | None:
-    beside_python = Path(sys.executable).parent / "py-spy"
-    return str(beside_python) if beside_python.exists() else shutil.which("py-spy")
-
-
 # --------------------------------------------------------------------------- the two servers
 
 
@@ -195,56 +194,6 @@ def serve(case: str, port: int, redis_url: str, key_prefix: str, metadata_url: s
 # --------------------------------------------------------------------------- processes and CPUs
 
 
-def _child_setup(cpus: set[int] | None) -> Callable[[], None]:
-    """Runs in the child before exec: pin it (every later thread inherits the mask) and have the
-    kernel SIGTERM it if we die, even by kill -9, so no server or wrk outlives the benchmark."""
-
-    def setup() -> None:
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if cpus is not None:
-            os.sched_setaffinity(0, cpus)
-
-    return setup
-
-
-def pin_all_threads(pid: int, cpus: set[int]) -> None:
-    """sched_setaffinity(pid) moves only the main thread; valkey starts I/O and bio threads
-    before we can reach it, so pin each of them too, and check."""
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with contextlib.suppress(ProcessLookupError):  # a thread may end meanwhile
-            os.sched_setaffinity(int(tid), cpus)
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with contextlib.suppress(ProcessLookupError):
-            if os.sched_getaffinity(int(tid)) != cpus:
-                raise BenchError(f"could not pin thread {tid} of pid {pid} to CPUs {cpus}")
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of all threads of a process, from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        text = f.read()
-    fields = text[text.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-Ticks = dict[int, tuple[int, int]]
-
-
-def cpu_ticks() -> Ticks:
-    """Per CPU: (busy ticks, all ticks), from /proc/stat; busy excludes idle, iowait, steal."""
-    ticks: Ticks = {}
-    with open("/proc/stat") as f:
-        for line in f:
-            name, *values = line.split()
-            if not name.startswith("cpu") or name == "cpu":
-                continue
-            user, nice, system, idle, iowait, irq, softirq, steal = map(int, values[:8])
-            busy = user + nice + system + irq + softirq
-            ticks[int(name[3:])] = (busy, busy + idle + iowait + steal)
-    return ticks
-
-
 class ServerProcess:
     """One uvicorn server subprocess on 127.0.0.1, pinned to one CPU."""
 
@@ -264,13 +213,14 @@ class ServerProcess:
         return self._process.pid
 
     def start(self, timeout: float = 20.0) -> None:
-        # Run this file as a script: works whether we were started with -m or as a path.
-        command = [sys.executable, str(Path(__file__).resolve()), "_serve", *self._args]
+        # As a module from the repository root (cwd), so that `benchmarks.*` imports resolve
+        # however this process was started.
+        command = [sys.executable, "-m", "benchmarks.gateway_ack", "_serve", *self._args]
         with open(self._log_path, "wb") as log:
             self._process = subprocess.Popen(
                 command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,  # our Ctrl-C, our shutdown
-                preexec_fn=_child_setup({self._cpu}),
+                preexec_fn=child_setup({self._cpu}),
             )  # fmt: skip
         self._wait_listening(timeout)
         pin_all_threads(self.pid, {self._cpu})  # already inherited; this checks it
@@ -315,48 +265,6 @@ def running_server(
 
 
 # --------------------------------------------------------------------------- load: wrk + Lua
-
-_ID_SLOT = "@@ID@@"
-_CONVERSATION_SLOT = "@@CONVERSATION@@"
-
-
-def activity_template() -> dict[str, Any]:
-    """A Teams personal-chat message as the channel posts it (~1 KB), with two slots."""
-    tenant = "5f2b6d3e-8a41-4c7e-9d0b-3a6f1e2c7b94"
-    return {
-        "text": "Hi! Could you tell me where my order #48213 is and when it will be delivered?",
-        "textFormat": "plain",
-        "attachments": [],
-        "type": "message",
-        "timestamp": "2026-11-21T06:35:12.3456789Z",
-        "localTimestamp": "2026-11-21T07:35:12.3456789+01:00",
-        "id": _ID_SLOT,
-        "channelId": "msteams",
-        "serviceUrl": SERVICE_URL,
-        "from": {
-            "id": "29:1c6Zb3vWqkJ4o9EeFhYlSnTtGdUuRrMmXxPpAaBbCcDdIiKk0123456789AbCdEfGhIjKlMnOp",
-            "name": "Ada Lovelace",
-            "aadObjectId": "0b7d9c2e-4f61-4a8b-b3c5-7e2d1f9a6c48",
-        },
-        "conversation": {
-            "conversationType": "personal",
-            "tenantId": tenant,
-            "id": f"a:1bench-personal-chat-{_CONVERSATION_SLOT}",
-        },
-        "recipient": {"id": "28:c9e8c047-2a74-40a2-b28a-b162d5f5327c", "name": "turnstream-bot"},
-        "entities": [
-            {
-                "locale": "en-US",
-                "country": "DE",
-                "platform": "Web",
-                "timezone": "Europe/Berlin",
-                "type": "clientInfo",
-            }
-        ],
-        "channelData": {"tenant": {"id": tenant}, "source": {"name": "message"}},
-        "locale": "en-US",
-        "localTimezone": "Europe/Berlin",
-    }
 
 
 # wrk runs one Lua state per thread plus one for setup()/done(). Globals read back with
@@ -419,8 +327,8 @@ end
 
 def write_lua(directory: Path, conversations: int, authorization: str) -> Path:
     rendered = orjson.dumps(activity_template()).decode()
-    head, rest = rendered.split(_ID_SLOT)
-    middle, tail = rest.split(_CONVERSATION_SLOT)
+    head, rest = rendered.split(ID_SLOT)
+    middle, tail = rest.split(CONVERSATION_SLOT)
     path = directory / "gateway_ack.lua"
     path.write_text(
         _LUA.substitute(
@@ -437,7 +345,7 @@ def write_lua(directory: Path, conversations: int, authorization: str) -> Path:
 def sample_body(activity_id: str) -> bytes:
     """One request body exactly like the Lua script builds them."""
     rendered = orjson.dumps(activity_template()).decode()
-    return rendered.replace(_ID_SLOT, activity_id).replace(_CONVERSATION_SLOT, "0").encode()
+    return rendered.replace(ID_SLOT, activity_id).replace(CONVERSATION_SLOT, "0").encode()
 
 
 @dataclass(frozen=True)
@@ -468,7 +376,7 @@ def run_wrk(opts: Options, port: int, conns: int, seconds: int, lua: Path, tag: 
     # subprocess.run kills wrk on timeout and on any exception (Ctrl-C included).
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 30,
-        start_new_session=True, preexec_fn=_child_setup(None),
+        start_new_session=True, preexec_fn=child_setup(None),
     )  # fmt: skip
     wrk_cpu = _children_cpu_seconds() - before
     for line in done.stdout.splitlines():
@@ -657,9 +565,9 @@ class Bench:
         stored = entries if case != "bare" else None
         server_s = after.server_s - before.server_s
         # What else ran on the server's CPU (a CI job, someone's test run) skews the run: report it.
-        server_busy, server_window = _cpu_seconds(before.ticks, after.ticks, self.opts.server_cpu)
+        server_busy, server_window = cpu_seconds(before.ticks, after.ticks, self.opts.server_cpu)
         server_window = max(server_window, 1e-9)
-        load_busy, load_window = _cpu_seconds(before.ticks, after.ticks, self.opts.load_cpu)
+        load_busy, load_window = cpu_seconds(before.ticks, after.ticks, self.opts.load_cpu)
         load_window = max(load_window, 1e-9)
         ours = wrk.wrk_cpu_s + after.valkey_s - before.valkey_s + after.own_s - before.own_s
         return RunResult(
@@ -690,54 +598,7 @@ class Bench:
         )
 
 
-def _cpu_seconds(before: Ticks, after: Ticks, cpu: int) -> tuple[float, float]:
-    """(busy seconds, elapsed seconds) of one CPU between two /proc/stat readings."""
-    busy = after[cpu][0] - before[cpu][0]
-    total = after[cpu][1] - before[cpu][1]
-    return busy / CLK_TCK, total / CLK_TCK
-
-
-def _busy(before: Ticks, after: Ticks, cpu: int) -> float:
-    busy, total = _cpu_seconds(before, after, cpu)
-    return busy / total if total else 0.0
-
-
-def wait_for_quiet(cpus: set[int], threshold: float = 0.15, limit: float = 60.0) -> None:
-    """Between runs our own processes are idle, so load on our CPUs is someone else's work;
-    give it up to `limit` seconds to finish rather than measure next to it."""
-    deadline = time.monotonic() + limit
-    told = False
-    while True:
-        before = cpu_ticks()
-        time.sleep(0.5)
-        after = cpu_ticks()
-        load = max(_busy(before, after, cpu) for cpu in cpus)
-        if load < threshold or time.monotonic() > deadline:
-            return
-        if not told:
-            print(
-                f"  (CPUs {sorted(cpus)} are {load:.0%} busy with other work: waiting)", flush=True
-            )
-            told = True
-
-
 # --------------------------------------------------------------------------- profiling
-
-
-@dataclass(frozen=True)
-class Profile:
-    case: str
-    path: str
-    samples: int
-    requests: int
-    server_cpu_us_per_req: float
-    components: dict[str, float]
-    """Share of samples per component of the innermost Python frame (see `component_of`)."""
-    functions: list[tuple[str, float]]
-    """The functions with the most samples as innermost frame, and their share."""
-
-    def us_per_request(self, component: str) -> float:
-        return self.components.get(component, 0.0) * self.server_cpu_us_per_req
 
 
 def profile_case(bench: Bench, case: str, conns: int, out: Path) -> Profile:
@@ -770,64 +631,8 @@ def _start_py_spy(opts: Options, pid: int, out: Path) -> subprocess.Popen[bytes]
     ]  # fmt: skip
     return subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True, preexec_fn=_child_setup(None),
+        start_new_session=True, preexec_fn=child_setup(None),
     )  # fmt: skip
-
-
-def summarize_folded(
-    case: str, path: Path, requests: int, cpu_us_per_req: float, top: int = 20
-) -> Profile:
-    """Attribute each sample to its innermost Python frame.
-
-    Inclusive (whole-stack) counts mislead here: a coroutine resumed by the event loop shows
-    only its own frames, not the request path that started it, so self time is what adds up.
-    Time in C code (uvloop, httptools, hiredis, orjson) counts for the Python frame calling it.
-    """
-    components: Counter[str] = Counter()
-    functions: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not count_text.isdigit():
-            continue
-        count = int(count_text)
-        leaf = stack.rsplit(";", 1)[-1].strip()
-        total += count
-        components[component_of(leaf)] += count
-        functions[_function_of(leaf)] += count
-    share = 1 / max(total, 1)
-    return Profile(
-        case=case,
-        path=str(path),
-        samples=total,
-        requests=requests,
-        server_cpu_us_per_req=cpu_us_per_req,
-        components={name: n * share for name, n in components.most_common()},
-        functions=[(name, n * share) for name, n in functions.most_common(top)],
-    )
-
-
-# Third-party packages are one component each; stdlib and project code are split by file,
-# where the interesting differences are (asyncio/timeouts.py vs asyncio/runners.py, ...).
-_PACKAGES_AS_ONE = ("uvicorn", "starlette", "redis", "msgpack", "orjson", "httptools", "uvloop")
-
-
-def component_of(frame: str) -> str:
-    if not frame:
-        return "(no Python frame)"
-    where = frame.partition(" (")[2].rsplit(":", 1)[0].rstrip(")")
-    if not where:  # --nonblocking may catch a frame mid-update; rare
-        return "(unreadable frame)"
-    top = where.split("/", 1)[0]
-    if where == "asyncio/runners.py":  # uvloop's run loop is C code under Runner.run
-        return "asyncio/runners.py (uvloop C loop: epoll, socket I/O, timers)"
-    return top if top in _PACKAGES_AS_ONE else where
-
-
-def _function_of(frame: str) -> str:
-    # "send (redis/asyncio/connection.py:123)" -> "send (redis/asyncio/connection.py)"
-    name, sep, where = frame.partition(" (")
-    return f"{name} ({where.rsplit(':', 1)[0].rstrip(')')})" if sep else "(no Python frame)"
 
 
 # --------------------------------------------------------------------------- summary and output
@@ -1009,36 +814,19 @@ def print_profiles(profiles: list[Profile]) -> None:
 
 
 def machine_description(opts: Options) -> dict[str, Any]:
-    model = "unknown"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        model = next(
-            (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), model
-        )
     valkey = subprocess.run(
         [str(server_binary()), "--version"], capture_output=True, text=True, timeout=10
     ).stdout.strip()
     return {
-        "cpu_model": model,
-        "cpus": os.cpu_count(),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
+        **machine(),
         "valkey": valkey,
         "server_cpu": opts.server_cpu,
         "load_cpu": opts.load_cpu,
-        "versions": {name: _version(name) for name in _PACKAGES},
+        "versions": {name: package_version(name) for name in _PACKAGES},
     }
 
 
 _PACKAGES = ("uvicorn", "starlette", "uvloop", "httptools", "redis", "hiredis", "orjson", "msgpack")
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "not installed"
 
 
 def write_json(

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from benchmarks.gateway_ack import activity_template
+from benchmarks.activities import activity_template
 from gateway.app import ROUTES
 from gateway.metrics import GatewayMetrics, StatusRecorder
 from shared.envelope import Envelope

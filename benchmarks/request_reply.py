@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from benchmarks.harness import machine_line
 from turnstream.embedded import EmbeddedRedis, free_port
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.invoke import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
@@ -205,9 +205,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 await _wait_ready(gateway)
                 await measure(gateway, sink, url, 100, 4, 10**6)  # warm-up
                 print(
-                    f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-                    f"{platform.python_version()}; gateway, worker, valkey and this script "
-                    "share them"
+                    f"machine: {machine_line()}; gateway, worker, valkey and this script share "
+                    "its CPUs"
                 )
                 print("concurrency  kind      p50 ms   p90 ms   p99 ms   invoke/message p50")
                 for offset, concurrency in enumerate(args.concurrency):

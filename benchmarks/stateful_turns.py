@@ -28,8 +28,13 @@ import orjson
 import redis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from benchmarks.gateway_ack import BenchError, pin_all_threads, process_cpu_seconds, wait_for_quiet
-from benchmarks.gateway_ack import _child_setup as child_setup
+from benchmarks.harness import (
+    BenchError,
+    child_setup,
+    pin_all_threads,
+    process_cpu_seconds,
+    wait_for_quiet,
+)
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared import codec
 from shared.envelope import Envelope

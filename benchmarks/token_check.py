@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import orjson
 
-from benchmarks.gateway_ack import SERVICE_URL, activity_template
+from benchmarks.activities import SERVICE_URL, activity_template
 from gateway.activity_check import parse_activity
 from gateway.authentication import Authenticator
 from shared.envelope import Envelope
