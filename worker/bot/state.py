@@ -4,9 +4,11 @@ A state object is shared by every turn a worker runs, so it holds nothing of any
 turn loaded lives in that turn's `TurnContext.turn_state` (the Agents SDK 1.9 keeps it on the
 shared object and can write one conversation's data under another's key).
 
-Values are stored as plain data. An object kept in state (`UserProfile()`) is saved as its
-attributes and rebuilt as that class when an accessor's `get` names the class as its default:
-only classes the bot names are ever built, never a class named by stored data (no pickles).
+What a bot keeps comes back as the same types (its own classes, enums, datetimes, tuples, sets;
+`worker.bot.state_values`), rebuilt without pickles from classes the worker has imported;
+a value that cannot be kept faithfully raises `StorageError` at save time, naming where it is.
+State stored as plain dicts before that still reads back, and an accessor's `get` still builds
+its default's class from such a dict.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from shared import codec
 from shared.keys import storage_key_part
+from worker.bot.state_values import from_stored, to_stored
 from worker.bot.storage import (
     ETAG,
     IF_ABSENT,
@@ -40,8 +43,10 @@ class CachedState:
     snapshot: bytes
     """The encoded state as loaded or last saved: a save is due only when it differs."""
 
-    def is_changed(self) -> bool:
-        return _encode(self.state) != self.snapshot
+    def is_changed(self, owner: str = "state") -> bool:
+        """Whether the state differs from its snapshot; `StorageError` naming `owner` and the
+        place if it holds what cannot be stored."""
+        return _encode(self.state, owner) != self.snapshot
 
 
 class BotState:
@@ -107,7 +112,7 @@ class BotState:
     def _remember(self, turn_context: TurnContext, key: str, item: StoreItem | None) -> None:
         # State read as missing is created only if still missing when saved (IF_ABSENT), so two
         # turns creating it at once cannot both win.
-        state = item if item is not None else {ETAG: IF_ABSENT}
+        state = from_stored(item) if item is not None else {ETAG: IF_ABSENT}
         turn_context.turn_state[self._cache_key] = CachedState(key, state, _encode(state))
 
 
@@ -233,11 +238,12 @@ class BotStateSet:
             due = [
                 (s, c)
                 for s in states
-                if (c := s.get_cached_state(turn_context)) is not None and (force or c.is_changed())
+                if (c := s.get_cached_state(turn_context)) is not None
+                and (force or c.is_changed(type(s).__name__))
             ]
             if not due:
                 continue
-            changes = {c.key: to_plain(c.state) for _, c in due}
+            changes = {c.key: to_stored(c.state, type(s).__name__) for s, c in due}
             ack = _ack_with(turn_context, groups, storage) if commit_turn else None
             etags = await _write(storage, changes, ack)
             for _, cached in due:
@@ -271,8 +277,8 @@ def _rebuild(cls: type, data: dict[str, Any]) -> Any:
     return instance
 
 
-def _encode(state: dict[str, Any]) -> bytes:
-    return codec.pack(to_plain({k: v for k, v in state.items() if k != ETAG}))
+def _encode(state: dict[str, Any], path: str = "state") -> bytes:
+    return codec.pack(to_stored({k: v for k, v in state.items() if k != ETAG}, path))
 
 
 def _ack_with(

@@ -94,11 +94,16 @@ async def test_objects_are_stored_as_their_fields_and_rebuilt_as_the_named_class
 
     stored = await storage.read(["test/users/user-1"])
     assert {k: v for k, v in stored["test/users/user-1"].items() if k != ETAG} == {
-        "Profile": {"name": "Ann", "visits": 0}
+        "Profile": {
+            "$type": "object",
+            "$class": f"{__name__}:Profile",
+            "$value": {"name": "Ann", "visits": 0},
+        }
     }
     again = await profile_accessor.get(turn(), Profile)
     assert isinstance(again, Profile) and (again.name, again.visits) == ("Ann", 0)
-    assert await profile_accessor.get(turn()) == {"name": "Ann", "visits": 0}  # no class: data
+    untyped = await profile_accessor.get(turn())  # no default named: still the bot's class
+    assert isinstance(untyped, Profile) and untyped.name == "Ann"
 
 
 async def test_only_changed_state_is_written_and_everything_loads_in_one_read() -> None:
