@@ -74,13 +74,9 @@ class StateManagementBot(ActivityHandler):
             )
 
 
-def _local_time(timestamp: str | None) -> str:
+def _local_time(timestamp: datetime.datetime | None) -> str:
     """The channel's UTC timestamp in this machine's time zone (now, if the channel sent none)."""
-    try:
-        moment = datetime.datetime.fromisoformat(timestamp) if timestamp else None
-    except ValueError:
-        moment = None
-    moment = moment or datetime.datetime.now(datetime.UTC)
+    moment = timestamp or datetime.datetime.now(datetime.UTC)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 

@@ -3,18 +3,47 @@
 Wire format is camelCase JSON (`replyToId`, `from`); objects use botbuilder-python's names
 (`reply_to_id`, `from_property`) so bot code ports unchanged. Fields this module does not model are
 kept in `additional_properties` and written back: nothing a channel sends is lost on a round trip.
+Times (`timestamp`, `local_timestamp`, `expiration`) are `datetime`s, as in botbuilder; one read
+from the wire remembers its text and is written back exactly as received.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime
 import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
 _RENAMED = {"from_property": "from"}
+
+
+class WireDateTime(datetime.datetime):
+    """A `datetime` read from an activity, with the exact text it came as (`wire`): channels
+    send seven fractional digits and `Z`, which `isoformat` would not give back."""
+
+    wire: str
+
+
+def _read_time(text: str) -> datetime.datetime | str:
+    """The time a wire field holds; a text that is no ISO 8601 time stays text (an optional
+    field a channel got wrong must not fail the turn)."""
+    try:
+        moment = WireDateTime.fromisoformat(text)
+    except ValueError:
+        return text
+    moment.wire = text
+    return moment
+
+
+def _write_time(moment: datetime.datetime) -> str:
+    wire: str | None = getattr(moment, "wire", None)
+    if wire is not None:
+        return wire
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _camel(name: str) -> str:
@@ -47,13 +76,17 @@ class Model:
         decoding = cls.__dict__.get("_decoding_table")
         if decoding is None:
             hints = typing.get_type_hints(cls)
-            by_wire: dict[str, tuple[str, type[Model] | None, bool]] = {}
+            by_wire: dict[str, tuple[str, type[Model] | None, bool, bool]] = {}
             blank: dict[str, Any] = {}
             direct = True
             for f in dataclasses.fields(cls):
                 if f.name == "additional_properties":
                     continue
-                by_wire[_camel(f.name)] = (f.name, *_nested_model(hints[f.name]))
+                by_wire[_camel(f.name)] = (
+                    f.name,
+                    *_nested_model(hints[f.name]),
+                    _is_time(hints[f.name]),
+                )
                 blank[f.name] = f.default
                 # A required field or a factory: `from_dict` goes through `__init__`.
                 direct = direct and f.default is not dataclasses.MISSING
@@ -78,12 +111,14 @@ class Model:
             if target is None:
                 extra[key] = value
                 continue
-            name, model, is_list = target
+            name, model, is_list, is_time = target
             if model is not None and value is not None:
                 if is_list and isinstance(value, list):
                     value = [model.from_dict(v) if isinstance(v, dict) else v for v in value]
                 elif isinstance(value, dict):
                     value = model.from_dict(value)
+            elif is_time and isinstance(value, str):
+                value = _read_time(value)
             values[name] = value
         if not decoding.blank:
             return cls(**values, additional_properties=extra)
@@ -104,6 +139,8 @@ class Model:
                 value = value.to_dict()
             elif isinstance(value, list):
                 value = [v.to_dict() if isinstance(v, Model) else v for v in value]
+            elif isinstance(value, datetime.datetime):
+                value = _write_time(value)
             out[wire] = value
         return out
 
@@ -114,15 +151,22 @@ class _Decoding:
     __slots__ = ("blank", "by_wire", "wire_names")
 
     def __init__(
-        self, by_wire: dict[str, tuple[str, type[Model] | None, bool]], blank: dict[str, Any]
+        self,
+        by_wire: dict[str, tuple[str, type[Model] | None, bool, bool]],
+        blank: dict[str, Any],
     ) -> None:
         self.by_wire = by_wire
-        """wire name -> (field name, nested model or None, is a list)"""
-        self.wire_names = {name: wire for wire, (name, _model, _is_list) in by_wire.items()}
+        """wire name -> (field name, nested model or None, is a list, is a time)"""
+        self.wire_names = {name: wire for wire, (name, *_how) in by_wire.items()}
         """field name -> wire name"""
         self.blank = blank
         """field name -> default, for every field but additional_properties; empty when a
         field has no plain default (then `from_dict` goes through `__init__`)."""
+
+
+def _is_time(hint: Any) -> bool:
+    args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    return datetime.datetime in args
 
 
 def _nested_model(hint: Any) -> tuple[type[Model] | None, bool]:
@@ -372,8 +416,8 @@ class Activity(Model):
 
     type: str | None = None
     id: str | None = None
-    timestamp: str | None = None
-    local_timestamp: str | None = None
+    timestamp: datetime.datetime | None = None
+    local_timestamp: datetime.datetime | None = None
     local_timezone: str | None = None
     service_url: str | None = None
     channel_id: str | None = None
@@ -405,7 +449,7 @@ class Activity(Model):
     name: str | None = None
     relates_to: ConversationReference | None = None
     code: str | None = None
-    expiration: str | None = None
+    expiration: datetime.datetime | None = None
     importance: str | None = None
     delivery_mode: str | None = None
     listen_for: list[str] | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any
 
@@ -190,7 +189,7 @@ class MainDialog(ComponentDialog):
 
     async def act_step(self, step_context: WaterfallStepContext) -> DialogTurnResult:
         result = self.recognizer.recognize(
-            str(step_context.result or ""), _message_time(step_context.context.activity.timestamp)
+            str(step_context.result or ""), step_context.context.activity.timestamp
         )
         if result.intent == BOOK_FLIGHT:
             details = BookingDetails(result.destination, result.origin, result.travel_date)
@@ -212,10 +211,3 @@ class MainDialog(ComponentDialog):
                 MessageFactory.text(text, text, InputHints.IGNORING_INPUT)
             )
         return await step_context.replace_dialog(self.id, "What else can I do for you?")
-
-
-def _message_time(timestamp: str | None) -> datetime.datetime | None:
-    try:
-        return datetime.datetime.fromisoformat(timestamp) if timestamp else None
-    except ValueError:
-        return None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from shared.activity import (
     Activity,
     AttachmentData,
@@ -152,3 +154,36 @@ def test_connector_bodies_round_trip_with_nested_models() -> None:
 def test_attachment_data_from_bytes() -> None:
     data = AttachmentData.from_bytes("text/plain", "a.txt", b"hi")
     assert data.to_dict() == {"type": "text/plain", "name": "a.txt", "originalBase64": "aGk="}
+
+
+def test_times_are_datetimes_and_go_back_on_the_wire_as_received() -> None:
+    wire = {
+        "type": "message",
+        "timestamp": "2026-11-21T06:35:12.3456789Z",  # seven digits and Z, as channels send
+        "localTimestamp": "2026-11-21T07:35:12.3456789+01:00",
+        "expiration": "2026-11-22T00:00:00Z",
+    }
+    activity = Activity.from_dict(wire)
+    assert isinstance(activity.timestamp, datetime.datetime)
+    assert activity.timestamp == datetime.datetime(
+        2026, 11, 21, 6, 35, 12, 345678, tzinfo=datetime.UTC
+    )
+    assert isinstance(activity.local_timestamp, datetime.datetime)
+    assert activity.local_timestamp.utcoffset() == datetime.timedelta(hours=1)
+    assert activity.to_dict() == wire  # exactly as received
+    # A time computed from it is written as itself, not as the text it was computed from.
+    activity.timestamp += datetime.timedelta(seconds=1)
+    assert activity.to_dict()["timestamp"] == "2026-11-21T06:35:13.345678Z"
+
+
+def test_a_time_set_by_the_bot_is_written_as_iso_8601_with_z() -> None:
+    activity = Activity(
+        type="message", timestamp=datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    )
+    assert activity.to_dict()["timestamp"] == "2026-01-02T03:04:05Z"
+
+
+def test_a_malformed_time_stays_text_and_fails_nothing() -> None:
+    activity = Activity.from_dict({"type": "message", "timestamp": "yesterday-ish"})
+    assert activity.timestamp == "yesterday-ish"
+    assert activity.to_dict()["timestamp"] == "yesterday-ish"

@@ -179,7 +179,7 @@ class TranscriptLoggerMiddleware:
 def _stamped(activity: Activity, *, role: str) -> Activity:
     logged = Activity.from_dict(activity.to_dict())
     if logged.timestamp is None:
-        logged.timestamp = datetime.datetime.now(datetime.UTC).isoformat()
+        logged.timestamp = datetime.datetime.now(datetime.UTC)
     if logged.from_property is not None and logged.from_property.role is None:
         logged.from_property.role = role
     return logged

@@ -185,7 +185,7 @@ class TurnContext:
         """Send a trace activity: delivered on the emulator channel only, ignored elsewhere."""
         trace = Activity(
             type=ActivityTypes.TRACE,
-            timestamp=datetime.datetime.now(datetime.UTC).isoformat(),
+            timestamp=datetime.datetime.now(datetime.UTC),
             name=name,
             value=value,
             value_type=value_type,

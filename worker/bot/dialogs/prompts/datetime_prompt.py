@@ -59,9 +59,6 @@ def reference_time(activity: Activity) -> datetime.datetime:
     """The time a user's relative date counts from: their local time when the channel sends
     it, else the activity's (UTC) timestamp, else now."""
     for stamp in (activity.local_timestamp, activity.timestamp):
-        if isinstance(stamp, str):
-            try:
-                return datetime.datetime.fromisoformat(stamp)
-            except ValueError:
-                continue
+        if isinstance(stamp, datetime.datetime):  # a malformed one stays text: skipped
+            return stamp
     return datetime.datetime.now(datetime.UTC)
