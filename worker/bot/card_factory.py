@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shared.activity import ActionTypes, Attachment, CardAction, CardImage, HeroCard, ThumbnailCard
+from shared.activity import (
+    ActionTypes,
+    Attachment,
+    CardAction,
+    CardImage,
+    HeroCard,
+    Model,
+    ThumbnailCard,
+)
+from shared.cards import AnimationCard, AudioCard, OAuthCard, ReceiptCard, SigninCard, VideoCard
 
 
 class ContentTypes:
@@ -56,28 +65,43 @@ class CardFactory:
 
     @staticmethod
     def hero_card(card: HeroCard) -> Attachment:
-        """A hero card attachment: one large image above the title, text and buttons.
-
-        Raises TypeError if `card` is not a `HeroCard`.
-        """
-        if not isinstance(card, HeroCard):
-            raise TypeError(
-                f"CardFactory.hero_card(): card must be a HeroCard, got {type(card).__name__}"
-            )
-        return Attachment(content_type=ContentTypes.HERO_CARD, content=card)
+        """A hero card attachment: one large image above the title, text and buttons."""
+        return _wrap(card, HeroCard, ContentTypes.HERO_CARD, "hero_card")
 
     @staticmethod
     def thumbnail_card(card: ThumbnailCard) -> Attachment:
-        """A thumbnail card attachment: a small image beside the title and text, buttons below.
+        """A thumbnail card attachment: a small image beside the title and text, buttons below."""
+        return _wrap(card, ThumbnailCard, ContentTypes.THUMBNAIL_CARD, "thumbnail_card")
 
-        Raises TypeError if `card` is not a `ThumbnailCard`.
-        """
-        if not isinstance(card, ThumbnailCard):
-            raise TypeError(
-                "CardFactory.thumbnail_card(): card must be a ThumbnailCard, "
-                f"got {type(card).__name__}"
-            )
-        return Attachment(content_type=ContentTypes.THUMBNAIL_CARD, content=card)
+    @staticmethod
+    def animation_card(card: AnimationCard) -> Attachment:
+        """An animation card attachment: an animated GIF or a short video."""
+        return _wrap(card, AnimationCard, ContentTypes.ANIMATION_CARD, "animation_card")
+
+    @staticmethod
+    def audio_card(card: AudioCard) -> Attachment:
+        """An audio card attachment."""
+        return _wrap(card, AudioCard, ContentTypes.AUDIO_CARD, "audio_card")
+
+    @staticmethod
+    def video_card(card: VideoCard) -> Attachment:
+        """A video card attachment."""
+        return _wrap(card, VideoCard, ContentTypes.VIDEO_CARD, "video_card")
+
+    @staticmethod
+    def receipt_card(card: ReceiptCard) -> Attachment:
+        """A receipt card attachment."""
+        return _wrap(card, ReceiptCard, ContentTypes.RECEIPT_CARD, "receipt_card")
+
+    @staticmethod
+    def signin_card(card: SigninCard) -> Attachment:
+        """A sign-in card attachment: text and a button to a login page."""
+        return _wrap(card, SigninCard, ContentTypes.SIGNIN_CARD, "signin_card")
+
+    @staticmethod
+    def oauth_card(card: OAuthCard) -> Attachment:
+        """An OAuth card attachment: sign-in through the token service's connection."""
+        return _wrap(card, OAuthCard, ContentTypes.OAUTH_CARD, "oauth_card")
 
     @staticmethod
     def actions(actions: Sequence[CardAction | str]) -> list[CardAction]:
@@ -97,3 +121,13 @@ class CardFactory:
     def images(images: Sequence[CardImage | str]) -> list[CardImage]:
         """Card images from images and URLs; a string becomes `CardImage(url=string)`."""
         return [CardImage(url=image) if isinstance(image, str) else image for image in images]
+
+
+def _wrap(card: Model, expected: type[Model], content_type: str, method: str) -> Attachment:
+    """`card` as the content of an attachment of `content_type`; TypeError naming `method` if it
+    is not an `expected` (a channel would drop a mistyped card with no error at the bot)."""
+    if not isinstance(card, expected):
+        raise TypeError(
+            f"CardFactory.{method}(): card must be a {expected.__name__}, got {type(card).__name__}"
+        )
+    return Attachment(content_type=content_type, content=card)

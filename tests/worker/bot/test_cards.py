@@ -8,11 +8,26 @@ import pytest
 
 from shared.activity import (
     ActionTypes,
+    Activity,
     Attachment,
     CardAction,
     CardImage,
     HeroCard,
+    Model,
     ThumbnailCard,
+)
+from shared.cards import (
+    AnimationCard,
+    AudioCard,
+    Fact,
+    MediaUrl,
+    OAuthCard,
+    ReceiptCard,
+    ReceiptItem,
+    SigninCard,
+    ThumbnailUrl,
+    TokenExchangeResource,
+    VideoCard,
 )
 from worker.bot.card_factory import CardFactory, ContentTypes
 
@@ -159,3 +174,54 @@ def test_content_types_match_botbuilder_spelling() -> None:
     assert CardFactory.content_types is ContentTypes
     assert ContentTypes.hero_card == ContentTypes.HERO_CARD == "application/vnd.microsoft.card.hero"
     assert ActionTypes.im_back == ActionTypes.IM_BACK == "imBack"
+
+
+@pytest.mark.parametrize(
+    ("method", "card", "content_type"),
+    [
+        ("animation_card", AnimationCard(media=[MediaUrl("https://x/a.gif")]), "animation"),
+        ("audio_card", AudioCard(media=[MediaUrl("https://x/a.mp3")], autostart=True), "audio"),
+        ("video_card", VideoCard(image=ThumbnailUrl("https://x/p.png"), aspect="16:9"), "video"),
+        (
+            "receipt_card",
+            ReceiptCard(
+                title="Order",
+                facts=[Fact("Order number", "1234")],
+                items=[ReceiptItem(title="Shoes", price="$20", image=CardImage("https://x/s"))],
+                total="$20",
+            ),
+            "receipt",
+        ),
+        ("signin_card", SigninCard(text="Sign in", buttons=[CardAction("signin", "Go")]), "signin"),
+        (
+            "oauth_card",
+            OAuthCard(
+                text="Sign in",
+                connection_name="graph",
+                token_exchange_resource=TokenExchangeResource("x", "api://bot", "aad"),
+            ),
+            "oauth",
+        ),
+    ],
+)
+def test_the_other_cards_have_botbuilders_names_and_wire_shape(
+    method: str, card: Model, content_type: str
+) -> None:
+    attachment = getattr(CardFactory, method)(card)
+    assert attachment.content_type == f"application/vnd.microsoft.card.{content_type}"
+    wire = Activity(type="message", attachments=[attachment]).to_dict()["attachments"][0]
+    assert wire["content"] == card.to_dict()
+    assert type(card).from_dict(wire["content"]) == card  # what a channel echoes back reads
+    with pytest.raises(TypeError, match=f"CardFactory.{method}\\(\\): card must be a"):
+        getattr(CardFactory, method)(HeroCard(title="not this one"))
+
+
+def test_an_oauth_card_uses_the_bot_framework_wire_names() -> None:
+    card = OAuthCard(
+        connection_name="graph",
+        token_exchange_resource=TokenExchangeResource("x", "api://bot", "aad"),
+    )
+    assert card.to_dict() == {
+        "connectionName": "graph",
+        "tokenExchangeResource": {"id": "x", "uri": "api://bot", "providerId": "aad"},
+    }
