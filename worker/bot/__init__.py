@@ -68,6 +68,7 @@ from worker.bot.invoke import (
 )
 from worker.bot.message_factory import MessageFactory
 from worker.bot.middleware import Middleware, MiddlewareSet
+from worker.bot.recognizer import IntentScore, Recognizer, RecognizerResult, TopIntent
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.state import (
     BotState,
@@ -125,6 +126,7 @@ __all__ = [
     "Fact",
     "HeroCard",
     "InputHints",
+    "IntentScore",
     "InvokeResponse",
     "InvokeResponseError",
     "MediaCard",
@@ -142,6 +144,8 @@ __all__ = [
     "PrivateConversationState",
     "ReceiptCard",
     "ReceiptItem",
+    "Recognizer",
+    "RecognizerResult",
     "RedisStorage",
     "RedisTranscriptStore",
     "ResourceResponse",
@@ -156,6 +160,7 @@ __all__ = [
     "ThumbnailUrl",
     "TokenExchangeResource",
     "TokenPostResource",
+    "TopIntent",
     "Transcript",
     "TranscriptInfo",
     "TranscriptLoggerMiddleware",

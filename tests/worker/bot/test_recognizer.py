@@ -1,0 +1,45 @@
+"""Recognizer, RecognizerResult, IntentScore and TopIntent behave as botbuilder's."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.activity import Activity
+from tests.support.activities import message
+from tests.worker.bot.test_turn_context import RecordingSender
+from worker.bot import IntentScore, Recognizer, RecognizerResult, TopIntent, TurnContext
+
+
+def test_the_top_scoring_intent() -> None:
+    result = RecognizerResult(
+        text="book a flight",
+        intents={
+            "None": IntentScore(0.1),
+            "BookFlight": IntentScore(0.9),
+            "Weather": IntentScore(),
+        },
+    )
+    assert result.get_top_scoring_intent() == TopIntent("BookFlight", 0.9)
+    top = result.get_top_scoring_intent()
+    assert (top.intent, top.score) == ("BookFlight", 0.9)
+
+
+def test_no_intent_above_zero_and_no_intents_at_all() -> None:
+    assert RecognizerResult(intents={}).get_top_scoring_intent() == TopIntent("", 0.0)
+    assert RecognizerResult(intents={"x": IntentScore(0.0)}).get_top_scoring_intent().intent == ""
+    with pytest.raises(TypeError):
+        RecognizerResult().get_top_scoring_intent()
+
+
+async def test_a_recognizer_is_called_with_the_turn() -> None:
+    class Keywords(Recognizer):
+        async def recognize(self, turn_context: TurnContext) -> RecognizerResult:
+            text = turn_context.activity.text or ""
+            score = 1.0 if "flight" in text else 0.0
+            return RecognizerResult(text=text, intents={"BookFlight": IntentScore(score)})
+
+    context = TurnContext(RecordingSender(), Activity.from_dict(message("a flight please")))
+    result = await Keywords().recognize(context)
+    assert result.get_top_scoring_intent() == ("BookFlight", 1.0)
+    with pytest.raises(TypeError):
+        Recognizer()  # type: ignore[abstract]
