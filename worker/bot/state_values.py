@@ -118,13 +118,22 @@ def _object(value: Any, path: str) -> dict[str, Any]:
     return {TYPE: "object", CLASS: name, VALUE: stored}
 
 
+_NAMES: dict[type, str] = {}
+"""Classes already checked to be found again by their name: a state holds the same few classes
+turn after turn, and each save encodes the whole state twice (snapshot, write)."""
+
+
 def _class_name(cls: type, path: str) -> str:
+    known = _NAMES.get(cls)
+    if known is not None:
+        return known
     name = f"{cls.__module__}:{cls.__qualname__}"
     if "<locals>" in cls.__qualname__ or _find_class(name) is not cls:
         raise StorageError(
             f"cannot keep a {cls.__qualname__} in bot state at {path}: its class must be "
             "defined at the top level of a module, to be found again when the state is read"
         )
+    _NAMES[cls] = name
     return name
 
 
