@@ -12,6 +12,8 @@ import pytest
 from shared.settings import AckDurability
 from tests.cluster.failover import run_failover
 
+pytestmark = pytest.mark.e2e  # a real cluster, a master killed mid-run
+
 
 @pytest.mark.parametrize("durability", [AckDurability.NONE, AckDurability.REPLICA])
 async def test_a_master_killed_mid_run(durability: AckDurability) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import pytest
+
 from samples.echo import bot as echo
 from shared.keys import Keyspace
 from shared.redisconn import Redis
@@ -37,6 +39,7 @@ async def heartbeat_is(redis: Redis, key: str, *, present: bool) -> bool:
     return (await read_heartbeat(redis, key) is not None) == present
 
 
+@pytest.mark.e2e
 async def test_check_passes_while_the_worker_runs_and_fails_once_it_stopped(
     settings: Settings, redis: Redis, keys: Keyspace
 ) -> None:

@@ -8,6 +8,8 @@ import dataclasses
 import sys
 from typing import Any
 
+import pytest
+
 from samples.echo import bot as echo
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
@@ -46,6 +48,7 @@ async def test_an_entry_only_held_by_workers_that_died_is_run_not_dead_lettered(
     assert await pending_count(redis, keys) == 0
 
 
+@pytest.mark.e2e
 async def test_a_turn_that_kills_its_worker_every_time_is_dead_lettered(
     settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
 ) -> None:
