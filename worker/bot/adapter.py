@@ -73,15 +73,17 @@ class ConnectorAdapter:
         middleware: Sequence[Middleware] = (),
         on_turn_error: OnTurnError | None = None,
         conversation_state: ClearableState | None = None,
+        proactive: ProactiveQueue | None = None,
+        bot: Bot | None = None,
     ) -> None:
         self._connector = connector
         self._middleware = MiddlewareSet().use(*middleware)
         self._conversation_state = conversation_state
         self.on_turn_error: OnTurnError = on_turn_error or self.default_on_turn_error
-        self.proactive: ProactiveQueue | None = None
-        """Where `continue_conversation` queues turns (set by the worker)."""
-        self.bot: Bot | None = None
-        """The bot whose methods may be proactive callbacks (set by the worker)."""
+        self.proactive = proactive
+        """Where `continue_conversation` queues turns (None: proactive turns are refused)."""
+        self.bot = bot
+        """The bot whose methods may be proactive callbacks."""
 
     @property
     def connector(self) -> ConnectorClient:

@@ -74,16 +74,15 @@ async def run_worker(
         observer=OutboundObserver(metrics, tracer),
     )
     app = BotApp.of(bot)
+    signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
     adapter = ConnectorAdapter(
         connector,
         middleware=app.middleware,
         on_turn_error=app.on_turn_error,
         conversation_state=app.conversation_state,
+        proactive=ProactiveQueue(redis, keys, signer),
+        bot=app.bot,
     )
-
-    signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
-    adapter.proactive = ProactiveQueue(redis, keys, signer)
-    adapter.bot = app.bot
     turns = Turns(
         adapter,
         app.bot,
