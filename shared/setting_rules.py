@@ -106,12 +106,13 @@ def metadata_url(raw: str) -> str:
     parts = urlsplit(raw)
     if not parts.hostname or parts.scheme not in ("https", "http"):
         raise ValueError("must be an absolute https:// URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError("must use https (plain http is allowed only to a loopback address)")
     return raw
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback address (a test identity provider, a local connector)."""
     if host == "localhost":
         return True
     try:

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from shared.setting_rules import is_loopback
 from worker.errors import ForbiddenServiceUrl
 
 DEFAULT_ALLOWED_HOSTS = (
@@ -65,7 +66,7 @@ class OutboundPolicy:
         host = (parts.hostname or "").lower().rstrip(".")
         if not host:
             return False
-        if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):
+        if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(host)):
             return False  # the token would cross the network in clear text
         expires = self._trusted.get(service_url)
         if expires is not None and expires > time.monotonic():
@@ -107,12 +108,3 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
