@@ -87,6 +87,7 @@ from shared.tokens import (
 )
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.app import BotApp
+from worker.bot.assertions import BotActionNotImplementedError, BotAssert, StatePropertyInfo
 from worker.bot.card_factory import CardFactory, ContentTypes
 from worker.bot.conversations import (
     delete_conversation_member,
@@ -150,7 +151,9 @@ __all__ = [
     "AutoSaveStateMiddleware",
     "BasicCard",
     "Bot",
+    "BotActionNotImplementedError",
     "BotApp",
+    "BotAssert",
     "BotState",
     "BotStateSet",
     "CallerIdConstants",
@@ -215,6 +218,7 @@ __all__ = [
     "SigninCard",
     "SpeechConstants",
     "StatePropertyAccessor",
+    "StatePropertyInfo",
     "Storage",
     "StorageError",
     "SuggestedActions",
