@@ -159,6 +159,33 @@ class Settings:
     metrics_port: int = 0
     """`TURNSTREAM_METRICS_PORT`: where a worker serves /metrics and /healthz over HTTP (all
     interfaces). 0: no server. Gateways serve /metrics on their own port."""
+    # -- the edges: what one client (a caller of the gateway, or a service URL answering a
+    # worker) may cost a process, whatever it sends (docs/kubernetes.md pairs them with the
+    # ingress's own values) ------------------------------------------------------------------
+    max_header_bytes: int = 16 * 1024
+    """`TURNSTREAM_MAX_HEADER_BYTES`: a request's line and headers together; more gets 431."""
+    max_headers: int = 100
+    """`TURNSTREAM_MAX_HEADERS`: headers in one request; more gets 431."""
+    max_request_target_bytes: int = 2048
+    """`TURNSTREAM_MAX_REQUEST_TARGET_BYTES`: the request's path and query; longer gets 414."""
+    header_timeout_seconds: float = 10.0
+    """`TURNSTREAM_HEADER_TIMEOUT_SECONDS`: a new connection's first request, and any request
+    once begun, must have its whole head in within this (else 408 and the connection closes)."""
+    body_timeout_seconds: float = 10.0
+    """`TURNSTREAM_BODY_TIMEOUT_SECONDS`: a request's whole body must follow its head within
+    this (else 408 and the connection closes)."""
+    keepalive_seconds: int = 75
+    """`TURNSTREAM_KEEPALIVE_SECONDS`: an idle keep-alive connection is closed after this. Keep
+    it longer than the ingress's upstream keep-alive timeout (ingress-nginx 60 s)."""
+    max_connections: int = 1000
+    """`TURNSTREAM_MAX_CONNECTIONS`: open connections per gateway process; a connection past it
+    gets 503 + Retry-After and is closed. Lowered to fit the process's open-file limit."""
+    connector_max_answer_bytes: int = 64 * 1024
+    """`TURNSTREAM_CONNECTOR_MAX_ANSWER_BYTES`: the largest Bot Connector answer body a worker
+    reads for a send, update or delete (a `ResourceResponse` is a few dozen bytes)."""
+    connector_max_large_answer_bytes: int = 8 * 1024 * 1024
+    """`TURNSTREAM_CONNECTOR_MAX_LARGE_ANSWER_BYTES`: the same for reads (member lists, an
+    activity's members)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -272,6 +299,41 @@ class Settings:
             log_level=env.get("TURNSTREAM_LOG_LEVEL", _log_level, cls.log_level),
             metrics_port=env.get(
                 "TURNSTREAM_METRICS_PORT", _int_between(0, 65535), cls.metrics_port
+            ),
+            max_header_bytes=env.get(
+                "TURNSTREAM_MAX_HEADER_BYTES", _int_between(1024, 1024 * 1024), cls.max_header_bytes
+            ),
+            max_headers=env.get("TURNSTREAM_MAX_HEADERS", _int_between(8, 1000), cls.max_headers),
+            max_request_target_bytes=env.get(
+                "TURNSTREAM_MAX_REQUEST_TARGET_BYTES",
+                _int_between(256, 64 * 1024),
+                cls.max_request_target_bytes,
+            ),
+            header_timeout_seconds=env.get(
+                "TURNSTREAM_HEADER_TIMEOUT_SECONDS",
+                _float_between(0.1, 300),
+                cls.header_timeout_seconds,
+            ),
+            body_timeout_seconds=env.get(
+                "TURNSTREAM_BODY_TIMEOUT_SECONDS",
+                _float_between(0.1, 300),
+                cls.body_timeout_seconds,
+            ),
+            keepalive_seconds=env.get(
+                "TURNSTREAM_KEEPALIVE_SECONDS", _int_between(1, 3600), cls.keepalive_seconds
+            ),
+            max_connections=env.get(
+                "TURNSTREAM_MAX_CONNECTIONS", _int_between(16, 1_000_000), cls.max_connections
+            ),
+            connector_max_answer_bytes=env.get(
+                "TURNSTREAM_CONNECTOR_MAX_ANSWER_BYTES",
+                _int_between(1024, 1024**3),
+                cls.connector_max_answer_bytes,
+            ),
+            connector_max_large_answer_bytes=env.get(
+                "TURNSTREAM_CONNECTOR_MAX_LARGE_ANSWER_BYTES",
+                _int_between(1024, 1024**3),
+                cls.connector_max_large_answer_bytes,
             ),
         )
         if (

@@ -18,6 +18,7 @@ import pytest
 from redis.exceptions import ResponseError
 from starlette.types import ASGIApp
 
+from gateway.edge import EdgeLimits
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from gateway.server import EmbeddedServer, server_config
 from shared.embedded import EmbeddedRedis, free_port
@@ -75,10 +76,10 @@ async def scripts(settings: Settings) -> AsyncIterator[RespExecutor]:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
+async def serving(app: ASGIApp, limits: EdgeLimits | None = None) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port in this event loop; yield its URL."""
     port = free_port()
-    server = EmbeddedServer(server_config(app, "127.0.0.1", port))
+    server = EmbeddedServer(server_config(app, "127.0.0.1", port, limits))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
