@@ -10,9 +10,13 @@ from typing import Any, NamedTuple
 import orjson
 
 from shared.answers import EXPECT_REPLIES
-from shared.keys import MAX_ACTIVITY_ID_LENGTH, MAX_USER_ID_LENGTH, BadId, conversation_key
-
-MAX_SERVICE_URL_LENGTH = 2048
+from shared.keys import (
+    MAX_ACTIVITY_ID_LENGTH,
+    MAX_SERVICE_URL_LENGTH,
+    MAX_USER_ID_LENGTH,
+    BadId,
+    conversation_key,
+)
 
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 """A JSON string, escapes included (written unrolled: linear, no backtracking)."""
