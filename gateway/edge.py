@@ -82,7 +82,8 @@ class EdgeLimits:
             return self
         fitted = max(1, soft - _FILES_KEPT)
         log.warning(
-            "TURNSTREAM_MAX_CONNECTIONS=%d does not fit the open-file limit (%d); using %d",
+            "%d connections do not fit the open-file limit (%d): at most %d are kept open "
+            "(TURNSTREAM_MAX_CONNECTIONS, for a gateway)",
             self.max_connections,
             soft,
             fitted,
