@@ -19,9 +19,10 @@ runs and before any authentication:
   write a 400 while the first request is being queued); the connection closes after it.
 
 Every refusal is the JSON error body the endpoints use, with `Connection: close`. The checks
-cost the hot path (a whole request in one read) a few comparisons per read and two callbacks
-per request: ~1.5 us of CPU per request over uvicorn's protocol alone, of ~100-150 us per
-request for the whole gateway (benchmarks/edge_guard.py, benchmarks/gateway_ack.py).
+cost the hot path (a whole request in one read) a few comparisons per read and three callbacks
+per request: 1.5-3 us of CPU per request over uvicorn's protocol alone (benchmarks/edge_guard.py),
+against 75-90 us per request for the whole gateway (benchmarks/gateway_ack.py), where A/B runs
+show no difference beyond their noise.
 """
 
 from __future__ import annotations
@@ -128,12 +129,12 @@ class GuardedProtocol(HttpToolsProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self._in_head = True
-        """Between requests or inside a head: the bytes that arrive are head bytes."""
+        """Between requests or inside a head: the bytes that arrive are head bytes. (Else
+        inside a body.)"""
         self._head_started = False
         self._head_bytes = 0
         self._heads = 0
         """Heads completed on this connection: a read that completed one counts for no other."""
-        self._body_pending = False
         self._timer: asyncio.TimerHandle | None = None
         self._refusal: bytes | None = None
 
@@ -185,7 +186,7 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         if in_head and self._heads == heads:  # still in the same head
             self._head_bytes += len(data)
-        if self._timer is None and (self._body_pending or (self._in_head and self._head_started)):
+        if self._timer is None and (self._head_started or not self._in_head):
             self._start_timer()
 
     def _start_timer(self) -> None:
@@ -193,14 +194,18 @@ class GuardedProtocol(HttpToolsProtocol):
         before: a whole request in one read, the usual case, needs no timer.)"""
         if self._in_head and self._head_started:
             self._timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
-        elif self._body_pending:
+        elif not self._in_head:
             self._timer = self.loop.call_later(self.limits.body_timeout, self._body_timed_out)
 
     # -- parser callbacks -----------------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        self._head_started = True  # (also for a head that begins after another in one read)
+        super().on_message_begin()
+
     # The target and the headers are checked once the head is in, not per callback (a Python
-    # call per header costs the hot path ~1 us a request, measured: benchmarks/edge_guard.py);
-    # what they can hold meanwhile is bounded by the head's bytes.
+    # call per header cost the hot path ~1-3 us a request more: benchmarks/edge_guard.py); what
+    # they can hold meanwhile is bounded by the head's bytes.
 
     def on_headers_complete(self) -> None:
         limits = self.limits
@@ -219,14 +224,12 @@ class GuardedProtocol(HttpToolsProtocol):
         self._heads += 1
         self._in_head = self._head_started = False
         self._head_bytes = 0
-        self._body_pending = True
         if self._timer is not None:  # the head's; a body still to come gets its own
             self._stop_timer()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._in_head = True
-        self._body_pending = False
         if self._timer is not None:
             self._stop_timer()
         super().on_message_complete()
@@ -234,30 +237,39 @@ class GuardedProtocol(HttpToolsProtocol):
     # -- refusals -------------------------------------------------------------------------------
 
     def _unparsable(self) -> None:
-        if self._refusal is not None:  # a callback chose the answer
-            answer, self._refusal = self._refusal, None
+        answer = refusal(400, "bad_request", "the request is not valid HTTP/1.1")
+        if not self._in_head:  # inside a request's body: that request is refused
             return self._refuse(answer)
-        if not self._body_pending and self.cycle is not None and not self.cycle.response_complete:
-            # Bytes after a whole request that parsed: that request keeps its own answer, and
-            # the connection closes after it rather than answer the garbage in its place.
-            self.cycle.keep_alive = False
-            self.flow.pause_reading()
-            self._refusal = b""
-            return None
-        self._refuse(refusal(400, "bad_request", "the request is not valid HTTP/1.1"))
+        if self._refusal is not None:  # a callback refused the head, and chose the answer
+            answer, self._refusal = self._refusal, None
+        self._refuse_head(answer)
 
     def _refuse_head_too_large(self) -> None:
         limit = self.limits.max_header_bytes
-        self._refuse(
+        self._refuse_head(
             refusal(431, "headers_too_large", f"the request head is larger than {limit} bytes")
         )
 
     def _head_timed_out(self) -> None:
         self._timer = None
         if self._head_started:
-            self._refuse(refusal(408, "request_timeout", "the request head did not arrive in time"))
+            self._refuse_head(
+                refusal(408, "request_timeout", "the request head did not arrive in time")
+            )
         else:  # never a byte of a request: nobody to answer
             self._close()
+
+    def _refuse_head(self, answer: bytes) -> None:
+        """Refuse a request whose head broke a bound. If a request before it (pipelined, or
+        whole and followed by garbage) is still being answered, that one keeps its answer and
+        the connection closes after it, rather than answer in its place."""
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            return self._refuse(answer)
+        cycle.keep_alive = False
+        self.flow.pause_reading()
+        self._stop_timer()
+        self._refusal = b""  # read nothing more
 
     def _body_timed_out(self) -> None:
         self._timer = None
