@@ -26,6 +26,8 @@ from worker.connector.client import BAD_ANSWER_STATUS, ConnectorClient
 from worker.connector.keepalive_http import MAX_HEAD_BYTES, AnswerRefused
 from worker.connector.service_urls import OutboundPolicy
 from worker.errors import ConnectorError, is_transient
+from worker.runtime.metrics import WorkerMetrics
+from worker.runtime.outbound_observer import OutboundObserver
 
 MIB = 1024 * 1024
 FLOOD = 128 * MIB
@@ -188,6 +190,25 @@ async def test_a_hostile_answer_is_a_transient_connector_error_and_is_logged(
     assert is_transient(refused.value)  # the turn's retry policy decides: later, or dead letters
     assert len(accepted) == 1  # a POST the service answered is not sent again here
     assert "refused the answer" in caplog.text
+
+
+async def test_a_refused_answer_is_counted_apart_from_no_answer() -> None:
+    metrics = WorkerMetrics()
+    connector = ConnectorClient.create(
+        timeout_seconds=10,
+        policy=OutboundPolicy(allow_private=True),
+        observer=OutboundObserver(metrics),
+        max_answer_bytes=4096,
+    )
+    upgrade = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n"
+    async with raw_server(answering(upgrade)) as (port, _):
+        with pytest.raises(ConnectorError):
+            await connector.send_to_conversation(f"http://127.0.0.1:{port}", "c", {"text": "x"})
+    await connector.aclose()
+    counted = metrics.registry.get_sample_value(
+        "turnstream_worker_connector_requests_total", {"method": "POST", "status": "refused"}
+    )
+    assert counted == 1
 
 
 async def test_reads_get_the_larger_bound() -> None:
