@@ -9,6 +9,7 @@ import sys
 import uvicorn
 
 from gateway.app import create_app
+from gateway.edge import EdgeLimits
 from gateway.server import server_config
 from shared import otel
 from shared.errors import ConfigError
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_format, settings.log_level)
     otel.configure_from_env("turnstream-gateway", os.environ)
-    uvicorn.Server(server_config(create_app(settings), args.host, args.port)).run()
+    limits = EdgeLimits.from_settings(settings)
+    uvicorn.Server(server_config(create_app(settings), args.host, args.port, limits)).run()
     return 0
 
 

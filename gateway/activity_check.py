@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import re
+from itertools import accumulate, repeat
+from operator import mul, sub
 from typing import Any, NamedTuple
 
 import orjson
 
 from shared.answers import EXPECT_REPLIES
-from shared.keys import MAX_ACTIVITY_ID_LENGTH, MAX_USER_ID_LENGTH, BadId, conversation_key
+from shared.keys import (
+    MAX_ACTIVITY_ID_LENGTH,
+    MAX_SERVICE_URL_LENGTH,
+    MAX_USER_ID_LENGTH,
+    BadId,
+    conversation_key,
+)
 
-MAX_SERVICE_URL_LENGTH = 2048
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+"""A JSON string, escapes included (written unrolled: linear, no backtracking)."""
+_TO_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_RUNS = re.compile(rb"\[+|\]+")
+_PEELS = 4
 
 
 class BadActivity(Exception):
@@ -39,6 +53,10 @@ def parse_activity(body: bytes, max_depth: int = 64) -> CheckedActivity:
     may be missing (real channels and emulators omit them) but must have the right shape if given.
     Ids that become parts of Redis keys are bounded (`shared.keys`), and so is nesting.
     """
+    # Counting brackets is a cheap bound on the depth; measure it only when that is not enough,
+    # on the bytes and before parsing: a deep body is refused without building its tree.
+    if body.count(b"{") + body.count(b"[") > max_depth and _too_deep(body, max_depth):
+        raise BadActivity(f"the activity is nested deeper than {max_depth} levels")
     try:
         activity = orjson.loads(body)
     except orjson.JSONDecodeError as e:
@@ -46,9 +64,6 @@ def parse_activity(body: bytes, max_depth: int = 64) -> CheckedActivity:
         raise BadActivity(f"body is not valid JSON (line {e.lineno}, column {e.colno})") from None
     if not isinstance(activity, dict):
         raise BadActivity("an activity must be a JSON object")
-    # Counting brackets is a cheap bound on the depth; walk the tree only when it is not enough.
-    if body.count(b"{") + body.count(b"[") > max_depth and _too_deep(activity, max_depth):
-        raise BadActivity(f"the activity is nested deeper than {max_depth} levels")
     _require_text(activity, "type")
     channel_id = _require_text(activity, "channelId")
     service_url = _require_text(activity, "serviceUrl")
@@ -102,17 +117,29 @@ def _require_text(doc: dict[str, Any], field: str, label: str | None = None) -> 
     return value
 
 
-def _too_deep(value: object, max_depth: int) -> bool:
-    """True if containers nest deeper than `max_depth` (the activity object is level 1)."""
-    level: list[object] = [value]
-    for _ in range(max_depth):
-        deeper: list[object] = []
-        for item in level:
-            if isinstance(item, dict):
-                deeper.extend(v for v in item.values() if isinstance(v, dict | list))
-            elif isinstance(item, list):
-                deeper.extend(v for v in item if isinstance(v, dict | list))
-        if not deeper:
-            return False
-        level = deeper
-    return True
+def _too_deep(body: bytes, max_depth: int) -> bool:
+    """True if a JSON body's containers nest deeper than `max_depth` (the activity object is
+    level 1). (Bytes that are not JSON may answer either way: parsing refuses them next.)
+
+    Every step is a C loop over at most the body's length: strings removed (`re`), brackets
+    kept (`bytes.translate`), then a few passes that each remove every empty pair, one level of
+    the dense shallow structures that would make many runs; the deepest level of what is left
+    is the running sum of its bracket runs, at most one per two bytes left per level peeled.
+    Walking the parsed tree instead cost ~500 ns per container: ~70 ms for a 255 KiB body of
+    arrays nested 61 deep (issue 19)."""
+    brackets = _JSON_STRING.sub(b"", body).translate(_TO_BRACKETS, _NOT_BRACKETS)
+    peeled = 0
+    while brackets and peeled < min(_PEELS, max_depth):
+        brackets = brackets.replace(b"[]", b"")  # each pass: exactly one level less
+        peeled += 1
+    if not brackets or peeled >= max_depth:
+        return bool(brackets)
+    lengths = [len(run) for run in _RUNS.findall(brackets)]
+    if brackets[0] != ord("["):
+        return False  # not JSON: the parser says so
+    # Runs alternate, opening first: after opening run i, the depth is 2 * (opened so far) -
+    # (brackets so far).
+    opened = accumulate(lengths[0::2])
+    so_far = list(accumulate(lengths))[0::2]
+    deepest: int = max(map(sub, map(mul, opened, repeat(2)), so_far))
+    return peeled + deepest > max_depth

@@ -13,11 +13,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from gateway.activity_check import MAX_SERVICE_URL_LENGTH
 from shared.keys import (
     MAX_ACTIVITY_ID_LENGTH,
     MAX_CHANNEL_ID_LENGTH,
     MAX_CONVERSATION_ID_LENGTH,
+    MAX_SERVICE_URL_LENGTH,
     MAX_USER_ID_LENGTH,
 )
 

@@ -34,8 +34,8 @@ async def start_proactive(request: Request) -> JSONResponse:
     refusal = _refusal(request)
     if refusal is not None:
         return refusal
-    body = await request.body()
-    if len(body) > MAX_PROACTIVE_BODY_BYTES:
+    body = await _bounded_body(request, MAX_PROACTIVE_BODY_BYTES)
+    if body is None:
         return _error(413, "too_large", f"the request is larger than {MAX_PROACTIVE_BODY_BYTES}")
     try:
         references, event, value, send = _parse(body)
@@ -81,6 +81,22 @@ def _refusal(request: Request) -> JSONResponse | None:
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
     return None
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is known to pass `limit` bytes: by its declared
+    length before a byte is read, else as it streams in (as `/api/messages` reads)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _parse(body: bytes) -> tuple[list[Any], str | None, Any, bytes | None]:

@@ -24,6 +24,8 @@ MAX_USER_ID_LENGTH = 512
 MAX_STORAGE_KEY_LENGTH = 4096
 """Bounds on the ids that become parts of keys (characters). Real channels use far less (a Teams
 conversation id is ~100); the bounds keep one request from writing megabyte-long keys."""
+MAX_SERVICE_URL_LENGTH = 2048
+"""Not part of a key, but kept with every queued turn and cached per worker: bounded alike."""
 
 _CHANNEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 

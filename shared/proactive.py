@@ -23,7 +23,13 @@ import orjson
 
 from shared.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.envelope import Envelope, ProactiveTurn
-from shared.keys import BadId, Keyspace, conversation_key
+from shared.keys import (
+    MAX_SERVICE_URL_LENGTH,
+    MAX_USER_ID_LENGTH,
+    BadId,
+    Keyspace,
+    conversation_key,
+)
 from shared.redisconn import Redis, is_cluster
 from shared.signing import EnvelopeSigner
 
@@ -73,8 +79,15 @@ def continuation_activity(
     service_url = reference.get("serviceUrl")
     channel_id = reference.get("channelId")
     conversation = reference.get("conversation")
-    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
-        raise BadReference("a conversation reference needs an absolute http(s) serviceUrl")
+    if (
+        not isinstance(service_url, str)
+        or not service_url.startswith(("https://", "http://"))
+        or len(service_url) > MAX_SERVICE_URL_LENGTH  # as at /api/messages
+    ):
+        raise BadReference(
+            "a conversation reference needs an absolute http(s) serviceUrl of at most "
+            f"{MAX_SERVICE_URL_LENGTH} characters"
+        )
     if not isinstance(channel_id, str) or not isinstance(conversation, Mapping):
         raise BadReference("a conversation reference needs channelId and conversation")
     conversation_id = conversation.get("id")
@@ -84,6 +97,7 @@ def continuation_activity(
         conversation_key(channel_id, conversation_id)
     except BadId as e:
         raise BadReference(str(e)) from None
+    _check_accounts(reference)
     if event is not None and (not isinstance(event, str) or not 0 < len(event) <= 256):
         raise BadReference("an event name must be 1-256 characters")
     activity: dict[str, Any] = {
@@ -100,6 +114,23 @@ def continuation_activity(
     if value is not None:
         activity["value"] = value
     return activity
+
+
+def _check_accounts(reference: Mapping[str, Any]) -> None:
+    """`user` and `bot`, when given, bounded as an activity's `from` and `recipient` are."""
+    for field in ("user", "bot"):
+        account = reference.get(field)
+        if account is None:
+            continue
+        account_id = account.get("id") if isinstance(account, Mapping) else None
+        if not isinstance(account, Mapping) or (
+            account_id is not None
+            and (not isinstance(account_id, str) or len(account_id) > MAX_USER_ID_LENGTH)
+        ):
+            raise BadReference(
+                f"{field} must be an object whose id is a string of at most "
+                f"{MAX_USER_ID_LENGTH} characters"
+            )
 
 
 def activity_to_send(activity: object) -> bytes:

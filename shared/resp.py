@@ -66,12 +66,15 @@ class Endpoint:
 
 
 class RespConnection:
-    """One connection; `execute` writes a batch and reads exactly as many replies."""
+    """One connection; `execute` writes a batch and reads exactly as many replies.
+
+    Exactly: a reply nobody asked for (more replies than commands, part of one more, bytes that
+    came while the connection was idle) raises `RespError`, and the pool closes the connection,
+    so that no reply is ever handed to the wrong batch."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
-        self._parser = hiredis.Reader()
 
     @classmethod
     async def open(cls, endpoint: Endpoint) -> RespConnection:
@@ -103,26 +106,38 @@ class RespConnection:
 
     @property
     def usable(self) -> bool:
-        """False once the server closed it (restart, idle timeout): do not send on it."""
-        return not (self._reader.at_eof() or self._writer.is_closing())
+        """False once the server closed it (restart, idle timeout) or sent bytes while it was
+        idle (nobody asked for them): do not send on it."""
+        # StreamReader has no public way to ask whether bytes are waiting; `_buffer` is where it
+        # keeps them (asyncio's own streams, under uvloop too).
+        unasked = bool(getattr(self._reader, "_buffer", b""))
+        return not (unasked or self._reader.at_eof() or self._writer.is_closing())
 
     async def execute(self, commands: Sequence[Command]) -> list[Any]:
         """Send every command at once; return one reply per command, error replies included."""
         # hiredis's stub types the argument as a 1-tuple; any tuple of arguments is accepted.
         packed = b"".join(hiredis.pack_command(tuple(c)) for c in commands)  # type: ignore[arg-type]
         self._writer.write(packed)
+        # A parser per batch: nothing of one batch's replies can be left in it for the next.
+        parser = hiredis.Reader()
         replies: list[Any] = []
-        while len(replies) < len(commands):
-            data = await self._reader.read(_READ_SIZE)
-            if not data:
-                raise ConnectionError("Redis closed the connection")
-            self._parser.feed(data)
-            try:
-                while (reply := self._parser.gets()) is not False:
+        try:
+            while len(replies) < len(commands):
+                data = await self._reader.read(_READ_SIZE)
+                if not data:
+                    raise ConnectionError("Redis closed the connection")
+                parser.feed(data)
+                while (reply := parser.gets()) is not False:
                     replies.append(reply)
-            except hiredis.ProtocolError as e:
-                raise RespError(f"Redis protocol error: {e}") from e
-        return replies
+            if len(replies) == len(commands) and not parser.has_data():
+                # No bytes left over; and no reply begun either (the start of an array leaves
+                # no data behind): an empty simple string must then parse as itself.
+                parser.feed(b"+\r\n")
+                if parser.gets() == b"":
+                    return replies
+        except hiredis.ProtocolError as e:
+            raise RespError(f"Redis protocol error: {e}") from e
+        raise RespError(f"Redis sent more than {len(commands)} replies to {len(commands)} commands")
 
     def close(self) -> None:
         self._writer.close()

@@ -416,6 +416,71 @@ class Settings:
         "port; the Kubernetes ConfigMap sets `9478`. Gateways serve `/metrics` on their own "
         "port.",
     )
+    # -- the edges: what one client (a caller of the gateway, or a service URL answering a
+    # worker) may cost a process, whatever it sends (docs/kubernetes.md pairs them with the
+    # ingress's own values) ------------------------------------------------------------------
+    max_header_bytes: int = setting(
+        "TURNSTREAM_MAX_HEADER_BYTES",
+        int_between(1024, 1024 * 1024),
+        16 * 1024,
+        "A request's line and headers together, in bytes; a larger head gets `431` and the "
+        "connection closes. Counted before the HTTP parser buffers anything, and before any "
+        "token check. A channel's head with its token is ~2-3 KiB.",
+    )
+    max_headers: int = setting(
+        "TURNSTREAM_MAX_HEADERS",
+        int_between(8, 1000),
+        100,
+        "Headers in one request; more gets `431`.",
+    )
+    max_request_target_bytes: int = setting(
+        "TURNSTREAM_MAX_REQUEST_TARGET_BYTES",
+        int_between(256, 64 * 1024),
+        2048,
+        "The request's path and query, in bytes; longer gets `414`.",
+    )
+    header_timeout_seconds: float = setting(
+        "TURNSTREAM_HEADER_TIMEOUT_SECONDS",
+        float_between(0.1, 300),
+        10.0,
+        "A new connection's first request, and any later request once its first byte arrived, "
+        "must have its whole head in within this, else `408` and the connection closes. A "
+        "connection that sends nothing is closed after it without an answer.",
+    )
+    body_timeout_seconds: float = setting(
+        "TURNSTREAM_BODY_TIMEOUT_SECONDS",
+        float_between(0.1, 300),
+        10.0,
+        "A request's whole body must follow its head within this, else `408` and the "
+        "connection closes.",
+    )
+    keepalive_seconds: int = setting(
+        "TURNSTREAM_KEEPALIVE_SECONDS",
+        int_between(1, 3600),
+        75,
+        "An idle keep-alive connection is closed after this. Keep it longer than the ingress's "
+        "upstream keep-alive timeout (ingress-nginx: 60 s), or the ingress may answer `502`.",
+    )
+    max_connections: int = setting(
+        "TURNSTREAM_MAX_CONNECTIONS",
+        int_between(16, 1_000_000),
+        1000,
+        "Open connections per gateway process; one past it gets `503` + `Retry-After` and is "
+        "closed. Lowered at startup (with a warning) to fit the process's open-file limit.",
+    )
+    connector_max_answer_bytes: int = setting(
+        "TURNSTREAM_CONNECTOR_MAX_ANSWER_BYTES",
+        int_between(1024, 1024**3),
+        64 * 1024,
+        "The largest Bot Connector answer body a worker reads for a send, update or delete (a "
+        "`ResourceResponse` is a few dozen bytes); a larger answer is refused, not read.",
+    )
+    connector_max_large_answer_bytes: int = setting(
+        "TURNSTREAM_CONNECTOR_MAX_LARGE_ANSWER_BYTES",
+        int_between(1024, 1024**3),
+        8 * 1024 * 1024,
+        "The same for reads: member lists, an activity's members.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

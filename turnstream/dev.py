@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from gateway.app import create_app
+from gateway.edge import EdgeLimits
 from gateway.server import EmbeddedServer, server_config
 from shared.redisconn import redacted
 from shared.settings import Settings
@@ -85,7 +86,9 @@ async def _serve(
     connector_server = EmbeddedServer(server_config(connector.app, "127.0.0.1", connector_port))
     chat = ChatPage(connector, service_url=f"http://127.0.0.1:{connector_port}")
     front_door = ChatFrontDoor(chat.app, create_app(settings))
-    gateway_server = EmbeddedServer(server_config(front_door, "127.0.0.1", port))
+    gateway_server = EmbeddedServer(
+        server_config(front_door, "127.0.0.1", port, EdgeLimits.from_settings(settings))
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 

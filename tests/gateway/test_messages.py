@@ -134,7 +134,7 @@ BAD_REQUESTS = [
         "from",
         id="from-string",
     ),
-    pytest.param(_deep(5000), "application/json", 400, "JSON", id="deep-nesting-json"),
+    pytest.param(_deep(5000), "application/json", 400, "nested deeper", id="deep-nesting-json"),
     pytest.param(b"\xff\xfe{}", "application/json", 400, "JSON", id="not-utf8"),
     pytest.param(b"", "application/json", 400, "JSON", id="empty"),
 ]

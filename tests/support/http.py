@@ -11,15 +11,16 @@ import aiohttp
 import orjson
 from starlette.types import ASGIApp
 
+from gateway.edge import EdgeLimits
 from gateway.server import EmbeddedServer, server_config
 from turnstream.embedded import free_port
 
 
 @contextlib.asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
+async def serving(app: ASGIApp, limits: EdgeLimits | None = None) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port in this event loop; yield its URL."""
     port = free_port()
-    server = EmbeddedServer(server_config(app, "127.0.0.1", port))
+    server = EmbeddedServer(server_config(app, "127.0.0.1", port, limits))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 import aiohttp
 
+from gateway.edge import EdgeLimits
 from gateway.server import EmbeddedServer, server_config
 from turnstream.devconnector import DevConnector
 from turnstream.embedded import free_port
@@ -28,7 +29,9 @@ async def run_load(options: LoadOptions, *, out: TextIO = sys.stderr) -> dict[st
     sink = DevConnector(echo_log=False, keep=False)
     sink.listeners.append(recorder.on_reply)
     port = options.sink_port or free_port()
-    server = EmbeddedServer(server_config(sink.app, options.sink_host, port))
+    # Every worker keeps up to 100 connections to the sink: no cap below the open-file limit.
+    limits = EdgeLimits(max_connections=1_000_000)
+    server = EmbeddedServer(server_config(sink.app, options.sink_host, port, limits))
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import logging
 import random
 import re
 import time
@@ -34,12 +35,19 @@ from shared.activity import (
     Transcript,
 )
 from worker.connector import bodies
-from worker.connector.keepalive_http import KeepAliveHttp
+from worker.connector.keepalive_http import AnswerRefused, KeepAliveHttp
 from worker.connector.safe_resolver import PrivateAddressRefused, PublicOnlyResolver
 from worker.connector.service_urls import OutboundPolicy
-from worker.errors import ForbiddenServiceUrl
+from worker.errors import ConnectorError, ForbiddenServiceUrl
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+BAD_ANSWER_STATUS = 502
+"""The status of the `ConnectorError` raised for an answer that broke a bound or the protocol
+(as a proxy would answer it: a bad gateway). A 5xx: the turn runs again later, and lands in the
+dead letters if the service URL keeps answering that way."""
 
 
 class Credentials(Protocol):
@@ -84,8 +92,13 @@ class ConnectorClient:
         policy: OutboundPolicy | None = None,
         observer: RequestObserver | None = None,
         http: KeepAliveHttp | None = None,
+        *,
+        max_answer_bytes: int = 64 * 1024,
+        max_large_answer_bytes: int = 8 * 1024 * 1024,
     ) -> None:
-        """Requests go through `http` when given, else through the aiohttp `session`."""
+        """Requests go through `http` when given, else through the aiohttp `session`. An answer
+        body is read up to `max_answer_bytes` (sends, updates, deletes) or
+        `max_large_answer_bytes` (reads: member lists); past it the call fails."""
         if session is None and http is None:
             raise ValueError("a ConnectorClient needs an aiohttp session or a KeepAliveHttp")
         self._session = session
@@ -93,6 +106,8 @@ class ConnectorClient:
         self._credentials = credentials
         self._policy = policy or OutboundPolicy()
         self._observer = observer
+        self._max_answer = max_answer_bytes
+        self._max_large_answer = max_large_answer_bytes
         self._bases: dict[str, Target] = {}
         """Service URLs already checked against the policy, split for the HTTP client."""
 
@@ -105,6 +120,8 @@ class ConnectorClient:
         policy: OutboundPolicy | None = None,
         max_connections: int = 100,
         observer: RequestObserver | None = None,
+        max_answer_bytes: int = 64 * 1024,
+        max_large_answer_bytes: int = 8 * 1024 * 1024,
     ) -> ConnectorClient:
         """A client with its own session. Without a `policy`, private addresses are refused.
         `observer` sees every request (metrics, tracing: worker.runtime.outbound_observer)."""
@@ -115,7 +132,15 @@ class ConnectorClient:
             max_connections=max_connections,
             idle_seconds=60,
         )
-        return cls(None, credentials or AnonymousCredentials(), policy, observer, http)
+        return cls(
+            None,
+            credentials or AnonymousCredentials(),
+            policy,
+            observer,
+            http,
+            max_answer_bytes=max_answer_bytes,
+            max_large_answer_bytes=max_large_answer_bytes,
+        )
 
     @classmethod
     def over_aiohttp(
@@ -126,6 +151,8 @@ class ConnectorClient:
         policy: OutboundPolicy | None = None,
         max_connections: int = 100,
         observer: RequestObserver | None = None,
+        max_answer_bytes: int = 64 * 1024,
+        max_large_answer_bytes: int = 8 * 1024 * 1024,
     ) -> ConnectorClient:
         """`create`'s client sending through aiohttp instead (the former transport, kept for
         side-by-side benchmarks: benchmarks/connector_post.py)."""
@@ -139,7 +166,14 @@ class ConnectorClient:
             timeout=aiohttp.ClientTimeout(total=timeout_seconds),
             json_serialize=lambda obj: orjson.dumps(obj).decode(),
         )
-        return cls(session, credentials or AnonymousCredentials(), policy, observer)
+        return cls(
+            session,
+            credentials or AnonymousCredentials(),
+            policy,
+            observer,
+            max_answer_bytes=max_answer_bytes,
+            max_large_answer_bytes=max_large_answer_bytes,
+        )
 
     # -- activities -----------------------------------------------------------------------------
 
@@ -294,6 +328,12 @@ class ConnectorClient:
                 status, payload, response_headers = await self._observed_send(
                     method, url, target, data, headers
                 )
+            except AnswerRefused as e:
+                # Not sent again here: the service answered, and would answer the same way.
+                log.warning(
+                    "refused the answer of %s %s: %s", method, url, e, extra={"service_url": url}
+                )
+                raise ConnectorError(method, url, BAD_ANSWER_STATUS, "", message=str(e)) from e
             except (TimeoutError, OSError, aiohttp.ClientConnectionError):
                 # A POST that timed out may have been delivered: only a request that can be
                 # repeated without effect is sent again.
@@ -350,10 +390,18 @@ class ConnectorClient:
     async def _send(
         self, method: str, url: str, target: Target, data: bytes | None, headers: dict[str, str]
     ) -> tuple[int, bytes, Mapping[str, str]]:
+        max_body = self._max_large_answer if method == "GET" else self._max_answer
         if self._http is not None:
             try:
                 return await self._http.request(
-                    method, target.scheme, target.host, target.port, target.path, headers, data
+                    method,
+                    target.scheme,
+                    target.host,
+                    target.port,
+                    target.path,
+                    headers,
+                    data,
+                    max_body=max_body,
                 )
             except PrivateAddressRefused as e:
                 raise ForbiddenServiceUrl(url, str(e)) from e
@@ -363,8 +411,7 @@ class ConnectorClient:
             async with self._session.request(
                 method, _as_sent(url), data=data, headers=headers, allow_redirects=False
             ) as response:
-                payload = await response.read()
-                return response.status, payload, response.headers
+                return response.status, await _read_bounded(response, max_body), response.headers
         except aiohttp.ClientConnectorError as e:
             if isinstance(e.os_error, PrivateAddressRefused):
                 raise ForbiddenServiceUrl(url, str(e.os_error)) from e
@@ -397,6 +444,20 @@ have been delivered, so it fails instead of risking a duplicate."""
 IDEMPOTENT_RETRY = frozenset({408, 429, 500, 502, 503, 504})
 """GET, PUT and DELETE have the same effect sent once or twice: retried on any transient answer
 (and on timeouts and dropped connections)."""
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, or AnswerRefused as soon as it passes `limit` bytes."""
+    if (response.content_length or 0) > limit:
+        raise AnswerRefused(f"answer body of {response.content_length} bytes, more than {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise AnswerRefused(f"answer body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _retry_delay(retry_after: str | None, attempt: int) -> float:

@@ -13,9 +13,17 @@ What it does, and deliberately no more:
 - host names resolved here, and refused whole if any address is not public unless private
   addresses are allowed (the same rule as `worker.connector.safe_resolver` for aiohttp);
 - one total timeout per request, from asking for a connection to the last body byte;
+- an answer's head bounded (`max_head_bytes`, `max_headers`, counted before the parser buffers
+  anything) and its body bounded per request (`max_body`, checked against Content-Length
+  first): a service URL that answers without end costs the bound, never the worker's memory;
+- interim answers (`100 Continue`, `103 Early Hints`) skipped; `101 Switching Protocols`, which
+  nobody asked for, refused;
 - no redirects (a 3xx is an answer like any other), no compression (none is asked for);
 - a connection is closed, never reused, after a timeout, a cancellation, a parse error, a
-  `Connection: close` or HTTP/1.0 answer, or any byte the server sends unasked.
+  `Connection: close` or HTTP/1.0 answer, or any byte the server sends unasked, including bytes
+  that follow an answer in the same packet (they would otherwise answer the next request).
+
+An answer that breaks a bound or the protocol raises `AnswerRefused`.
 """
 
 from __future__ import annotations
@@ -44,6 +52,22 @@ class HttpConnectionError(ConnectionError):
     treat it as a network failure)."""
 
 
+class AnswerRefused(HttpConnectionError):
+    """The server's answer broke a bound or the protocol: a head or body too large, bytes that
+    are not HTTP/1.1, an upgrade. The connection is closed; the caller decides what it means."""
+
+
+MAX_HEAD_BYTES = 64 * 1024
+"""The largest answer head (status line and headers) read; the Bot Connector's are ~1 KB."""
+MAX_HEADERS = 100
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
+_HEAD_END = b"\r\n\r\n"
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop parsing; the failure is already recorded."""
+
+
 class CannotConnect(HttpConnectionError):
     """No connection could be made: the name did not resolve, every address refused or timed
     out, or the TLS handshake failed (a certificate not trusted: the cause says which)."""
@@ -52,16 +76,25 @@ class CannotConnect(HttpConnectionError):
 class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection: at most one request in flight, its answer parsed as it comes."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, max_head_bytes: int = MAX_HEAD_BYTES, max_headers: int = MAX_HEADERS
+    ) -> None:
+        self._max_head_bytes = max_head_bytes
+        self._max_headers = max_headers
+        self._max_body = DEFAULT_MAX_BODY
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[tuple[int, bytes, Mapping[str, str]]] | None = None
         self._deadline: asyncio.TimerHandle | None = None
         self._headers: list[tuple[str, str]] = []
         self._body: list[bytes] = []
+        self._head_bytes = 0
+        self._body_bytes = 0
         self._headers_done = False
         self._length_known = False
         self._keep_alive = False
+        self._answered = False
+        self._refusal: AnswerRefused | None = None
         self.closed = False
         self.idle_since = 0.0
 
@@ -75,10 +108,22 @@ class _Connection(asyncio.Protocol):
         if self._waiter is None or self._waiter.done():
             self.close()  # bytes nobody asked for (a 408 on an idle connection, garbage)
             return
+        if not self._headers_done:
+            budget = self._max_head_bytes - self._head_bytes
+            # Counted before the parser sees them: it would buffer an endless header value.
+            if len(data) > budget and data.find(_HEAD_END, 0, max(budget, 0) + 4) < 0:
+                self._fail(AnswerRefused(f"answer head larger than {self._max_head_bytes} bytes"))
+                return
+            self._head_bytes += len(data)
         try:
             self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(AnswerRefused("the server switched protocols, which nobody asked for"))
         except httptools.HttpParserError as problem:
-            self._fail(HttpConnectionError(f"malformed HTTP answer: {problem}"))
+            if self._refusal is not None:
+                self._fail(self._refusal)
+            else:
+                self._fail(AnswerRefused(f"malformed HTTP answer: {problem}"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -91,16 +136,34 @@ class _Connection(asyncio.Protocol):
 
     # -- httptools callbacks ----------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self._answered:  # bytes after the answer, in the same packet: nobody asked for them
+            self._refuse("bytes after the answer")
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        if len(self._headers) >= self._max_headers:
+            self._refuse(f"more than {self._max_headers} headers in the answer")
         self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
-        self._length_known = any(
-            name.lower() in ("content-length", "transfer-encoding") for name, _ in self._headers
-        ) or self._parser.get_status_code() in (204, 304)
+        declared = -1
+        for name, value in self._headers:
+            lowered = name.lower()
+            if lowered == "content-length":
+                declared = int(value) if value.strip().isdigit() else -1
+                self._length_known = True
+            elif lowered == "transfer-encoding":
+                self._length_known = True
+        if self._parser.get_status_code() in (204, 304):
+            self._length_known = True
+        if declared > self._max_body:  # refused before a byte of it is read
+            self._refuse(f"answer body of {declared} bytes, more than {self._max_body}")
 
     def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        if self._body_bytes > self._max_body:
+            self._refuse(f"answer body larger than {self._max_body} bytes")
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -108,7 +171,9 @@ class _Connection(asyncio.Protocol):
             self.close()  # a second answer to one request
             return
         if 100 <= self._parser.get_status_code() < 200:
-            self._reset()  # an interim answer (100 Continue): the real one follows
+            head_bytes = self._head_bytes  # interim heads count against the one bound
+            self._reset()  # an interim answer (100 Continue, 103): the real one follows
+            self._head_bytes = head_bytes
             return
         # Asked now: llhttp forgets the answer's keep-alive once the next message begins.
         self._keep_alive = self._parser.should_keep_alive()
@@ -117,13 +182,16 @@ class _Connection(asyncio.Protocol):
     # -- the pool's side --------------------------------------------------------------------
 
     def send(
-        self, request: bytes, deadline: float
+        self, request: bytes, deadline: float, max_body: int = DEFAULT_MAX_BODY
     ) -> asyncio.Future[tuple[int, bytes, Mapping[str, str]]]:
         """Write one request; the future gets (status, body, headers), or TimeoutError if the
-        whole answer is not in by `deadline` (loop time; the connection is then closed)."""
+        whole answer is not in by `deadline` (loop time; the connection is then closed), or
+        AnswerRefused for an answer past the bounds (a body past `max_body` bytes)."""
         if self._transport is None or self.closed:
             raise HttpConnectionError("connection closed before the request was sent")
         self._reset()
+        self._answered = False
+        self._max_body = max_body
         loop = asyncio.get_running_loop()
         self._waiter = loop.create_future()
         # A timer on the answer rather than `asyncio.timeout` around the await: the same bound
@@ -146,8 +214,15 @@ class _Connection(asyncio.Protocol):
         self._keep_alive = False
         self._headers = []
         self._body = []
+        self._head_bytes = 0
+        self._body_bytes = 0
         self._headers_done = False
         self._length_known = False
+        self._refusal = None
+
+    def _refuse(self, reason: str) -> None:
+        self._refusal = AnswerRefused(reason)
+        raise _Refused
 
     def _stop_deadline(self) -> None:
         if self._deadline is not None:
@@ -156,6 +231,7 @@ class _Connection(asyncio.Protocol):
 
     def _finish(self) -> None:
         assert self._waiter is not None
+        self._answered = True
         self._stop_deadline()
         if not self._waiter.done():
             headers = CIMultiDictProxy(CIMultiDict(self._headers))
@@ -202,11 +278,14 @@ class KeepAliveHttp:
         target: str,
         headers: Mapping[str, str],
         body: bytes | None,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> tuple[int, bytes, Mapping[str, str]]:
         """Send `method target` to scheme://host:port (host as it goes in the Host header:
         IDNA-encoded, without brackets) and return (status, body, headers). Raises TimeoutError,
-        CannotConnect, HttpConnectionError (a connection that broke) or PrivateAddressRefused
-        (all OSErrors)."""
+        CannotConnect, HttpConnectionError (a connection that broke), AnswerRefused (an answer
+        past the bounds, a body past `max_body` bytes included) or PrivateAddressRefused (all
+        OSErrors)."""
         request = _request_bytes(method, target, _host_header(scheme, host, port), headers, body)
         origin = (scheme, host, port)
         deadline = asyncio.get_running_loop().time() + self._timeout
@@ -221,7 +300,7 @@ class KeepAliveHttp:
                 async with asyncio.timeout_at(deadline):
                     connection = await self._connect(origin)
             try:
-                answer = await connection.send(request, deadline)
+                answer = await connection.send(request, deadline, max_body)
             except BaseException:
                 connection.close()  # half a request or a late answer must never reach the next
                 raise

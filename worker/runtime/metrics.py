@@ -58,7 +58,8 @@ class WorkerMetrics:
         )
         self._connector = Counter(
             "turnstream_worker_connector_requests",
-            "Bot Connector HTTP requests, by method and status ('error': no answer).",
+            "Bot Connector HTTP requests, by method and status ('error': no answer; "
+            "'refused': an answer past the bounds or not HTTP).",
             ["method", "status"],
             registry=r,
         )

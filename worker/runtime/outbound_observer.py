@@ -14,6 +14,7 @@ import time
 
 from shared import otel
 from shared.tracing import current_trace
+from worker.connector.keepalive_http import AnswerRefused
 from worker.runtime.metrics import WorkerMetrics
 
 
@@ -35,7 +36,9 @@ class _Call:
             self._span.end()
 
     def failed(self, error: BaseException) -> None:
-        self._metrics.connector_request(self._method, "error", time.perf_counter() - self._started)
+        # An answer past the bounds, or not HTTP (a hostile service URL), apart from no answer.
+        status = "refused" if isinstance(error, AnswerRefused) else "error"
+        self._metrics.connector_request(self._method, status, time.perf_counter() - self._started)
         if self._span is not None:
             self._span.end(error)
 

@@ -72,6 +72,8 @@ async def run_worker(
         credentials=credentials,
         policy=policy,
         observer=OutboundObserver(metrics, tracer),
+        max_answer_bytes=settings.connector_max_answer_bytes,
+        max_large_answer_bytes=settings.connector_max_large_answer_bytes,
     )
     app = BotApp.of(bot)
     signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
