@@ -11,15 +11,15 @@ from collections.abc import Callable
 from shared.keys import CHAIN_TTL_SECONDS
 from shared.redisconn import OutageLog
 from shared.resp_pools import RespExecutor
+from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 5
 
-COMMIT_SCRIPT = f"""
-local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #owner == 0 or owner[1][2] ~= ARGV[3] then
+COMMIT_SCRIPT = f"""{OWNS}
+if not owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then
   return -1
 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', {CHAIN_TTL_SECONDS})

@@ -13,14 +13,14 @@ from typing import Any, cast
 from shared.keys import PREVIOUS_FIELD
 from shared.redisconn import Redis
 from shared.resp_pools import RespExecutor
+from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.ordering import entry_order
 from worker.runtime.delivery.scripts import Script
 
-RENEW_SCRIPT = """
-local lost = {}
+RENEW_SCRIPT = f"""{OWNS}
+local lost = {{}}
 for i = 3, #ARGV do
-  local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
-  if #owner > 0 and owner[1][2] == ARGV[2] then
+  if owns(KEYS[1], ARGV[1], ARGV[i], ARGV[2]) then
     redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
   else
     table.insert(lost, ARGV[i])
