@@ -63,7 +63,7 @@ from worker.bot.state import (
     UserState,
 )
 from worker.bot.state_middleware import AutoSaveStateMiddleware
-from worker.bot.storage import EtagConflict, MemoryStorage, Storage, StorageError
+from worker.bot.storage import EtagConflict, MemoryStorage, Storage, StorageError, TurnStorage
 from worker.bot.transcript import (
     PagedResult,
     RedisTranscriptStore,
@@ -71,6 +71,7 @@ from worker.bot.transcript import (
     TranscriptLoggerMiddleware,
     TranscriptStore,
 )
+from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, NextHandler, OnTurnError, TurnHandler
 from worker.bot.typing_middleware import ShowTypingMiddleware
@@ -105,6 +106,7 @@ __all__ = [
     "Entity",
     "ErrorResponse",
     "EtagConflict",
+    "FencedWrite",
     "HeroCard",
     "InputHints",
     "InvokeResponse",
@@ -133,8 +135,10 @@ __all__ = [
     "TranscriptInfo",
     "TranscriptLoggerMiddleware",
     "TranscriptStore",
+    "TurnCommit",
     "TurnContext",
     "TurnHandler",
+    "TurnStorage",
     "UserState",
     "delete_conversation_member",
     "get_activity_members",

@@ -139,12 +139,6 @@ async def claim_predecessors(
     return list(claimed.items())
 
 
-async def owner(redis: Redis, group: str, stream: str, entry_id: str) -> str | None:
-    """The consumer an entry is pending with (None once it was acknowledged)."""
-    rows: Any = await redis.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
-    return rows[0]["consumer"].decode() if rows else None
-
-
 async def lost(redis: Redis, group: str, stream: str, entry_id: str, done_key: str) -> bool:
     """Whether an entry is neither pending with any consumer nor committed (its conversation's
     `done` pointer is not at or past it): a failover lost its delivery. One round trip."""
