@@ -25,6 +25,7 @@ from worker.bot.redis_storage import RedisStorage
 from worker.bot.state import ConversationState, UserState
 from worker.bot.state_middleware import AutoSaveStateMiddleware
 from worker.bot.storage import MemoryStorage
+from worker.bot.transcript import RedisTranscriptStore, TranscriptLoggerMiddleware
 from worker.bot.turn_context import TurnContext
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
@@ -163,6 +164,32 @@ async def test_a_storage_outside_redis_is_checked_before_its_write(
     with pytest.raises(TakenOver):
         await state.save_changes(context)
     assert await storage.read([STATE_KEY]) == {}
+
+
+async def test_transcript_writes_are_fenced(
+    settings: Settings, redis: Redis, keys: Keyspace, scripts: RespExecutor
+) -> None:
+    store = RedisTranscriptStore(redis, key_prefix=settings.key_prefix)
+    entry = await deliver(redis, keys, CONVERSATION)
+    commit = commit_for(entry, redis, scripts)
+    context = context_for(commit)
+
+    async def logic() -> None:
+        await taken_over(redis, entry)
+
+    await TranscriptLoggerMiddleware(store).on_turn(context, logic)
+    assert (await store.get_transcript_activities("test", "conv-1")).items == []
+    assert commit.fenced  # the worker drops the turn
+
+    owner = commit_for(await deliver(redis, keys, CONVERSATION), redis, scripts)
+    await TranscriptLoggerMiddleware(store).on_turn(context_for(owner), _nothing)
+    assert [a.text for a in (await store.get_transcript_activities("test", "conv-1")).items] == [
+        "hi"
+    ]
+
+
+async def _nothing() -> None:
+    pass
 
 
 async def test_a_proactive_turn_queued_by_bot_code_is_fenced(
