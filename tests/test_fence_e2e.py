@@ -40,8 +40,8 @@ async def until(predicate: Callable[[], Awaitable[bool]], within: float, what: s
         await asyncio.sleep(0.01)
 
 
-async def start(settings: Settings, log: Path) -> asyncio.subprocess.Process:
-    env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": CLAIM_IDLE}
+async def start(settings: Settings, log: Path, **extra: str) -> asyncio.subprocess.Process:
+    env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": CLAIM_IDLE, **extra}
     with log.open("wb") as stderr:
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "worker", "--bot", BOT, env=env, stderr=stderr
@@ -67,7 +67,11 @@ async def test_a_worker_frozen_holding_an_entry_does_not_run_it_after_a_takeover
 ) -> None:
     dev, service_url = connector
     storage = RedisStorage(redis, key_prefix=settings.key_prefix)
-    frozen = await start(settings, tmp_path / "frozen.log")
+    # A long Redis timeout: the frozen worker's blocked read must still be waiting for its
+    # answer when it wakes up. With the default (1 s + the 1 s block), a longer freeze makes the
+    # client give the read up and send it again, and the worker never sees the entry: safe, but
+    # not the situation.
+    frozen = await start(settings, tmp_path / "frozen.log", TURNSTREAM_REDIS_TIMEOUT_SECONDS="30")
     workers = [frozen]
     try:
         for attempt in range(5):  # another try only if the read's block ran out meanwhile
