@@ -29,7 +29,7 @@ from worker.bot.storage import EtagConflict
 from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, OnTurnError, TurnHandler
-from worker.connector.client import ConnectorClient
+from worker.connector.client import BeforeAttempt, ConnectorClient
 from worker.errors import StateContention, TakenOver, is_transient
 
 log = logging.getLogger(__name__)
@@ -273,9 +273,8 @@ class ConnectorAdapter:
             if sends.position < len(sends.done):  # an earlier attempt of this turn sent it
                 responses.append(sends.done[sends.position])
             else:
-                if sends.commit is not None:
-                    await sends.commit.ensure_owned("send")
-                response = await self._post(inbound, activity)
+                # Checked before each attempt, retries too: a stall may come between them.
+                response = await self._post(inbound, activity, _send_check(sends.commit))
                 sends.done.append(response)
                 if sends.commit is not None:
                     sends.commit.sent(sends.done)
@@ -283,15 +282,19 @@ class ConnectorAdapter:
             sends.position += 1
         return responses
 
-    async def _post(self, inbound: Activity, activity: Activity) -> ResourceResponse:
+    async def _post(
+        self, inbound: Activity, activity: Activity, check: BeforeAttempt | None = None
+    ) -> ResourceResponse:
         service_url, conversation_id = _route(inbound)
         body = activity.to_dict()
         body.pop("serviceUrl", None)  # the connector knows where it is
         if activity.reply_to_id:
             return await self._connector.reply_to_activity(
-                service_url, conversation_id, activity.reply_to_id, body
+                service_url, conversation_id, activity.reply_to_id, body, before_attempt=check
             )
-        return await self._connector.send_to_conversation(service_url, conversation_id, body)
+        return await self._connector.send_to_conversation(
+            service_url, conversation_id, body, before_attempt=check
+        )
 
     async def update_activity(
         self, context: TurnContext, activity: Activity
@@ -309,6 +312,18 @@ class ConnectorAdapter:
         if not reference.activity_id:
             raise ValueError("delete_activity needs the id of the activity to delete")
         await self._connector.delete_activity(service_url, conversation_id, reference.activity_id)
+
+
+def _send_check(commit: TurnCommit | None) -> BeforeAttempt | None:
+    """What the connector awaits before each attempt of a reply: the turn still owns its
+    entry (`TurnCommit.ensure_owned`)."""
+    if commit is None:
+        return None
+
+    async def check() -> None:
+        await commit.ensure_owned("send")
+
+    return check
 
 
 def _route(inbound: Activity) -> tuple[str, str]:
