@@ -14,6 +14,7 @@ somewhere in between, and a freeze during the round trip must count against the 
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from shared.resp_pools import RespExecutor
@@ -45,6 +46,8 @@ class Leases:
         self._since: dict[EntryKey, float] = {}
         self.lost: set[EntryKey] = set()
         """Held entries a renewal found owned by another worker (this one was paused)."""
+        self._renewing: asyncio.Future[None] | None = None
+        """The renewal of everything held that `ensure` started, shared by its callers."""
 
     def __len__(self) -> int:
         return len(self._since)
@@ -88,13 +91,23 @@ class Leases:
             if time.monotonic() - since < self._check_after:
                 return
             # Renew rather than only ask who owns it: knowing it is ours now says nothing of
-            # how soon another worker may claim it. Loop: a freeze during this round trip
-            # makes the answer stale, and the lease is checked again.
-            sent_at = time.monotonic()
-            lost = await takeover.renew(
-                self._scripts, self._group, self._consumer, {key[0]: [key[1]]}
-            )
-            self._renewed(key, sent_at, lost)
+            # how soon another worker may claim it. Everything held is renewed at once, in
+            # one round trip shared by every turn that finds its lease old (the heartbeat
+            # fell behind, or the worker was away): not one round trip per turn. Loop: a
+            # freeze during this round trip makes the answer stale, and the lease is checked
+            # again.
+            await self._renew_now()
+
+    async def _renew_now(self) -> None:
+        if self._renewing is None:
+            self._renewing = asyncio.ensure_future(self.renew_all())
+            self._renewing.add_done_callback(self._renewed_all)
+        await asyncio.shield(self._renewing)
+
+    def _renewed_all(self, renewing: asyncio.Future[None]) -> None:
+        self._renewing = None
+        if not renewing.cancelled():
+            renewing.exception()  # raised to every waiter; retrieved if none is left
 
     def _renewed(self, key: EntryKey, sent_at: float, lost: set[EntryKey]) -> None:
         if key not in self._since:
