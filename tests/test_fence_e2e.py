@@ -121,7 +121,10 @@ async def test_a_worker_frozen_holding_an_entry_does_not_run_it_after_a_takeover
         assert texts == [NAME_PROMPT, summary("Bus", "Ada")], texts
         assert (await storage.read([user]))[user]["answers"] == 3  # one per message
         log = (tmp_path / "frozen.log").read_text()
-        assert f"entry {entry_id} belongs to another worker (found at start)" in log, log
+        expected = (
+            f"entry {entry_id} was taken over by another worker; dropped here (found at start)"
+        )
+        assert expected in log, log
     finally:
         for process in workers:
             if process.returncode is None:

@@ -591,7 +591,7 @@ class Consumer:
         if commit is not None and commit.fenced_at is None:
             commit.fence("turn")  # a TakenOver the commit object did not raise
         log.warning(
-            "entry %s belongs to another worker (found at %s); dropped here",
+            "entry %s was taken over by another worker; dropped here (found at %s)",
             entry.entry_id,
             commit.fenced_at if commit is not None else "start",
             extra={"conversation": entry.envelope.conversation, "entry_id": entry.entry_id},
