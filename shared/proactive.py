@@ -153,6 +153,29 @@ class ProactiveQueue:
         self._signer = signer
         self._script = redis.register_script(ENQUEUE_SCRIPT)
 
+    @property
+    def client(self) -> Redis:
+        """The client turns are queued with."""
+        return self._redis
+
+    enqueue_script = ENQUEUE_SCRIPT
+    """The script `enqueue` runs (shared.chain), for a caller that runs it itself: a worker runs
+    it inside the ownership fence of the turn that queues (worker.bot.adapter)."""
+
+    def enqueue_call(
+        self,
+        reference: Mapping[str, Any],
+        *,
+        event: str | None = None,
+        value: Any = None,
+        send: bytes | None = None,
+        callback: str | None = None,
+    ) -> tuple[list[str], list[str | bytes | int]]:
+        """KEYS and ARGV of `enqueue_script` for the turn `enqueue` would queue (one slot: the
+        conversation's shard). Raises `BadReference`."""
+        conversation, envelope = self._envelope(reference, event, value, send, callback, None)
+        return _script_call(self._keys, conversation, envelope)
+
     async def enqueue(
         self,
         reference: Mapping[str, Any],
@@ -163,8 +186,9 @@ class ProactiveQueue:
         callback: str | None = None,
     ) -> str:
         """Queue one proactive turn; return its stream entry id. Raises `BadReference`."""
-        conversation, envelope = self._envelope(reference, event, value, send, callback, None)
-        keys, args = _script_call(self._keys, conversation, envelope)
+        keys, args = self.enqueue_call(
+            reference, event=event, value=value, send=send, callback=callback
+        )
         entry_id: Any = await self._script(keys=keys, args=args)
         return str(entry_id.decode() if isinstance(entry_id, bytes) else entry_id)
 

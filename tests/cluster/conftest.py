@@ -10,6 +10,7 @@ import pytest
 
 from shared.keys import Keyspace
 from shared.redisconn import Redis, connect
+from shared.resp_pools import RespExecutor, open_resp_pool
 from shared.settings import Settings
 from turnstream.embedded_cluster import EmbeddedCluster
 
@@ -43,3 +44,11 @@ async def cluster_redis(cluster_settings: Settings) -> AsyncIterator[Redis]:
     client = connect(cluster_settings)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def cluster_scripts(cluster_settings: Settings) -> AsyncIterator[RespExecutor]:
+    """Plain RESP connections to the cluster, as the worker sends its scripts on."""
+    pool = open_resp_pool(cluster_settings, timeout_seconds=10)
+    yield pool
+    await pool.aclose()

@@ -10,31 +10,31 @@ from redis.crc import key_slot
 
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
+from shared.resp_pools import RespExecutor
+from tests.worker.runtime.delivery.commits import Delivered, commit_for
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.storage import EtagConflict
-from worker.bot.types import PendingAck
 from worker.errors import TakenOver
+from worker.runtime.delivery.entry_commit import EntryCommit
 
 CONVERSATION = "msteams/conversations/19:a%2Fb"
 """A conversation id holding '/' (escaped in the storage key)."""
 USER = "msteams/users/29:ann"
 
 
-async def _pending_entry(redis: Redis, keys: Keyspace, consumer: str) -> PendingAck:
+async def _pending_entry(
+    redis: Redis, keys: Keyspace, consumer: str, scripts: RespExecutor
+) -> EntryCommit:
     shard = keys.shard_of("msteams/19:a/b")
     stream = keys.stream(shard)
     await redis.xgroup_create(stream, CONSUMER_GROUP, id="0", mkstream=True)
     await redis.xadd(stream, {"e": b"x"})
     answer: Any = await redis.xreadgroup(CONSUMER_GROUP, consumer, {stream: ">"})
     entry_id = answer[0][1][0][0].decode()
-    return PendingAck(
-        stream,
-        CONSUMER_GROUP,
-        entry_id,
-        keys.done(shard, "msteams/19:a/b"),
-        consumer,
-        keys.sent(shard, entry_id),
+    entry = Delivered(
+        stream, entry_id, keys.done(shard, "msteams/19:a/b"), keys.sent(shard, entry_id), consumer
     )
+    return commit_for(entry, redis, scripts)
 
 
 def test_conversation_state_shares_the_slot_of_its_stream(cluster_keys: Keyspace) -> None:
@@ -50,14 +50,19 @@ def test_conversation_state_shares_the_slot_of_its_stream(cluster_keys: Keyspace
 
 
 async def test_a_turn_commits_user_and_conversation_state_across_slots(
-    cluster_redis: Redis, cluster_keys: Keyspace, monkeypatch: pytest.MonkeyPatch
+    cluster_redis: Redis,
+    cluster_keys: Keyspace,
+    cluster_scripts: RespExecutor,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TURNSTREAM_SHARDS", str(cluster_keys.shards))
     storage = RedisStorage(cluster_redis, key_prefix=cluster_keys.prefix)
-    ack = await _pending_entry(cluster_redis, cluster_keys, "w1")
-    etags = await storage.write_and_ack({CONVERSATION: {"n": 1}, USER: {"name": "Ann"}}, ack)
+    ack = await _pending_entry(cluster_redis, cluster_keys, "w1", cluster_scripts)
+    etags = await storage.write_for_turn(
+        {CONVERSATION: {"n": 1}, USER: {"name": "Ann"}}, ack, final=True
+    )
 
-    assert ack.done
+    assert ack.committed
     items = await storage.read([CONVERSATION, USER])
     assert items[CONVERSATION] == {"n": 1, "eTag": etags[CONVERSATION]}
     assert items[USER] == {"name": "Ann", "eTag": etags[USER]}
@@ -67,31 +72,39 @@ async def test_a_turn_commits_user_and_conversation_state_across_slots(
 
 
 async def test_a_user_state_conflict_writes_nothing(
-    cluster_redis: Redis, cluster_keys: Keyspace, monkeypatch: pytest.MonkeyPatch
+    cluster_redis: Redis,
+    cluster_keys: Keyspace,
+    cluster_scripts: RespExecutor,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TURNSTREAM_SHARDS", str(cluster_keys.shards))
     storage = RedisStorage(cluster_redis, key_prefix=cluster_keys.prefix)
     await storage.write({USER: {"name": "Ann"}})
-    ack = await _pending_entry(cluster_redis, cluster_keys, "w1")
+    ack = await _pending_entry(cluster_redis, cluster_keys, "w1", cluster_scripts)
     with pytest.raises(EtagConflict):
-        await storage.write_and_ack(
-            {CONVERSATION: {"n": 1}, USER: {"name": "Bo", "eTag": "stale"}}, ack
+        await storage.write_for_turn(
+            {CONVERSATION: {"n": 1}, USER: {"name": "Bo", "eTag": "stale"}}, ack, final=True
         )
-    assert not ack.done
+    assert not ack.committed
     assert await storage.read([CONVERSATION]) == {}
     summary: Any = await cluster_redis.xpending(ack.stream, CONSUMER_GROUP)
     assert summary["pending"] == 1
 
 
 async def test_the_fence_holds_for_the_conversation_slot(
-    cluster_redis: Redis, cluster_keys: Keyspace, monkeypatch: pytest.MonkeyPatch
+    cluster_redis: Redis,
+    cluster_keys: Keyspace,
+    cluster_scripts: RespExecutor,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A worker that lost its entry cannot commit the conversation's state; its user-state
     write (another slot, written first) stays: the documented per-slot limit."""
     monkeypatch.setenv("TURNSTREAM_SHARDS", str(cluster_keys.shards))
     storage = RedisStorage(cluster_redis, key_prefix=cluster_keys.prefix)
-    ack = await _pending_entry(cluster_redis, cluster_keys, "w1")
+    ack = await _pending_entry(cluster_redis, cluster_keys, "w1", cluster_scripts)
     await cluster_redis.xclaim(ack.stream, CONSUMER_GROUP, "w2", 0, [ack.entry_id])
     with pytest.raises(TakenOver):
-        await storage.write_and_ack({CONVERSATION: {"n": 1}, USER: {"name": "Ann"}}, ack)
+        await storage.write_for_turn(
+            {CONVERSATION: {"n": 1}, USER: {"name": "Ann"}}, ack, final=True
+        )
     assert set(await storage.read([CONVERSATION, USER])) == {USER}

@@ -118,7 +118,7 @@ from worker.bot.state import (
     UserState,
 )
 from worker.bot.state_middleware import AutoSaveStateMiddleware
-from worker.bot.storage import EtagConflict, MemoryStorage, Storage, StorageError
+from worker.bot.storage import EtagConflict, MemoryStorage, Storage, StorageError, TurnStorage
 from worker.bot.transcript import (
     PagedResult,
     RedisTranscriptStore,
@@ -126,6 +126,7 @@ from worker.bot.transcript import (
     TranscriptLoggerMiddleware,
     TranscriptStore,
 )
+from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, NextHandler, OnTurnError, TurnHandler
 from worker.bot.typing_middleware import ShowTypingMiddleware
@@ -179,6 +180,7 @@ __all__ = [
     "EtagConflict",
     "ExpectedReplies",
     "Fact",
+    "FencedWrite",
     "GeoCoordinates",
     "HeroCard",
     "InnerHttpError",
@@ -239,8 +241,10 @@ __all__ = [
     "TranscriptInfo",
     "TranscriptLoggerMiddleware",
     "TranscriptStore",
+    "TurnCommit",
     "TurnContext",
     "TurnHandler",
+    "TurnStorage",
     "UserState",
     "VideoCard",
     "delete_conversation_member",

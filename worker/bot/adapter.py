@@ -4,9 +4,10 @@ handles what goes wrong (on_turn_error, state conflicts)."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,10 +26,11 @@ from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FA
 from worker.bot.middleware import Middleware, MiddlewareSet
 from worker.bot.proactive import callback_name
 from worker.bot.storage import EtagConflict
+from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
-from worker.bot.types import PENDING_ACK_KEY, Bot, OnTurnError, PendingAck, TurnHandler
-from worker.connector.client import ConnectorClient
-from worker.errors import StateContention, is_transient
+from worker.bot.types import Bot, OnTurnError, TurnHandler
+from worker.connector.client import BeforeAttempt, ConnectorClient
+from worker.errors import StateContention, TakenOver, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,12 @@ lockstep). Each round of colliding writers has one winner, so a turn waits at mo
 others writing the same state at that moment."""
 
 _SENDS_KEY = "turnstream.Sends"
+
+_running: contextvars.ContextVar[TurnCommit | None] = contextvars.ContextVar(
+    "turnstream_turn_commit", default=None
+)
+"""The commit object of the turn running in this task: `continue_conversation` takes no turn
+context (the SDK's signature), yet a proactive turn queued by a turn is fenced by it."""
 
 
 class ClearableState(Protocol):
@@ -52,12 +60,11 @@ class _Sends:
     """Replies of one inbound activity across attempts: the i-th send of a retry returns the
     i-th response of an earlier attempt instead of sending the reply a second time. Attempts
     in this process (state conflicts) share the list; other deliveries of the stream entry get
-    it from the entry's record (`PendingAck.replies`, worker.runtime.delivery.send_journal)."""
+    it from the entry's record (`TurnCommit.replies`, worker.runtime.delivery.send_journal)."""
 
     done: list[ResourceResponse] = field(default_factory=list)
     position: int = 0
-    on_sent: Callable[[list[ResourceResponse]], None] | None = None
-    before_send: Callable[[], Awaitable[None]] | None = None
+    commit: TurnCommit | None = None
 
 
 class ConnectorAdapter:
@@ -99,27 +106,37 @@ class ConnectorAdapter:
         self,
         activity: dict[str, Any],
         bot: Bot,
-        pending_ack: PendingAck | None = None,
+        turn_commit: TurnCommit | None = None,
         *,
         handler: TurnHandler | None = None,
     ) -> TurnContext:
         """Run one inbound activity (wire-format dict) through middleware and `bot.on_turn` (or
-        `handler`: a proactive turn's callback).
+        `handler`: a proactive turn's callback), its writes and sends fenced by `turn_commit`.
 
         Raises only for transient failures (network, Redis, connector 429/5xx), which the caller
-        retries later; the bot's own errors go to `on_turn_error` and end the turn.
+        retries later, and `TakenOver` once the turn's entry belongs to another worker (then
+        `on_turn_error` is not called); the bot's own errors go to `on_turn_error` and end the
+        turn.
         """
         pipeline = self._middleware.around(handler or bot.on_turn)
-        sends = (
-            _Sends(pending_ack.replies, 0, pending_ack.on_sent, pending_ack.before_send)
-            if pending_ack
-            else _Sends()
-        )
+        sends = _Sends(turn_commit.replies, 0, turn_commit) if turn_commit else _Sends()
+        running = _running.set(turn_commit)
+        try:
+            return await self._attempts(activity, pipeline, sends, turn_commit)
+        finally:
+            _running.reset(running)
+
+    async def _attempts(
+        self,
+        activity: dict[str, Any],
+        pipeline: TurnHandler,
+        sends: _Sends,
+        turn_commit: TurnCommit | None,
+    ) -> TurnContext:
         for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
             context = TurnContext(self, Activity.from_dict(activity))
             context.turn_state[_SENDS_KEY] = sends
-            if pending_ack is not None:
-                context.turn_state[PENDING_ACK_KEY] = pending_ack
+            context.turn_commit = turn_commit
             sends.position = 0
             try:
                 await pipeline(context)
@@ -134,6 +151,12 @@ class ConnectorAdapter:
                 )
                 await asyncio.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
             except Exception as error:
+                if turn_commit is not None and turn_commit.fenced:
+                    # The bot caught the fence's TakenOver and raised something else: the turn
+                    # is still not this worker's, and on_turn_error must not run for it.
+                    if isinstance(error, TakenOver):
+                        raise
+                    raise TakenOver(f"turn {_ids(context)} was fenced off") from error
                 if is_transient(error):
                     raise
                 await self._turn_failed(context, error)
@@ -149,10 +172,18 @@ class ConnectorAdapter:
         if self.proactive is None:
             raise RuntimeError("this adapter has no proactive queue (it runs inside a worker)")
         doc = reference.to_dict() if isinstance(reference, ConversationReference) else reference
+        name = callback_name(callback, self.bot)
+        commit = _running.get()
         try:
-            return await self.proactive.enqueue(doc, callback=callback_name(callback, self.bot))
+            if commit is None or commit.committed:  # not for a turn, or after it committed
+                return await self.proactive.enqueue(doc, callback=name)
+            keys, args = self.proactive.enqueue_call(doc, callback=name)
         except BadReference as e:
             raise ValueError(str(e)) from None
+        # Queued by a turn: fenced by the turn's entry, so a worker that lost it queues nothing.
+        write = FencedWrite(self.proactive.enqueue_script, keys, args)
+        (entry_id,) = await commit.write(self.proactive.client, [write])
+        return str(entry_id.decode() if isinstance(entry_id, bytes) else entry_id)
 
     async def create_conversation(
         self,
@@ -188,9 +219,8 @@ class ConnectorAdapter:
 
     async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
         context.turn_state[TURN_FAILED_KEY] = True  # the answer of an invoke; proactive progress
-        pending = context.turn_state.get(PENDING_ACK_KEY)
-        if isinstance(pending, PendingAck):
-            pending.bot_error = True  # the turn's outcome in the worker's metrics
+        if context.turn_commit is not None:
+            context.turn_commit.bot_error = True  # the turn's outcome in the worker's metrics
         try:
             await self.on_turn_error(context, error)
         except Exception:
@@ -245,25 +275,28 @@ class ConnectorAdapter:
             if sends.position < len(sends.done):  # an earlier attempt of this turn sent it
                 responses.append(sends.done[sends.position])
             else:
-                if sends.before_send is not None:
-                    await sends.before_send()
-                response = await self._post(inbound, activity)
+                # Checked before each attempt, retries too: a stall may come between them.
+                response = await self._post(inbound, activity, _send_check(sends.commit))
                 sends.done.append(response)
-                if sends.on_sent is not None:
-                    sends.on_sent(sends.done)
+                if sends.commit is not None:
+                    sends.commit.sent(sends.done)
                 responses.append(response)
             sends.position += 1
         return responses
 
-    async def _post(self, inbound: Activity, activity: Activity) -> ResourceResponse:
+    async def _post(
+        self, inbound: Activity, activity: Activity, check: BeforeAttempt | None = None
+    ) -> ResourceResponse:
         service_url, conversation_id = _route(inbound)
         body = activity.to_dict()
         body.pop("serviceUrl", None)  # the connector knows where it is
         if activity.reply_to_id:
             return await self._connector.reply_to_activity(
-                service_url, conversation_id, activity.reply_to_id, body
+                service_url, conversation_id, activity.reply_to_id, body, before_attempt=check
             )
-        return await self._connector.send_to_conversation(service_url, conversation_id, body)
+        return await self._connector.send_to_conversation(
+            service_url, conversation_id, body, before_attempt=check
+        )
 
     async def update_activity(
         self, context: TurnContext, activity: Activity
@@ -281,6 +314,18 @@ class ConnectorAdapter:
         if not reference.activity_id:
             raise ValueError("delete_activity needs the id of the activity to delete")
         await self._connector.delete_activity(service_url, conversation_id, reference.activity_id)
+
+
+def _send_check(commit: TurnCommit | None) -> BeforeAttempt | None:
+    """What the connector awaits before each attempt of a reply: the turn still owns its
+    entry (`TurnCommit.ensure_owned`)."""
+    if commit is None:
+        return None
+
+    async def check() -> None:
+        await commit.ensure_owned("send")
+
+    return check
 
 
 def _route(inbound: Activity) -> tuple[str, str]:

@@ -10,23 +10,31 @@ per slot, and only then does the conversation's slot commit. So on a cluster:
 - a conflict on user state changes nothing and the turn re-runs (as on one server);
 - a conflict on conversation state, or a takeover caught by the fence, after user state was
   written leaves that user-state write in place: the re-run turn sees it, so its user-state
-  changes may be applied twice (decision 0012).
+  changes may be applied twice (decision 0012);
+- inside a turn, a write to another slot than the stream entry's cannot run inside the
+  ownership fence (the fence reads the stream's pending list): the turn's commit object checks
+  ownership before it (`TurnCommit.ensure_owned`), which is a check, not an atomic fence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from redis.commands.core import AsyncScript
 from redis.crc import key_slot
 
 from shared.redisconn import Redis
 
-_HEADER = 4
-"""ARGV of the write script before the per-item triples: TTL, group, entry id, consumer."""
-_COMMIT_KEYS = 3
-"""KEYS after the items when committing: stream, done pointer, record of sent replies."""
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The items of one write that share a slot: their indexes in the write, their keys and
+    the script's ARGV for them alone."""
+
+    members: list[int]
+    keys: list[str]
+    args: list[str | bytes | int]
 
 
 async def read_rows(client: Redis, keys: Sequence[str], fields: Sequence[str]) -> list[Any]:
@@ -38,39 +46,23 @@ async def read_rows(client: Redis, keys: Sequence[str], fields: Sequence[str]) -
     return rows
 
 
-async def write_per_slot(
-    script: AsyncScript,
-    keys: Sequence[str],
-    args: Sequence[str | bytes | int],
-    *,
-    committing: bool,
-) -> Any:
-    """Run the state write script once per slot, the commit's slot last; answer as one call of
-    it would: 0, -1 (fenced), or [1-based index into `keys`, stored eTag] for a conflict."""
-    items = len(keys) - (_COMMIT_KEYS if committing else 0)
-    commit_slot = _slot(keys[items]) if committing else None
+def by_slot(
+    keys: Sequence[str], args: Sequence[str | bytes | int], *, header: int, per_key: int
+) -> list[Part]:
+    """Split one script call into one call per slot. ARGV is `header` arguments every call
+    gets, then `per_key` arguments for each key. Inside a turn, the turn's commit object runs
+    the part in its stream entry's slot last (`worker.bot.turn_commit`); outside one, the
+    parts run in this order."""
     groups: dict[int, list[int]] = {}
-    for i in range(items):
-        groups.setdefault(_slot(keys[i]), []).append(i)
-    order = [slot for slot in groups if slot != commit_slot]
-    if commit_slot is not None:
-        order.append(commit_slot)
-    no_commit = [args[0], "", "", ""]
-    for slot in order:
-        members = groups.get(slot, [])
-        call_keys = [keys[i] for i in members]
-        call_args = list(args[:_HEADER]) if slot == commit_slot else list(no_commit)
+    for i, key in enumerate(keys):
+        groups.setdefault(_slot(key), []).append(i)
+    parts = []
+    for members in groups.values():
+        part_args = list(args[:header])
         for i in members:
-            call_args += args[_HEADER + 3 * i : _HEADER + 3 * i + 3]
-        if slot == commit_slot:
-            call_keys += keys[items:]
-        result: Any = await script(keys=call_keys, args=call_args)
-        if result == -1:
-            return -1
-        if result != 0:
-            index, stored = result
-            return [members[int(index) - 1] + 1, stored]
-    return 0
+            part_args += args[header + per_key * i : header + per_key * (i + 1)]
+        parts.append(Part(members, [keys[i] for i in members], part_args))
+    return parts
 
 
 def _slot(key: str) -> int:

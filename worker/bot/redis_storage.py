@@ -12,7 +12,6 @@ from typing import Any
 
 from redis.commands.core import AsyncScript
 
-from shared.keys import CHAIN_TTL_SECONDS
 from shared.redisconn import Redis, is_cluster
 from worker.bot import cluster_state
 from worker.bot.lazy_redis import LazyRedis
@@ -26,8 +25,7 @@ from worker.bot.storage import (
     expected_etag,
     new_etag,
 )
-from worker.bot.types import PendingAck
-from worker.errors import TakenOver
+from worker.bot.turn_commit import FencedWrite, TurnCommit
 
 ETAG_FIELD = "e"
 """The hash field holding an item's eTag."""
@@ -39,17 +37,8 @@ DATA_FIELD = "d"
 # without interleaving other commands, so no writer can slip in between check and set.
 WRITE_SCRIPT = f"""
 local ttl = tonumber(ARGV[1])
-local group = ARGV[2]
-local items = #KEYS
-if group ~= '' then
-  items = items - 3
-  local owner = redis.call('XPENDING', KEYS[#KEYS - 2], group, ARGV[3], ARGV[3], 1)
-  if #owner == 0 or owner[1][2] ~= ARGV[4] then
-    return -1
-  end
-end
-for i = 1, items do
-  local expected = ARGV[3 * i + 2]
+for i = 1, #KEYS do
+  local expected = ARGV[3 * i - 1]
   if expected ~= '' then
     local stored = redis.call('HGET', KEYS[i], '{ETAG_FIELD}')
     if expected == '{IF_ABSENT}' then
@@ -61,29 +50,29 @@ for i = 1, items do
     end
   end
 end
-for i = 1, items do
-  redis.call('HSET', KEYS[i], '{ETAG_FIELD}', ARGV[3 * i + 3], '{DATA_FIELD}', ARGV[3 * i + 4])
+for i = 1, #KEYS do
+  redis.call('HSET', KEYS[i], '{ETAG_FIELD}', ARGV[3 * i], '{DATA_FIELD}', ARGV[3 * i + 1])
   if ttl > 0 then
     redis.call('EXPIRE', KEYS[i], ttl)
   else
     redis.call('PERSIST', KEYS[i])
   end
 end
-if group ~= '' then
-  redis.call('SET', KEYS[#KEYS - 1], ARGV[3], 'EX', {CHAIN_TTL_SECONDS})
-  redis.call('DEL', KEYS[#KEYS])
-  redis.call('XACK', KEYS[#KEYS - 2], group, ARGV[3])
+return 0
+"""
+"""KEYS: the items' hashes. ARGV[1]: TTL in seconds (0: none); then per key its expected eTag
+('' for an unconditional write, IF_ABSENT to create only), its new eTag and its data. Returns
+0, or `{index, stored eTag}` (1-based, '' if the key does not exist) for the first conflict,
+having written nothing. Within a turn the runtime runs it inside its fence
+(`worker.bot.turn_commit`)."""
+
+DELETE_SCRIPT = """
+for i = 1, #KEYS do
+  redis.call('DEL', KEYS[i])
 end
 return 0
 """
-"""KEYS: the items' hashes, then (when committing a turn) the stream, the conversation's done
-pointer and the entry's record of sent replies (deleted: a committed entry never runs again).
-ARGV[1]: TTL in seconds (0: none); ARGV[2], ARGV[3], ARGV[4]: the consumer group, the entry id
-to commit (move the pointer to, and acknowledge) once everything is written, and the consumer
-that must still own it — fenced: -1 and nothing written if another consumer took it over ('' for
-no commit); then per key its expected eTag ('' for an unconditional write, IF_ABSENT to create
-only), its new eTag and its data. Returns 0, or `{index, stored eTag}` (1-based, '' if the key
-does not exist) for the first conflict, having written, moved and acknowledged nothing."""
+"""KEYS: the items' hashes, removed. Within a turn, run fenced like a write."""
 
 
 READ_SCRIPT = f"""
@@ -143,52 +132,74 @@ class RedisStorage:
         return items
 
     async def write(self, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-        """Store every item or none (see `Storage.write`) in one script; return the new eTags."""
-        return await self.write_and_ack(changes, None)
+        """Store every item or none (see `Storage.write`) in one script; return the new eTags.
 
-    async def write_and_ack(
-        self, changes: Mapping[str, Mapping[str, Any]], ack: PendingAck | None
+        On a Redis Cluster a write is atomic per slot (see `worker.bot.cluster_state`)."""
+        return await self._write(changes, None, final=False)
+
+    async def write_for_turn(
+        self, changes: Mapping[str, Mapping[str, Any]], commit: TurnCommit, *, final: bool
     ) -> dict[str, str]:
-        """`write`, and in the same atomic script acknowledge the stream entry the turn came
-        from: state committed means entry acknowledged, in one command. Sets `ack.done`.
+        """`write` for a turn: the turn's commit object runs the script inside the ownership
+        fence of the turn's stream entry, and with `final` commits the turn (moves its
+        conversation on and acknowledges the entry) in the same script: state committed means
+        entry acknowledged, in one command. On a cluster, atomic per slot."""
+        return await self._write(changes, commit, final=final)
 
-        On a Redis Cluster this is atomic per slot (see `worker.bot.cluster_state`).
-        """
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Remove `keys` in one command; keys that do not exist are ignored."""
+        if keys:
+            await self._redis.client().delete(*(self._key(key) for key in keys))
+
+    async def delete_for_turn(self, keys: Sequence[str], commit: TurnCommit) -> None:
+        """`delete`, inside the ownership fence of the turn's stream entry."""
+        if not keys:
+            return
+        client = self._redis.client()
+        redis_keys = [self._key(key) for key in keys]
+        if is_cluster(client):
+            writes = [
+                FencedWrite(DELETE_SCRIPT, part.keys, part.args)
+                for part in cluster_state.by_slot(redis_keys, [], header=0, per_key=0)
+            ]
+        else:
+            writes = [FencedWrite(DELETE_SCRIPT, redis_keys, [])]
+        await commit.write(client, writes)
+
+    async def _write(
+        self, changes: Mapping[str, Mapping[str, Any]], commit: TurnCommit | None, *, final: bool
+    ) -> dict[str, str]:
         if not changes:
             return {}
         keys = list(changes)
         etags = {key: new_etag() for key in keys}
         expected = {key: expected_etag(key, changes[key]) for key in keys}
         redis_keys = [self._key(key) for key in keys]
-        args: list[str | bytes | int] = [self._ttl, "", "", ""]
-        if ack is not None:
-            redis_keys += [ack.stream, ack.done_key, ack.sent_key]
-            args[1:4] = [ack.group, ack.entry_id, ack.consumer]
+        args: list[str | bytes | int] = [self._ttl]
         for key in keys:
             args += [expected[key] or "", etags[key], encode_item(key, changes[key])]
-        result: Any
-        if is_cluster(self._redis.client()):
-            # One script per slot; the slot of the stream entry (with the conversation's state)
-            # last, so that the entry is acknowledged only after every other slot was written.
-            result = await cluster_state.write_per_slot(
-                self._write_script(), redis_keys, args, committing=ack is not None
-            )
+        client = self._redis.client()
+        if is_cluster(client):
+            parts = cluster_state.by_slot(redis_keys, args, header=1, per_key=3)
         else:
-            result = await self._write_script()(keys=redis_keys, args=args)
-        if result == -1:
-            raise TakenOver(f"entry {ack.entry_id if ack else ''} now belongs to another worker")
-        if result != 0:
-            index, stored = result
-            key = keys[index - 1]
-            raise EtagConflict(key, str(expected[key]), stored.decode() or None)
-        if ack is not None:
-            ack.done = True
+            parts = [cluster_state.Part(list(range(len(keys))), redis_keys, args)]
+        answers: list[Any]
+        if commit is not None:
+            writes = [FencedWrite(WRITE_SCRIPT, part.keys, part.args) for part in parts]
+            answers = await commit.write(client, writes, commit=final)
+        else:
+            script = self._write_script()
+            answers = []
+            for part in parts:  # on a cluster, slot after slot
+                answers.append(await script(keys=part.keys, args=part.args))
+                if answers[-1] != 0:
+                    break
+        for part, answer in zip(parts, answers, strict=False):
+            if answer is not None and answer != 0:
+                index, stored = answer
+                key = keys[part.members[int(index) - 1]]
+                raise EtagConflict(key, str(expected[key]), stored.decode() or None)
         return etags
-
-    async def delete(self, keys: Sequence[str]) -> None:
-        """Remove `keys` in one command; keys that do not exist are ignored."""
-        if keys:
-            await self._redis.client().delete(*(self._key(key) for key in keys))
 
     async def aclose(self) -> None:
         """Close the client this storage opened itself (a client passed in stays open)."""

@@ -25,13 +25,12 @@ from worker.bot.state_values import from_stored, to_stored
 from worker.bot.storage import (
     ETAG,
     IF_ABSENT,
-    AckingStorage,
     Storage,
     StorageError,
     StoreItem,
+    TurnStorage,
 )
 from worker.bot.turn_context import TurnContext
-from worker.bot.types import PENDING_ACK_KEY, PendingAck
 
 
 @dataclass
@@ -96,9 +95,17 @@ class BotState:
             state[ETAG] = etag
 
     async def delete(self, turn_context: TurnContext) -> None:
-        """Remove the state from storage now, and from this turn."""
+        """Remove the state from storage now, and from this turn (fenced like a save)."""
         turn_context.turn_state.pop(self._cache_key, None)
-        await self.storage.delete([self.get_storage_key(turn_context)])
+        keys = [self.get_storage_key(turn_context)]
+        commit = turn_context.turn_commit
+        if commit is None:
+            await self.storage.delete(keys)
+        elif isinstance(self.storage, TurnStorage):
+            await self.storage.delete_for_turn(keys, commit)
+        else:
+            await commit.ensure_owned("state")
+            await self.storage.delete(keys)
 
     async def get_property_value(self, turn_context: TurnContext, name: str) -> Any:
         return self.get(turn_context).get(name)
@@ -230,9 +237,10 @@ class BotStateSet:
     async def save_all_changes(
         self, turn_context: TurnContext, force: bool = False, *, commit_turn: bool = False
     ) -> None:
-        """Write what changed, one write per storage. With `commit_turn` (the end of the turn:
-        AutoSaveStateMiddleware), also acknowledge the turn's stream entry in the same atomic
-        write where the storage can; a save in the middle of a turn never acknowledges it."""
+        """Write what changed, one write per storage, each fenced by the turn's stream entry
+        (`worker.bot.turn_commit`). With `commit_turn` (the end of the turn:
+        AutoSaveStateMiddleware), also acknowledge the entry in the same atomic write where the
+        storage can; a save in the middle of a turn never acknowledges it."""
         groups = _by_storage(self.states)
         for storage, states in groups:
             due = [
@@ -244,8 +252,8 @@ class BotStateSet:
             if not due:
                 continue
             changes = {c.key: to_stored(c.state, type(s).__name__) for s, c in due}
-            ack = _ack_with(turn_context, groups, storage) if commit_turn else None
-            etags = await _write(storage, changes, ack)
+            final = commit_turn and _commits_the_turn(turn_context, groups, storage)
+            etags = await _write(turn_context, storage, changes, final=final)
             for _, cached in due:
                 cached.state[ETAG] = etags[cached.key]
                 cached.snapshot = _encode(cached.state)
@@ -281,22 +289,30 @@ def _encode(state: dict[str, Any], path: str = "state") -> bytes:
     return codec.pack(to_stored({k: v for k, v in state.items() if k != ETAG}, path))
 
 
-def _ack_with(
+def _commits_the_turn(
     turn_context: TurnContext, groups: list[tuple[Storage, list[BotState]]], storage: Storage
-) -> PendingAck | None:
-    """The turn's stream entry, to acknowledge with this write: only when this one write holds
-    all of the turn's state, so "acknowledged" still means "all state committed"."""
-    ack: PendingAck | None = turn_context.turn_state.get(PENDING_ACK_KEY)
-    if ack is None or ack.done or len(groups) != 1 or not isinstance(storage, AckingStorage):
-        return None
-    return ack
+) -> bool:
+    """Whether this write may also commit the turn: only when this one write holds all of the
+    turn's state, so "acknowledged" still means "all state committed"."""
+    commit = turn_context.turn_commit
+    return (
+        commit is not None
+        and not commit.committed
+        and len(groups) == 1
+        and isinstance(storage, TurnStorage)
+    )
 
 
 async def _write(
-    storage: Storage, changes: dict[str, Any], ack: PendingAck | None
+    turn_context: TurnContext, storage: Storage, changes: dict[str, Any], *, final: bool
 ) -> dict[str, str]:
-    if ack is not None and isinstance(storage, AckingStorage):
-        return await storage.write_and_ack(changes, ack)
+    commit = turn_context.turn_commit
+    if commit is None:
+        return await storage.write(changes)
+    if isinstance(storage, TurnStorage):
+        return await storage.write_for_turn(changes, commit, final=final)
+    # A storage outside Redis cannot run inside the fence's script: checked, not fenced.
+    await commit.ensure_owned("state")
     return await storage.write(changes)
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from shared import codec
-from worker.bot.types import PendingAck
+from worker.bot.turn_commit import TurnCommit
 from worker.errors import WorkerError
 
 ETAG = "eTag"
@@ -76,12 +76,23 @@ class Storage(Protocol):
 
 
 @runtime_checkable
-class AckingStorage(Storage, Protocol):
-    """A storage that can also acknowledge the turn's stream entry in the same atomic write."""
+class TurnStorage(Storage, Protocol):
+    """A storage whose writes the turn's commit object can fence: each write of a turn runs in
+    the runtime's script that checks the turn still owns its stream entry (RedisStorage).
 
-    async def write_and_ack(
-        self, changes: Mapping[str, Mapping[str, Any]], ack: PendingAck | None
-    ) -> dict[str, str]: ...
+    Any other storage is written after `TurnCommit.ensure_owned`: a check, not an atomic fence
+    (docs/reliability.md)."""
+
+    async def write_for_turn(
+        self, changes: Mapping[str, Mapping[str, Any]], commit: TurnCommit, *, final: bool
+    ) -> dict[str, str]:
+        """`write`, fenced by the turn's entry; with `final`, also commit the turn (move its
+        conversation on and acknowledge the entry) in the same atomic step."""
+        ...
+
+    async def delete_for_turn(self, keys: Sequence[str], commit: TurnCommit) -> None:
+        """`delete`, fenced by the turn's entry."""
+        ...
 
 
 def expected_etag(key: str, value: Mapping[str, Any]) -> str | None:

@@ -37,7 +37,7 @@ from worker.bot.adapter import ConnectorAdapter
 from worker.bot.middleware import Middleware
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import TurnHandler
-from worker.connector.client import ConnectorClient
+from worker.connector.client import BeforeAttempt, ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 
 Expected = str | Activity | Callable[[Activity, str | None], None]
@@ -303,12 +303,23 @@ class _QueueConnector(ConnectorClient):
         self._policy = OutboundPolicy(allow_private=True)
 
     async def reply_to_activity(
-        self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
+        self,
+        service_url: str,
+        conversation_id: str,
+        activity_id: str,
+        activity: dict[str, Any],
+        *,
+        before_attempt: BeforeAttempt | None = None,
     ) -> ResourceResponse:
         return self._keep(activity)
 
     async def send_to_conversation(
-        self, service_url: str, conversation_id: str, activity: dict[str, Any]
+        self,
+        service_url: str,
+        conversation_id: str,
+        activity: dict[str, Any],
+        *,
+        before_attempt: BeforeAttempt | None = None,
     ) -> ResourceResponse:
         return self._keep(activity)
 

@@ -10,14 +10,31 @@ from typing import Any, Protocol
 
 from shared import codec
 from shared.activity import Activity, ActivityTypes, ConversationReference, ResourceResponse
-from shared.redisconn import Redis
+from shared.redisconn import Redis, is_cluster
 from worker.bot.lazy_redis import LazyRedis
+from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import NextHandler
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
+
+LOG_SCRIPT = """
+local ttl = tonumber(ARGV[1])
+for i = 1, #KEYS / 2 do
+  redis.call('RPUSH', KEYS[2 * i - 1], ARGV[2 * i + 2])
+  redis.call('ZADD', KEYS[2 * i], 'NX', ARGV[2], ARGV[2 * i + 1])
+  if ttl > 0 then
+    redis.call('EXPIRE', KEYS[2 * i - 1], ttl)
+  end
+end
+return 0
+"""
+"""KEYS: per activity its transcript and its channel's index. ARGV: TTL (0: none), the time,
+then per activity its conversation id and its msgpack. What `log_activities` does, as one
+script that a turn's commit object runs inside its fence (one server only: on a cluster the
+keys of one call span slots)."""
 
 
 @dataclass
@@ -81,6 +98,26 @@ class RedisTranscriptStore:
                 if self._ttl:
                     pipe.expire(transcript, self._ttl)
             await pipe.execute()
+
+    async def log_activities_for_turn(self, activities: list[Activity], commit: TurnCommit) -> None:
+        """`log_activities` for a turn: inside the ownership fence of the turn's stream entry on
+        one server; after `TurnCommit.ensure_owned` (a check) on a cluster."""
+        if not activities:
+            return
+        client = self._redis.client()
+        if is_cluster(client):
+            await commit.ensure_owned("transcript")
+            await self.log_activities(activities)
+            return
+        keys = self._redis.keys()
+        now = datetime.datetime.now(datetime.UTC).timestamp()
+        redis_keys: list[str] = []
+        args: list[str | bytes | int] = [self._ttl or 0, repr(now)]
+        for activity in activities:
+            channel, conversation = _address(activity)
+            redis_keys += [keys.transcript(channel, conversation), keys.transcripts(channel)]
+            args += [conversation, codec.pack(activity.to_dict())]
+        await commit.write(client, [FencedWrite(LOG_SCRIPT, redis_keys, args)])
 
     async def get_transcript_activities(
         self, channel_id: str, conversation_id: str, continuation_token: str | None = None
@@ -170,10 +207,23 @@ class TranscriptLoggerMiddleware:
         try:
             await logic()
         finally:
-            try:
-                await self.transcript_logger.log_activities(batch)
-            except Exception as e:
-                log.warning("transcript not logged for %s: %s", _address(context.activity), e)
+            await self._log(context, batch)
+
+    async def _log(self, context: TurnContext, batch: list[Activity]) -> None:
+        commit = context.turn_commit
+        if commit is not None and commit.fenced:
+            return  # the turn's entry belongs to another worker: it logs the turn
+        store = self.transcript_logger
+        try:
+            if commit is None:
+                await store.log_activities(batch)
+            elif isinstance(store, RedisTranscriptStore):
+                await store.log_activities_for_turn(batch, commit)
+            else:  # a store outside Redis: checked, not fenced
+                await commit.ensure_owned("transcript")
+                await store.log_activities(batch)
+        except Exception as e:  # a fenced write marks the commit: the worker drops the turn
+            log.warning("transcript not logged for %s: %s", _address(context.activity), e)
 
 
 def _stamped(activity: Activity, *, role: str) -> Activity:

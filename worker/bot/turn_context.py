@@ -18,6 +18,7 @@ from shared.activity import (
     ResourceResponse,
 )
 from worker.bot import mentions
+from worker.bot.turn_commit import TurnCommit
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -86,6 +87,10 @@ class TurnContext:
         self.adapter = adapter
         self.activity = activity
         self.turn_state: dict[str, Any] = {}
+        self.turn_commit: TurnCommit | None = None
+        """The runtime's commit object for the stream entry this turn runs for: every write
+        the turn makes goes through it, fenced (`worker.bot.turn_commit`). None outside a
+        worker (tests, TestAdapter): writes are then plain."""
         self._responded = False
         self._on_send: list[SendActivitiesHandler] = []
         self._on_update: list[UpdateActivityHandler] = []

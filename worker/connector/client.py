@@ -16,7 +16,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
@@ -48,6 +48,11 @@ BAD_ANSWER_STATUS = 502
 """The status of the `ConnectorError` raised for an answer that broke a bound or the protocol
 (as a proxy would answer it: a bad gateway). A 5xx: the turn runs again later, and lands in the
 dead letters if the service URL keeps answering that way."""
+
+BeforeAttempt = Callable[[], Awaitable[None]]
+"""Awaited before each attempt of a request (retries included); what it raises stops the
+request. A worker checks there that the turn sending the reply still owns its stream entry: a
+retry after a stall must not post for a turn another worker took over."""
 
 
 class Credentials(Protocol):
@@ -178,17 +183,31 @@ class ConnectorClient:
     # -- activities -----------------------------------------------------------------------------
 
     async def reply_to_activity(
-        self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
+        self,
+        service_url: str,
+        conversation_id: str,
+        activity_id: str,
+        activity: dict[str, Any],
+        *,
+        before_attempt: BeforeAttempt | None = None,
     ) -> ResourceResponse:
-        """POST /v3/conversations/{conversationId}/activities/{activityId}."""
+        """POST /v3/conversations/{conversationId}/activities/{activityId}. `before_attempt` is
+        awaited before each attempt (retries included); raising from it stops the send."""
         path = f"{_activities_path(conversation_id)}/{_segment(activity_id)}"
-        return await self._post(service_url, path, activity)
+        return await self._post(service_url, path, activity, before_attempt)
 
     async def send_to_conversation(
-        self, service_url: str, conversation_id: str, activity: dict[str, Any]
+        self,
+        service_url: str,
+        conversation_id: str,
+        activity: dict[str, Any],
+        *,
+        before_attempt: BeforeAttempt | None = None,
     ) -> ResourceResponse:
-        """POST /v3/conversations/{conversationId}/activities."""
-        return await self._post(service_url, _activities_path(conversation_id), activity)
+        """POST /v3/conversations/{conversationId}/activities (`before_attempt`: as in
+        `reply_to_activity`)."""
+        path = _activities_path(conversation_id)
+        return await self._post(service_url, path, activity, before_attempt)
 
     async def update_activity(
         self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
@@ -297,9 +316,15 @@ class ConnectorClient:
 
     # -- transport ------------------------------------------------------------------------------
 
-    async def _post(self, service_url: str, path: str, body: dict[str, Any]) -> ResourceResponse:
+    async def _post(
+        self,
+        service_url: str,
+        path: str,
+        body: dict[str, Any],
+        before_attempt: BeforeAttempt | None = None,
+    ) -> ResourceResponse:
         return await self._request(
-            "POST", service_url, path, body, bodies.resource_response, POST_RETRY
+            "POST", service_url, path, body, bodies.resource_response, POST_RETRY, before_attempt
         )
 
     async def _get(self, service_url: str, path: str, decode: Callable[[bytes], T]) -> T:
@@ -313,6 +338,7 @@ class ConnectorClient:
         body: dict[str, Any] | None,
         decode: Callable[[bytes], T],
         retry_statuses: frozenset[int],
+        before_attempt: BeforeAttempt | None = None,
     ) -> T:
         """Send, retrying what `retry_statuses` allows (and, for idempotent methods, network
         failures), and decode a 2xx body with `decode`; any other answer raises ConnectorError."""
@@ -324,6 +350,8 @@ class ConnectorClient:
             headers["Authorization"] = authorization
         data = orjson.dumps(body) if body is not None else None
         for attempt in range(1, RETRY_ATTEMPTS + 1):
+            if before_attempt is not None:
+                await before_attempt()
             try:
                 status, payload, response_headers = await self._observed_send(
                     method, url, target, data, headers

@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
@@ -25,12 +24,13 @@ from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis, is_cluster
 from shared.resp_pools import RespExecutor
 from shared.signing import EnvelopeSigner
-from worker.bot.types import PendingAck
 from worker.errors import TakenOver
 from worker.runtime.delivery import dead_letters, takeover, trimming
 from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.affinity import ShardAffinity
 from worker.runtime.delivery.attempts import Tries
+from worker.runtime.delivery.entry_commit import EntryCommit, Scripts
+from worker.runtime.delivery.leases import Leases
 from worker.runtime.delivery.ordering import OrderGate, Verdict, entry_order
 from worker.runtime.delivery.scripts import REDIS_FAILURES
 from worker.runtime.delivery.send_journal import SendJournal
@@ -44,9 +44,10 @@ log = logging.getLogger(__name__)
 
 TRIM_INTERVAL_SECONDS = 30.0
 
-TurnRunner = Callable[[Envelope, PendingAck], Awaitable[None]]
-"""Runs the turn for one envelope; raising means the turn failed and must not be acknowledged.
-The turn may acknowledge the entry itself, atomically with its state (`PendingAck.done`)."""
+TurnRunner = Callable[[Envelope, EntryCommit], Awaitable[None]]
+"""Runs the turn for one envelope, its writes fenced by the commit object (the turn's
+`TurnContext.turn_commit`); raising means the turn failed and must not be acknowledged. The
+turn may commit the entry itself, atomically with its state (`EntryCommit.committed`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,9 @@ class Entry:
     (worker.runtime.delivery.send_journal)."""
     starts_key: str
     """The count of this entry's tries past its first (worker.runtime.delivery.attempts)."""
+    read_at: float
+    """When the read or claim that delivered it here was sent (time.monotonic()): its lease
+    starts no later (worker.runtime.delivery.leases)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -145,13 +149,11 @@ class Consumer:
         self._waiting: dict[tuple[str, str], tuple[Entry, float]] = {}
         """Entries at the head of their conversation here that wait in the order gate for their
         predecessor, with when they began to wait (see `_blocked_predecessors`)."""
-        self._renewed_at = time.monotonic()
-        """When this worker last renewed what it holds (see `_still_ours`)."""
-        self._lost: set[tuple[str, str]] = set()
-        """Held entries the heartbeat found owned by another worker (this one was paused)."""
-        self._held: dict[str, set[str]] = {}
-        """Entries this worker holds (queued, waiting or running), by stream: kept alive by
-        the heartbeat so that no other worker takes them over."""
+        self._leases = Leases(scripts, CONSUMER_GROUP, self.name, claim_idle_seconds)
+        """Entries this worker holds (queued, waiting or running): kept alive by the heartbeat
+        so that no other worker takes them over, and checked before acting on one whose lease
+        may have lapsed."""
+        self._fenced_scripts = Scripts()
         self.turns_done = 0
         self.turns_failed = 0
 
@@ -163,7 +165,7 @@ class Consumer:
     @property
     def held(self) -> int:
         """Entries this worker holds: queued, waiting for their predecessor, or running."""
-        return sum(len(ids) for ids in self._held.values())
+        return len(self._leases)
 
     @property
     def own_streams(self) -> list[str]:
@@ -220,10 +222,9 @@ class Consumer:
             keep_alive.cancel()
 
     def _submit(self, entry: Entry, *, taken_over: bool = False) -> None:
-        held = self._held.setdefault(entry.stream, set())
-        if entry.entry_id in held:
+        if entry.key in self._leases:
             return  # taken over from ourselves after a stall: it is already queued here
-        held.add(entry.entry_id)
+        self._leases.hold(entry.key, entry.read_at)
         if taken_over:
             self._tries.taken_over(entry.key)
         if self._typing is not None:
@@ -232,19 +233,11 @@ class Consumer:
 
     async def _keep_alive(self) -> None:
         while True:
-            await asyncio.sleep(self._claim_idle_ms / 3000)
-            held = {stream: list(ids) for stream, ids in self._held.items() if ids}
-            if not held:
-                self._renewed_at = time.monotonic()
-                continue
+            await asyncio.sleep(self._leases.renew_every)
             try:
-                lost = await takeover.renew(self._scripts, CONSUMER_GROUP, self.name, held)
+                await self._leases.renew_all()
             except REDIS_FAILURES as e:
                 self._outage.failed(e)
-                continue
-            self._renewed_at = time.monotonic()
-            # Entries finished meanwhile are not held any more; the others were taken over.
-            self._lost.update(key for key in lost if key[1] in self._held.get(key[0], ()))
 
     async def _take_over(self) -> None:
         while not self._stopping.is_set():
@@ -255,12 +248,13 @@ class Consumer:
                 # Redis was away: every worker's entries look idle now, live ones included.
                 # Claim only after the live workers had a full claim timeout to renew theirs.
                 continue
+            sent_at = time.monotonic()
             try:
                 claimed = await self._claim()
             except REDIS_FAILURES as e:
                 self._outage.failed(e)
                 continue
-            entries = self._entries(claimed)
+            entries = self._entries(claimed, sent_at)
             await self._dead_letter_unreadable()
             if entries:
                 self.observer.metrics.takeovers.inc(len(entries))
@@ -383,6 +377,7 @@ class Consumer:
         self, streams: list[str], room: int, *, block: bool
     ) -> list[Entry] | None:
         count = max(1, room // len(streams))
+        sent_at = time.monotonic()
         try:
             response: Any
             if self._per_shard is not None:
@@ -402,9 +397,9 @@ class Consumer:
             await self._pause(self._backoff())
             return None
         self._outage.succeeded()
-        return self._entries(response)
+        return self._entries(response, sent_at)
 
-    def _entries(self, response: Any) -> list[Entry]:
+    def _entries(self, response: Any, read_at: float) -> list[Entry]:
         entries = []
         for stream_name, messages in response or []:
             stream = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
@@ -422,7 +417,16 @@ class Consumer:
                 sent_key = self._keys.sent(shard, entry_id)
                 starts_key = self._keys.starts(shard, entry_id)
                 entries.append(
-                    Entry(stream, entry_id, envelope, previous, done_key, sent_key, starts_key)
+                    Entry(
+                        stream,
+                        entry_id,
+                        envelope,
+                        previous,
+                        done_key,
+                        sent_key,
+                        starts_key,
+                        read_at,
+                    )
                 )
         return entries
 
@@ -477,9 +481,8 @@ class Consumer:
                 retry_after = await self._handle_held(entry)
         finally:
             if retry_after is None:  # finished (or given up): no longer ours to renew
-                self._held.get(entry.stream, set()).discard(entry.entry_id)
+                self._leases.release(entry.key)
                 self._tries.forget(entry.key)
-                self._lost.discard(entry.key)
         return retry_after
 
     async def _handle_held(self, entry: Entry) -> float | None:
@@ -493,7 +496,14 @@ class Consumer:
             self.observer.ended(Outcome.DUPLICATE)
             return None
         try:
+            # Read (or last renewed) long ago, say before this worker was frozen: make sure it
+            # is still ours before anything is done for it. No round trip otherwise.
+            await self._leases.ensure(entry.key)
             attempt = await self._tries.begin(entry.key, entry.starts_key, entry.sent_key)
+        except TakenOver:
+            self.observer.metrics.fenced("start")
+            self._fenced_off(entry, None)
+            return None
         except (RedisError, OSError) as e:
             self._outage.failed(e)  # not started, so not a try: begin again once Redis answers
             return self._backoff()
@@ -506,25 +516,23 @@ class Consumer:
                 f"tries without finishing: {attempt.number - 1} (limit {self._max_deliveries})",
             )
             return None
+        commit = EntryCommit(
+            stream=entry.stream,
+            entry_id=entry.entry_id,
+            done_key=entry.done_key,
+            sent_key=entry.sent_key,
+            group=CONSUMER_GROUP,
+            consumer=self.name,
+            replies=attempt.replies,
+            leases=self._leases,
+            journal=self.journal,
+            scripts=self._fenced_scripts,
+            on_fenced=self.observer.metrics.fenced,
+        )
         try:
-            pending = PendingAck(
-                entry.stream,
-                CONSUMER_GROUP,
-                entry.entry_id,
-                entry.done_key,
-                self.name,
-                entry.sent_key,
-                attempt.replies,
-                on_sent=partial(self.journal.record, entry.stream, entry.sent_key, entry.entry_id),
-                before_send=partial(self._still_ours, entry),
-            )
-            await self._run_turn(entry.envelope, pending)
+            await self._run_turn(entry.envelope, commit)
         except TakenOver:
-            # Another worker owns it now (this one stalled past the claim timeout): its copy of
-            # the turn could not commit, and it is not this worker's to retry.
-            log.warning("entry %s was taken over by another worker; dropped here", entry.entry_id)
-            self.observer.metrics.lease_conflicts.inc()
-            self.observer.ended(Outcome.TAKEN_OVER)
+            self._fenced_off(entry, commit)
             return None
         except Exception as error:
             self.turns_failed += 1
@@ -550,27 +558,45 @@ class Consumer:
                 extra={"conversation": entry.envelope.conversation, "entry_id": entry.entry_id},
             )
             return delay
-        if not pending.done:  # a turn that saved state acknowledged with it
+        await self._commit(entry, commit)
+        return None
+
+    async def _commit(self, entry: Entry, commit: EntryCommit) -> None:
+        """After the turn: commit the entry (unless its state commit did), count the outcome."""
+        if commit.fenced and not commit.committed:  # the bot swallowed the fence's error
+            self._fenced_off(entry, commit)
+            return
+        if not commit.committed:  # a turn that saved state at its end committed with it
             # The commit deletes the record of the replies sent: one not written yet need not
             # be (in the same round trip as the commit, it would protect nothing more).
             self.journal.forget(entry.sent_key)
-            await self._acks.ack(*_commit_keys(entry))
+            if not await self._acks.ack(*_commit_keys(entry)):
+                commit.fence("ack")
+                self._fenced_off(entry, commit, counted=True)
+                return
+            commit.acknowledged()
         self.journal.forget(entry.sent_key)
         self._gate.committed(entry.done_key, entry.entry_id)
         self.turns_done += 1
-        self.observer.ended(Outcome.FAILED if pending.bot_error else Outcome.OK)
-        return None
+        self.observer.ended(Outcome.FAILED if commit.bot_error else Outcome.OK)
 
-    async def _still_ours(self, entry: Entry) -> None:
-        """Before a reply: if this worker missed renewals (paused, or cut off from Redis) for
-        long enough that another may have taken the entry over, ask Redis who owns it."""
-        if entry.key in self._lost:
-            raise TakenOver(f"entry {entry.entry_id} was taken over while this worker was away")
-        if time.monotonic() - self._renewed_at < self._claim_idle_ms / 1500:  # 2 of 3 renewals
-            return
-        owner = await takeover.owner(self._redis, CONSUMER_GROUP, entry.stream, entry.entry_id)
-        if owner != self.name:
-            raise TakenOver(f"entry {entry.entry_id} now belongs to {owner or 'nobody'}")
+    def _fenced_off(
+        self, entry: Entry, commit: EntryCommit | None, *, counted: bool = False
+    ) -> None:
+        """Another worker owns the entry now (this one stalled past the claim timeout): this
+        delivery wrote and sent nothing since, and the entry is not this worker's to retry."""
+        self.journal.forget(entry.sent_key)
+        if not counted:  # the Acknowledger counted a refused commit itself
+            self.observer.metrics.lease_conflicts.inc()
+        if commit is not None and commit.fenced_at is None:
+            commit.fence("turn")  # a TakenOver the commit object did not raise
+        log.warning(
+            "entry %s was taken over by another worker; dropped here (found at %s)",
+            entry.entry_id,
+            commit.fenced_at if commit is not None else "start",
+            extra={"conversation": entry.envelope.conversation, "entry_id": entry.entry_id},
+        )
+        self.observer.ended(Outcome.TAKEN_OVER)
 
     async def _drain(self, within: float) -> None:
         if self._scheduler.pending:

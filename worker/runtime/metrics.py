@@ -81,6 +81,14 @@ class WorkerMetrics:
             "a reply not sent or a fenced commit refused.",
             registry=r,
         )
+        self._fenced = Counter(
+            "turnstream_worker_fenced",
+            "Deliveries dropped because their entry belongs to another worker (this one stalled "
+            "past the claim timeout), by the operation that found it out: start, send, write, "
+            "commit, state (a storage outside Redis), ack.",
+            ["operation"],
+            registry=r,
+        )
         self.dead_letters = Gauge(
             "turnstream_dead_letters",
             "Entries in the shard's dead-letter stream (polled).",
@@ -95,6 +103,9 @@ class WorkerMetrics:
 
     def turn_ended(self, outcome: Outcome) -> None:
         self._outcomes[outcome].inc()
+
+    def fenced(self, operation: str) -> None:
+        self._fenced.labels(operation).inc()
 
     def connector_request(self, method: str, status: str, seconds: float) -> None:
         child = self._connector_children.get((method, status))

@@ -16,8 +16,9 @@ from shared.redisconn import Redis
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.invoke import TURN_FAILED_KEY
 from worker.bot.proactive import resolve_callback
+from worker.bot.turn_commit import TurnCommit
 from worker.bot.turn_context import TurnContext
-from worker.bot.types import Bot, PendingAck, TurnHandler
+from worker.bot.types import Bot, TurnHandler
 from worker.connector.service_urls import OutboundPolicy
 from worker.runtime.answer_publisher import AnswerPublisher, answer_of
 from worker.runtime.throttle import Throttle
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class Turns:
-    """The consumer's turn runner: `run(envelope, pending_ack)`."""
+    """The consumer's turn runner: `run(envelope, turn_commit)`."""
 
     def __init__(
         self,
@@ -47,22 +48,22 @@ class Turns:
         self._redis = redis
         self._throttle = throttle
 
-    async def run(self, envelope: Envelope, pending_ack: PendingAck) -> None:
+    async def run(self, envelope: Envelope, turn_commit: TurnCommit) -> None:
         if envelope.service_url is not None:  # the gateway authenticated it: may get the token
             self._policy.trust(envelope.service_url)
         activity = envelope.activity()
         activity_id = activity.get("id")
         with log_context(activity_id=activity_id if isinstance(activity_id, str) else ""):
             if envelope.proactive is not None:
-                return await self._run_proactive(activity, envelope.proactive, pending_ack)
-            context = await self._adapter.process_activity(activity, self._bot, pending_ack)
+                return await self._run_proactive(activity, envelope.proactive, turn_commit)
+            context = await self._adapter.process_activity(activity, self._bot, turn_commit)
             if envelope.request is not None:  # a gateway waits for this turn's answer
                 shard = self._keys.shard_of(envelope.conversation)
                 key = self._keys.answer(shard, envelope.conversation, envelope.request)
                 await self._answers.publish(key, answer_of(context))
 
     async def _run_proactive(
-        self, activity: dict[str, Any], proactive: ProactiveTurn, pending_ack: PendingAck
+        self, activity: dict[str, Any], proactive: ProactiveTurn, turn_commit: TurnCommit
     ) -> None:
         handler: TurnHandler | None = None
         if proactive.callback is not None:
@@ -73,7 +74,7 @@ class Turns:
         if proactive.job is not None:
             await self._throttle.wait(activity)
         context = await self._adapter.process_activity(
-            activity, self._bot, pending_ack, handler=handler
+            activity, self._bot, turn_commit, handler=handler
         )
         if proactive.job is not None:
             outcome = "failed" if context.turn_state.get(TURN_FAILED_KEY) else "done"

@@ -133,3 +133,25 @@ async def test_throttling_gives_up_after_three_tries() -> None:
 )
 def test_retry_delay(header: str, low: float, high: float) -> None:
     assert low <= _retry_delay(header, 1) <= high
+
+
+async def test_a_check_before_each_attempt_can_stop_a_retry() -> None:
+    """A worker that stalled while a reply waited to be retried must not post it for a turn
+    another worker took over: the check runs before every attempt, retries included."""
+    seen: list[tuple[str, str]] = []
+    checks = 0
+
+    async def still_ours() -> None:
+        nonlocal checks
+        checks += 1
+        if checks > 1:
+            raise RuntimeError("lost the entry")
+
+    client = ConnectorClient.create(timeout_seconds=5, policy=LOOPBACK)
+    async with serving(channel_app(seen)) as url:
+        with pytest.raises(RuntimeError, match="lost the entry"):
+            await client.send_to_conversation(
+                url, "c:busy", {"type": "message"}, before_attempt=still_ours
+            )
+    await client.aclose()
+    assert checks == 2 and len(seen) == 1  # the 429 was not retried

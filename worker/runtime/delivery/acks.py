@@ -11,15 +11,15 @@ from collections.abc import Callable
 from shared.keys import CHAIN_TTL_SECONDS
 from shared.redisconn import OutageLog
 from shared.resp_pools import RespExecutor
+from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 5
 
-COMMIT_SCRIPT = f"""
-local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #owner == 0 or owner[1][2] ~= ARGV[3] then
+COMMIT_SCRIPT = f"""{OWNS}
+if not owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then
   return -1
 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', {CHAIN_TTL_SECONDS})
@@ -33,13 +33,13 @@ past the claim timeout), nothing happens and -1 comes back. The pointer moves be
 if the XACK never happens, a redelivery finds the entry committed."""
 _COMMIT = Script(COMMIT_SCRIPT)
 
-_Commit = tuple[str, str, str, str, "asyncio.Future[None]"]
+_Commit = tuple[str, str, str, str, "asyncio.Future[bool]"]
 """stream, entry id, done pointer, record of sent replies, and who waits for it."""
 
 
 class Acknowledger:
     """`await ack(stream, entry_id, done_key, sent_key)` returns once the commit was sent (or
-    given up)."""
+    given up): False if the fence refused it."""
 
     def __init__(
         self,
@@ -58,13 +58,14 @@ class Acknowledger:
         self._batch: list[_Commit] = []
         self._in_flight: set[asyncio.Task[None]] = set()
 
-    def ack(self, stream: str, entry_id: str, done_key: str, sent_key: str) -> asyncio.Future[None]:
+    def ack(self, stream: str, entry_id: str, done_key: str, sent_key: str) -> asyncio.Future[bool]:
         """Commit a turn that saved no state (fenced: see COMMIT_SCRIPT). The future resolves
-        once the commit was sent (or given up); the commit goes out with this tick's batch
+        once the commit was sent (or given up), to False if the fence refused it (another
+        worker took the entry over); the commit goes out with this tick's batch
         whether or not anyone still waits for it, so a stop that cancels the waiting turn does
         not cancel a commit begun (no `asyncio.shield`, and its task, needed)."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
+        future: asyncio.Future[bool] = loop.create_future()
         if not self._batch:
             loop.call_soon(self._flush)
         self._batch.append((stream, entry_id, done_key, sent_key, future))
@@ -82,7 +83,7 @@ class Acknowledger:
         finally:
             for *_, future in batch:
                 if not future.done():
-                    future.set_result(None)
+                    future.set_result(True)
 
     async def _commit(self, batch: list[_Commit]) -> None:
         for attempt in range(_ATTEMPTS):
@@ -97,13 +98,15 @@ class Acknowledger:
                 errors = [r for r in results if isinstance(r, Exception)]
                 if errors:
                     raise errors[0]
-                for (_, entry_id, *_), result in zip(batch, results, strict=True):
+                for (_, entry_id, *_, future), result in zip(batch, results, strict=True):
                     if result == -1:
                         log.warning(
                             "entry %s was taken over by another worker: not committed", entry_id
                         )
                         if self._on_taken_over is not None:
                             self._on_taken_over()
+                        if not future.done():
+                            future.set_result(False)
                 self._outage.succeeded()
                 return
             except REDIS_FAILURES as e:

@@ -9,18 +9,19 @@ import time
 
 from shared.keys import CHAIN_TTL_SECONDS
 from shared.resp_pools import RespExecutor
+from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import Script
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTER_SCRIPT = f"""
-local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #owner == 0 or owner[1][2] ~= ARGV[3] then
+DEAD_LETTER_SCRIPT = f"""{OWNS}
+local owned = owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+if not owned then
   return -1
 end
 local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
 local fields = {{'stream', KEYS[1], 'entry', ARGV[2], 'reason', ARGV[4],
-  'deliveries', tostring(owner[1][4]), 'at', ARGV[5]}}
+  'deliveries', tostring(owned[4]), 'at', ARGV[5]}}
 if #entry > 0 then
   for i = 1, #entry[1][2] do
     table.insert(fields, entry[1][2][i])

@@ -31,6 +31,7 @@ from shared.activity import ResourceResponse
 from shared.keys import SENT_TTL_SECONDS
 from shared.redisconn import OutageLog, Redis
 from shared.resp_pools import RespExecutor
+from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,8 @@ _ATTEMPTS = 3
 RECORD_DELAY_SECONDS = 0.002
 """How long a record waits for the turn to commit before it is written (the residual window)."""
 
-RECORD_SCRIPT = f"""
-local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #owner == 0 or owner[1][2] ~= ARGV[3] then
+RECORD_SCRIPT = f"""{OWNS}
+if not owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then
   return -1
 end
 redis.call('SET', KEYS[2], ARGV[4], 'EX', {SENT_TTL_SECONDS})

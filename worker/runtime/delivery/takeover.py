@@ -13,14 +13,14 @@ from typing import Any, cast
 from shared.keys import PREVIOUS_FIELD
 from shared.redisconn import Redis
 from shared.resp_pools import RespExecutor
+from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.ordering import entry_order
 from worker.runtime.delivery.scripts import Script
 
-RENEW_SCRIPT = """
-local lost = {}
+RENEW_SCRIPT = f"""{OWNS}
+local lost = {{}}
 for i = 3, #ARGV do
-  local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
-  if #owner > 0 and owner[1][2] == ARGV[2] then
+  if owns(KEYS[1], ARGV[1], ARGV[i], ARGV[2]) then
     redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
   else
     table.insert(lost, ARGV[i])
@@ -137,12 +137,6 @@ async def claim_predecessors(
             fields = dict(zip(flat[::2], flat[1::2], strict=True))
             claimed.setdefault(stream, []).append((raw_id, fields))
     return list(claimed.items())
-
-
-async def owner(redis: Redis, group: str, stream: str, entry_id: str) -> str | None:
-    """The consumer an entry is pending with (None once it was acknowledged)."""
-    rows: Any = await redis.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
-    return rows[0]["consumer"].decode() if rows else None
 
 
 async def lost(redis: Redis, group: str, stream: str, entry_id: str, done_key: str) -> bool:

@@ -13,9 +13,9 @@ from shared.redisconn import Redis
 from shared.resp_pools import RespExecutor
 from tests.support.activities import message
 from tests.support.streams import enqueue, pending_count
-from worker.bot.types import PendingAck
 from worker.runtime.consumer import Consumer
 from worker.runtime.delivery.affinity import ShardAffinity, preferred_streams
+from worker.runtime.delivery.entry_commit import EntryCommit
 
 STREAMS = [f"p:{{{n}}}:in" for n in range(16)]
 
@@ -80,7 +80,7 @@ async def test_a_worker_runs_the_entries_of_shards_another_live_worker_prefers(
     assert theirs, "no conversation hashed to the idle worker's shards"
     ran: list[str] = []
 
-    async def run_turn(envelope: Envelope, pending: PendingAck) -> None:
+    async def run_turn(envelope: Envelope, commit: EntryCommit) -> None:
         ran.append(envelope.conversation)
 
     consumer = Consumer(

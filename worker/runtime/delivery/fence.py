@@ -1,0 +1,71 @@
+"""The ownership fence, written once: a stream entry's turn may change Redis only while the
+entry is still pending with this worker's consumer.
+
+A worker frozen past the claim timeout (GC, CPU throttling, a paused VM) loses its entries to
+another worker (`worker.runtime.delivery.takeover`). When it wakes up, nothing it does for those
+entries may reach Redis: so every script that writes for a turn checks ownership itself, in the
+same atomic step as its writes, with the Lua function below. A check made before the write, in
+another round trip, would leave the gap the fence exists to close.
+
+`OWNS` is prepended to every such script: the commit of a turn without state (`acks`), the
+record of sent replies (`send_journal`), dead letters (`dead_letters`), renewals (`takeover`),
+and — through `fenced()` — every write a turn asks of its commit object (`entry_commit`): bot
+state, deletes, transcripts, proactive enqueues, and the end-of-turn commit.
+"""
+
+from __future__ import annotations
+
+from shared.keys import CHAIN_TTL_SECONDS
+
+OWNS = """
+local function owns(stream, group, entry, consumer)
+  local rows = redis.call('XPENDING', stream, group, entry, entry, 1)
+  if #rows > 0 and rows[1][2] == consumer then
+    return rows[1]
+  end
+  return false
+end
+"""
+"""`owns(stream, group, entry, consumer)`: the entry's pending row (id, consumer, idle ms,
+deliveries) if it is pending with that consumer, else false (acknowledged, or taken over)."""
+
+FENCED = "FENCED"
+"""The error a fenced script answers when the entry is not this consumer's any more."""
+
+_FENCE_KEYS = 3
+"""KEYS of `fenced()` before the body's own: the stream, the done pointer, the sent record."""
+_FENCE_ARGS = 4
+"""ARGV of `fenced()` before the body's own: group, entry id, consumer, '1' to commit."""
+
+
+def fenced(body: str) -> str:
+    """A script that runs `body` (a store's own script, reading its own KEYS and ARGV) only if
+    the entry is still this consumer's, and, when asked to commit and the body answered 0,
+    moves the conversation's done pointer to the entry, deletes its record of sent replies and
+    acknowledges it, in the same atomic step: state committed means entry acknowledged.
+
+    KEYS: the shard stream, the conversation's done pointer, the entry's record of sent replies
+    (one slot), then the body's keys. ARGV: group, entry id, consumer, '1' to commit or '0',
+    then the body's arguments. Answers the error FENCED, having run nothing, when another
+    consumer owns the entry (or it was acknowledged); else what the body answered.
+    """
+    return f"""{OWNS}
+local function body(KEYS, ARGV)
+{body}
+end
+if not owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then
+  return redis.error_reply('{FENCED} entry ' .. ARGV[2] .. ' is not owned by ' .. ARGV[3])
+end
+local result = body({{unpack(KEYS, {_FENCE_KEYS + 1})}}, {{unpack(ARGV, {_FENCE_ARGS + 1})}})
+if ARGV[4] == '1' and result == 0 then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', {CHAIN_TTL_SECONDS})
+  redis.call('DEL', KEYS[3])
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+end
+return result
+"""
+
+
+def is_fenced(error: BaseException) -> bool:
+    """Whether a script's error reply is the fence's refusal."""
+    return str(error).startswith(FENCED)
