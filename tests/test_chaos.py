@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from tests.chaos.explicit import run_explicit
 from tests.chaos.run import run_chaos
 
 pytestmark = pytest.mark.e2e
@@ -48,3 +49,16 @@ async def test_no_loss_no_reordering_no_double_commit_under_faults(profile: str)
     assert report.takeovers > 0
     assert set(report.connector_faults) == {"THROTTLE", "UNAVAILABLE", "SLOW"}
     assert report.resent > 0 and report.poison >= 1
+
+
+@pytest.mark.timeout(LIMIT_SECONDS["ci"] + 60)
+async def test_a_bot_that_saves_its_own_state_counts_each_message_once_under_faults() -> None:
+    """The same faults, with a bot that saves user and conversation state itself (no AutoSave)
+    and stops its own worker at random points of some turns, between its two saves included:
+    its state must be that of exactly one run per message (issue 18)."""
+    async with asyncio.timeout(LIMIT_SECONDS["ci"]):
+        report, self_stops, seen_twice = await run_explicit("ci")
+    print(report.render(), f"\n  self-stops: {self_stops}")
+    assert report.ok, report.render() + "\n" + report.logs
+    assert seen_twice == 0
+    assert report.kills >= 3 and report.stops >= 1 and report.takeovers > 0

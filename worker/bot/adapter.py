@@ -25,6 +25,7 @@ from shared.proactive import BadReference, ProactiveQueue
 from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
 from worker.bot.middleware import Middleware, MiddlewareSet
 from worker.bot.proactive import callback_name
+from worker.bot.state import save_deferred
 from worker.bot.storage import EtagConflict
 from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
@@ -140,6 +141,7 @@ class ConnectorAdapter:
             sends.position = 0
             try:
                 await pipeline(context)
+                await save_deferred(context)
                 return context
             except EtagConflict as conflict:
                 if attempt == MAX_TURN_ATTEMPTS:
@@ -160,6 +162,7 @@ class ConnectorAdapter:
                 if is_transient(error):
                     raise
                 await self._turn_failed(context, error)
+                await save_deferred(context)  # what the bot saved before it failed stands
                 return context
         raise AssertionError("unreachable")  # pragma: no cover
 

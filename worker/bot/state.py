@@ -82,7 +82,18 @@ class BotState:
 
     async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
         """Write the state if this turn changed it (always with `force`); a concurrent change
-        since it was read raises EtagConflict and the turn runs again on fresh state."""
+        since it was read raises EtagConflict and the turn runs again on fresh state.
+
+        In a worker's turn the write is made when the turn ends, with the turn's commit (see
+        `save_deferred`): a turn cut short (its worker killed or frozen) leaves no state of
+        its own behind, so the run that takes it over starts from the state before it, and a
+        conversation's state is that of exactly one run per activity. The bot's own reads in
+        the turn see what it set, as before."""
+        commit = turn_context.turn_commit
+        if commit is not None and not commit.committed:
+            deferred: dict[BotState, bool] = turn_context.turn_state.setdefault(_DEFERRED, {})
+            deferred[self] = deferred.get(self, False) or force
+            return
         await BotStateSet(self).save_all_changes(turn_context, force=force)
 
     async def clear_state(self, turn_context: TurnContext) -> None:
@@ -241,7 +252,13 @@ class BotStateSet:
         (`worker.bot.turn_commit`). With `commit_turn` (the end of the turn:
         AutoSaveStateMiddleware), also acknowledge the entry in the same atomic write where the
         storage can; a save in the middle of a turn never acknowledges it."""
-        groups = _by_storage(self.states)
+        states_to_save = list(self.states)
+        deferred: dict[BotState, bool] = turn_context.turn_state.get(_DEFERRED, {})
+        if commit_turn and deferred:  # the turn's explicit saves go with its commit
+            states_to_save += [s for s in deferred if s not in states_to_save]
+            force = force or any(deferred.values())
+            deferred.clear()
+        groups = _by_storage(states_to_save)
         for storage, states in groups:
             due = [
                 (s, c)
@@ -257,6 +274,19 @@ class BotStateSet:
             for _, cached in due:
                 cached.state[ETAG] = etags[cached.key]
                 cached.snapshot = _encode(cached.state)
+
+
+_DEFERRED = "turnstream.state.deferred"
+"""turn_state key: the states a worker's turn saved explicitly, written when it ends."""
+
+
+async def save_deferred(turn_context: TurnContext) -> None:
+    """Write what the turn saved explicitly (`save_changes`), with the turn's commit where the
+    storage can; called by the adapter when the turn's handler returned or `on_turn_error` ran.
+    A write conflict raises EtagConflict, and the turn runs again on fresh state."""
+    deferred: dict[BotState, bool] = turn_context.turn_state.get(_DEFERRED, {})
+    if deferred:
+        await BotStateSet(*deferred).save_all_changes(turn_context, commit_turn=True)
 
 
 def to_plain(value: Any) -> Any:

@@ -22,7 +22,7 @@ from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.redis_storage import RedisStorage
-from worker.bot.state import ConversationState, UserState
+from worker.bot.state import ConversationState, UserState, save_deferred
 from worker.bot.state_middleware import AutoSaveStateMiddleware
 from worker.bot.storage import MemoryStorage
 from worker.bot.transcript import RedisTranscriptStore, TranscriptLoggerMiddleware
@@ -74,6 +74,26 @@ class _NoSends:
         raise AssertionError
 
 
+async def test_an_explicit_save_changes_is_written_with_the_turns_commit(
+    settings: Settings, redis: Redis, keys: Keyspace, scripts: RespExecutor
+) -> None:
+    """A save in a worker's turn is held until the turn ends, then written with the turn's
+    commit in one fenced script: a turn cut short leaves no state of its own behind."""
+    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
+    state = ConversationState(storage)
+    entry = await deliver(redis, keys, CONVERSATION)
+    commit = commit_for(entry, redis, scripts)
+    context = context_for(commit)
+    await state.create_property("n").set(context, 1)
+    await state.save_changes(context)
+    assert await storage.read([STATE_KEY]) == {}  # not yet: the turn may still be cut short
+    assert await state.create_property("n").get(context) == 1  # the turn sees what it set
+    await save_deferred(context)
+    assert (await storage.read([STATE_KEY]))[STATE_KEY]["n"] == 1
+    assert commit.committed  # one storage: the write acknowledged the entry too
+    assert await pending_count(redis, keys) == 0
+
+
 async def test_an_explicit_save_changes_is_fenced(
     settings: Settings, redis: Redis, keys: Keyspace, scripts: RespExecutor
 ) -> None:
@@ -84,31 +104,18 @@ async def test_an_explicit_save_changes_is_fenced(
     commit = commit_for(entry, redis, scripts, fenced=refused)
     context = context_for(commit)
     await state.create_property("n").set(context, 1)
-    await state.save_changes(context)  # still ours: written
-    assert (await storage.read([STATE_KEY]))[STATE_KEY]["n"] == 1
-
+    await state.save_changes(context)
     await taken_over(redis, entry)
     await state.create_property("n").set(context, 2)
+    await state.save_changes(context, force=True)
     with pytest.raises(TakenOver):
-        await state.save_changes(context)
-    assert (await storage.read([STATE_KEY]))[STATE_KEY]["n"] == 1
-    assert commit.fenced and refused == ["write"]
+        await save_deferred(context)
+    assert await storage.read([STATE_KEY]) == {}
+    assert commit.fenced and refused == ["commit"]  # the held save goes with the commit
+    await state.save_changes(context, force=True)
     with pytest.raises(TakenOver):  # once fenced, refused without asking Redis
-        await state.save_changes(context, force=True)
-    assert refused == ["write"]  # counted once per delivery
-
-
-async def test_a_state_delete_is_fenced(
-    settings: Settings, redis: Redis, keys: Keyspace, scripts: RespExecutor
-) -> None:
-    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
-    await storage.write({STATE_KEY: {"n": 1}})
-    entry = await deliver(redis, keys, CONVERSATION)
-    commit = commit_for(entry, redis, scripts)
-    await taken_over(redis, entry)
-    with pytest.raises(TakenOver):
-        await ConversationState(storage).delete(context_for(commit))
-    assert STATE_KEY in await storage.read([STATE_KEY])
+        await save_deferred(context)
+    assert refused == ["commit"]  # counted once per delivery
 
 
 async def test_clear_state_then_save_is_fenced(
@@ -120,9 +127,10 @@ async def test_clear_state_then_save_is_fenced(
     context = context_for(commit_for(entry, redis, scripts))
     state = ConversationState(storage)
     await state.clear_state(context)
+    await state.save_changes(context)
     await taken_over(redis, entry)
     with pytest.raises(TakenOver):
-        await state.save_changes(context)
+        await save_deferred(context)
     assert (await storage.read([STATE_KEY]))[STATE_KEY]["n"] == 1
 
 
@@ -161,8 +169,9 @@ async def test_a_storage_outside_redis_is_checked_before_its_write(
     context = context_for(commit)
     state = ConversationState(storage)
     await state.create_property("n").set(context, 1)
+    await state.save_changes(context)
     with pytest.raises(TakenOver):
-        await state.save_changes(context)
+        await save_deferred(context)
     assert await storage.read([STATE_KEY]) == {}
 
 
