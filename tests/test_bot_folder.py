@@ -17,7 +17,7 @@ import pytest
 import worker
 from tests.support.http import post_json
 from turnstream.embedded import free_port
-from worker.errors import BotLoadError
+from worker.runtime.errors import BotLoadError
 from worker.runtime.loading import _clashing_files, load_bot
 
 pytestmark = pytest.mark.e2e

@@ -25,7 +25,7 @@ from shared.signing import EnvelopeSigner
 from turnstream import ops, send, settings_reference
 from turnstream.dev import DevStartupError, run_dev
 from turnstream.loadtest import command as loadtest_cli
-from worker.errors import BotLoadError
+from worker.runtime.errors import BotLoadError
 from worker.runtime.loading import load_bot
 
 

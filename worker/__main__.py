@@ -16,7 +16,7 @@ from shared.keys import Keyspace
 from shared.logs import configure_logging
 from shared.redisconn import connect
 from shared.settings import Settings
-from worker.errors import BotLoadError
+from worker.runtime.errors import BotLoadError
 from worker.runtime.heartbeat import HEARTBEAT_TTL_SECONDS, read_heartbeat, worker_id
 from worker.runtime.loading import load_bot
 from worker.runtime.process import run_worker

@@ -12,9 +12,9 @@ from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
 from shared.resp_pools import RespExecutor
 from tests.worker.runtime.delivery.commits import Delivered, commit_for
+from worker.bot.errors import TakenOver
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.storage import EtagConflict
-from worker.errors import TakenOver
 from worker.runtime.delivery.entry_commit import EntryCommit
 
 CONVERSATION = "msteams/conversations/19:a%2Fb"

@@ -130,7 +130,7 @@ from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, NextHandler, OnTurnError, TurnHandler
 from worker.bot.typing_middleware import ShowTypingMiddleware
-from worker.errors import ConnectorError
+from worker.connector.errors import ConnectorError
 
 __all__ = [
     "ActionTypes",

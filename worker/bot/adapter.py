@@ -22,6 +22,7 @@ from shared.activity import (
 )
 from shared.answers import EXPECT_REPLIES
 from shared.proactive import BadReference, ProactiveQueue
+from worker.bot.errors import StateContention, TakenOver, is_transient
 from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
 from worker.bot.middleware import Middleware, MiddlewareSet
 from worker.bot.proactive import callback_name
@@ -31,7 +32,6 @@ from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, OnTurnError, TurnHandler
 from worker.connector.client import BeforeAttempt, ConnectorClient
-from worker.errors import StateContention, TakenOver, is_transient
 
 log = logging.getLogger(__name__)
 

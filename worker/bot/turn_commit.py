@@ -41,7 +41,7 @@ class FencedWrite:
 class TurnCommit(Protocol):
     """What the runtime gives each turn it runs for a stream entry (`TurnContext.turn_commit`).
 
-    Every method raises `worker.errors.TakenOver` once the entry belongs to another worker; the
+    Every method raises `worker.bot.errors.TakenOver` once the entry belongs to another worker; the
     turn then stops, `on_turn_error` is not called, and the worker drops the entry.
     """
 

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 
 from shared.keys import Keyspace
 from shared.redisconn import Redis
-from worker.errors import TokenUnavailable
+from worker.connector.errors import TokenUnavailable
 
 log = logging.getLogger(__name__)
 

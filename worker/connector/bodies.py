@@ -19,7 +19,7 @@ from shared.activity import (
     PagedMembersResult,
     ResourceResponse,
 )
-from worker.errors import ConnectorError
+from worker.connector.errors import ConnectorError
 
 OPERATION_ID_HEADER = "X-Correlating-OperationId"
 

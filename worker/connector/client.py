@@ -35,10 +35,10 @@ from shared.activity import (
     Transcript,
 )
 from worker.connector import bodies
+from worker.connector.errors import ConnectorError, ForbiddenServiceUrl
 from worker.connector.keepalive_http import AnswerRefused, KeepAliveHttp
 from worker.connector.safe_resolver import PrivateAddressRefused, PublicOnlyResolver
 from worker.connector.service_urls import OutboundPolicy
-from worker.errors import ConnectorError, ForbiddenServiceUrl
 
 T = TypeVar("T")
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from shared.setting_rules import is_loopback
-from worker.errors import ForbiddenServiceUrl
+from worker.connector.errors import ForbiddenServiceUrl
 
 DEFAULT_ALLOWED_HOSTS = (
     "botframework.com",  # Web Chat, Direct Line, Slack, ... (and their regional hosts)

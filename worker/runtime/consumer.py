@@ -24,7 +24,7 @@ from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import OutageLog, Redis, is_cluster
 from shared.resp_pools import RespExecutor
 from shared.signing import EnvelopeSigner
-from worker.errors import TakenOver
+from worker.bot.errors import TakenOver
 from worker.runtime.delivery import dead_letters, takeover, trimming
 from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.affinity import ShardAffinity

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import worker
 from worker.bot.app import BotApp
-from worker.errors import BotLoadError
+from worker.runtime.errors import BotLoadError
 
 TURNSTREAM_PACKAGES = ("shared", "gateway", "worker", "turnstream")
 """The top-level names turnstream installs. A bot folder's own module of one of these names

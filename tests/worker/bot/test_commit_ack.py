@@ -14,12 +14,12 @@ from tests.support.activities import message
 from tests.support.streams import enqueue, pending_count
 from tests.worker.bot.test_turn_context import RecordingSender
 from tests.worker.runtime.delivery.commits import Delivered, commit_for, deliver
+from worker.bot.errors import TakenOver
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.state import UserState
 from worker.bot.state_middleware import AutoSaveStateMiddleware
 from worker.bot.storage import ETAG, EtagConflict
 from worker.bot.turn_context import TurnContext
-from worker.errors import TakenOver
 from worker.runtime.consumer import Consumer
 from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.entry_commit import EntryCommit

@@ -20,8 +20,8 @@ from worker.bot import conversations
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.turn_context import TurnContext
 from worker.connector.client import ConnectorClient
+from worker.connector.errors import ConnectorError
 from worker.connector.service_urls import OutboundPolicy
-from worker.errors import ConnectorError
 
 
 def inbound(service_url: str) -> Activity:

@@ -13,8 +13,8 @@ from starlette.routing import Route
 from shared.activity import ResourceResponse
 from tests.support.http import serving
 from worker.connector.client import ConnectorClient, _retry_delay
+from worker.connector.errors import ConnectorError
 from worker.connector.service_urls import OutboundPolicy
-from worker.errors import ConnectorError
 
 LOOPBACK = OutboundPolicy(allow_private=True)
 """These channels listen on 127.0.0.1, a private address the worker refuses by default."""

@@ -22,10 +22,11 @@ from shared.activity import (
 )
 from tests.support.http import serving
 from tests.support.recording_connector import Answer, RecordingConnector
+from worker.bot.errors import is_transient
 from worker.connector import client as connector_module
 from worker.connector.client import ConnectorClient
+from worker.connector.errors import ConnectorError, ForbiddenServiceUrl
 from worker.connector.service_urls import OutboundPolicy
-from worker.errors import ConnectorError, ForbiddenServiceUrl, is_transient
 
 TEAMS_CONVERSATION = "19:meeting_abc@thread.v2;messageid=17"
 ESCAPED_CONVERSATION = "19%3Ameeting_abc%40thread.v2%3Bmessageid%3D17"

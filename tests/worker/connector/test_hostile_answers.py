@@ -22,10 +22,11 @@ from tests.worker.connector.test_keepalive_http import (
     raw_server,
     read_request,
 )
+from worker.bot.errors import is_transient
 from worker.connector.client import BAD_ANSWER_STATUS, ConnectorClient
+from worker.connector.errors import ConnectorError
 from worker.connector.keepalive_http import MAX_HEAD_BYTES, AnswerRefused
 from worker.connector.service_urls import OutboundPolicy
-from worker.errors import ConnectorError, is_transient
 from worker.runtime.metrics import WorkerMetrics
 from worker.runtime.outbound_observer import OutboundObserver
 

@@ -16,10 +16,10 @@ from shared.activity import ResourceResponse
 from tests.support.http import serving
 from tests.support.recording_connector import RecordingConnector
 from worker.connector.client import ConnectorClient
+from worker.connector.errors import ForbiddenServiceUrl
 from worker.connector.keepalive_http import CannotConnect, HttpConnectionError, KeepAliveHttp
 from worker.connector.safe_resolver import PrivateAddressRefused
 from worker.connector.service_urls import OutboundPolicy
-from worker.errors import ForbiddenServiceUrl
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

@@ -30,9 +30,9 @@ from turnstream.devconnector import DevConnector
 from turnstream.loopback_idp import LoopbackIdentityProvider
 from worker.connector.app_token import AccessToken, ClientCredentialsTokens
 from worker.connector.client import ConnectorClient
+from worker.connector.errors import ForbiddenServiceUrl
 from worker.connector.safe_resolver import PrivateAddressRefused, PublicOnlyResolver
 from worker.connector.service_urls import OutboundPolicy
-from worker.errors import ForbiddenServiceUrl
 from worker.runtime.process import run_worker
 
 SECRET = "s" * 40

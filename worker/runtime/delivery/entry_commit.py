@@ -21,8 +21,8 @@ from redis.exceptions import ResponseError
 
 from shared.activity import ResourceResponse
 from shared.redisconn import Redis, is_cluster
+from worker.bot.errors import TakenOver
 from worker.bot.turn_commit import FencedWrite
-from worker.errors import TakenOver
 from worker.runtime.delivery.fence import fenced, is_fenced
 from worker.runtime.delivery.leases import Leases
 from worker.runtime.delivery.send_journal import SendJournal

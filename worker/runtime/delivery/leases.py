@@ -18,7 +18,7 @@ import asyncio
 import time
 
 from shared.resp_pools import RespExecutor
-from worker.errors import TakenOver
+from worker.bot.errors import TakenOver
 from worker.runtime.delivery import takeover
 
 EntryKey = tuple[str, str]

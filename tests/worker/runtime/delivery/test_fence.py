@@ -21,6 +21,7 @@ from tests.worker.runtime.delivery.commits import Delivered, commit_for, deliver
 from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.adapter import ConnectorAdapter
+from worker.bot.errors import TakenOver
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.state import ConversationState, UserState, save_deferred
 from worker.bot.state_middleware import AutoSaveStateMiddleware
@@ -29,7 +30,6 @@ from worker.bot.transcript import RedisTranscriptStore, TranscriptLoggerMiddlewa
 from worker.bot.turn_context import TurnContext
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
-from worker.errors import TakenOver
 from worker.runtime.delivery.entry_commit import EntryCommit
 from worker.runtime.delivery.leases import Leases
 from worker.runtime.delivery.send_journal import SendJournal

@@ -1,0 +1,29 @@
+"""What a turn can fail with beyond the bot's own errors, and which failures are worth running
+the turn again for."""
+
+from __future__ import annotations
+
+import aiohttp
+from redis.exceptions import RedisError
+
+from worker.connector.errors import ConnectorError, TokenUnavailable
+from worker.errors import WorkerError
+
+
+class StateContention(WorkerError):
+    """A turn's state save kept conflicting with other turns until its retries ran out."""
+
+
+class TakenOver(WorkerError):
+    """The turn's entry was taken over by another worker (this one paused past the claim
+    timeout): its results must not be committed, and the entry is no longer this worker's."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for failures worth running the turn again later: the network, Redis, a throttling or
+    failing Bot Connector. Anything else is the bot's own error."""
+    if isinstance(error, StateContention | TakenOver | TokenUnavailable):
+        return True
+    if isinstance(error, ConnectorError):
+        return error.status in (408, 429) or error.status >= 500
+    return isinstance(error, OSError | TimeoutError | aiohttp.ClientError | RedisError)
