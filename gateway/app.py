@@ -29,6 +29,7 @@ from gateway.metrics import CountedApp, GatewayMetrics, StatusRecorder
 from gateway.openapi import openapi
 from gateway.presence import gateway_heartbeat
 from gateway.proactive import proactive_progress, start_proactive
+from gateway.resources import Resources
 from gateway.responses import send_error
 from shared import otel
 from shared.answers import Answer
@@ -81,17 +82,19 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
                 "gateway using Redis at %s, %d shards", redacted(settings.redis_url), keys.shards
             )
         try:
-            yield {
-                "settings": settings,
-                "redis": client,
-                "enqueuer": enqueuer,
-                "backlog": backlog,
-                "authenticator": authenticator,
-                "answers": answers,
-                "proactive": ProactiveQueue(client, keys, signer),
-            }
+            yield Resources(
+                settings=settings,
+                redis=client,
+                enqueuer=enqueuer,
+                backlog=backlog,
+                authenticator=authenticator,
+                answers=answers,
+                proactive=ProactiveQueue(client, keys, signer),
+            ).as_state()
         finally:
             beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating  # stopped before what it uses is closed
             await heartbeat.clear()
             if authenticator is not None:
                 await authenticator.aclose()

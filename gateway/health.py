@@ -8,13 +8,15 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from gateway.resources import resources
+
 
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
 async def readyz(request: Request) -> JSONResponse:
-    state = request.state
+    state = resources(request)
     try:
         async with asyncio.timeout(state.settings.redis_timeout_seconds):
             await state.redis.ping()

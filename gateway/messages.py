@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any
 
 import orjson
 from starlette.types import Receive, Scope, Send
@@ -17,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.activity_check import BadActivity, CheckedActivity, parse_activity
 from gateway.authentication import Authenticator, AuthError, KeysUnavailable, VerifiedToken
 from gateway.enqueue import Enqueuer, Unavailable
+from gateway.resources import Resources, resources
 from gateway.responses import send_empty, send_error, send_json
 from shared import otel
 from shared.answers import Answer
@@ -50,7 +50,7 @@ class MessagesEndpoint:
         self._retry_after = retry_after_seconds
         self._max_depth = max_json_depth
         self._authenticate = authenticate
-        """With an app id, every request needs a valid token (`state["authenticator"]`)."""
+        """With an app id, every request needs a valid token (`Resources.authenticator`)."""
         self._signer = signer
         self._reply_timeout = reply_timeout_seconds
         self._timeout_answer = timeout_answer or Answer(
@@ -70,11 +70,14 @@ class MessagesEndpoint:
             )
         if declared_length.isdigit() and int(declared_length) > self._max_body:
             return await self._too_large(send)
-        state = scope["state"]
+        state = resources(scope)
         token: VerifiedToken | None = None
+        authenticator = state.authenticator
         if self._authenticate:
+            if authenticator is None:  # the lifespan makes one whenever an app id is set
+                raise RuntimeError("the gateway has an app id but no authenticator")
             # Before the body is read or parsed: an unauthenticated caller learns nothing else.
-            token = await self._verify(state["authenticator"], authorization, send)
+            token = await self._verify(authenticator, authorization, send)
             if token is None:
                 return None  # refused
         body = await _read_body(receive, self._max_body)
@@ -82,10 +85,8 @@ class MessagesEndpoint:
             return await self._too_large(send)
         try:
             checked = parse_activity(body, self._max_depth)
-            if token is not None:
-                state["authenticator"].check_activity(
-                    token, checked.channel_id, checked.service_url
-                )
+            if token is not None and authenticator is not None:
+                authenticator.check_activity(token, checked.channel_id, checked.service_url)
         except BadActivity as e:
             return await send_error(send, 400, "bad_activity", str(e))
         except AuthError as e:
@@ -96,7 +97,7 @@ class MessagesEndpoint:
 
     async def _accept(
         self,
-        state: dict[str, Any],
+        state: Resources,
         body: bytes,
         checked: CheckedActivity,
         token: VerifiedToken | None,
@@ -146,13 +147,13 @@ class MessagesEndpoint:
 
     async def _enqueue(
         self,
-        state: dict[str, Any],
+        state: Resources,
         checked: CheckedActivity,
         envelope: bytes,
         request: str | None,
         send: Send,
     ) -> None:
-        if state["backlog"].over:
+        if state.backlog.over:
             return await send_error(
                 send,
                 503,
@@ -160,13 +161,13 @@ class MessagesEndpoint:
                 "the bot is behind on its work; retry later",
                 retry_after=self._retry_after,
             )
-        enqueuer: Enqueuer = state["enqueuer"]
+        enqueuer: Enqueuer = state.enqueuer
         conversation, activity_id = checked.conversation, checked.activity_id
         shard = self._keys.shard_of(conversation)
         keys = self._keys
         # Waiting before the activity is queued: its answer may come back at once.
         expected = (
-            state["answers"].expect(keys.answer(shard, conversation, request)) if request else None
+            state.answers.expect(keys.answer(shard, conversation, request)) if request else None
         )
         try:
             entry_id = await enqueuer.enqueue(
@@ -178,7 +179,7 @@ class MessagesEndpoint:
             )
         except Unavailable:
             if expected is not None:
-                state["answers"].forget(expected)
+                state.answers.forget(expected)
             # The cause is logged by the enqueuer; the answer says only what the caller can do.
             return await send_error(
                 send,

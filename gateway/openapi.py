@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from gateway.resources import resources
 from shared.keys import (
     MAX_ACTIVITY_ID_LENGTH,
     MAX_CHANNEL_ID_LENGTH,
@@ -23,7 +24,7 @@ from shared.keys import (
 
 
 async def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(document(bool(request.state.settings.app_id)))
+    return JSONResponse(document(bool(resources(request).settings.app_id)))
 
 
 def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from redis.exceptions import RedisClusterException, RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from gateway.resources import resources
 from shared.proactive import MAX_REFERENCES, BadReference, ProactiveQueue, activity_to_send
 
 MAX_PROACTIVE_BODY_BYTES = 16 * 1024 * 1024
@@ -39,8 +40,8 @@ async def start_proactive(request: Request) -> JSONResponse:
         return _error(413, "too_large", f"the request is larger than {MAX_PROACTIVE_BODY_BYTES}")
     try:
         references, event, value, send = _parse(body)
-        queue: ProactiveQueue = request.state.proactive
-        async with asyncio.timeout(max(5.0, request.state.settings.redis_timeout_seconds)):
+        queue: ProactiveQueue = resources(request).proactive
+        async with asyncio.timeout(max(5.0, resources(request).settings.redis_timeout_seconds)):
             job, total = await queue.fan_out(references, event=event, value=value, send=send)
     except BadReference as e:
         return _error(400, "bad_request", str(e))
@@ -49,7 +50,7 @@ async def start_proactive(request: Request) -> JSONResponse:
             503,
             "unavailable",
             "Redis did not take the turns; some may be queued — check the job before retrying",
-            retry_after=request.state.settings.retry_after_seconds,
+            retry_after=resources(request).settings.retry_after_seconds,
         )
     return JSONResponse({"job": job, "total": total}, status_code=202)
 
@@ -58,7 +59,7 @@ async def proactive_progress(request: Request) -> JSONResponse:
     refusal = _refusal(request)
     if refusal is not None:
         return refusal
-    queue: ProactiveQueue = request.state.proactive
+    queue: ProactiveQueue = resources(request).proactive
     try:
         progress = await queue.progress(request.path_params["job"])
     except (RedisError, RedisClusterException, OSError):
@@ -69,7 +70,7 @@ async def proactive_progress(request: Request) -> JSONResponse:
 
 
 def _refusal(request: Request) -> JSONResponse | None:
-    secret: str | None = request.state.settings.proactive_secret
+    secret: str | None = resources(request).settings.proactive_secret
     if secret is None:
         return _error(
             404, "not_found", "proactive messages are off: set TURNSTREAM_PROACTIVE_SECRET"
