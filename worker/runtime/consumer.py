@@ -192,34 +192,41 @@ class Consumer:
         if not await self._wait_for_groups():
             return
         log.info("worker %s reading %d shard streams", self.name, len(self._streams))
-        keep_alive = asyncio.create_task(self._keep_alive())
-        take_over = asyncio.create_task(self._take_over())
-        trim = asyncio.create_task(self._trim())
-        await self._affinity.join()  # its share before its first read
-        affinity = asyncio.create_task(self._affinity.run())
-        try:
-            while not self._stopping.is_set():
-                room = self._max_pending - self._scheduler.pending
-                if room <= 0:
-                    await self._scheduler.wait_changed()
-                    continue
-                entries = await self._read(room, block=not burst)
-                await self._dead_letter_unreadable()
-                if entries is None:
-                    continue
-                for entry in entries:
-                    self._submit(entry)
-                if burst and not entries:
-                    if not self._scheduler.pending:
-                        break
-                    await self._scheduler.wait_changed()
-        finally:
-            take_over.cancel()
-            trim.cancel()
-            affinity.cancel()
-            await self._affinity.leave()
-            await self._drain(drain_timeout)  # held entries stay renewed while they finish
-            keep_alive.cancel()
+        # The background loops live in one TaskGroup with the reading: a loop that dies on an
+        # unexpected error ends the worker loudly (the error propagates, the process exits and
+        # its liveness probe fails) instead of leaving it half alive, its renewals stopped.
+        async with asyncio.TaskGroup() as loops:
+            keep_alive = loops.create_task(self._keep_alive())
+            take_over = loops.create_task(self._take_over())
+            trim = loops.create_task(self._trim())
+            await self._affinity.join()  # its share before its first read
+            affinity = loops.create_task(self._affinity.run())
+            try:
+                await self._read_until_stopped(burst)
+            finally:
+                take_over.cancel()
+                trim.cancel()
+                affinity.cancel()
+                await self._affinity.leave()
+                await self._drain(drain_timeout)  # held entries stay renewed while they finish
+                keep_alive.cancel()
+
+    async def _read_until_stopped(self, burst: bool) -> None:
+        while not self._stopping.is_set():
+            room = self._max_pending - self._scheduler.pending
+            if room <= 0:
+                await self._scheduler.wait_changed()
+                continue
+            entries = await self._read(room, block=not burst)
+            await self._dead_letter_unreadable()
+            if entries is None:
+                continue
+            for entry in entries:
+                self._submit(entry)
+            if burst and not entries:
+                if not self._scheduler.pending:
+                    break
+                await self._scheduler.wait_changed()
 
     def _submit(self, entry: Entry, *, taken_over: bool = False) -> None:
         if entry.key in self._leases:

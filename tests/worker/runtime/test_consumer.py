@@ -8,11 +8,13 @@ import time
 from typing import Any
 
 import orjson
+import pytest
 
 from samples.echo import bot as echo
 from shared.envelope import Envelope
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.redisconn import Redis
+from shared.resp_pools import RespExecutor
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.bots import failing
@@ -21,6 +23,7 @@ from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.app import BotApp
 from worker.bot.turn_context import TurnContext
+from worker.runtime.consumer import Consumer
 from worker.runtime.process import run_worker
 
 
@@ -217,3 +220,24 @@ async def test_a_turn_failing_past_the_delivery_limit_is_dead_lettered_and_the_r
         b"failed 2 times (limit 2): ConnectionResetError: connector unreachable"
     )
     assert await pending_count(redis, keys) == 0
+
+
+async def test_a_background_loop_that_dies_stops_the_worker_loudly(
+    redis: Redis, keys: Keyspace, scripts: RespExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renewal (or takeover, trim, affinity) loop that dies on an unexpected error must not
+    leave the worker reading with its leases unrenewed: the error ends `run`."""
+
+    async def nothing(envelope: Envelope, commit: Any) -> None:
+        pass
+
+    consumer = Consumer(redis, keys, nothing, scripts=scripts, concurrency=2)
+
+    async def broken_trim() -> None:
+        raise RuntimeError("trim loop bug")
+
+    monkeypatch.setattr(consumer, "_trim", broken_trim)
+    async with asyncio.timeout(30):
+        with pytest.raises(ExceptionGroup) as raised:
+            await consumer.run()  # not burst: only the loop's death can end it
+    assert raised.group_contains(RuntimeError, match="trim loop bug")
