@@ -11,6 +11,9 @@ Connector replaced by a queue the flow reads:
     step = await step.assert_reply(lambda activity, description: ...)
     await step.assert_no_reply()
 
+`DialogTestClient` runs one dialog the same way, a turn per `send_activity`, and hands back
+each reply (botbuilder.testing's class).
+
 Unlike the worker, an exception the bot raises reaches the test (as with botbuilder's
 TestAdapter) unless an `on_turn_error` is set.
 """
@@ -34,7 +37,10 @@ from shared.activity import (
     ResourceResponse,
 )
 from worker.bot.adapter import ConnectorAdapter
+from worker.bot.dialogs import Dialog, DialogSet, DialogTurnResult, DialogTurnStatus
 from worker.bot.middleware import Middleware
+from worker.bot.state import ConversationState
+from worker.bot.storage import MemoryStorage
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import TurnHandler
 from worker.connector.client import BeforeAttempt, ConnectorClient
@@ -244,6 +250,54 @@ class TestFlow:
             if asyncio.get_running_loop().time() >= deadline:
                 raise AssertionError(f"{description or 'a reply'}: none came")
             await asyncio.sleep(0.005)
+
+
+class DialogTestClient:
+    """Runs `target_dialog` turn by turn through a `TestAdapter`: each `send_activity` continues
+    the dialog (or begins it, with `initial_dialog_options`), saves the conversation state and
+    returns the dialog's first reply of that turn; `get_next_reply` the ones after it."""
+
+    __test__ = False
+
+    def __init__(
+        self,
+        channel_or_adapter: str | TestAdapter,
+        target_dialog: Dialog,
+        initial_dialog_options: Any = None,
+        middlewares: Sequence[Middleware] | None = None,
+        conversation_state: ConversationState | None = None,
+    ) -> None:
+        self.conversation_state = conversation_state or ConversationState(MemoryStorage())
+        self.dialog_turn_result: DialogTurnResult | None = None
+        self._dialog = target_dialog
+        self._options = initial_dialog_options
+        self._dialog_state = self.conversation_state.create_property("DialogState")
+        if isinstance(channel_or_adapter, TestAdapter):
+            self.test_adapter = channel_or_adapter
+            self.test_adapter.logic = self._turn
+        else:
+            template = _template(None)
+            template.channel_id = channel_or_adapter
+            self.test_adapter = TestAdapter(self._turn, template)
+        self.test_adapter.use(*(middlewares or ()))
+
+    async def send_activity(self, activity: str | Activity) -> Activity | None:
+        """Run one turn; the first reply the dialog sent in it, or None."""
+        await self.test_adapter.receive_activity(activity)
+        return self.get_next_reply()
+
+    def get_next_reply(self) -> Activity | None:
+        return self.test_adapter.get_next_activity()
+
+    async def _turn(self, turn_context: TurnContext) -> None:
+        dialog_set = DialogSet(self._dialog_state)
+        dialog_set.add(self._dialog)
+        dialog_context = await dialog_set.create_context(turn_context)
+        result = await dialog_context.continue_dialog()
+        if result.status == DialogTurnStatus.Empty:
+            result = await dialog_context.begin_dialog(self._dialog.id, self._options)
+        self.dialog_turn_result = result
+        await self.conversation_state.save_changes(turn_context)
 
 
 def _check(reply: Activity, expected: Expected, description: str | None, substring: bool) -> None:

@@ -16,12 +16,13 @@ from worker.bot import (
 from worker.bot.dialogs import (
     ComponentDialog,
     DialogTurnResult,
+    DialogTurnStatus,
     WaterfallDialog,
     WaterfallStepContext,
     run_dialog,
 )
 from worker.bot.dialogs.prompts import PromptOptions, TextPrompt
-from worker.bot.testing import TestAdapter, TestFlow
+from worker.bot.testing import DialogTestClient, TestAdapter, TestFlow
 from worker.bot.types import NextHandler
 
 
@@ -150,3 +151,39 @@ async def test_traces_are_kept_only_when_asked() -> None:
     flow = await kept.send("x")
     await flow.assert_reply(Activity(type=ActivityTypes.TRACE))
     await flow.assert_reply("done")
+
+
+class AskName(ComponentDialog):
+    def __init__(self) -> None:
+        super().__init__("ask-name")
+        self.add_dialog(TextPrompt("text"))
+        self.add_dialog(WaterfallDialog("steps", [self.ask, self.answer]))
+        self.initial_dialog_id = "steps"
+
+    async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
+        greeting = step.options or "name?"
+        return await step.prompt("text", PromptOptions(prompt=MessageFactory.text(greeting)))
+
+    async def answer(self, step: WaterfallStepContext) -> DialogTurnResult:
+        await step.context.send_activity(f"hello {step.result}")
+        await step.context.send_activity("bye")
+        return await step.end_dialog(step.result)
+
+
+async def test_the_dialog_test_client_runs_a_dialog_turn_by_turn() -> None:
+    client = DialogTestClient("test", AskName(), initial_dialog_options="who are you?")
+    reply = await client.send_activity("hi")
+    assert reply is not None and reply.text == "who are you?"
+    assert _result(client).status == DialogTurnStatus.Waiting
+    reply = await client.send_activity("Ada")
+    assert reply is not None and reply.text == "hello Ada"
+    next_reply = client.get_next_reply()
+    assert next_reply is not None and next_reply.text == "bye"
+    assert client.get_next_reply() is None
+    assert _result(client).status == DialogTurnStatus.Complete
+    assert _result(client).result == "Ada"
+
+
+def _result(client: DialogTestClient) -> DialogTurnResult:
+    assert client.dialog_turn_result is not None
+    return client.dialog_turn_result
