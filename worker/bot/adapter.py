@@ -162,7 +162,11 @@ class ConnectorAdapter:
                 if is_transient(error):
                     raise
                 await self._turn_failed(context, error)
-                await save_deferred(context)  # what the bot saved before it failed stands
+                try:
+                    await save_deferred(context)  # what the bot saved before it failed stands
+                except EtagConflict as conflict:
+                    # Not worth running a failed turn again for: its saves give way.
+                    log.warning("saves of failed turn %s dropped: %s", _ids(context), conflict)
                 return context
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -297,3 +297,44 @@ async def test_a_sent_reply_record_is_fenced(
     journal.record(entry.stream, entry.sent_key, entry.entry_id, [ResourceResponse(id="r1")])
     await journal.flush()
     assert not await redis.exists(entry.sent_key)  # the new owner's record is its own
+
+
+async def test_a_failed_turn_keeps_its_saves_unless_they_conflict(
+    settings: Settings,
+    redis: Redis,
+    keys: Keyspace,
+    scripts: RespExecutor,
+    adapter: ConnectorAdapter,
+) -> None:
+    """What a bot saved before it raised is written after on_turn_error, as botbuilder keeps
+    it; if the state changed meanwhile, the failed turn's saves give way (no re-run)."""
+    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
+    user = UserState(storage)
+    failures: list[str] = []
+
+    async def on_error(turn_context: TurnContext, error: Exception) -> None:
+        failures.append(str(error))
+
+    adapter.on_turn_error = on_error
+
+    class SavesThenFails(ActivityHandler):
+        def __init__(self, n: int, meanwhile: dict[str, Any] | None) -> None:
+            self.n = n
+            self.meanwhile = meanwhile
+
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            await user.create_property("n").set(turn_context, self.n)
+            await user.save_changes(turn_context)
+            if self.meanwhile is not None:  # another turn of this user writes first
+                await storage.write(self.meanwhile)
+            raise ValueError("bot bug")
+
+    commit = commit_for(await deliver(redis, keys, CONVERSATION), redis, scripts)
+    await adapter.process_activity(message("hi"), SavesThenFails(1, None), commit)
+    assert (await storage.read([USER_KEY]))[USER_KEY]["n"] == 1 and failures == ["bot bug"]
+
+    commit = commit_for(await deliver(redis, keys, CONVERSATION), redis, scripts)
+    other = {USER_KEY: {"n": 7}}
+    await adapter.process_activity(message("hi"), SavesThenFails(2, other), commit)
+    assert (await storage.read([USER_KEY]))[USER_KEY]["n"] == 7  # gave way, no exception
+    assert failures == ["bot bug", "bot bug"]
