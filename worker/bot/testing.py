@@ -44,7 +44,6 @@ from worker.bot.storage import MemoryStorage
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import TurnHandler
 from worker.connector.client import BeforeAttempt, ConnectorClient
-from worker.connector.service_urls import OutboundPolicy
 
 Expected = str | Activity | Callable[[Activity, str | None], None]
 """What `assert_reply` checks a reply against: its text, an activity (type and text), or a
@@ -83,18 +82,7 @@ class TestAdapter(ConnectorAdapter):
 
     def make_activity(self, text: str | None = None) -> Activity:
         """A message from the template's user to its bot, with the next id."""
-        reference = self.template
-        return Activity(
-            type=ActivityTypes.MESSAGE,
-            id=str(next(self._ids)),
-            text=text,
-            channel_id=reference.channel_id,
-            service_url=reference.service_url,
-            conversation=reference.conversation,
-            from_property=reference.user,
-            recipient=reference.bot,
-            locale=reference.locale,
-        )
+        return self._addressed(Activity(type=ActivityTypes.MESSAGE, text=text))
 
     async def receive_activity(self, activity: str | Activity) -> TurnContext:
         """Run one turn for `activity` (a text is a message from the template's user); the
@@ -354,7 +342,6 @@ class _QueueConnector(ConnectorClient):
         self.updated: list[Activity] = []
         self.deleted: list[str] = []
         self._ids = itertools.count(1)
-        self._policy = OutboundPolicy(allow_private=True)
 
     async def reply_to_activity(
         self,
