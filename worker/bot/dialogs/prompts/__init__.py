@@ -1,6 +1,6 @@
 """Prompts, as in `botbuilder.dialogs.prompts`: dialogs that ask one question and end with the
 answer (`TextPrompt`, `NumberPrompt`, `ConfirmPrompt`, `ChoicePrompt`, `DateTimePrompt`,
-`AttachmentPrompt`), their options and their validators."""
+`AttachmentPrompt`, `OAuthPrompt`), their options and their validators."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from worker.bot.dialogs.prompts.confirm_prompt import ConfirmPrompt, recognize_b
 from worker.bot.dialogs.prompts.datetime_prompt import DateTimePrompt
 from worker.bot.dialogs.prompts.datetime_recognizer import DateTimeResolution, recognize_datetime
 from worker.bot.dialogs.prompts.number_prompt import NumberPrompt
+from worker.bot.dialogs.prompts.oauth_prompt import OAuthPrompt, OAuthPromptSettings
 from worker.bot.dialogs.prompts.prompt import Prompt
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import (
@@ -26,6 +27,8 @@ __all__ = [
     "DateTimePrompt",
     "DateTimeResolution",
     "NumberPrompt",
+    "OAuthPrompt",
+    "OAuthPromptSettings",
     "Prompt",
     "PromptOptions",
     "PromptRecognizerResult",
