@@ -47,8 +47,16 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_format, settings.log_level)
     otel.configure_from_env("turnstream-gateway", os.environ)
     limits = EdgeLimits.from_settings(settings)
-    uvicorn.Server(server_config(create_app(settings), args.host, args.port, limits)).run()
-    return 0
+    died: list[str] = []
+
+    def stop(loop: str) -> None:  # the loop's death is logged where it died
+        died.append(loop)
+        server.should_exit = True
+
+    app = create_app(settings, on_loop_death=stop)
+    server = uvicorn.Server(server_config(app, args.host, args.port, limits))
+    server.run()
+    return 1 if died else 0
 
 
 if __name__ == "__main__":

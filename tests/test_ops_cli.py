@@ -19,9 +19,9 @@ from shared.redisconn import Redis
 from shared.settings import Settings
 from shared.signing import EnvelopeSigner
 from tests.support.activities import message
+from tests.support.processes import worker_env
 from tests.support.streams import enqueue, envelopes_in
 from tests.worker.runtime.test_consumer import AlwaysUnreachable
-from tests.worker.runtime.test_drain import worker_env
 from turnstream import ops
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker

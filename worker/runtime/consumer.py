@@ -21,6 +21,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from shared.envelope import Envelope, EnvelopeError
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
+from shared.loops import BackgroundLoops
 from shared.redisconn import OutageLog, Redis, is_cluster
 from shared.resp_pools import RespExecutor
 from shared.signing import EnvelopeSigner
@@ -118,6 +119,7 @@ class Consumer:
             before=self._wait_for_predecessor,
             order=lambda entry: entry_order(entry.entry_id),
             ready=lambda entry: self._gate.known_ready(entry.done_key, entry.previous),
+            dropped=self._let_go,
         )
         self._keys = keys
         self._gate = OrderGate(redis)
@@ -187,29 +189,41 @@ class Consumer:
                 if "BUSYGROUP" not in str(e):
                     raise
 
-    async def run(self, *, burst: bool = False, drain_timeout: float = 25.0) -> None:
-        """Read and run turns. In burst mode, return once the streams are drained."""
+    async def run(
+        self,
+        *,
+        burst: bool = False,
+        drain_timeout: float = 25.0,
+        loops: BackgroundLoops | None = None,
+    ) -> None:
+        """Read and run turns. In burst mode, return once the streams are drained.
+
+        The consumer's background loops (renewals, takeover, trimming, affinity) run in
+        `loops`, the process's group, whose owner stops the consumer if one dies; without one,
+        in a group of its own, and `run` raises `LoopDied` once it has drained."""
+        if loops is not None:
+            await self._run(burst, drain_timeout, loops)
+            return
+        async with BackgroundLoops(on_death=lambda name: self.stop()) as own:
+            await self._run(burst, drain_timeout, own)
+        own.raise_if_dead()
+
+    async def _run(self, burst: bool, drain_timeout: float, loops: BackgroundLoops) -> None:
         if not await self._wait_for_groups():
             return
         log.info("worker %s reading %d shard streams", self.name, len(self._streams))
-        # The background loops live in one TaskGroup with the reading: a loop that dies on an
-        # unexpected error ends the worker loudly (the error propagates, the process exits and
-        # its liveness probe fails) instead of leaving it half alive, its renewals stopped.
-        async with asyncio.TaskGroup() as loops:
-            keep_alive = loops.create_task(self._keep_alive())
-            take_over = loops.create_task(self._take_over())
-            trim = loops.create_task(self._trim())
-            await self._affinity.join()  # its share before its first read
-            affinity = loops.create_task(self._affinity.run())
-            try:
-                await self._read_until_stopped(burst)
-            finally:
-                take_over.cancel()
-                trim.cancel()
-                affinity.cancel()
-                await self._affinity.leave()
-                await self._drain(drain_timeout)  # held entries stay renewed while they finish
-                keep_alive.cancel()
+        keep_alive = loops.start("lease renewal", self._keep_alive())
+        take_over = loops.start("takeover", self._take_over())
+        trim = loops.start("trimming", self._trim())
+        await self._affinity.join()  # its share before its first read
+        affinity = loops.start("shard affinity", self._affinity.run())
+        try:
+            await self._read_until_stopped(burst)
+        finally:
+            await loops.stop(take_over, trim, affinity)
+            await self._affinity.leave()
+            await self._drain(drain_timeout)  # held entries stay renewed while they finish
+            await loops.stop(keep_alive)
 
     async def _read_until_stopped(self, burst: bool) -> None:
         while not self._stopping.is_set():
@@ -237,6 +251,15 @@ class Consumer:
         if self._typing is not None:
             self._typing.queued(entry.key, entry.envelope)
         self._scheduler.submit(entry.envelope.conversation, entry)
+
+    def _let_go(self, entry: Entry) -> None:
+        """Stop holding an entry that will not run here (the scheduler gave it up): unrenewed,
+        it is taken over after the claim timeout (here or elsewhere) and waits again."""
+        if self._typing is not None:
+            self._typing.started(entry.key)
+        self._verdicts.pop(entry.key, None)
+        self._leases.release(entry.key)
+        self._tries.forget(entry.key)
 
     async def _keep_alive(self) -> None:
         while True:
@@ -617,6 +640,7 @@ class Consumer:
             )
             self._scheduler.cancel()
             await self._scheduler.join()
+        await self._acks.flush()
         await self.journal.flush()
         await self._forget_self()
 

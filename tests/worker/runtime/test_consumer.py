@@ -13,6 +13,7 @@ import pytest
 from samples.echo import bot as echo
 from shared.envelope import Envelope
 from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
+from shared.loops import LoopDied
 from shared.redisconn import Redis
 from shared.resp_pools import RespExecutor
 from shared.settings import Settings
@@ -226,7 +227,8 @@ async def test_a_background_loop_that_dies_stops_the_worker_loudly(
     redis: Redis, keys: Keyspace, scripts: RespExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A renewal (or takeover, trim, affinity) loop that dies on an unexpected error must not
-    leave the worker reading with its leases unrenewed: the error ends `run`."""
+    leave the worker reading with its leases unrenewed: it stops reading, drains, and `run`
+    raises `LoopDied` naming the loop."""
 
     async def nothing(envelope: Envelope, commit: Any) -> None:
         pass
@@ -238,6 +240,7 @@ async def test_a_background_loop_that_dies_stops_the_worker_loudly(
 
     monkeypatch.setattr(consumer, "_trim", broken_trim)
     async with asyncio.timeout(30):
-        with pytest.raises(ExceptionGroup) as raised:
+        with pytest.raises(LoopDied) as raised:
             await consumer.run()  # not burst: only the loop's death can end it
-    assert raised.group_contains(RuntimeError, match="trim loop bug")
+    assert raised.value.name == "trimming"
+    assert consumer.stopping

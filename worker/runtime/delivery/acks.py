@@ -71,7 +71,17 @@ class Acknowledger:
         self._batch.append((stream, entry_id, done_key, sent_key, future))
         return future
 
+    async def flush(self) -> None:
+        """Wait for commits already handed over (a draining worker calls this before it closes
+        the connections they go out on: a turn cut short by the drain timeout no longer waits
+        for its own)."""
+        self._flush()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
     def _flush(self) -> None:
+        if not self._batch:
+            return  # sent already (by `flush`)
         batch, self._batch = self._batch, []
         task = asyncio.get_running_loop().create_task(self._send(batch))
         self._in_flight.add(task)

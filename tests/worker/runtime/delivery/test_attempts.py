@@ -15,8 +15,8 @@ from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.support.activities import message
+from tests.support.processes import worker_env
 from tests.support.streams import enqueue, pending_count
-from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker
 
