@@ -96,3 +96,12 @@ class BackgroundLoops:
                 self.dead = name
                 if self._on_death is not None:
                     self._on_death(name)
+
+
+async def pause(seconds: float, stopping: asyncio.Event) -> None:
+    """Sleep `seconds`, or less: until `stopping` is set (a loop's pause that a stop cuts short)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await stopping.wait()
+    except TimeoutError:
+        pass

@@ -11,31 +11,30 @@ import logging
 import os
 import random
 import socket
-import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
 
-from shared.envelope import Envelope, EnvelopeError
-from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
-from shared.loops import BackgroundLoops
-from shared.redisconn import OutageLog, Redis, is_cluster
+from shared.envelope import Envelope
+from shared.keys import CONSUMER_GROUP, Keyspace
+from shared.loops import BackgroundLoops, pause
+from shared.redisconn import OutageLog, Redis
 from shared.resp_pools import RespExecutor
 from shared.signing import EnvelopeSigner
 from worker.bot.errors import TakenOver
-from worker.runtime.delivery import dead_letters, takeover, trimming
+from worker.runtime.delivery import dead_letters, trimming
 from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.affinity import ShardAffinity
 from worker.runtime.delivery.attempts import Tries
+from worker.runtime.delivery.entries import Entry, EntryDecoder
 from worker.runtime.delivery.entry_commit import EntryCommit, Scripts
 from worker.runtime.delivery.leases import Leases
 from worker.runtime.delivery.ordering import OrderGate, Verdict, entry_order
+from worker.runtime.delivery.reader import ShardReader
 from worker.runtime.delivery.scripts import REDIS_FAILURES
 from worker.runtime.delivery.send_journal import SendJournal
-from worker.runtime.delivery.shard_reads import PerShardReader
+from worker.runtime.delivery.takeover import Takeover
 from worker.runtime.metrics import Outcome, WorkerMetrics
 from worker.runtime.queued_typing import QueuedTyping
 from worker.runtime.scheduler import ConversationScheduler
@@ -43,36 +42,10 @@ from worker.runtime.turn_observer import TurnObserver
 
 log = logging.getLogger(__name__)
 
-TRIM_INTERVAL_SECONDS = 30.0
-
 TurnRunner = Callable[[Envelope, EntryCommit], Awaitable[None]]
 """Runs the turn for one envelope, its writes fenced by the commit object (the turn's
 `TurnContext.turn_commit`); raising means the turn failed and must not be acknowledged. The
 turn may commit the entry itself, atomically with its state (`EntryCommit.committed`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    stream: str
-    entry_id: str
-    envelope: Envelope
-    previous: str
-    """The conversation's previous entry id ('' for the first of a chain)."""
-    done_key: str
-    """The conversation's commit pointer."""
-    sent_key: str
-    """The record of replies sent while processing this entry
-    (worker.runtime.delivery.send_journal)."""
-    starts_key: str
-    """The count of this entry's tries past its first (worker.runtime.delivery.attempts)."""
-    read_at: float
-    """When the read or claim that delivered it here was sent (time.monotonic()): its lease
-    starts no later (worker.runtime.delivery.leases)."""
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """Unique across shards (each stream numbers its entries on its own)."""
-        return self.stream, self.entry_id
 
 
 def consumer_name() -> str:
@@ -105,14 +78,46 @@ class Consumer:
         plain RESP connections, cheaper per call than redis-py."""
         self._typing = typing
         """Shows typing for entries held here whose turn has not started after a while."""
-        self._signer = signer
-        """With a signer, an entry no gateway signed is unreadable: dead-lettered, never run."""
         self._streams = keys.streams()
-        self._per_shard = PerShardReader(redis, self._streams) if is_cluster(redis) else None
-        """On a cluster the shards live in different slots: no single XREADGROUP reads them."""
+        self._keys = keys
         self._run_turn = run_turn
-        self._block_ms = block_ms
         self._max_pending = 2 * concurrency
+        self._stopping = asyncio.Event()
+        self._outage = OutageLog("Redis (worker)")
+        self.name = name or consumer_name()
+        self.observer = observer or TurnObserver(WorkerMetrics(), self.name)
+        """Log fields, trace span, time and outcome of every delivery (metrics: no Redis)."""
+        # The parts: what reads, what keeps held entries ours, what takes over abandoned ones,
+        # what holds an entry until its predecessor committed, what commits.
+        self._decoder = EntryDecoder(keys, signer)
+        self._affinity = ShardAffinity(scripts, keys.readers(), self.name, self._streams)
+        self._reader = ShardReader(
+            redis,
+            self._streams,
+            self.name,
+            self._affinity,
+            self._decoder,
+            self._outage,
+            block_ms=block_ms,
+        )
+        self._leases = Leases(scripts, CONSUMER_GROUP, self.name, claim_idle_seconds, self._outage)
+        """Entries this worker holds (queued, waiting or running): kept alive by the renewal
+        loop so that no other worker takes them over, and checked before acting on one whose
+        lease may have lapsed."""
+        self._takeover = Takeover(
+            redis,
+            scripts,
+            self._streams,
+            self.name,
+            self._decoder,
+            self._outage,
+            self._stopping,
+            claim_idle_seconds=claim_idle_seconds,
+            max_pending=self._max_pending,
+        )
+        self._claim_idle_seconds = claim_idle_seconds
+        self._gate = OrderGate(redis)
+        self._verdicts: dict[tuple[str, str], Verdict] = {}
         self._scheduler: ConversationScheduler[Entry] = ConversationScheduler(
             concurrency,
             self._handle,
@@ -121,17 +126,6 @@ class Consumer:
             ready=lambda entry: self._gate.known_ready(entry.done_key, entry.previous),
             dropped=self._let_go,
         )
-        self._keys = keys
-        self._gate = OrderGate(redis)
-        self._verdicts: dict[tuple[str, str], Verdict] = {}
-        self._stopping = asyncio.Event()
-        self._outage = OutageLog("Redis (worker)")
-        self.name = name or consumer_name()
-        self._affinity = ShardAffinity(scripts, keys.readers(), self.name, self._streams)
-        self._helping = False
-        """True while this worker's own shards are empty and the others' are not."""
-        self.observer = observer or TurnObserver(WorkerMetrics(), self.name)
-        """Log fields, trace span, time and outcome of every delivery (metrics: no Redis)."""
         self._acks = Acknowledger(
             scripts,
             CONSUMER_GROUP,
@@ -140,21 +134,10 @@ class Consumer:
             on_taken_over=self.observer.metrics.lease_conflicts.inc,
         )
         self.journal = SendJournal(redis, scripts, CONSUMER_GROUP, self.name, self._outage)
-        self._claim_idle_ms = int(claim_idle_seconds * 1000)
-        self._claim_cursors: dict[str, str] = {}
-        """Where each stream's scan for abandoned entries resumes (takeover.claim_abandoned)."""
         self._max_deliveries = max_deliveries
         """The most tries of a turn (worker.runtime.delivery.attempts) before its entry is
         dead-lettered."""
-        self._unreadable: list[tuple[str, str, str]] = []
         self._tries = Tries(redis)
-        self._waiting: dict[tuple[str, str], tuple[Entry, float]] = {}
-        """Entries at the head of their conversation here that wait in the order gate for their
-        predecessor, with when they began to wait (see `_blocked_predecessors`)."""
-        self._leases = Leases(scripts, CONSUMER_GROUP, self.name, claim_idle_seconds)
-        """Entries this worker holds (queued, waiting or running): kept alive by the heartbeat
-        so that no other worker takes them over, and checked before acting on one whose lease
-        may have lapsed."""
         self._fenced_scripts = Scripts()
         self.turns_done = 0
         self.turns_failed = 0
@@ -212,9 +195,14 @@ class Consumer:
         if not await self._wait_for_groups():
             return
         log.info("worker %s reading %d shard streams", self.name, len(self._streams))
-        keep_alive = loops.start("lease renewal", self._keep_alive())
-        take_over = loops.start("takeover", self._take_over())
-        trim = loops.start("trimming", self._trim())
+        keep_alive = loops.start("lease renewal", self._leases.keep_renewed())
+        take_over = loops.start("takeover", self._takeover.run(self._taken_over))
+        trim = loops.start(
+            "trimming",
+            trimming.keep_trimmed(
+                self._redis, self._streams, CONSUMER_GROUP, self._outage, self._stopping
+            ),
+        )
         await self._affinity.join()  # its share before its first read
         affinity = loops.start("shard affinity", self._affinity.run())
         try:
@@ -231,9 +219,10 @@ class Consumer:
             if room <= 0:
                 await self._scheduler.wait_changed()
                 continue
-            entries = await self._read(room, block=not burst)
+            entries = await self._reader.read(room, block=not burst)
             await self._dead_letter_unreadable()
-            if entries is None:
+            if entries is None:  # Redis failed (logged)
+                await pause(self._backoff(), self._stopping)
                 continue
             for entry in entries:
                 self._submit(entry)
@@ -261,98 +250,22 @@ class Consumer:
         self._leases.release(entry.key)
         self._tries.forget(entry.key)
 
-    async def _keep_alive(self) -> None:
-        while True:
-            await asyncio.sleep(self._leases.renew_every)
-            try:
-                await self._leases.renew_all()
-            except REDIS_FAILURES as e:
-                self._outage.failed(e)
-
-    async def _take_over(self) -> None:
-        while not self._stopping.is_set():
-            await self._pause(min(1.0, self._claim_idle_ms / 5000))
-            if self._stopping.is_set():
-                continue
-            if time.monotonic() - self._outage.last_failure_at < self._claim_idle_ms / 1000:
-                # Redis was away: every worker's entries look idle now, live ones included.
-                # Claim only after the live workers had a full claim timeout to renew theirs.
-                continue
-            sent_at = time.monotonic()
-            try:
-                claimed = await self._claim()
-            except REDIS_FAILURES as e:
-                self._outage.failed(e)
-                continue
-            entries = self._entries(claimed, sent_at)
-            await self._dead_letter_unreadable()
-            if entries:
-                self.observer.metrics.takeovers.inc(len(entries))
-                log.warning(
-                    "took over %d entries from a worker that stopped renewing them", len(entries)
-                )
-            for entry in entries:
-                self._submit(entry, taken_over=True)
-
-    async def _claim(self) -> list[tuple[str, list[Any]]]:
-        """Abandoned entries: first those that entries held here wait for, by id, then the
-        next ones of each stream's scan. Not bounded by the room left here: they hold up
-        everything behind them."""
-        claimed = []
-        blocked = self._blocked_predecessors()
-        if blocked:
-            claimed = await takeover.claim_predecessors(
-                self._scripts,
-                CONSUMER_GROUP,
-                self.name,
-                self._claim_idle_ms,
-                blocked,
-                self._max_pending,
+    async def _taken_over(self, entries: list[Entry]) -> None:
+        await self._dead_letter_unreadable()
+        if entries:
+            self.observer.metrics.takeovers.inc(len(entries))
+            log.warning(
+                "took over %d entries from a worker that stopped renewing them", len(entries)
             )
-        # As many as an idle worker would read, however full this one is: abandoned entries
-        # are the oldest of their conversations, and everything behind them waits. Beyond
-        # `max_pending`, a worker holds at most what dead workers held.
-        return claimed + await takeover.claim_abandoned(
-            self._redis,
-            self._streams,
-            CONSUMER_GROUP,
-            self.name,
-            self._claim_idle_ms,
-            max(1, self._max_pending // len(self._streams)),
-            self._claim_cursors,
-        )
-
-    def _blocked_predecessors(self) -> list[tuple[str, str]]:
-        """(stream, id) of the predecessors that entries here have waited for half a claim
-        timeout: long enough that their worker may have died, so worth trying to claim (the
-        claim takes them only if nobody renewed them for a whole claim timeout)."""
-        since = time.monotonic() - self._claim_idle_ms / 2000
-        return [
-            (entry.stream, entry.previous)
-            for entry, waiting_since in self._waiting.values()
-            if waiting_since <= since
-        ]
-
-    async def _trim(self) -> None:
-        """Keep the streams bounded: drop what the group has read and committed."""
-        while not self._stopping.is_set():
-            await self._pause(TRIM_INTERVAL_SECONDS)
-            try:
-                removed = await trimming.trim_acknowledged(
-                    self._redis, self._streams, CONSUMER_GROUP
-                )
-            except (RedisError, OSError) as e:
-                self._outage.failed(e)
-                continue
-            if removed:
-                log.debug("trimmed %d acknowledged entries", removed)
+        for entry in entries:
+            self._submit(entry, taken_over=True)
 
     async def _dead_letter_unreadable(self) -> None:
-        unreadable, self._unreadable = self._unreadable, []
-        for stream, entry_id, reason in unreadable:
+        for entry in self._decoder.take_unreadable():
             # Its conversation is unknown: the pointer moved is a shard-wide placeholder.
-            shard = self._streams.index(stream)
-            await self._dead_letter(stream, entry_id, self._keys.done(shard, "-"), reason)
+            shard = self._streams.index(entry.stream)
+            done_key = self._keys.done(shard, "-")
+            await self._dead_letter(entry.stream, entry.entry_id, done_key, entry.reason)
 
     async def _dead_letter(self, stream: str, entry_id: str, done_key: str, reason: str) -> None:
         try:
@@ -378,7 +291,7 @@ class Consumer:
                 await self.ensure_groups()
             except (RedisError, OSError) as e:
                 self._outage.failed(e)
-                await self._pause(self._backoff())
+                await pause(self._backoff(), self._stopping)
                 continue
             self._outage.succeeded()
             return True
@@ -387,117 +300,29 @@ class Consumer:
     def _backoff(self) -> float:
         return min(5.0, 0.1 * 2.0 ** min(self._outage.failures, 6))
 
-    async def _read(self, room: int, *, block: bool) -> list[Entry] | None:
-        """New entries (None if Redis failed): from this worker's own shards first, from any
-        shard when its own have none (worker.runtime.delivery.affinity)."""
-        own = self._affinity.preferred
-        if not own or len(own) == len(self._streams):  # no share (more workers than shards)
-            return await self._read_streams(self._streams, room, block=block)
-        # While helping (the others' shards have entries, its own not), look at its own without
-        # waiting and wait on all; otherwise wait on its own and look at all without waiting.
-        entries = await self._read_streams(own, room, block=block and not self._helping)
-        if entries is None or entries:
-            self._helping = False
-            return entries
-        entries = await self._read_streams(self._streams, room, block=block and self._helping)
-        self._helping = bool(entries)
-        return entries
-
-    async def _read_streams(
-        self, streams: list[str], room: int, *, block: bool
-    ) -> list[Entry] | None:
-        count = max(1, room // len(streams))
-        sent_at = time.monotonic()
-        try:
-            response: Any
-            if self._per_shard is not None:
-                response = await self._per_shard.read(
-                    CONSUMER_GROUP, self.name, count, block=block, streams=streams
-                )
-            else:
-                response = await self._redis.xreadgroup(
-                    CONSUMER_GROUP,
-                    self.name,
-                    dict.fromkeys(streams, ">"),
-                    count=count,
-                    block=self._block_ms if block else None,
-                )
-        except (RedisError, OSError) as e:
-            self._outage.failed(e)
-            await self._pause(self._backoff())
-            return None
-        self._outage.succeeded()
-        return self._entries(response, sent_at)
-
-    def _entries(self, response: Any, read_at: float) -> list[Entry]:
-        entries = []
-        for stream_name, messages in response or []:
-            stream = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
-            for raw_id, fields in messages:
-                entry_id = raw_id.decode()
-                try:
-                    envelope = Envelope.decode(fields[ENVELOPE_FIELD.encode()], self._signer)
-                except (EnvelopeError, KeyError) as e:
-                    # Kept, not dropped: it goes to the dead-letter stream with the reason.
-                    self._unreadable.append((stream, entry_id, f"unreadable entry: {e}"))
-                    continue
-                previous = fields.get(PREVIOUS_FIELD.encode(), b"").decode()
-                shard = self._keys.shard_of(envelope.conversation)
-                done_key = self._keys.done(shard, envelope.conversation)
-                sent_key = self._keys.sent(shard, entry_id)
-                starts_key = self._keys.starts(shard, entry_id)
-                entries.append(
-                    Entry(
-                        stream,
-                        entry_id,
-                        envelope,
-                        previous,
-                        done_key,
-                        sent_key,
-                        starts_key,
-                        read_at,
-                    )
-                )
-        return entries
-
-    async def _pause(self, seconds: float) -> None:
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stopping.wait()
-        except TimeoutError:
-            pass
-
     async def _wait_for_predecessor(self, entry: Entry) -> None:
         waiting = asyncio.ensure_future(
             self._gate.wait(entry.done_key, entry.entry_id, entry.previous)
         )
-        self._waiting[entry.key] = (entry, time.monotonic())
         try:
-            while True:
-                done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_ms / 1000)
-                if done:
-                    self._verdicts[entry.key] = waiting.result()
-                    return
-                # The reader is starved, and the predecessor is neither held nor committed (a
-                # failover lost its delivery): only a read can bring it back, so make room. A
-                # predecessor held elsewhere runs there, or is claimed here once abandoned.
-                if self._scheduler.pending >= self._max_pending and await self._predecessor_lost(
-                    entry
-                ):
-                    self._verdicts[entry.key] = Verdict.RELEASE
-                    return
+            with self._takeover.waiting(entry):
+                while True:
+                    done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_seconds)
+                    if done:
+                        self._verdicts[entry.key] = waiting.result()
+                        return
+                    # The reader is starved, and the predecessor is neither held nor committed
+                    # (a failover lost its delivery): only a read can bring it back, so make
+                    # room. A predecessor held elsewhere runs there, or is claimed here once
+                    # abandoned.
+                    if (
+                        self._scheduler.pending >= self._max_pending
+                        and await self._takeover.predecessor_lost(entry)
+                    ):
+                        self._verdicts[entry.key] = Verdict.RELEASE
+                        return
         finally:
-            del self._waiting[entry.key]
             waiting.cancel()  # released, or displaced by an earlier entry: stop polling
-
-    async def _predecessor_lost(self, entry: Entry) -> bool:
-        try:
-            return await takeover.lost(
-                self._redis, CONSUMER_GROUP, entry.stream, entry.previous, entry.done_key
-            )
-        except (RedisError, OSError) as e:
-            self._outage.failed(e)
-            return False  # unknown: wait on
 
     async def _handle(self, entry: Entry) -> float | None:
         """Run the entry; a delay means "failed transiently, run it again after this"."""

@@ -25,6 +25,7 @@ from worker.bot.activity_handler import ActivityHandler
 from worker.bot.app import BotApp
 from worker.bot.turn_context import TurnContext
 from worker.runtime.consumer import Consumer
+from worker.runtime.delivery import trimming
 from worker.runtime.process import run_worker
 
 
@@ -235,10 +236,10 @@ async def test_a_background_loop_that_dies_stops_the_worker_loudly(
 
     consumer = Consumer(redis, keys, nothing, scripts=scripts, concurrency=2)
 
-    async def broken_trim() -> None:
+    async def broken_trim(*args: Any) -> None:
         raise RuntimeError("trim loop bug")
 
-    monkeypatch.setattr(consumer, "_trim", broken_trim)
+    monkeypatch.setattr(trimming, "keep_trimmed", broken_trim)
     async with asyncio.timeout(30):
         with pytest.raises(LoopDied) as raised:
             await consumer.run()  # not burst: only the loop's death can end it

@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from shared.redisconn import OutageLog
 from shared.resp_pools import RespExecutor
 from worker.bot.errors import TakenOver
 from worker.runtime.delivery import takeover
+from worker.runtime.delivery.scripts import REDIS_FAILURES
 
 EntryKey = tuple[str, str]
 """(stream, entry id)."""
@@ -33,12 +35,18 @@ a renewal): it is renewed before the worker starts its turn, sends a reply or wr
 
 class Leases:
     """The entries one worker holds (queued, waiting or running), with when each was last
-    renewed; those found taken over."""
+    renewed; those found taken over. `keep_renewed()` is the worker's renewal loop."""
 
     def __init__(
-        self, scripts: RespExecutor, group: str, consumer: str, claim_idle_seconds: float
+        self,
+        scripts: RespExecutor,
+        group: str,
+        consumer: str,
+        claim_idle_seconds: float,
+        outage: OutageLog | None = None,
     ) -> None:
         self._scripts = scripts
+        self._outage = outage or OutageLog("Redis (lease renewal)")
         self._group = group
         self._consumer = consumer
         self.renew_every = claim_idle_seconds * RENEW_FRACTION
@@ -64,6 +72,16 @@ class Leases:
         """Done with the entry (committed, dropped, dead-lettered)."""
         self._since.pop(key, None)
         self.lost.discard(key)
+
+    async def keep_renewed(self) -> None:
+        """Renew everything held every `renew_every` seconds, until cancelled. A failed round
+        trip is logged as an outage and tried again at the next turn."""
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                await self.renew_all()
+            except REDIS_FAILURES as e:
+                self._outage.failed(e)
 
     async def renew_all(self) -> None:
         """Renew every held entry in one round trip; note those taken over. Raises what the
