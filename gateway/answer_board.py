@@ -13,6 +13,7 @@ import logging
 from redis.exceptions import RedisClusterException, RedisError
 
 from shared.answers import Answer, AnswerError, read_publication
+from shared.backoff import Backoff
 from shared.redisconn import OutageLog, Redis, subscriber
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class AnswerBoard:
 
     async def listen(self) -> None:
         """Keep the subscription up until cancelled (one of the gateway's background loops)."""
-        delay = 0.1
+        delays = Backoff(first=0.1, cap=2.0)
         while not _cancel_requested():
             client: Redis | None = None
             pubsub = None
@@ -110,7 +111,7 @@ class AnswerBoard:
                         # answers published before it reached nobody here.
                         self.subscribed.set()
                         self._outage.succeeded()
-                        delay = 0.1
+                        delays.reset()
                         await self._catch_up()
             except (RedisError, RedisClusterException, OSError) as e:
                 self.subscribed.clear()
@@ -121,8 +122,7 @@ class AnswerBoard:
                         await pubsub.aclose()
                     if client is not None and client is not self._redis:
                         await client.aclose()
-            await asyncio.sleep(delay)
-            delay = min(2.0, delay * 2)
+            await asyncio.sleep(delays.next())
         raise asyncio.CancelledError  # one a wait swallowed (see `_cancel_requested`)
 
     async def _catch_up(self) -> None:

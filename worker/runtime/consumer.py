@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError, ResponseError
 
+from shared.backoff import exponential
 from shared.envelope import Envelope
 from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.loops import BackgroundLoops, pause
@@ -35,6 +35,7 @@ from worker.runtime.delivery.reader import ShardReader
 from worker.runtime.delivery.scripts import REDIS_FAILURES
 from worker.runtime.delivery.send_journal import SendJournal
 from worker.runtime.delivery.takeover import Takeover
+from worker.runtime.delivery.timings import DeliveryTimings
 from worker.runtime.metrics import Outcome, WorkerMetrics
 from worker.runtime.queued_typing import QueuedTyping
 from worker.runtime.scheduler import ConversationScheduler
@@ -89,6 +90,7 @@ class Consumer:
         """Log fields, trace span, time and outcome of every delivery (metrics: no Redis)."""
         # The parts: what reads, what keeps held entries ours, what takes over abandoned ones,
         # what holds an entry until its predecessor committed, what commits.
+        self._timings = DeliveryTimings.from_claim_timeout(claim_idle_seconds)
         self._decoder = EntryDecoder(keys, signer)
         self._affinity = ShardAffinity(scripts, keys.readers(), self.name, self._streams)
         self._reader = ShardReader(
@@ -112,10 +114,9 @@ class Consumer:
             self._decoder,
             self._outage,
             self._stopping,
-            claim_idle_seconds=claim_idle_seconds,
+            timings=self._timings,
             max_pending=self._max_pending,
         )
-        self._claim_idle_seconds = claim_idle_seconds
         self._gate = OrderGate(redis)
         self._verdicts: dict[tuple[str, str], Verdict] = {}
         self._scheduler: ConversationScheduler[Entry] = ConversationScheduler(
@@ -298,7 +299,8 @@ class Consumer:
         return False
 
     def _backoff(self) -> float:
-        return min(5.0, 0.1 * 2.0 ** min(self._outage.failures, 6))
+        """The wait before Redis is tried again, by the failures of the current outage."""
+        return exponential(self._outage.failures, first=0.1, cap=5.0)
 
     async def _wait_for_predecessor(self, entry: Entry) -> None:
         waiting = asyncio.ensure_future(
@@ -307,7 +309,9 @@ class Consumer:
         try:
             with self._takeover.waiting(entry):
                 while True:
-                    done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_seconds)
+                    done, _ = await asyncio.wait(
+                        {waiting}, timeout=self._timings.check_lost_predecessor_every
+                    )
                     if done:
                         self._verdicts[entry.key] = waiting.result()
                         return
@@ -402,7 +406,7 @@ class Consumer:
                 )
                 return None
             self.observer.ended(Outcome.RETRIED)
-            delay = min(30.0, 0.5 * 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)
+            delay = exponential(attempts - 1, first=0.5, cap=30.0)
             log.warning(
                 "turn failed (attempt %d of %d), retrying in %.1f s: %s: %s",
                 attempts,

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from shared.backoff import exponential
 from shared.keys import CHAIN_TTL_SECONDS
 from shared.redisconn import OutageLog
 from shared.resp_pools import RespExecutor
@@ -121,5 +122,5 @@ class Acknowledger:
                 return
             except REDIS_FAILURES as e:
                 self._outage.failed(e)
-                await asyncio.sleep(0.1 * 2**attempt)
+                await asyncio.sleep(exponential(attempt, first=0.1, cap=1.6))
         log.error("could not commit %d entries; they will be delivered again", len(batch))

@@ -27,6 +27,7 @@ from worker.runtime.delivery.entries import Entry, EntryDecoder
 from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.ordering import entry_order
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
+from worker.runtime.delivery.timings import DeliveryTimings
 
 RENEW_SCRIPT = f"""{OWNS}
 local lost = {{}}
@@ -177,7 +178,7 @@ class Takeover:
         outage: OutageLog,
         stopping: asyncio.Event,
         *,
-        claim_idle_seconds: float,
+        timings: DeliveryTimings,
         max_pending: int,
     ) -> None:
         self._redis = redis
@@ -187,7 +188,8 @@ class Takeover:
         self._decoder = decoder
         self._outage = outage
         self._stopping = stopping
-        self._claim_idle_ms = int(claim_idle_seconds * 1000)
+        self._timings = timings
+        self._claim_idle_ms = timings.claim_timeout_ms
         self._max_pending = max_pending
         self._cursors: dict[str, str] = {}
         """Where each stream's scan for abandoned entries resumes (claim_abandoned)."""
@@ -208,10 +210,10 @@ class Takeover:
     async def run(self, taken_over: Callable[[list[Entry]], Awaitable[None]]) -> None:
         """Claim until stopped (or cancelled); `taken_over(entries)` after each claim."""
         while not self._stopping.is_set():
-            await pause(min(1.0, self._claim_idle_ms / 5000), self._stopping)
+            await pause(self._timings.takeover_every, self._stopping)
             if self._stopping.is_set():
                 continue
-            if time.monotonic() - self._outage.last_failure_at < self._claim_idle_ms / 1000:
+            if time.monotonic() - self._outage.last_failure_at < self._timings.quiet_after_outage:
                 # Redis was away: every worker's entries look idle now, live ones included.
                 # Claim only after the live workers had a full claim timeout to renew theirs.
                 continue
@@ -263,10 +265,9 @@ class Takeover:
         )
 
     def _blocked_predecessors(self) -> list[tuple[str, str]]:
-        """(stream, id) of the predecessors that entries here have waited for half a claim
-        timeout: long enough that their worker may have died, so worth trying to claim (the
-        claim takes them only if nobody renewed them for a whole claim timeout)."""
-        since = time.monotonic() - self._claim_idle_ms / 2000
+        """(stream, id) of the predecessors that entries here have waited for long enough that
+        their worker may have died (DeliveryTimings.suspect_predecessor_after)."""
+        since = time.monotonic() - self._timings.suspect_predecessor_after
         return [
             (entry.stream, entry.previous)
             for entry, waiting_since in self._waiting.values()
