@@ -11,10 +11,10 @@ import uvicorn
 from gateway.app import create_app
 from gateway.edge import EdgeLimits
 from gateway.server import server_config
-from shared import otel
 from shared.errors import ConfigError
-from shared.logs import configure_logging
 from shared.settings import Settings
+from shared.telemetry import otel
+from shared.telemetry.logs import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Wait for the answers of invokes and expectReplies turns (see `shared.answers`).
+"""Wait for the answers of invokes and expectReplies turns (see `shared.protocol.answers`).
 
 One subscription per gateway process and a future per waiting request: a thousand waiting
 invokes cost a thousand dict entries, not a thousand connections or blocking calls.
@@ -12,9 +12,9 @@ import logging
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from shared.answers import Answer, AnswerError, read_publication
 from shared.backoff import Backoff
-from shared.redisconn import OutageLog, Redis, subscriber
+from shared.protocol.answers import Answer, AnswerError, read_publication
+from shared.redis.connection import OutageLog, Redis, subscriber
 
 log = logging.getLogger(__name__)
 

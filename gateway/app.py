@@ -30,14 +30,14 @@ from gateway.presence import gateway_heartbeat
 from gateway.proactive import proactive_progress, start_proactive
 from gateway.resources import Resources
 from gateway.responses import send_error
-from shared import otel
-from shared.answers import Answer
-from shared.keys import Keyspace
 from shared.loops import BackgroundLoops
-from shared.proactive import ProactiveQueue
-from shared.redisconn import Redis, connect, redacted
+from shared.protocol.answers import Answer
+from shared.protocol.keys import Keyspace
+from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis, connect, redacted
 from shared.settings import Settings
-from shared.signing import EnvelopeSigner
+from shared.telemetry import otel
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from shared.keys import CONSUMER_GROUP
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP
+from shared.redis.connection import Redis
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from gateway.authentication import Authenticator
 from gateway.backlog import BacklogMonitor
 from gateway.enqueue import Enqueuer
 from shared.loops import BackgroundLoops
-from shared.proactive import ProactiveQueue
-from shared.redisconn import Redis
+from shared.protocol.proactive import ProactiveQueue
+from shared.redis.connection import Redis
 from shared.settings import Settings
 
 STATE_KEY = "resources"

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.explicit_save_bot import NAME_PROMPT, TRANSPORT_PROMPT, summary

@@ -12,8 +12,8 @@ import pytest
 from redis.exceptions import ResponseError
 
 from gateway.app import create_app
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving

@@ -13,8 +13,8 @@ import pytest
 
 from gateway.app import create_app
 from samples.state_management import create_app as state_bot
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving

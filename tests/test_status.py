@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
-from shared.keys import CONSUMER_GROUP, Keyspace, conversation_key
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace, conversation_key
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import pytest
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.processes import start_workers, stderr_until, stop_processes, worker_env

@@ -17,7 +17,7 @@ from gateway.app import create_app
 from gateway.edge import EdgeLimits
 from gateway.server import EmbeddedServer, server_config
 from shared.loops import LoopDied
-from shared.redisconn import redacted
+from shared.redis.connection import redacted
 from shared.settings import Settings
 from turnstream.chat import ChatFrontDoor, ChatPage
 from turnstream.devconnector import DevConnector

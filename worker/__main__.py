@@ -10,13 +10,13 @@ import sys
 
 from redis.exceptions import RedisError
 
-from shared import otel
 from shared.errors import ConfigError
-from shared.keys import Keyspace
-from shared.logs import configure_logging
 from shared.loops import LoopDied
-from shared.redisconn import connect
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import connect
 from shared.settings import Settings
+from shared.telemetry import otel
+from shared.telemetry.logs import configure_logging
 from worker.runtime.errors import BotLoadError
 from worker.runtime.heartbeat import HEARTBEAT_TTL_SECONDS, read_heartbeat, worker_id
 from worker.runtime.loading import load_bot

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from gateway.answer_board import AnswerBoard
-from shared.answers import ANSWER_TTL_SECONDS, Answer, publication
-from shared.keys import Keyspace
 from shared.loops import BackgroundLoops
-from shared.redisconn import Redis
+from shared.protocol.answers import ANSWER_TTL_SECONDS, Answer, publication
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 
 
 async def test_an_answer_reaches_every_request_waiting_for_it(redis: Redis, keys: Keyspace) -> None:

@@ -24,8 +24,8 @@ import aiohttp
 import orjson
 from redis.exceptions import RedisError
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from worker.connector.errors import TokenUnavailable
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,8 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from shared.activity import (
+from shared.backoff import exponential
+from shared.schema.activity import (
     AttachmentData,
     ChannelAccount,
     ConversationParameters,
@@ -33,7 +34,6 @@ from shared.activity import (
     ResourceResponse,
     Transcript,
 )
-from shared.backoff import exponential
 from worker.connector import bodies
 from worker.connector.errors import ConnectorError, ForbiddenServiceUrl
 from worker.connector.keepalive_http import AnswerRefused, KeepAliveHttp

@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable
 from redis.exceptions import RedisError, ResponseError
 
 from shared.backoff import exponential
-from shared.envelope import Envelope
-from shared.keys import CONSUMER_GROUP, Keyspace
 from shared.loops import BackgroundLoops, pause
-from shared.redisconn import OutageLog, Redis
-from shared.resp_pools import RespExecutor
-from shared.signing import EnvelopeSigner
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
 from worker.bot.errors import TakenOver
 from worker.runtime.delivery import dead_letters, trimming
 from worker.runtime.delivery.acks import Acknowledger

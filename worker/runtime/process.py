@@ -10,14 +10,14 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
-from shared import otel
-from shared.keys import Keyspace
 from shared.loops import BackgroundLoops
-from shared.proactive import ProactiveQueue
-from shared.redisconn import Redis, connect, redacted
-from shared.resp_pools import open_resp_pool
+from shared.protocol.keys import Keyspace
+from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis, connect, redacted
+from shared.redis.resp_pools import open_resp_pool
 from shared.settings import Settings
-from shared.signing import EnvelopeSigner
+from shared.telemetry import otel
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.app import BotApp
 from worker.bot.types import Bot

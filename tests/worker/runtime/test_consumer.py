@@ -11,11 +11,11 @@ import orjson
 import pytest
 
 from samples.echo import bot as echo
-from shared.envelope import Envelope
-from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 from shared.loops import LoopDied
-from shared.redisconn import Redis
-from shared.resp_pools import RespExecutor
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
+from shared.redis.connection import Redis
+from shared.redis.resp_pools import RespExecutor
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.bots import failing

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.processes import stderr_until, worker_env

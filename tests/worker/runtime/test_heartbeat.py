@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from samples.echo import bot as echo
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.processes import worker_env
 from tests.test_takeover_e2e import wait_until

@@ -8,9 +8,9 @@ import logging
 import pytest
 
 from samples.echo import bot as echo
-from shared.keys import Keyspace
 from shared.loops import LoopDied
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.processes import run_patched, worker_env
 from worker.runtime.delivery.leases import Leases

@@ -9,9 +9,9 @@ import logging
 from collections.abc import Callable
 
 from shared.backoff import exponential
-from shared.keys import CHAIN_TTL_SECONDS
-from shared.redisconn import OutageLog
-from shared.resp_pools import RespExecutor
+from shared.protocol.keys import CHAIN_TTL_SECONDS
+from shared.redis.connection import OutageLog
+from shared.redis.resp_pools import RespExecutor
 from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 

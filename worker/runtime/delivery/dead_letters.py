@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import time
 
-from shared.keys import CHAIN_TTL_SECONDS
-from shared.resp_pools import RespExecutor
+from shared.protocol.keys import CHAIN_TTL_SECONDS
+from shared.redis.resp_pools import RespExecutor
 from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import Script
 

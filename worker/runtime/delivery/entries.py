@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.envelope import Envelope, EnvelopeError
-from shared.keys import ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
-from shared.signing import EnvelopeSigner
+from shared.protocol.envelope import Envelope, EnvelopeError
+from shared.protocol.keys import ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
+from shared.protocol.signing import EnvelopeSigner
 
 
 @dataclass(frozen=True, slots=True)

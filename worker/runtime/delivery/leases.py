@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from shared.redisconn import OutageLog
-from shared.resp_pools import RespExecutor
+from shared.redis.connection import OutageLog
+from shared.redis.resp_pools import RespExecutor
 from worker.bot.errors import TakenOver
 from worker.runtime.delivery import takeover
 from worker.runtime.delivery.scripts import REDIS_FAILURES

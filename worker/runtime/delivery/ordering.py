@@ -17,7 +17,7 @@ from collections import OrderedDict
 from redis.exceptions import RedisError
 
 from shared.backoff import Backoff
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from shared.keys import CONSUMER_GROUP
-from shared.redisconn import OutageLog, Redis, is_cluster
+from shared.protocol.keys import CONSUMER_GROUP
+from shared.redis.connection import OutageLog, Redis, is_cluster
 from worker.runtime.delivery.affinity import ShardAffinity
 from worker.runtime.delivery.entries import Entry, EntryDecoder
 from worker.runtime.delivery.shard_reads import PerShardReader

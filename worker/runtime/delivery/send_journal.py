@@ -27,11 +27,11 @@ from typing import Any
 
 import msgpack
 
-from shared.activity import ResourceResponse
 from shared.backoff import exponential
-from shared.keys import SENT_TTL_SECONDS
-from shared.redisconn import OutageLog, Redis
-from shared.resp_pools import RespExecutor
+from shared.protocol.keys import SENT_TTL_SECONDS
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
+from shared.schema.activity import ResourceResponse
 from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 

@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from shared.backoff import Backoff
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
 
 IDLE_FIRST = 0.005
 IDLE_MAX = 0.05

@@ -19,10 +19,10 @@ from typing import Any, cast
 
 from redis.exceptions import RedisError
 
-from shared.keys import CONSUMER_GROUP, PREVIOUS_FIELD
 from shared.loops import pause
-from shared.redisconn import OutageLog, Redis
-from shared.resp_pools import RespExecutor
+from shared.protocol.keys import CONSUMER_GROUP, PREVIOUS_FIELD
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
 from worker.runtime.delivery.entries import Entry, EntryDecoder
 from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.ordering import entry_order

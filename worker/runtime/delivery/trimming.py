@@ -14,7 +14,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from shared.loops import pause
-from shared.redisconn import OutageLog, Redis
+from shared.redis.connection import OutageLog, Redis
 from worker.runtime.delivery.ordering import entry_order
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from samples.echo import bot as echo
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.processes import worker_env

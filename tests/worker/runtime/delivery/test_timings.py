@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.resp_pools import RespExecutor
+from shared.redis.resp_pools import RespExecutor
 from worker.runtime.delivery.leases import Leases
 from worker.runtime.delivery.timings import DeliveryTimings
 

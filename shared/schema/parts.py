@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.activity import Activity, CardAction, CardImage, ChannelAccount, Model
+from shared.schema.activity import Activity, CardAction, CardImage, ChannelAccount, Model
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any
 
 from redis.crc import key_slot
 
-from shared.resp import (
+from shared.redis.resp import (
     Command,
     Durability,
     Endpoint,

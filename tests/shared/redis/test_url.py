@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import ConfigError
-from shared.redis_url import RedisTarget, Topology, parse_target, topology
-from shared.redisconn import redacted
+from shared.redis.connection import redacted
+from shared.redis.url import RedisTarget, Topology, parse_target, topology
 from shared.settings import Settings
 
 

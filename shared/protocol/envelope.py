@@ -12,7 +12,7 @@ readers ignore: the service URL the channel's token vouched for (`s`) and the to
 (`k`); so do the id of a request the gateway waits on for the turn's answer (`r`) and what
 makes a turn proactive (`o`). With
 `TURNSTREAM_ENVELOPE_SECRET` set, gateways sign each envelope (`g`) and workers refuse entries
-without a valid signature (see `shared.signing`). To turn signing on, configure the
+without a valid signature (see `shared.protocol.signing`). To turn signing on, configure the
 gateways first (workers without the secret ignore `g`), then the workers.
 
 The W3C `traceparent` of the gateway's span (`w`) is optional too: entries queued before it
@@ -27,9 +27,9 @@ from typing import Any
 
 import orjson
 
-from shared import codec
 from shared.errors import TurnstreamError
-from shared.signing import EnvelopeSigner
+from shared.protocol import codec
+from shared.protocol.signing import EnvelopeSigner
 
 ENVELOPE_VERSION = 1
 MAX_CLAIMS = 32
@@ -44,7 +44,7 @@ class EnvelopeError(TurnstreamError):
 @dataclass(frozen=True, slots=True)
 class ProactiveTurn:
     """What makes a queued turn proactive: nobody sent it; an operator or the bot's own code
-    asked for it (see `shared.proactive`)."""
+    asked for it (see `shared.protocol.proactive`)."""
 
     job: str | None = None
     """The fan-out this turn belongs to, whose progress it counts."""
@@ -89,9 +89,9 @@ class Envelope:
     None when the request was not authenticated."""
     request: str | None = None
     """Set when a gateway waits for this turn's answer (an invoke, expectReplies): the id under
-    which the worker stores and publishes it (see `shared.answers`)."""
+    which the worker stores and publishes it (see `shared.protocol.answers`)."""
     proactive: ProactiveTurn | None = None
-    """Set for a turn nobody sent from a channel (`shared.proactive`)."""
+    """Set for a turn nobody sent from a channel (`shared.protocol.proactive`)."""
     traceparent: str | None = None
     """The W3C `traceparent` of the gateway's span: the turn continues its trace."""
 

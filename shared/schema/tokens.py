@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.activity import ConversationReference, Model
+from shared.schema.activity import ConversationReference, Model
 
 
 @dataclass

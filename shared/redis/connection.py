@@ -15,7 +15,7 @@ from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
-from shared.redis_url import RedisTarget, Topology, parse_target, redacted, topology
+from shared.redis.url import RedisTarget, Topology, parse_target, redacted, topology
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 
-from shared.activity import (
+from shared.schema.activity import (
     Activity,
     AttachmentData,
     CardAction,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared import codec
 from shared.errors import TurnstreamError
+from shared.protocol import codec
 
 ANSWER_TTL_SECONDS = 600
 """How long an answer outlives its turn: longer than channels retry an invoke, and as long as

@@ -65,7 +65,7 @@ class Model:
         """A new object with the same field values, as `dataclasses.replace(self)` makes, about
         10x cheaper (~1 µs against ~10 µs for an `Activity`): addressing each reply copies the
         activity and its accounts. Sound because no Model has `__post_init__` or `init=False`
-        fields (tests/shared/test_activity_copy.py checks every Model class)."""
+        fields (tests/shared/schema/test_activity_copy.py checks every Model class)."""
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
         return copy
@@ -101,7 +101,7 @@ class Model:
         every field has a plain default, the object is filled in directly (a copy of the
         defaults, then the values) instead of through the dataclass `__init__` and its ~40
         keyword arguments: ~3x cheaper for an `Activity`. No Model initialises itself beyond
-        its fields (tests/shared/test_activity_copy.py), so both make the same object."""
+        its fields (tests/shared/schema/test_activity_copy.py), so both make the same object."""
         decoding = cls._decoding()
         by_wire = decoding.by_wire
         values: dict[str, Any] = dict(decoding.blank)

@@ -1,6 +1,6 @@
 """The Bot Framework's media, receipt and sign-in cards, with botbuilder-python's names.
 
-Hero and thumbnail cards, `CardImage` and `CardAction` live in `shared.activity` beside the
+Hero and thumbnail cards, `CardImage` and `CardAction` live in `shared.schema.activity` beside the
 activity that carries them; these are the other card types a bot sends (wrap each with its
 `CardFactory` method). Wire names are camelCase (`connectionName`), as for every `Model`.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.activity import CardAction, CardImage, Model
+from shared.schema.activity import CardAction, CardImage, Model
 
 
 @dataclass

@@ -4,9 +4,9 @@
 A proactive turn is queued on its conversation's shard like a user's activity, chained after the
 conversation's last entry, so it runs in order with the user's turns and gets the same delivery
 guarantees. Its activity is the conversation reference's continuation event; the envelope says
-what to do with it (`shared.envelope.ProactiveTurn`): send a given activity, run a callback, or
-let the bot handle the event. A fan-out to many conversations is a job whose progress workers
-count in a hash, and whose sends workers pace per service URL and tenant
+what to do with it (`shared.protocol.envelope.ProactiveTurn`): send a given activity, run a
+callback, or let the bot handle the event. A fan-out to many conversations is a job whose
+progress workers count in a hash, and whose sends workers pace per service URL and tenant
 (`worker.runtime.throttle`).
 """
 
@@ -21,17 +21,17 @@ from typing import Any
 
 import orjson
 
-from shared.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
-from shared.envelope import Envelope, ProactiveTurn
-from shared.keys import (
+from shared.protocol.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
+from shared.protocol.envelope import Envelope, ProactiveTurn
+from shared.protocol.keys import (
     MAX_SERVICE_URL_LENGTH,
     MAX_USER_ID_LENGTH,
     BadId,
     Keyspace,
     conversation_key,
 )
-from shared.redisconn import Redis, is_cluster
-from shared.signing import EnvelopeSigner
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis, is_cluster
 
 CONTINUE_CONVERSATION = "ContinueConversation"
 """The name of the event a proactive turn runs on when none is given (as in the SDK)."""
@@ -159,8 +159,8 @@ class ProactiveQueue:
         return self._redis
 
     enqueue_script = ENQUEUE_SCRIPT
-    """The script `enqueue` runs (shared.chain), for a caller that runs it itself: a worker runs
-    it inside the ownership fence of the turn that queues (worker.bot.adapter)."""
+    """The script `enqueue` runs (shared.protocol.chain), for a caller that runs it itself: a
+    worker runs it inside the ownership fence of the turn that queues (worker.bot.adapter)."""
 
     def enqueue_call(
         self,

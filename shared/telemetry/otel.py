@@ -1,7 +1,7 @@
 """OpenTelemetry spans, when the `[otel]` extra is installed and a tracer provider is set.
 
 Without the extra nothing here imports opentelemetry: `tracer()` answers None and callers keep
-to the plain W3C ids of `shared.tracing` (the trace id still reaches the logs and the Bot
+to the plain W3C ids of `shared.telemetry.tracing` (the trace id still reaches the logs and the Bot
 Connector). With it, the gateway's enqueue, the worker's turn and each connector call are
 spans of one trace, each the parent of the next, across the stream.
 
@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from shared.tracing import TraceParent
+from shared.telemetry.tracing import TraceParent
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from shared.resp import Endpoint, RespConnection, RespError, RespPool
+from shared.redis.resp import Endpoint, RespConnection, RespError, RespPool
 
 
 @asynccontextmanager

@@ -2,7 +2,7 @@
 caller ids, sign-in operation names, and the like.
 
 House UPPER_CASE names, with botbuilder-python's lowercase spellings as aliases
-(`DeliveryModes.expect_replies`), as the constant classes of `shared.activity` have.
+(`DeliveryModes.expect_replies`), as the constant classes of `shared.schema.activity` have.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The gateway continues the channel's trace (or starts one) and writes its own spa
 `traceparent` into the envelope; the worker's turn is a child of it, and every Bot Connector call
 of the turn a child of the turn, sent as a `traceparent` header. All of them share the trace id,
 which is also in every log line of the turn. Plain string work, no dependency: OpenTelemetry
-spans are added on top when the `[otel]` extra is installed (`shared.otel`).
+spans are added on top when the `[otel]` extra is installed (`shared.telemetry.otel`).
 """
 
 from __future__ import annotations

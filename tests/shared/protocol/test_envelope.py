@@ -4,10 +4,10 @@ import msgpack
 import orjson
 import pytest
 
-from shared import codec
-from shared.envelope import Envelope, EnvelopeError
-from shared.signing import EnvelopeSigner
-from shared.tracing import TraceParent
+from shared.protocol import codec
+from shared.protocol.envelope import Envelope, EnvelopeError
+from shared.protocol.signing import EnvelopeSigner
+from shared.telemetry.tracing import TraceParent
 from tests.support.activities import message
 
 

@@ -4,7 +4,7 @@ import zlib
 
 import pytest
 
-from shared.keys import (
+from shared.protocol.keys import (
     MAX_ACTIVITY_ID_LENGTH,
     MAX_CHANNEL_ID_LENGTH,
     MAX_CONVERSATION_ID_LENGTH,

@@ -9,7 +9,7 @@ import ssl
 
 import pytest
 
-from shared.resp import Endpoint, ReplyError, RespError, RespPool
+from shared.redis.resp import Endpoint, ReplyError, RespError, RespPool
 from turnstream.embedded import EmbeddedRedis, free_port
 
 

@@ -10,10 +10,10 @@ import ssl
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from shared.cluster_resp import ClusterRespPool
-from shared.redis_url import Topology, parse_target, topology
-from shared.resp import Command, Durability, Endpoint, RespPool
-from shared.sentinel_resp import SentinelRespPool
+from shared.redis.cluster_resp import ClusterRespPool
+from shared.redis.resp import Command, Durability, Endpoint, RespPool
+from shared.redis.sentinel_resp import SentinelRespPool
+from shared.redis.url import Topology, parse_target, topology
 from shared.settings import Settings
 
 

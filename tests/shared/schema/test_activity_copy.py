@@ -8,8 +8,8 @@ import inspect
 
 import pytest
 
-from shared import activity as schema
-from shared.activity import Activity, ChannelAccount, ConversationAccount, Model
+from shared.schema import activity as schema
+from shared.schema.activity import Activity, ChannelAccount, ConversationAccount, Model
 
 MODELS = [
     cls

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from shared.resp import (
+from shared.redis.resp import (
     Command,
     Durability,
     Endpoint,

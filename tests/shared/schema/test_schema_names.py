@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from shared.activity import Activity, ConversationReference, Model
-from shared.constants import (
+from shared.schema.activity import Activity, ConversationReference, Model
+from shared.schema.constants import (
     CallerIdConstants,
     DeliveryModes,
     EndOfConversationCodes,
     RoleTypes,
     SignInConstants,
 )
-from shared.schema_parts import (
+from shared.schema.parts import (
     AttachmentInfo,
     AttachmentView,
     ConversationMembers,
@@ -22,7 +22,7 @@ from shared.schema_parts import (
     GeoCoordinates,
     MessageReaction,
 )
-from shared.tokens import TokenExchangeInvokeRequest, TokenExchangeState, TokenResponse
+from shared.schema.tokens import TokenExchangeInvokeRequest, TokenExchangeState, TokenResponse
 
 
 def test_constants_have_botbuilders_values_and_spellings() -> None:

@@ -4,7 +4,7 @@ conversation's previous entry and workers can keep the conversation's turns in o
 
 from __future__ import annotations
 
-from shared.keys import CHAIN_TTL_SECONDS, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
+from shared.protocol.keys import CHAIN_TTL_SECONDS, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
 
 # Dedupe, append and chain in one atomic step, inside the shard's slot: a retried activity id
 # is refused while its marker lives; anything else becomes one stream entry that names the

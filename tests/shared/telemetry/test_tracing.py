@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from shared import otel
-from shared.tracing import TraceParent, continue_trace
+from shared.telemetry import otel
+from shared.telemetry.tracing import TraceParent, continue_trace
 
 VALID = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -64,7 +64,7 @@ class Absent(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, Absent())
-from shared import otel
+from shared.telemetry import otel
 from gateway.app import create_app
 from shared.settings import Settings
 import worker.runtime.process, turnstream.cli
