@@ -13,7 +13,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from shared.backoff import exponential
 from shared.loops import BackgroundLoops, pause
@@ -23,16 +23,16 @@ from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import OutageLog, Redis
 from shared.redis.resp_pools import RespExecutor
 from worker.bot.errors import TakenOver
-from worker.runtime.delivery import dead_letters, trimming
+from worker.runtime.delivery import group, trimming
 from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.affinity import ShardAffinity
 from worker.runtime.delivery.attempts import Tries
+from worker.runtime.delivery.dead_letters import DeadLetters
 from worker.runtime.delivery.entries import Entry, EntryDecoder
 from worker.runtime.delivery.entry_commit import EntryCommit, Scripts
 from worker.runtime.delivery.leases import Leases
 from worker.runtime.delivery.ordering import OrderGate, Verdict, entry_order
 from worker.runtime.delivery.reader import ShardReader
-from worker.runtime.delivery.scripts import REDIS_FAILURES
 from worker.runtime.delivery.send_journal import SendJournal
 from worker.runtime.delivery.takeover import Takeover
 from worker.runtime.delivery.timings import DeliveryTimings
@@ -127,6 +127,13 @@ class Consumer:
             ready=lambda entry: self._gate.known_ready(entry.done_key, entry.previous),
             dropped=self._let_go,
         )
+        self._dead_letters = DeadLetters(
+            scripts,
+            keys,
+            self.name,
+            self._outage,
+            on_moved=lambda: self.observer.ended(Outcome.DEAD_LETTERED),
+        )
         self._acks = Acknowledger(
             scripts,
             CONSUMER_GROUP,
@@ -165,13 +172,7 @@ class Consumer:
 
     async def ensure_groups(self) -> None:
         """Create the consumer group on every shard stream if missing (idempotent)."""
-        for stream in self._streams:
-            try:
-                # "0": entries the gateway queued before any worker ever started are not skipped.
-                await self._redis.xgroup_create(stream, CONSUMER_GROUP, id="0", mkstream=True)
-            except ResponseError as e:
-                if "BUSYGROUP" not in str(e):
-                    raise
+        await group.ensure_groups(self._redis, self._streams)
 
     async def run(
         self,
@@ -262,28 +263,7 @@ class Consumer:
             self._submit(entry, taken_over=True)
 
     async def _dead_letter_unreadable(self) -> None:
-        for entry in self._decoder.take_unreadable():
-            # Its conversation is unknown: the pointer moved is a shard-wide placeholder.
-            shard = self._streams.index(entry.stream)
-            done_key = self._keys.done(shard, "-")
-            await self._dead_letter(entry.stream, entry.entry_id, done_key, entry.reason)
-
-    async def _dead_letter(self, stream: str, entry_id: str, done_key: str, reason: str) -> None:
-        try:
-            await dead_letters.dead_letter(
-                self._scripts,
-                stream=stream,
-                done_key=done_key,
-                dlq=self._keys.dead_letters(self._streams.index(stream)),
-                group=CONSUMER_GROUP,
-                consumer=self.name,
-                entry_id=entry_id,
-                reason=reason,
-            )
-        except REDIS_FAILURES as e:
-            self._outage.failed(e)  # still pending: it is taken over and tried again later
-            return
-        self.observer.ended(Outcome.DEAD_LETTERED)
+        await self._dead_letters.move_unreadable(self._decoder.take_unreadable())
 
     async def _wait_for_groups(self) -> bool:
         """Create the groups, waiting out a Redis that is not there yet. False if stopped first."""
@@ -368,7 +348,7 @@ class Consumer:
             return self._backoff()
         if attempt.number > self._max_deliveries:
             # A turn that crashed its worker each time (a failing one is dead-lettered below).
-            await self._dead_letter(
+            await self._dead_letters.move(
                 entry.stream,
                 entry.entry_id,
                 entry.done_key,
@@ -397,7 +377,7 @@ class Consumer:
             self.turns_failed += 1
             attempts = attempt.number
             if attempts >= self._max_deliveries:
-                await self._dead_letter(
+                await self._dead_letters.move(
                     entry.stream,
                     entry.entry_id,
                     entry.done_key,
@@ -471,23 +451,7 @@ class Consumer:
             await self._scheduler.join()
         await self._acks.flush()
         await self.journal.flush()
-        await self._forget_self()
-
-    async def _forget_self(self) -> None:
-        """Remove this consumer from the group where it holds nothing, so the group stays tidy.
-
-        A consumer that still owns pending entries is kept: deleting it would drop them.
-        """
-        try:
-            for stream in self._streams:
-                consumers = await self._redis.xinfo_consumers(stream, CONSUMER_GROUP)
-                for consumer in consumers:
-                    name = consumer["name"]
-                    name = name.decode() if isinstance(name, bytes) else name
-                    if name == self.name and consumer["pending"] == 0:
-                        await self._redis.xgroup_delconsumer(stream, CONSUMER_GROUP, self.name)
-        except (RedisError, OSError) as e:
-            log.warning("could not remove consumer %s from the group: %s", self.name, e)
+        await group.leave_group(self._redis, self._streams, self.name)
 
 
 def _commit_keys(entry: Entry) -> tuple[str, str, str, str]:
