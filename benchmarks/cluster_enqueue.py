@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from benchmarks.harness import machine_line
 from gateway.enqueue import Enqueuer
 from gateway.enqueue_pool import EnqueuePool, open_enqueue_pool
-from shared.keys import Keyspace, conversation_key
+from shared.protocol.keys import Keyspace, conversation_key
 from shared.settings import AckDurability, Settings
 from turnstream.embedded import EmbeddedRedis
 from turnstream.embedded_cluster import EmbeddedCluster

@@ -31,8 +31,8 @@ from benchmarks.reply_sink import STATS_PATH
 from benchmarks.stateful_turns import _RECORDS as RECORDS
 from benchmarks.stateful_turns import monitor_counts, start_monitor
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
-from shared.envelope import Envelope
-from shared.keys import Keyspace, conversation_key
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import Keyspace, conversation_key
 from turnstream.embedded import EmbeddedRedis, free_port
 
 HOST, CHANNEL, SHARDS = "127.0.0.1", "msteams", 16

@@ -64,7 +64,7 @@ from benchmarks.harness import (
 from benchmarks.profiling import Profile, summarize_folded
 from gateway.app import create_app
 from gateway.server import server_config
-from shared.keys import Keyspace
+from shared.protocol.keys import Keyspace
 from shared.settings import Settings
 from turnstream.embedded import EmbeddedRedis, free_port, server_binary
 from turnstream.loopback_idp import LoopbackIdentityProvider

@@ -20,8 +20,8 @@ import orjson
 import redis.asyncio as aioredis
 
 from gateway.enqueue import ENQUEUE_SCRIPT
-from shared.envelope import Envelope
-from shared.keys import Keyspace, conversation_key
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import Keyspace, conversation_key
 from turnstream.embedded import EmbeddedRedis
 from worker.bot.redis_storage import RedisStorage
 

@@ -24,8 +24,8 @@ import orjson
 from benchmarks.activities import activity_template
 from gateway.app import ROUTES
 from gateway.metrics import GatewayMetrics, StatusRecorder
-from shared.envelope import Envelope
-from shared.tracing import TraceParent, continue_trace, current_trace
+from shared.protocol.envelope import Envelope
+from shared.telemetry.tracing import TraceParent, continue_trace, current_trace
 from worker.runtime.metrics import Outcome, WorkerMetrics
 from worker.runtime.outbound_observer import OutboundObserver
 from worker.runtime.turn_observer import TurnObserver

@@ -36,9 +36,9 @@ from benchmarks.harness import (
     wait_for_quiet,
 )
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
-from shared import codec
-from shared.envelope import Envelope
-from shared.keys import Keyspace, conversation_key
+from shared.protocol import codec
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import Keyspace, conversation_key
 from turnstream.devconnector import DevConnector
 from turnstream.embedded import EmbeddedRedis, free_port
 from worker.runtime.delivery.scripts import Script

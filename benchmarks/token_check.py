@@ -25,9 +25,9 @@ import orjson
 from benchmarks.activities import SERVICE_URL, activity_template
 from gateway.activity_check import parse_activity
 from gateway.authentication import Authenticator
-from shared.envelope import Envelope
+from shared.protocol.envelope import Envelope
+from shared.protocol.signing import EnvelopeSigner
 from shared.settings import Settings
-from shared.signing import EnvelopeSigner
 from turnstream.loopback_idp import LoopbackIdentityProvider
 
 

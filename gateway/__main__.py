@@ -11,10 +11,10 @@ import uvicorn
 from gateway.app import create_app
 from gateway.edge import EdgeLimits
 from gateway.server import server_config
-from shared import otel
 from shared.errors import ConfigError
-from shared.logs import configure_logging
 from shared.settings import Settings
+from shared.telemetry import otel
+from shared.telemetry.logs import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,8 +47,16 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_format, settings.log_level)
     otel.configure_from_env("turnstream-gateway", os.environ)
     limits = EdgeLimits.from_settings(settings)
-    uvicorn.Server(server_config(create_app(settings), args.host, args.port, limits)).run()
-    return 0
+    died: list[str] = []
+
+    def stop(loop: str) -> None:  # the loop's death is logged where it died
+        died.append(loop)
+        server.should_exit = True
+
+    app = create_app(settings, on_loop_death=stop)
+    server = uvicorn.Server(server_config(app, args.host, args.port, limits))
+    server.run()
+    return 1 if died else 0
 
 
 if __name__ == "__main__":

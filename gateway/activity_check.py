@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from shared.answers import EXPECT_REPLIES
-from shared.keys import (
+from shared.protocol.answers import EXPECT_REPLIES
+from shared.protocol.keys import (
     MAX_ACTIVITY_ID_LENGTH,
     MAX_SERVICE_URL_LENGTH,
     MAX_USER_ID_LENGTH,
@@ -51,7 +51,7 @@ def parse_activity(body: bytes, max_depth: int = 64) -> CheckedActivity:
 
     Required: `type`, `conversation.id`, `serviceUrl`, `channelId`. `id`, `from` and `recipient`
     may be missing (real channels and emulators omit them) but must have the right shape if given.
-    Ids that become parts of Redis keys are bounded (`shared.keys`), and so is nesting.
+    Ids that become parts of Redis keys are bounded (`shared.protocol.keys`), and so is nesting.
     """
     # Counting brackets is a cheap bound on the depth; measure it only when that is not enough,
     # on the bytes and before parsing: a deep body is refused without building its tree.

@@ -1,4 +1,4 @@
-"""Wait for the answers of invokes and expectReplies turns (see `shared.answers`).
+"""Wait for the answers of invokes and expectReplies turns (see `shared.protocol.answers`).
 
 One subscription per gateway process and a future per waiting request: a thousand waiting
 invokes cost a thousand dict entries, not a thousand connections or blocking calls.
@@ -12,8 +12,9 @@ import logging
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from shared.answers import Answer, AnswerError, read_publication
-from shared.redisconn import OutageLog, Redis, subscriber
+from shared.backoff import Backoff
+from shared.protocol.answers import Answer, AnswerError, read_publication
+from shared.redis.connection import OutageLog, Redis, subscriber
 
 log = logging.getLogger(__name__)
 
@@ -53,25 +54,9 @@ class AnswerBoard:
         self._redis = redis
         self._channel = channel
         self._waiting: dict[str, set[Expected]] = {}
-        self._task: asyncio.Task[None] | None = None
         self._outage = OutageLog("Redis (gateway answers subscription)")
-        self._stopping = False
         self.subscribed = asyncio.Event()
         """Set while the subscription is live (tests wait for it)."""
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._listen())
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        # A cancellation that lands while redis-py's get_message waits with a timeout can be
-        # taken for that timeout and swallowed: the loop also checks `_stopping` after each wait.
-        self._stopping = True
-        self._task.cancel()
-        done, _ = await asyncio.wait({self._task}, timeout=_POLL_SECONDS + 1)
-        if not done:
-            log.warning("the answers subscription did not stop in time; left behind")
 
     def expect(self, key: str) -> Expected:
         expected = Expected(self, key)
@@ -104,16 +89,17 @@ class AnswerBoard:
             if not expected.future.done():
                 expected.future.set_result(answer)
 
-    async def _listen(self) -> None:
-        delay = 0.1
-        while not self._stopping:
+    async def listen(self) -> None:
+        """Keep the subscription up until cancelled (one of the gateway's background loops)."""
+        delays = Backoff(first=0.1, cap=2.0)
+        while not _cancel_requested():
             client: Redis | None = None
             pubsub = None
             try:
                 client = await subscriber(self._redis)
                 pubsub = client.pubsub()
                 await pubsub.subscribe(self._channel)
-                while not self._stopping:
+                while not _cancel_requested():
                     message = await pubsub.get_message(timeout=_POLL_SECONDS)
                     if message is None:
                         continue
@@ -125,7 +111,7 @@ class AnswerBoard:
                         # answers published before it reached nobody here.
                         self.subscribed.set()
                         self._outage.succeeded()
-                        delay = 0.1
+                        delays.reset()
                         await self._catch_up()
             except (RedisError, RedisClusterException, OSError) as e:
                 self.subscribed.clear()
@@ -136,8 +122,8 @@ class AnswerBoard:
                         await pubsub.aclose()
                     if client is not None and client is not self._redis:
                         await client.aclose()
-            await asyncio.sleep(delay)
-            delay = min(2.0, delay * 2)
+            await asyncio.sleep(delays.next())
+        raise asyncio.CancelledError  # one a wait swallowed (see `_cancel_requested`)
 
     async def _catch_up(self) -> None:
         """Answers published while the subscription was down reached nobody: look them up."""
@@ -162,6 +148,13 @@ class AnswerBoard:
             log.error("unreadable message on %s: %s", self._channel, e)
             return
         self._deliver(key, answer)  # nobody waiting (a late answer): dropped here, kept stored
+
+
+def _cancel_requested() -> bool:
+    """A cancellation that lands while redis-py's get_message waits with a timeout can be taken
+    for that timeout and swallowed; the task still counts it as requested."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _decoded(key: str, data: bytes | str) -> Answer | None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,13 +30,14 @@ from gateway.presence import gateway_heartbeat
 from gateway.proactive import proactive_progress, start_proactive
 from gateway.resources import Resources
 from gateway.responses import send_error
-from shared import otel
-from shared.answers import Answer
-from shared.keys import Keyspace
-from shared.proactive import ProactiveQueue
-from shared.redisconn import Redis, connect, redacted
+from shared.loops import BackgroundLoops
+from shared.protocol.answers import Answer
+from shared.protocol.keys import Keyspace
+from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis, connect, redacted
 from shared.settings import Settings
-from shared.signing import EnvelopeSigner
+from shared.telemetry import otel
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,17 @@ MESSAGES_PATH = "/api/messages"
 ROUTES = (MESSAGES_PATH, "/healthz", "/readyz", "/metrics", "/openapi.json", "/api/proactive")
 
 
-def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
-    """The gateway app. Pass `redis` to share a client (tests); else one is made from settings."""
+def create_app(
+    settings: Settings,
+    *,
+    redis: Redis | None = None,
+    on_loop_death: Callable[[str], None] | None = None,
+) -> ASGIApp:
+    """The gateway app. Pass `redis` to share a client (tests); else one is made from settings.
+
+    If one of its background loops dies (`shared.loops`), /healthz fails from then on and
+    `on_loop_death(name)` is called: the process that serves the app stops and exits non-zero.
+    """
     keys = Keyspace(settings.key_prefix, settings.shards)
     metrics = GatewayMetrics(ROUTES)
 
@@ -58,7 +67,6 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
         backlog = BacklogMonitor(
             client, keys.streams(), settings.max_backlog, on_measure=metrics.backlog_measured
         )
-        backlog.start()
         enqueuer = Enqueuer(
             pool,
             dedupe_window_seconds=settings.dedupe_window_seconds,
@@ -66,9 +74,7 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
             on_failure=metrics.enqueue_failed,
         )
         answers = AnswerBoard(client, keys.answers_channel())
-        answers.start()
         heartbeat = gateway_heartbeat(client, keys, metrics.answered_totals)
-        beating = asyncio.get_running_loop().create_task(heartbeat.run())
         authenticator = Authenticator(settings) if settings.app_id else None
         if authenticator is None:
             log.warning(
@@ -82,24 +88,28 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
                 "gateway using Redis at %s, %d shards", redacted(settings.redis_url), keys.shards
             )
         try:
-            yield Resources(
-                settings=settings,
-                redis=client,
-                enqueuer=enqueuer,
-                backlog=backlog,
-                authenticator=authenticator,
-                answers=answers,
-                proactive=ProactiveQueue(client, keys, signer),
-            ).as_state()
+            # The loops are cancelled and awaited when the block is left: before what they
+            # use is closed below.
+            async with BackgroundLoops(on_death=on_loop_death) as loops:
+                loops.start("backlog poll", backlog.watch())
+                loops.start("answers subscription", answers.listen())
+                loops.start("presence heartbeat", heartbeat.run())
+                for key_set in authenticator.key_sets if authenticator is not None else []:
+                    loops.start(f"{key_set.name} key refresh", key_set.keep_fresh())
+                yield Resources(
+                    settings=settings,
+                    redis=client,
+                    enqueuer=enqueuer,
+                    backlog=backlog,
+                    authenticator=authenticator,
+                    answers=answers,
+                    proactive=ProactiveQueue(client, keys, signer),
+                    loops=loops,
+                ).as_state()
         finally:
-            beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beating  # stopped before what it uses is closed
             await heartbeat.clear()
             if authenticator is not None:
                 await authenticator.aclose()
-            await backlog.stop()
-            await answers.stop()
             await enqueuer.aclose()
             await pool.aclose()
             if redis is None:

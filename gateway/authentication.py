@@ -95,7 +95,13 @@ class Authenticator:
     def channel_keys(self) -> OpenIdKeys:
         return self._channel_keys
 
+    @property
+    def key_sets(self) -> list[OpenIdKeys]:
+        """The key sets it trusts; each has a `keep_fresh` loop for the lifespan to run."""
+        return [k for k in (self._channel_keys, self._emulator_keys) if k is not None]
+
     async def start(self) -> None:
+        """The first fetch of the signing keys."""
         await self._channel_keys.start()
         if self._emulator_keys is not None:
             await self._emulator_keys.start()

@@ -1,14 +1,14 @@
 """Backpressure: watch how far the workers are behind, and refuse work when it is too far.
 
-The lag (entries no worker has read yet) is polled in the background, once a second, in one
-pipelined round trip for all shards: the hot path only reads a boolean. The same poll feeds the
+The lag (entries no worker has read yet) is polled in the background (`watch`, one of the
+gateway's background loops), once a second, in one pipelined round trip for all shards: the hot
+path only reads a boolean. The same poll feeds the
 backlog gauges of /metrics (`on_measure`), so they cost no command of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,8 +16,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from shared.keys import CONSUMER_GROUP
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP
+from shared.redis.connection import Redis
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +52,13 @@ class BacklogMonitor:
         self._limit = limit
         self._interval = interval
         self._on_measure = on_measure
-        self._task: asyncio.Task[None] | None = None
         self.backlog = 0
         self.over = False
 
-    def start(self) -> None:
-        if self._limit > 0 or self._on_measure is not None:
-            self._task = asyncio.get_running_loop().create_task(self._watch())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _watch(self) -> None:
+    async def watch(self) -> None:
+        """Poll until cancelled; returns at once with nothing to enforce or feed."""
+        if self._limit <= 0 and self._on_measure is None:
+            return
         while True:
             try:
                 shards = await self.measure_shards()

@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 
 from gateway.enqueue_pool import EnqueuePool
-from shared.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.errors import TurnstreamError
-from shared.redisconn import OutageLog
-from shared.resp import Command, ReplyError, RespError
+from shared.protocol.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
+from shared.redis.connection import OutageLog
+from shared.redis.resp import Command, ReplyError, RespError
 
 log = logging.getLogger(__name__)
 

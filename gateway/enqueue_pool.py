@@ -1,10 +1,10 @@
-"""The connections the enqueue hot path writes on (shared/resp_pools.py), each batch optionally
-waiting for replicas (`TURNSTREAM_ACK_DURABILITY`)."""
+"""The connections the enqueue hot path writes on (shared/redis/resp_pools.py), each batch
+optionally waiting for replicas (`TURNSTREAM_ACK_DURABILITY`)."""
 
 from __future__ import annotations
 
-from shared.resp import Durability
-from shared.resp_pools import RespExecutor, open_resp_pool
+from shared.redis.resp import Durability
+from shared.redis.resp_pools import RespExecutor, open_resp_pool
 from shared.settings import AckDurability, Settings
 
 EnqueuePool = RespExecutor

@@ -1,4 +1,5 @@
-"""Liveness and readiness: `/healthz` says the process serves, `/readyz` that Redis answers."""
+"""Liveness and readiness: `/healthz` says the process serves whole, `/readyz` that Redis
+answers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from gateway.resources import resources
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """Alive unless a background loop died: the process is stopping, and a liveness probe that
+    catches it first restarts it all the same."""
+    dead = resources(request).loops.dead
+    if dead is not None:
+        return JSONResponse(
+            {"status": "failing", "reason": f"background loop {dead!r} died"}, status_code=503
+        )
     return JSONResponse({"status": "ok"})
 
 

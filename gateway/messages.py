@@ -18,12 +18,12 @@ from gateway.authentication import Authenticator, AuthError, KeysUnavailable, Ve
 from gateway.enqueue import Enqueuer, Unavailable
 from gateway.resources import Resources, resources
 from gateway.responses import send_empty, send_error, send_json
-from shared import otel
-from shared.answers import Answer
-from shared.envelope import Envelope
-from shared.keys import Keyspace
-from shared.signing import EnvelopeSigner
-from shared.tracing import TraceParent, continue_trace
+from shared.protocol.answers import Answer
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import Keyspace
+from shared.protocol.signing import EnvelopeSigner
+from shared.telemetry import otel
+from shared.telemetry.tracing import TraceParent, continue_trace
 
 log = logging.getLogger(__name__)
 

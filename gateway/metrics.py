@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.backlog import ShardBacklog
-from shared.metrics import CONTENT_TYPE, FAST_BUCKETS, exposition
+from shared.telemetry.metrics import CONTENT_TYPE, FAST_BUCKETS, exposition
 
 OTHER_ROUTE = "other"
 """The route label of any path the gateway does not serve (404s): unbounded paths must not

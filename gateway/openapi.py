@@ -2,7 +2,7 @@
 
 Written by hand rather than generated: the messaging endpoint is raw ASGI (the hot path), so no
 framework knows its shape, and the limits here are the ones `gateway.activity_check` and
-`shared.keys` enforce. The fuzz tests drive the gateway from this document.
+`shared.protocol.keys` enforce. The fuzz tests drive the gateway from this document.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from gateway.resources import resources
-from shared.keys import (
+from shared.protocol.keys import (
     MAX_ACTIVITY_ID_LENGTH,
     MAX_CHANNEL_ID_LENGTH,
     MAX_CONVERSATION_ID_LENGTH,

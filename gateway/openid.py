@@ -1,5 +1,6 @@
 """The keys that sign channel tokens: an OpenID metadata document names a JWKS, fetched with
-aiohttp, cached, refreshed daily in the background and at most once a minute when a token names
+aiohttp, cached, refreshed daily in the background (`keep_fresh`, one of the gateway's
+background loops) and at most once a minute when a token names
 a key id the cache does not know (keys rotate; forged tokens name keys that do not exist, and
 must not make the gateway hammer the identity provider).
 
@@ -52,20 +53,20 @@ class SigningKey:
 class OpenIdKeys:
     """The signing keys published behind one OpenID metadata URL.
 
-    `start()` fetches them and schedules the daily refresh; `get(kid)` is a lookup;
+    `start()` fetches them; `keep_fresh()` refreshes them daily; `get(kid)` is a lookup;
     `refresh_for(kid)` fetches again for an unknown key id, rate limited.
     """
 
     def __init__(self, metadata_url: str, *, name: str) -> None:
         self._metadata_url = metadata_url
-        self._name = name
+        self.name = name
         self._keys: dict[str, SigningKey] = {}
         self._last_unknown_refresh = -float("inf")
         """When an unknown key id last caused a fetch (scheduled fetches do not count: a key
         rotated just after one must still be picked up)."""
         self._refreshing: asyncio.Task[bool] | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._scheduled: asyncio.Task[None] | None = None
+        self._last_fetch_ok = False
         self.fetches = 0
         """Completed fetches of the key set (tests read it)."""
 
@@ -75,20 +76,26 @@ class OpenIdKeys:
         return bool(self._keys)
 
     async def start(self) -> None:
-        """Fetch the keys once (a failure is logged: tokens get 503 until a fetch succeeds) and
-        keep them fresh in the background."""
+        """Fetch the keys once (a failure is logged: tokens get 503 until a fetch succeeds)."""
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=FETCH_TIMEOUT_SECONDS)
         )
-        ok = await self._refresh()
-        self._scheduled = asyncio.create_task(self._refresh_periodically(ok))
+        await self._refresh()
+
+    async def keep_fresh(self) -> None:
+        """Fetch the keys again daily (a minute after a failed fetch), until cancelled."""
+        while True:
+            await asyncio.sleep(
+                REFRESH_SECONDS if self._last_fetch_ok else FAILED_REFRESH_RETRY_SECONDS
+            )
+            await self._refresh()
 
     async def aclose(self) -> None:
-        for task in (self._scheduled, self._refreshing):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        """After `keep_fresh` stopped: end a fetch for an unknown key id, close the session."""
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refreshing
         if self._session is not None:
             await self._session.close()
 
@@ -103,33 +110,30 @@ class OpenIdKeys:
             UNKNOWN_KEY_REFRESH_SECONDS
         ):
             self._last_unknown_refresh = now
-            log.info("%s: token names unknown key id %r; fetching the keys again", self._name, kid)
+            log.info("%s: token names unknown key id %r; fetching the keys again", self.name, kid)
             self._refreshing = asyncio.create_task(self._refresh())
             self._refreshing.add_done_callback(self._refresh_done)
         if self._refreshing is not None:
             # Shielded: one caller going away must not cancel the fetch the others await.
             await asyncio.shield(self._refreshing)
         if not self._keys:
-            raise KeyFetchError(f"{self._name}: no signing keys could be fetched")
+            raise KeyFetchError(f"{self.name}: no signing keys could be fetched")
         return self._keys.get(kid)
 
     def _refresh_done(self, task: asyncio.Task[bool]) -> None:
         self._refreshing = None
 
-    async def _refresh_periodically(self, ok: bool) -> None:
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS if ok else FAILED_REFRESH_RETRY_SECONDS)
-            ok = await self._refresh()
-
     async def _refresh(self) -> bool:
         try:
             keys = await self._fetch()
         except KeyFetchError as e:
-            log.error("%s: could not refresh the token signing keys: %s", self._name, e)
+            log.error("%s: could not refresh the token signing keys: %s", self.name, e)
+            self._last_fetch_ok = False
             return False
+        self._last_fetch_ok = True
         self._keys = keys
         self.fetches += 1
-        log.info("%s: %d token signing keys loaded", self._name, len(keys))
+        log.info("%s: %d token signing keys loaded", self.name, len(keys))
         return True
 
     async def _fetch(self) -> dict[str, SigningKey]:

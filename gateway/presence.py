@@ -11,8 +11,8 @@ from collections.abc import Callable
 import orjson
 
 from shared.heartbeat import Heartbeat
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 
 
 def gateway_id() -> str:

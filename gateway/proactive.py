@@ -1,5 +1,5 @@
 """`POST /api/proactive` and `GET /api/proactive/{job}`: the operator's way to message
-conversations nobody is writing in (see `shared.proactive`).
+conversations nobody is writing in (see `shared.protocol.proactive`).
 
 Protected by `TURNSTREAM_PROACTIVE_SECRET` as a bearer token; without it the routes do not exist
 (404), so a deployment that does not use them exposes nothing.
@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from gateway.resources import resources
-from shared.proactive import MAX_REFERENCES, BadReference, ProactiveQueue, activity_to_send
+from shared.protocol.proactive import MAX_REFERENCES, BadReference, ProactiveQueue, activity_to_send
 
 MAX_PROACTIVE_BODY_BYTES = 16 * 1024 * 1024
 

@@ -18,8 +18,9 @@ from gateway.answer_board import AnswerBoard
 from gateway.authentication import Authenticator
 from gateway.backlog import BacklogMonitor
 from gateway.enqueue import Enqueuer
-from shared.proactive import ProactiveQueue
-from shared.redisconn import Redis
+from shared.loops import BackgroundLoops
+from shared.protocol.proactive import ProactiveQueue
+from shared.redis.connection import Redis
 from shared.settings import Settings
 
 STATE_KEY = "resources"
@@ -37,6 +38,8 @@ class Resources:
     """None in anonymous mode (no app id)."""
     answers: AnswerBoard
     proactive: ProactiveQueue
+    loops: BackgroundLoops
+    """The lifespan's background loops (/healthz fails once one died)."""
 
     def as_state(self) -> dict[str, Any]:
         """What the lifespan yields."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from shared.redis_url import Topology, parse_target, topology
+from shared.redis.url import Topology, parse_target, topology
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from shared import setting_rules as rules
 from shared.errors import ConfigError
-from shared.redis_url import redacted
+from shared.redis.url import redacted
 from shared.setting_rules import (
     BOOLEAN,
     MIN_SECRET_LENGTH,
@@ -43,7 +43,7 @@ MULTI_TENANT_AUTHORITY_TENANT = "botframework.com"
 TOKEN_ENDPOINT_TEMPLATE = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
 MAX_BODY_BYTES_LIMIT = 16 * 1024 * 1024
 """The largest `TURNSTREAM_MAX_BODY_BYTES`: an envelope must stay below what a worker unpacks
-(`shared.codec.MAX_UNPACK_BYTES`), or an acknowledged activity could not be read."""
+(`shared.protocol.codec.MAX_UNPACK_BYTES`), or an acknowledged activity could not be read."""
 
 
 class AckDurability(enum.StrEnum):

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis, connect
-from shared.resp_pools import RespExecutor, open_resp_pool
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis, connect
+from shared.redis.resp_pools import RespExecutor, open_resp_pool
 from shared.settings import Settings
 from tests.support.http import serving
 from turnstream.devconnector import DevConnector

@@ -16,7 +16,7 @@ from playwright.async_api import Page, async_playwright, expect
 from gateway.app import create_app
 from samples.inspection import create_app as inspection_bot
 from samples.showcase import bot as showcase
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.http import serving
 from turnstream.chat import ChatFrontDoor, ChatPage

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from gateway.app import create_app
-from shared.activity import ChannelAccount, ConversationParameters
+from shared.schema.activity import ChannelAccount, ConversationParameters
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import post_json, serving

@@ -21,13 +21,13 @@ import pytest
 
 from gateway.app import create_app
 from samples.core_bot.dialogs import CANCEL_TEXT, HELP_TEXT
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving
+from tests.support.processes import worker_env
 from tests.support.streams import pending_count
-from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 
 pytestmark = pytest.mark.e2e

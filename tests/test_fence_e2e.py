@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.explicit_save_bot import NAME_PROMPT, TRANSPORT_PROMPT, summary
+from tests.support.processes import worker_env
 from tests.support.streams import enqueue, pending_count
-from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.bot.redis_storage import RedisStorage
 

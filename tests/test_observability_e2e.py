@@ -19,12 +19,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
-from shared import otel
-from shared.keys import Keyspace
-from shared.logs import configure_logging
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import LogFormat, Settings
-from shared.tracing import TraceParent
+from shared.telemetry import otel
+from shared.telemetry.logs import configure_logging
+from shared.telemetry.tracing import TraceParent
 from tests.support.activities import message
 from tests.support.bots import failing
 from tests.support.http import serving

@@ -13,15 +13,15 @@ import orjson
 import pytest
 
 from samples.echo import bot as echo
-from shared.envelope import Envelope
-from shared.keys import ENVELOPE_FIELD, Keyspace, conversation_key
-from shared.redisconn import Redis
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import ENVELOPE_FIELD, Keyspace, conversation_key
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis
 from shared.settings import Settings
-from shared.signing import EnvelopeSigner
 from tests.support.activities import message
+from tests.support.processes import worker_env
 from tests.support.streams import enqueue, envelopes_in
 from tests.worker.runtime.test_consumer import AlwaysUnreachable
-from tests.worker.runtime.test_drain import worker_env
 from turnstream import ops
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker

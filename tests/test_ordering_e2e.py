@@ -12,14 +12,13 @@ import pytest
 from redis.exceptions import ResponseError
 
 from gateway.app import create_app
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving
-from tests.support.processes import start_workers, stop_processes
+from tests.support.processes import start_workers, stop_processes, worker_env
 from tests.support.streams import pending_count
-from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 
 pytestmark = pytest.mark.e2e

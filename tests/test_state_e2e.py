@@ -13,13 +13,13 @@ import pytest
 
 from gateway.app import create_app
 from samples.state_management import create_app as state_bot
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving
+from tests.support.processes import worker_env
 from tests.support.streams import enqueue, pending_count
-from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.bot.redis_storage import RedisStorage
 from worker.runtime.process import run_worker

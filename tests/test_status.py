@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
-from shared.keys import CONSUMER_GROUP, Keyspace, conversation_key
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace, conversation_key
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving
+from tests.support.processes import worker_env
 from tests.support.streams import enqueue
 from tests.test_ops_cli import in_thread
 from tests.test_takeover_e2e import wait_until
-from tests.worker.runtime.test_drain import worker_env
 from turnstream import ops
 
 pytestmark = pytest.mark.e2e

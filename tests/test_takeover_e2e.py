@@ -14,13 +14,12 @@ from typing import Any, Protocol
 
 import pytest
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
-from tests.support.processes import start_workers, stderr_until, stop_processes
+from tests.support.processes import start_workers, stderr_until, stop_processes, worker_env
 from tests.support.streams import enqueue, pending_count
-from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.bot.redis_storage import RedisStorage
 from worker.runtime.delivery import send_journal

@@ -17,11 +17,11 @@ from redis.exceptions import RedisError
 import gateway.__main__ as gateway_cli
 import worker.__main__ as worker_cli
 from shared.errors import ConfigError
-from shared.keys import Keyspace
-from shared.logs import configure_logging
-from shared.redisconn import Redis, connect
+from shared.protocol.keys import Keyspace
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis, connect
 from shared.settings import LogFormat, Settings
-from shared.signing import EnvelopeSigner
+from shared.telemetry.logs import configure_logging
 from turnstream import ops, send, settings_reference
 from turnstream.dev import DevStartupError, run_dev
 from turnstream.loadtest import command as loadtest_cli

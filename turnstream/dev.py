@@ -10,12 +10,14 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from gateway.app import create_app
 from gateway.edge import EdgeLimits
 from gateway.server import EmbeddedServer, server_config
-from shared.redisconn import redacted
+from shared.loops import LoopDied
+from shared.redis.connection import redacted
 from shared.settings import Settings
 from turnstream.chat import ChatFrontDoor, ChatPage
 from turnstream.devconnector import DevConnector
@@ -27,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 class DevStartupError(Exception):
-    """A part of the dev stack could not start (a port in use); the message says which."""
+    """A part of the dev stack could not start (a port in use), or stopped it (a background
+    loop died); the message says which."""
 
 
 async def run_dev(
@@ -85,7 +88,13 @@ async def _serve(
     connector = DevConnector()
     connector_server = EmbeddedServer(server_config(connector.app, "127.0.0.1", connector_port))
     chat = ChatPage(connector, service_url=f"http://127.0.0.1:{connector_port}")
-    front_door = ChatFrontDoor(chat.app, create_app(settings))
+    failed: list[str] = []
+
+    def on_loop_death(name: str) -> None:
+        failed.append(f"the background loop {name!r} died")
+        on_signal()
+
+    front_door = ChatFrontDoor(chat.app, create_app(settings, on_loop_death=on_loop_death))
     gateway_server = EmbeddedServer(
         server_config(front_door, "127.0.0.1", port, EdgeLimits.from_settings(settings))
     )
@@ -106,7 +115,6 @@ async def _serve(
         if embedded
         else "REDIS_URL"
     )
-    failed: list[str] = []
 
     async def announce() -> None:
         # The banner's addresses must answer once it shows (its curl line is run at once).
@@ -131,11 +139,19 @@ async def _serve(
         tasks.create_task(serve(connector_server, "dev connector"))
         tasks.create_task(serve(gateway_server, "gateway"))
         tasks.create_task(announce())
-        tasks.create_task(
-            run_worker(settings, bot, handle_signals=False, stop=stop, metrics_host="127.0.0.1")
-        )
+        tasks.create_task(_work(settings, bot, stop, on_loop_death))
     if failed:
         raise DevStartupError("; ".join(failed))
+
+
+async def _work(
+    settings: Settings, bot: BotApp, stop: asyncio.Event, on_loop_death: Callable[[str], None]
+) -> None:
+    """The worker, until `stop`; a background loop that dies stops the whole stack."""
+    try:
+        await run_worker(settings, bot, handle_signals=False, stop=stop, metrics_host="127.0.0.1")
+    except LoopDied as e:  # logged where it died
+        on_loop_death(f"worker: {e.name}")
 
 
 def _banner(redis_url: str, where: str, port: int, connector_port: int, bot_spec: str) -> None:

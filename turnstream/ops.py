@@ -12,10 +12,10 @@ import orjson
 from redis.exceptions import ResponseError
 
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
-from shared.envelope import Envelope, EnvelopeError
-from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
-from shared.redisconn import Redis
-from shared.signing import EnvelopeSigner
+from shared.protocol.envelope import Envelope, EnvelopeError
+from shared.protocol.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis
 
 
 @dataclass

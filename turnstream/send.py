@@ -1,6 +1,6 @@
 """`turnstream send`: queue a proactive message (or event) for one or many conversations straight
 into Redis, then follow the job until every turn ran. Same semantics as `POST /api/proactive`
-(see `shared.proactive`); for operators with Redis access, no gateway secret needed."""
+(see `shared.protocol.proactive`); for operators with Redis access, no gateway secret needed."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 
-from shared.keys import Keyspace
-from shared.proactive import BadReference, ProactiveQueue, activity_to_send
-from shared.redisconn import Redis
-from shared.signing import EnvelopeSigner
+from shared.protocol.keys import Keyspace
+from shared.protocol.proactive import BadReference, ProactiveQueue, activity_to_send
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,12 +10,13 @@ import sys
 
 from redis.exceptions import RedisError
 
-from shared import otel
 from shared.errors import ConfigError
-from shared.keys import Keyspace
-from shared.logs import configure_logging
-from shared.redisconn import connect
+from shared.loops import LoopDied
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import connect
 from shared.settings import Settings
+from shared.telemetry import otel
+from shared.telemetry.logs import configure_logging
 from worker.runtime.errors import BotLoadError
 from worker.runtime.heartbeat import HEARTBEAT_TTL_SECONDS, read_heartbeat, worker_id
 from worker.runtime.loading import load_bot
@@ -72,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_format, settings.log_level)
     otel.configure_from_env("turnstream-worker", os.environ)
-    asyncio.run(run_worker(settings, bot, concurrency=args.concurrency, burst=args.burst))
+    try:
+        asyncio.run(run_worker(settings, bot, concurrency=args.concurrency, burst=args.burst))
+    except LoopDied:
+        return 1  # logged where the loop died, and the worker drained before stopping
     return 0
 
 

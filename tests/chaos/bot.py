@@ -13,7 +13,7 @@ import os
 from collections.abc import Awaitable, Callable
 
 from samples.counter import CounterBot
-from shared.activity import Activity, ResourceResponse
+from shared.schema.activity import Activity, ResourceResponse
 from worker.bot import AutoSaveStateMiddleware, BotApp, ConversationState, RedisStorage, TurnContext
 
 POISON = "poison"

@@ -24,8 +24,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from shared import codec
-from shared.redisconn import Redis
+from shared.protocol import codec
+from shared.redis.connection import Redis
 from tests.chaos.explicit_bot import FREEZE_LOCK
 from tests.chaos.run import CHANNEL, PROFILES, ChaosRun, Report
 

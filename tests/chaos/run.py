@@ -35,10 +35,10 @@ import aiohttp
 import orjson
 from redis.exceptions import RedisError
 
-from shared import codec
-from shared.envelope import Envelope
-from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
-from shared.redisconn import Redis
+from shared.protocol import codec
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
+from shared.redis.connection import Redis
 from tests.chaos.bot import POISON
 from tests.chaos.connector import Fault, FaultWindow, FaultyConnector, Reply
 from turnstream.embedded import EmbeddedRedis, die_with_parent, free_port

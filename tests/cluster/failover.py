@@ -29,9 +29,9 @@ import orjson
 
 from gateway.app import create_app
 from samples.echo import bot as echo
-from shared.envelope import Envelope
-from shared.keys import ENVELOPE_FIELD, Keyspace
-from shared.redisconn import Redis, connect
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import ENVELOPE_FIELD, Keyspace
+from shared.redis.connection import Redis, connect
 from shared.settings import AckDurability, Settings
 from tests.support.http import serving
 from turnstream.devconnector import DevConnector

@@ -13,14 +13,13 @@ import pytest
 
 from gateway.app import create_app
 from samples.echo import bot as echo
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving
-from tests.support.processes import start_workers, stop_processes
+from tests.support.processes import start_workers, stop_processes, worker_env
 from tests.support.streams import pending_count
-from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from turnstream.embedded_cluster import EmbeddedCluster
 from worker.runtime.process import run_worker

@@ -6,9 +6,9 @@ import time
 
 import orjson
 
-from shared.envelope import Envelope
-from shared.keys import ENVELOPE_FIELD, Keyspace, conversation_key
-from shared.redisconn import Redis
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import ENVELOPE_FIELD, Keyspace, conversation_key
+from shared.redis.connection import Redis
 from tests.support.activities import message
 from tests.support.streams import enqueue
 from turnstream import ops

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.enqueue_pool import open_enqueue_pool
-from shared.cluster_resp import SLOTS, ClusterRespPool, command_slot
-from shared.redis_url import parse_target
-from shared.resp import Durability, Endpoint, NotDurable, RespPool
+from shared.redis.cluster_resp import SLOTS, ClusterRespPool, command_slot
+from shared.redis.resp import Durability, Endpoint, NotDurable, RespPool
+from shared.redis.url import parse_target
 from shared.settings import AckDurability, Settings
 from turnstream.embedded_cluster import EmbeddedCluster
 

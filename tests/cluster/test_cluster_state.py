@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from redis.crc import key_slot
 
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
-from shared.resp_pools import RespExecutor
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import Redis
+from shared.redis.resp_pools import RespExecutor
 from tests.worker.runtime.delivery.commits import Delivered, commit_for
 from worker.bot.errors import TakenOver
 from worker.bot.redis_storage import RedisStorage

@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 
 from gateway.answer_board import AnswerBoard
-from shared.answers import ANSWER_TTL_SECONDS, Answer, publication
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.loops import BackgroundLoops
+from shared.protocol.answers import ANSWER_TTL_SECONDS, Answer, publication
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 
 
 async def test_an_answer_reaches_every_request_waiting_for_it(redis: Redis, keys: Keyspace) -> None:
     board = AnswerBoard(redis, keys.answers_channel())
-    board.start()
-    try:
+    async with BackgroundLoops() as loops:
+        loops.start("answers subscription", board.listen())
         await asyncio.wait_for(board.subscribed.wait(), 5)
         key = keys.answer(0, "test/c", "a-1")
         first, retry = board.expect(key), board.expect(key)
@@ -27,8 +28,6 @@ async def test_an_answer_reaches_every_request_waiting_for_it(redis: Redis, keys
         assert list(results) == [answer, answer]
         assert await other.result(0.2, stored=False) is None  # not its answer
         assert board.waiting == 0  # nobody left behind
-    finally:
-        await board.stop()
 
 
 async def test_a_stored_answer_is_read_for_a_retried_request(redis: Redis, keys: Keyspace) -> None:
@@ -43,8 +42,8 @@ async def test_answers_published_while_the_subscription_was_down_are_looked_up(
     redis: Redis, keys: Keyspace
 ) -> None:
     board = AnswerBoard(redis, keys.answers_channel())
-    board.start()
-    try:
+    async with BackgroundLoops() as loops:
+        loops.start("answers subscription", board.listen())
         await asyncio.wait_for(board.subscribed.wait(), 5)
         key = keys.answer(2, "test/c", "a-4")
         waiting = asyncio.create_task(board.expect(key).result(10, stored=False))
@@ -54,5 +53,3 @@ async def test_answers_published_while_the_subscription_was_down_are_looked_up(
         await redis.set(key, Answer(200, b"[]").encode(), ex=ANSWER_TTL_SECONDS)
 
         assert await waiting == Answer(200, b"[]")
-    finally:
-        await board.stop()

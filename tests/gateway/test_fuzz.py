@@ -26,7 +26,7 @@ from schemathesis.core.result import Ok
 
 from gateway.app import create_app
 from gateway.server import EmbeddedServer, server_config
-from shared.keys import Keyspace
+from shared.protocol.keys import Keyspace
 from shared.settings import Settings
 from turnstream.embedded import free_port
 from turnstream.loopback_idp import LoopbackIdentityProvider

@@ -10,14 +10,14 @@ import pytest
 
 import gateway.messages
 from gateway.app import create_app
-from shared.keys import (
+from shared.protocol.keys import (
     MAX_ACTIVITY_ID_LENGTH,
     MAX_CHANNEL_ID_LENGTH,
     MAX_CONVERSATION_ID_LENGTH,
     MAX_USER_ID_LENGTH,
     Keyspace,
 )
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.gateway.test_messages import post
 from tests.support.activities import message

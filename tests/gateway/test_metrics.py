@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.metrics import OTHER_ROUTE, GatewayMetrics
-from shared.metrics import exposition
+from shared.telemetry.metrics import exposition
 
 
 def samples(metrics: GatewayMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

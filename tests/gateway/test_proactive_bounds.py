@@ -14,8 +14,8 @@ import pytest
 
 from gateway.app import create_app
 from gateway.proactive import MAX_PROACTIVE_BODY_BYTES
-from shared.keys import MAX_SERVICE_URL_LENGTH, MAX_USER_ID_LENGTH, Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import MAX_SERVICE_URL_LENGTH, MAX_USER_ID_LENGTH, Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.gateway.test_edges import _answer, _exchange
 from tests.support.http import serving

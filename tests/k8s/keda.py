@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from shared.keys import CONSUMER_GROUP, Keyspace
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
 from tests.k8s.environment import container_settings
 from tests.k8s.manifests import Manifest, find, is_turnstream, where
 

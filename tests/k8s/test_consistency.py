@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.keys import Keyspace
+from shared.protocol.keys import Keyspace
 from tests.k8s import consistency, environment, keda
 from tests.k8s.consistency import selects
 from tests.k8s.dockerfile import image_uid

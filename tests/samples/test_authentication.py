@@ -12,9 +12,8 @@ from gateway.app import create_app
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import post_json, serving
-from tests.support.processes import start_workers, stop_processes
+from tests.support.processes import start_workers, stop_processes, worker_env
 from tests.support.token_service import FakeTokenService
-from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 
 pytestmark = pytest.mark.e2e

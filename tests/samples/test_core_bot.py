@@ -10,7 +10,7 @@ import pytest
 from samples.core_bot import create_app
 from samples.core_bot.dialogs import CANCEL_TEXT, DEFAULT_TEXT, HELP_TEXT
 from samples.core_bot.recognizer import BOOK_FLIGHT, GET_WEATHER, NONE, KeywordRecognizer
-from shared.activity import Activity
+from shared.schema.activity import Activity
 from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.middleware import build_chain

@@ -18,8 +18,8 @@ import pytest
 from gateway.app import create_app
 from gateway.enqueue import Enqueuer, Unavailable
 from samples.echo import bot as echo
-from shared.resp import Endpoint
-from shared.sentinel_resp import SentinelRespPool
+from shared.redis.resp import Endpoint
+from shared.redis.sentinel_resp import SentinelRespPool
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving

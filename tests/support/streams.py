@@ -9,9 +9,9 @@ import orjson
 from redis.exceptions import ResponseError
 
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
-from shared.envelope import Envelope
-from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace, conversation_key
-from shared.redisconn import Redis
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace, conversation_key
+from shared.redis.connection import Redis
 
 
 async def stream_lengths(redis: Redis, keys: Keyspace) -> int:

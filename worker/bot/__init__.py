@@ -6,7 +6,7 @@ imports. Each name below is documented where it is defined.
 
 from __future__ import annotations
 
-from shared.activity import (
+from shared.schema.activity import (
     ActionTypes,
     Activity,
     ActivityTypes,
@@ -34,7 +34,7 @@ from shared.activity import (
     ThumbnailCard,
     Transcript,
 )
-from shared.cards import (
+from shared.schema.cards import (
     AnimationCard,
     AudioCard,
     Fact,
@@ -49,7 +49,7 @@ from shared.cards import (
     TokenPostResource,
     VideoCard,
 )
-from shared.constants import (
+from shared.schema.constants import (
     ActivityEventNames,
     ActivityImportance,
     CallerIdConstants,
@@ -62,7 +62,7 @@ from shared.constants import (
     SignInConstants,
     SpeechConstants,
 )
-from shared.schema_parts import (
+from shared.schema.parts import (
     AdaptiveCardInvokeAction,
     AttachmentInfo,
     AttachmentView,
@@ -78,7 +78,7 @@ from shared.schema_parts import (
     TextHighlight,
     Thing,
 )
-from shared.tokens import (
+from shared.schema.tokens import (
     SignInUrlResponse,
     TokenExchangeInvokeRequest,
     TokenExchangeInvokeResponse,

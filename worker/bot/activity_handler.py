@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.activity import Activity, ActivityTypes, ChannelAccount
+from shared.schema.activity import Activity, ActivityTypes, ChannelAccount
 from worker.bot.invoke import (
     INVOKE_RESPONSE_KEY,
     AdaptiveCardInvokeResponse,

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from shared.activity import (
+from shared.protocol.answers import EXPECT_REPLIES
+from shared.protocol.proactive import BadReference, ProactiveQueue
+from shared.schema.activity import (
     Activity,
     ActivityTypes,
     ConversationParameters,
@@ -20,8 +22,6 @@ from shared.activity import (
     InputHints,
     ResourceResponse,
 )
-from shared.answers import EXPECT_REPLIES
-from shared.proactive import BadReference, ProactiveQueue
 from worker.bot.errors import StateContention, TakenOver, is_transient
 from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
 from worker.bot.middleware import Middleware, MiddlewareSet

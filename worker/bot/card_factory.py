@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shared.activity import (
+from shared.schema.activity import (
     ActionTypes,
     Attachment,
     CardAction,
@@ -18,7 +18,14 @@ from shared.activity import (
     Model,
     ThumbnailCard,
 )
-from shared.cards import AnimationCard, AudioCard, OAuthCard, ReceiptCard, SigninCard, VideoCard
+from shared.schema.cards import (
+    AnimationCard,
+    AudioCard,
+    OAuthCard,
+    ReceiptCard,
+    SigninCard,
+    VideoCard,
+)
 
 
 class ContentTypes:

@@ -24,7 +24,7 @@ from typing import Any
 
 from redis.crc import key_slot
 
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from shared.activity import (
+from shared.schema.activity import (
     AttachmentData,
     ChannelAccount,
     PagedMembersResult,

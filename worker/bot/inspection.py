@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from shared.activity import Activity, ActivityTypes, ConversationReference
+from shared.schema.activity import Activity, ActivityTypes, ConversationReference
 from worker.bot.state import BotState, ConversationState, UserState
 from worker.bot.storage import Storage
 from worker.bot.turn_context import TurnContext

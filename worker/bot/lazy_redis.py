@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis, connect, decodes_responses, is_cluster
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis, connect, decodes_responses, is_cluster
 from shared.settings import Settings
 from worker.errors import WorkerError
 

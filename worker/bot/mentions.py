@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from shared.activity import Activity, Entity, Mention
+from shared.schema.activity import Activity, Entity, Mention
 
 # `<at>Name</at>`, and `<at id="0">Name</at>` as some Teams clients write it.
 _AT_TAG = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.activity import (
+from shared.schema.activity import (
     Activity,
     ActivityTypes,
     Attachment,

@@ -1,5 +1,5 @@
 """Proactive turns from bot code: `continue_conversation(reference, callback)` queues a turn
-(see `shared.proactive`) that a worker later runs with `callback` instead of the bot's
+(see `shared.protocol.proactive`) that a worker later runs with `callback` instead of the bot's
 `on_turn`, in order with the conversation's other turns.
 
 A queued turn outlives the process that asked for it, so the callback travels by name: a

@@ -12,7 +12,7 @@ from typing import Any
 
 from redis.commands.core import AsyncScript
 
-from shared.redisconn import Redis, is_cluster
+from shared.redis.connection import Redis, is_cluster
 from worker.bot import cluster_state
 from worker.bot.lazy_redis import LazyRedis
 from worker.bot.storage import (

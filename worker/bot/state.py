@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared import codec
-from shared.keys import storage_key_part
+from shared.protocol import codec
+from shared.protocol.keys import storage_key_part
 from worker.bot.state_values import from_stored, to_stored
 from worker.bot.storage import (
     ETAG,

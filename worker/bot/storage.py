@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from shared import codec
+from shared.protocol import codec
 from worker.bot.turn_commit import TurnCommit
 from worker.errors import WorkerError
 

@@ -28,7 +28,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from shared.activity import (
+from shared.schema.activity import (
     Activity,
     ActivityTypes,
     ChannelAccount,

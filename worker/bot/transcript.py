@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from shared import codec
-from shared.activity import Activity, ActivityTypes, ConversationReference, ResourceResponse
-from shared.redisconn import Redis, is_cluster
+from shared.protocol import codec
+from shared.redis.connection import Redis, is_cluster
+from shared.schema.activity import Activity, ActivityTypes, ConversationReference, ResourceResponse
 from worker.bot.lazy_redis import LazyRedis
 from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.activity import ResourceResponse
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
+from shared.schema.activity import ResourceResponse
 
 
 @dataclass(frozen=True, slots=True)

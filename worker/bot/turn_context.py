@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from shared.activity import (
+from shared.schema.activity import (
     Activity,
     ActivityTypes,
     ConversationParameters,

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from shared.activity import Activity, ActivityTypes
+from shared.schema.activity import Activity, ActivityTypes
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import NextHandler
 

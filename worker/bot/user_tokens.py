@@ -13,8 +13,8 @@ import base64
 
 import orjson
 
-from shared.activity import Activity, ConversationReference
-from shared.tokens import (
+from shared.schema.activity import Activity, ConversationReference
+from shared.schema.tokens import (
     SignInUrlResponse,
     TokenExchangeRequest,
     TokenExchangeState,

@@ -13,6 +13,7 @@ The token is a credential: it is never logged, and Redis holds it only until it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -23,8 +24,8 @@ import aiohttp
 import orjson
 from redis.exceptions import RedisError
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from worker.connector.errors import TokenUnavailable
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,13 @@ class ClientCredentialsTokens:
         # Shielded: a cancelled turn must not cancel the fetch other turns wait for.
         token = await asyncio.shield(self._start_refresh())
         return token.value
+
+    async def aclose(self) -> None:
+        """End a renewal under way (before its session is closed)."""
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # logged when done
+                await self._refreshing
 
     def _start_refresh(self) -> asyncio.Task[AccessToken]:
         if self._refreshing is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from shared.activity import (
+from shared.schema.activity import (
     ChannelAccount,
     ConversationResourceResponse,
     ErrorResponse,

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import email.utils
 import logging
-import random
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -25,7 +24,8 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from shared.activity import (
+from shared.backoff import exponential
+from shared.schema.activity import (
     AttachmentData,
     ChannelAccount,
     ConversationParameters,
@@ -513,7 +513,7 @@ def _retry_delay(retry_after: str | None, attempt: int) -> float:
                 when = email.utils.parsedate_to_datetime(retry_after)
                 delay = when.timestamp() - time.time()
     if delay is None:
-        delay = 0.5 * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+        return exponential(attempt - 1, first=0.5, cap=MAX_RETRY_AFTER_SECONDS)
     return min(MAX_RETRY_AFTER_SECONDS, max(0.0, delay))
 
 

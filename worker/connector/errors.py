@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.activity import ErrorResponse
+from shared.schema.activity import ErrorResponse
 from worker.errors import WorkerError
 
 

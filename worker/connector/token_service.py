@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from shared.tokens import (
+from shared.schema.tokens import (
     SignInUrlResponse,
     TokenExchangeRequest,
     TokenResponse,

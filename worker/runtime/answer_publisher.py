@@ -1,5 +1,5 @@
 """The answer of a turn a gateway waits for (an invoke, expectReplies): made from the finished
-turn and handed to the gateway through Redis (see `shared.answers`)."""
+turn and handed to the gateway through Redis (see `shared.protocol.answers`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 from redis.exceptions import RedisClusterException, RedisError
 
-from shared.activity import Activity
-from shared.answers import ANSWER_TTL_SECONDS, EXPECT_REPLIES, Answer, publication
-from shared.redisconn import Redis, is_cluster
+from shared.protocol.answers import ANSWER_TTL_SECONDS, EXPECT_REPLIES, Answer, publication
+from shared.redis.connection import Redis, is_cluster
+from shared.schema.activity import Activity
 from worker.bot.invoke import (
     BUFFERED_REPLIES_KEY,
     INVOKE_RESPONSE_KEY,

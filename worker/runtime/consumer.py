@@ -9,32 +9,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import socket
-import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
-from shared.envelope import Envelope, EnvelopeError
-from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
-from shared.redisconn import OutageLog, Redis, is_cluster
-from shared.resp_pools import RespExecutor
-from shared.signing import EnvelopeSigner
+from shared.backoff import exponential
+from shared.loops import BackgroundLoops, pause
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
 from worker.bot.errors import TakenOver
-from worker.runtime.delivery import dead_letters, takeover, trimming
+from worker.runtime.delivery import group, trimming
 from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.affinity import ShardAffinity
 from worker.runtime.delivery.attempts import Tries
+from worker.runtime.delivery.dead_letters import DeadLetters
+from worker.runtime.delivery.entries import Entry, EntryDecoder
 from worker.runtime.delivery.entry_commit import EntryCommit, Scripts
 from worker.runtime.delivery.leases import Leases
 from worker.runtime.delivery.ordering import OrderGate, Verdict, entry_order
-from worker.runtime.delivery.scripts import REDIS_FAILURES
+from worker.runtime.delivery.reader import ShardReader
 from worker.runtime.delivery.send_journal import SendJournal
-from worker.runtime.delivery.shard_reads import PerShardReader
+from worker.runtime.delivery.takeover import Takeover
+from worker.runtime.delivery.timings import DeliveryTimings
 from worker.runtime.metrics import Outcome, WorkerMetrics
 from worker.runtime.queued_typing import QueuedTyping
 from worker.runtime.scheduler import ConversationScheduler
@@ -42,36 +43,10 @@ from worker.runtime.turn_observer import TurnObserver
 
 log = logging.getLogger(__name__)
 
-TRIM_INTERVAL_SECONDS = 30.0
-
 TurnRunner = Callable[[Envelope, EntryCommit], Awaitable[None]]
 """Runs the turn for one envelope, its writes fenced by the commit object (the turn's
 `TurnContext.turn_commit`); raising means the turn failed and must not be acknowledged. The
 turn may commit the entry itself, atomically with its state (`EntryCommit.committed`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    stream: str
-    entry_id: str
-    envelope: Envelope
-    previous: str
-    """The conversation's previous entry id ('' for the first of a chain)."""
-    done_key: str
-    """The conversation's commit pointer."""
-    sent_key: str
-    """The record of replies sent while processing this entry
-    (worker.runtime.delivery.send_journal)."""
-    starts_key: str
-    """The count of this entry's tries past its first (worker.runtime.delivery.attempts)."""
-    read_at: float
-    """When the read or claim that delivered it here was sent (time.monotonic()): its lease
-    starts no later (worker.runtime.delivery.leases)."""
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """Unique across shards (each stream numbers its entries on its own)."""
-        return self.stream, self.entry_id
 
 
 def consumer_name() -> str:
@@ -104,32 +79,61 @@ class Consumer:
         plain RESP connections, cheaper per call than redis-py."""
         self._typing = typing
         """Shows typing for entries held here whose turn has not started after a while."""
-        self._signer = signer
-        """With a signer, an entry no gateway signed is unreadable: dead-lettered, never run."""
         self._streams = keys.streams()
-        self._per_shard = PerShardReader(redis, self._streams) if is_cluster(redis) else None
-        """On a cluster the shards live in different slots: no single XREADGROUP reads them."""
+        self._keys = keys
         self._run_turn = run_turn
-        self._block_ms = block_ms
         self._max_pending = 2 * concurrency
+        self._stopping = asyncio.Event()
+        self._outage = OutageLog("Redis (worker)")
+        self.name = name or consumer_name()
+        self.observer = observer or TurnObserver(WorkerMetrics(), self.name)
+        """Log fields, trace span, time and outcome of every delivery (metrics: no Redis)."""
+        # The parts: what reads, what keeps held entries ours, what takes over abandoned ones,
+        # what holds an entry until its predecessor committed, what commits.
+        self._timings = DeliveryTimings.from_claim_timeout(claim_idle_seconds)
+        self._decoder = EntryDecoder(keys, signer)
+        self._affinity = ShardAffinity(scripts, keys.readers(), self.name, self._streams)
+        self._reader = ShardReader(
+            redis,
+            self._streams,
+            self.name,
+            self._affinity,
+            self._decoder,
+            self._outage,
+            block_ms=block_ms,
+        )
+        self._leases = Leases(scripts, CONSUMER_GROUP, self.name, claim_idle_seconds, self._outage)
+        """Entries this worker holds (queued, waiting or running): kept alive by the renewal
+        loop so that no other worker takes them over, and checked before acting on one whose
+        lease may have lapsed."""
+        self._takeover = Takeover(
+            redis,
+            scripts,
+            self._streams,
+            self.name,
+            self._decoder,
+            self._outage,
+            self._stopping,
+            timings=self._timings,
+            max_pending=self._max_pending,
+        )
+        self._gate = OrderGate(redis)
+        self._verdicts: dict[tuple[str, str], Verdict] = {}
         self._scheduler: ConversationScheduler[Entry] = ConversationScheduler(
             concurrency,
             self._handle,
             before=self._wait_for_predecessor,
             order=lambda entry: entry_order(entry.entry_id),
             ready=lambda entry: self._gate.known_ready(entry.done_key, entry.previous),
+            dropped=self._let_go,
         )
-        self._keys = keys
-        self._gate = OrderGate(redis)
-        self._verdicts: dict[tuple[str, str], Verdict] = {}
-        self._stopping = asyncio.Event()
-        self._outage = OutageLog("Redis (worker)")
-        self.name = name or consumer_name()
-        self._affinity = ShardAffinity(scripts, keys.readers(), self.name, self._streams)
-        self._helping = False
-        """True while this worker's own shards are empty and the others' are not."""
-        self.observer = observer or TurnObserver(WorkerMetrics(), self.name)
-        """Log fields, trace span, time and outcome of every delivery (metrics: no Redis)."""
+        self._dead_letters = DeadLetters(
+            scripts,
+            keys,
+            self.name,
+            self._outage,
+            on_moved=lambda: self.observer.ended(Outcome.DEAD_LETTERED),
+        )
         self._acks = Acknowledger(
             scripts,
             CONSUMER_GROUP,
@@ -138,21 +142,10 @@ class Consumer:
             on_taken_over=self.observer.metrics.lease_conflicts.inc,
         )
         self.journal = SendJournal(redis, scripts, CONSUMER_GROUP, self.name, self._outage)
-        self._claim_idle_ms = int(claim_idle_seconds * 1000)
-        self._claim_cursors: dict[str, str] = {}
-        """Where each stream's scan for abandoned entries resumes (takeover.claim_abandoned)."""
         self._max_deliveries = max_deliveries
         """The most tries of a turn (worker.runtime.delivery.attempts) before its entry is
         dead-lettered."""
-        self._unreadable: list[tuple[str, str, str]] = []
         self._tries = Tries(redis)
-        self._waiting: dict[tuple[str, str], tuple[Entry, float]] = {}
-        """Entries at the head of their conversation here that wait in the order gate for their
-        predecessor, with when they began to wait (see `_blocked_predecessors`)."""
-        self._leases = Leases(scripts, CONSUMER_GROUP, self.name, claim_idle_seconds)
-        """Entries this worker holds (queued, waiting or running): kept alive by the heartbeat
-        so that no other worker takes them over, and checked before acting on one whose lease
-        may have lapsed."""
         self._fenced_scripts = Scripts()
         self.turns_done = 0
         self.turns_failed = 0
@@ -179,37 +172,48 @@ class Consumer:
 
     async def ensure_groups(self) -> None:
         """Create the consumer group on every shard stream if missing (idempotent)."""
-        for stream in self._streams:
-            try:
-                # "0": entries the gateway queued before any worker ever started are not skipped.
-                await self._redis.xgroup_create(stream, CONSUMER_GROUP, id="0", mkstream=True)
-            except ResponseError as e:
-                if "BUSYGROUP" not in str(e):
-                    raise
+        await group.ensure_groups(self._redis, self._streams)
 
-    async def run(self, *, burst: bool = False, drain_timeout: float = 25.0) -> None:
-        """Read and run turns. In burst mode, return once the streams are drained."""
+    async def run(
+        self,
+        *,
+        burst: bool = False,
+        drain_timeout: float = 25.0,
+        loops: BackgroundLoops | None = None,
+    ) -> None:
+        """Read and run turns. In burst mode, return once the streams are drained.
+
+        The consumer's background loops (renewals, takeover, trimming, affinity) run in
+        `loops`, the process's group, whose owner stops the consumer if one dies; without one,
+        in a group of its own, and `run` raises `LoopDied` once it has drained."""
+        if loops is not None:
+            await self._run(burst, drain_timeout, loops)
+            return
+        async with BackgroundLoops(on_death=lambda name: self.stop()) as own:
+            await self._run(burst, drain_timeout, own)
+        own.raise_if_dead()
+
+    async def _run(self, burst: bool, drain_timeout: float, loops: BackgroundLoops) -> None:
         if not await self._wait_for_groups():
             return
         log.info("worker %s reading %d shard streams", self.name, len(self._streams))
-        # The background loops live in one TaskGroup with the reading: a loop that dies on an
-        # unexpected error ends the worker loudly (the error propagates, the process exits and
-        # its liveness probe fails) instead of leaving it half alive, its renewals stopped.
-        async with asyncio.TaskGroup() as loops:
-            keep_alive = loops.create_task(self._keep_alive())
-            take_over = loops.create_task(self._take_over())
-            trim = loops.create_task(self._trim())
-            await self._affinity.join()  # its share before its first read
-            affinity = loops.create_task(self._affinity.run())
-            try:
-                await self._read_until_stopped(burst)
-            finally:
-                take_over.cancel()
-                trim.cancel()
-                affinity.cancel()
-                await self._affinity.leave()
-                await self._drain(drain_timeout)  # held entries stay renewed while they finish
-                keep_alive.cancel()
+        keep_alive = loops.start("lease renewal", self._leases.keep_renewed())
+        take_over = loops.start("takeover", self._takeover.run(self._taken_over))
+        trim = loops.start(
+            "trimming",
+            trimming.keep_trimmed(
+                self._redis, self._streams, CONSUMER_GROUP, self._outage, self._stopping
+            ),
+        )
+        await self._affinity.join()  # its share before its first read
+        affinity = loops.start("shard affinity", self._affinity.run())
+        try:
+            await self._read_until_stopped(burst)
+        finally:
+            await loops.stop(take_over, trim, affinity)
+            await self._affinity.leave()
+            await self._drain(drain_timeout)  # held entries stay renewed while they finish
+            await loops.stop(keep_alive)
 
     async def _read_until_stopped(self, burst: bool) -> None:
         while not self._stopping.is_set():
@@ -217,9 +221,10 @@ class Consumer:
             if room <= 0:
                 await self._scheduler.wait_changed()
                 continue
-            entries = await self._read(room, block=not burst)
+            entries = await self._reader.read(room, block=not burst)
             await self._dead_letter_unreadable()
-            if entries is None:
+            if entries is None:  # Redis failed (logged)
+                await pause(self._backoff(), self._stopping)
                 continue
             for entry in entries:
                 self._submit(entry)
@@ -238,115 +243,27 @@ class Consumer:
             self._typing.queued(entry.key, entry.envelope)
         self._scheduler.submit(entry.envelope.conversation, entry)
 
-    async def _keep_alive(self) -> None:
-        while True:
-            await asyncio.sleep(self._leases.renew_every)
-            try:
-                await self._leases.renew_all()
-            except REDIS_FAILURES as e:
-                self._outage.failed(e)
+    def _let_go(self, entry: Entry) -> None:
+        """Stop holding an entry that will not run here (the scheduler gave it up): unrenewed,
+        it is taken over after the claim timeout (here or elsewhere) and waits again."""
+        if self._typing is not None:
+            self._typing.started(entry.key)
+        self._verdicts.pop(entry.key, None)
+        self._leases.release(entry.key)
+        self._tries.forget(entry.key)
 
-    async def _take_over(self) -> None:
-        while not self._stopping.is_set():
-            await self._pause(min(1.0, self._claim_idle_ms / 5000))
-            if self._stopping.is_set():
-                continue
-            if time.monotonic() - self._outage.last_failure_at < self._claim_idle_ms / 1000:
-                # Redis was away: every worker's entries look idle now, live ones included.
-                # Claim only after the live workers had a full claim timeout to renew theirs.
-                continue
-            sent_at = time.monotonic()
-            try:
-                claimed = await self._claim()
-            except REDIS_FAILURES as e:
-                self._outage.failed(e)
-                continue
-            entries = self._entries(claimed, sent_at)
-            await self._dead_letter_unreadable()
-            if entries:
-                self.observer.metrics.takeovers.inc(len(entries))
-                log.warning(
-                    "took over %d entries from a worker that stopped renewing them", len(entries)
-                )
-            for entry in entries:
-                self._submit(entry, taken_over=True)
-
-    async def _claim(self) -> list[tuple[str, list[Any]]]:
-        """Abandoned entries: first those that entries held here wait for, by id, then the
-        next ones of each stream's scan. Not bounded by the room left here: they hold up
-        everything behind them."""
-        claimed = []
-        blocked = self._blocked_predecessors()
-        if blocked:
-            claimed = await takeover.claim_predecessors(
-                self._scripts,
-                CONSUMER_GROUP,
-                self.name,
-                self._claim_idle_ms,
-                blocked,
-                self._max_pending,
+    async def _taken_over(self, entries: list[Entry]) -> None:
+        await self._dead_letter_unreadable()
+        if entries:
+            self.observer.metrics.takeovers.inc(len(entries))
+            log.warning(
+                "took over %d entries from a worker that stopped renewing them", len(entries)
             )
-        # As many as an idle worker would read, however full this one is: abandoned entries
-        # are the oldest of their conversations, and everything behind them waits. Beyond
-        # `max_pending`, a worker holds at most what dead workers held.
-        return claimed + await takeover.claim_abandoned(
-            self._redis,
-            self._streams,
-            CONSUMER_GROUP,
-            self.name,
-            self._claim_idle_ms,
-            max(1, self._max_pending // len(self._streams)),
-            self._claim_cursors,
-        )
-
-    def _blocked_predecessors(self) -> list[tuple[str, str]]:
-        """(stream, id) of the predecessors that entries here have waited for half a claim
-        timeout: long enough that their worker may have died, so worth trying to claim (the
-        claim takes them only if nobody renewed them for a whole claim timeout)."""
-        since = time.monotonic() - self._claim_idle_ms / 2000
-        return [
-            (entry.stream, entry.previous)
-            for entry, waiting_since in self._waiting.values()
-            if waiting_since <= since
-        ]
-
-    async def _trim(self) -> None:
-        """Keep the streams bounded: drop what the group has read and committed."""
-        while not self._stopping.is_set():
-            await self._pause(TRIM_INTERVAL_SECONDS)
-            try:
-                removed = await trimming.trim_acknowledged(
-                    self._redis, self._streams, CONSUMER_GROUP
-                )
-            except (RedisError, OSError) as e:
-                self._outage.failed(e)
-                continue
-            if removed:
-                log.debug("trimmed %d acknowledged entries", removed)
+        for entry in entries:
+            self._submit(entry, taken_over=True)
 
     async def _dead_letter_unreadable(self) -> None:
-        unreadable, self._unreadable = self._unreadable, []
-        for stream, entry_id, reason in unreadable:
-            # Its conversation is unknown: the pointer moved is a shard-wide placeholder.
-            shard = self._streams.index(stream)
-            await self._dead_letter(stream, entry_id, self._keys.done(shard, "-"), reason)
-
-    async def _dead_letter(self, stream: str, entry_id: str, done_key: str, reason: str) -> None:
-        try:
-            await dead_letters.dead_letter(
-                self._scripts,
-                stream=stream,
-                done_key=done_key,
-                dlq=self._keys.dead_letters(self._streams.index(stream)),
-                group=CONSUMER_GROUP,
-                consumer=self.name,
-                entry_id=entry_id,
-                reason=reason,
-            )
-        except REDIS_FAILURES as e:
-            self._outage.failed(e)  # still pending: it is taken over and tried again later
-            return
-        self.observer.ended(Outcome.DEAD_LETTERED)
+        await self._dead_letters.move_unreadable(self._decoder.take_unreadable())
 
     async def _wait_for_groups(self) -> bool:
         """Create the groups, waiting out a Redis that is not there yet. False if stopped first."""
@@ -355,126 +272,41 @@ class Consumer:
                 await self.ensure_groups()
             except (RedisError, OSError) as e:
                 self._outage.failed(e)
-                await self._pause(self._backoff())
+                await pause(self._backoff(), self._stopping)
                 continue
             self._outage.succeeded()
             return True
         return False
 
     def _backoff(self) -> float:
-        return min(5.0, 0.1 * 2.0 ** min(self._outage.failures, 6))
-
-    async def _read(self, room: int, *, block: bool) -> list[Entry] | None:
-        """New entries (None if Redis failed): from this worker's own shards first, from any
-        shard when its own have none (worker.runtime.delivery.affinity)."""
-        own = self._affinity.preferred
-        if not own or len(own) == len(self._streams):  # no share (more workers than shards)
-            return await self._read_streams(self._streams, room, block=block)
-        # While helping (the others' shards have entries, its own not), look at its own without
-        # waiting and wait on all; otherwise wait on its own and look at all without waiting.
-        entries = await self._read_streams(own, room, block=block and not self._helping)
-        if entries is None or entries:
-            self._helping = False
-            return entries
-        entries = await self._read_streams(self._streams, room, block=block and self._helping)
-        self._helping = bool(entries)
-        return entries
-
-    async def _read_streams(
-        self, streams: list[str], room: int, *, block: bool
-    ) -> list[Entry] | None:
-        count = max(1, room // len(streams))
-        sent_at = time.monotonic()
-        try:
-            response: Any
-            if self._per_shard is not None:
-                response = await self._per_shard.read(
-                    CONSUMER_GROUP, self.name, count, block=block, streams=streams
-                )
-            else:
-                response = await self._redis.xreadgroup(
-                    CONSUMER_GROUP,
-                    self.name,
-                    dict.fromkeys(streams, ">"),
-                    count=count,
-                    block=self._block_ms if block else None,
-                )
-        except (RedisError, OSError) as e:
-            self._outage.failed(e)
-            await self._pause(self._backoff())
-            return None
-        self._outage.succeeded()
-        return self._entries(response, sent_at)
-
-    def _entries(self, response: Any, read_at: float) -> list[Entry]:
-        entries = []
-        for stream_name, messages in response or []:
-            stream = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
-            for raw_id, fields in messages:
-                entry_id = raw_id.decode()
-                try:
-                    envelope = Envelope.decode(fields[ENVELOPE_FIELD.encode()], self._signer)
-                except (EnvelopeError, KeyError) as e:
-                    # Kept, not dropped: it goes to the dead-letter stream with the reason.
-                    self._unreadable.append((stream, entry_id, f"unreadable entry: {e}"))
-                    continue
-                previous = fields.get(PREVIOUS_FIELD.encode(), b"").decode()
-                shard = self._keys.shard_of(envelope.conversation)
-                done_key = self._keys.done(shard, envelope.conversation)
-                sent_key = self._keys.sent(shard, entry_id)
-                starts_key = self._keys.starts(shard, entry_id)
-                entries.append(
-                    Entry(
-                        stream,
-                        entry_id,
-                        envelope,
-                        previous,
-                        done_key,
-                        sent_key,
-                        starts_key,
-                        read_at,
-                    )
-                )
-        return entries
-
-    async def _pause(self, seconds: float) -> None:
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stopping.wait()
-        except TimeoutError:
-            pass
+        """The wait before Redis is tried again, by the failures of the current outage."""
+        return exponential(self._outage.failures, first=0.1, cap=5.0)
 
     async def _wait_for_predecessor(self, entry: Entry) -> None:
         waiting = asyncio.ensure_future(
             self._gate.wait(entry.done_key, entry.entry_id, entry.previous)
         )
-        self._waiting[entry.key] = (entry, time.monotonic())
         try:
-            while True:
-                done, _ = await asyncio.wait({waiting}, timeout=self._claim_idle_ms / 1000)
-                if done:
-                    self._verdicts[entry.key] = waiting.result()
-                    return
-                # The reader is starved, and the predecessor is neither held nor committed (a
-                # failover lost its delivery): only a read can bring it back, so make room. A
-                # predecessor held elsewhere runs there, or is claimed here once abandoned.
-                if self._scheduler.pending >= self._max_pending and await self._predecessor_lost(
-                    entry
-                ):
-                    self._verdicts[entry.key] = Verdict.RELEASE
-                    return
+            with self._takeover.waiting(entry):
+                while True:
+                    done, _ = await asyncio.wait(
+                        {waiting}, timeout=self._timings.check_lost_predecessor_every
+                    )
+                    if done:
+                        self._verdicts[entry.key] = waiting.result()
+                        return
+                    # The reader is starved, and the predecessor is neither held nor committed
+                    # (a failover lost its delivery): only a read can bring it back, so make
+                    # room. A predecessor held elsewhere runs there, or is claimed here once
+                    # abandoned.
+                    if (
+                        self._scheduler.pending >= self._max_pending
+                        and await self._takeover.predecessor_lost(entry)
+                    ):
+                        self._verdicts[entry.key] = Verdict.RELEASE
+                        return
         finally:
-            del self._waiting[entry.key]
             waiting.cancel()  # released, or displaced by an earlier entry: stop polling
-
-    async def _predecessor_lost(self, entry: Entry) -> bool:
-        try:
-            return await takeover.lost(
-                self._redis, CONSUMER_GROUP, entry.stream, entry.previous, entry.done_key
-            )
-        except (RedisError, OSError) as e:
-            self._outage.failed(e)
-            return False  # unknown: wait on
 
     async def _handle(self, entry: Entry) -> float | None:
         """Run the entry; a delay means "failed transiently, run it again after this"."""
@@ -516,7 +348,7 @@ class Consumer:
             return self._backoff()
         if attempt.number > self._max_deliveries:
             # A turn that crashed its worker each time (a failing one is dead-lettered below).
-            await self._dead_letter(
+            await self._dead_letters.move(
                 entry.stream,
                 entry.entry_id,
                 entry.done_key,
@@ -545,7 +377,7 @@ class Consumer:
             self.turns_failed += 1
             attempts = attempt.number
             if attempts >= self._max_deliveries:
-                await self._dead_letter(
+                await self._dead_letters.move(
                     entry.stream,
                     entry.entry_id,
                     entry.done_key,
@@ -554,7 +386,7 @@ class Consumer:
                 )
                 return None
             self.observer.ended(Outcome.RETRIED)
-            delay = min(30.0, 0.5 * 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)
+            delay = exponential(attempts - 1, first=0.5, cap=30.0)
             log.warning(
                 "turn failed (attempt %d of %d), retrying in %.1f s: %s: %s",
                 attempts,
@@ -617,24 +449,9 @@ class Consumer:
             )
             self._scheduler.cancel()
             await self._scheduler.join()
+        await self._acks.flush()
         await self.journal.flush()
-        await self._forget_self()
-
-    async def _forget_self(self) -> None:
-        """Remove this consumer from the group where it holds nothing, so the group stays tidy.
-
-        A consumer that still owns pending entries is kept: deleting it would drop them.
-        """
-        try:
-            for stream in self._streams:
-                consumers = await self._redis.xinfo_consumers(stream, CONSUMER_GROUP)
-                for consumer in consumers:
-                    name = consumer["name"]
-                    name = name.decode() if isinstance(name, bytes) else name
-                    if name == self.name and consumer["pending"] == 0:
-                        await self._redis.xgroup_delconsumer(stream, CONSUMER_GROUP, self.name)
-        except (RedisError, OSError) as e:
-            log.warning("could not remove consumer %s from the group: %s", self.name, e)
+        await group.leave_group(self._redis, self._streams, self.name)
 
 
 def _commit_keys(entry: Entry) -> tuple[str, str, str, str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import socket
 
 from shared.heartbeat import HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_TTL_SECONDS, Heartbeat
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
 
 __all__ = [
     "HEARTBEAT_INTERVAL_SECONDS",

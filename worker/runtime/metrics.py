@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from shared.metrics import SLOW_BUCKETS
+from shared.telemetry.metrics import SLOW_BUCKETS
 
 
 class Outcome(StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from shared.metrics import CONTENT_TYPE, exposition
+from shared.telemetry.metrics import CONTENT_TYPE, exposition
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 
-from shared import otel
-from shared.tracing import current_trace
+from shared.telemetry import otel
+from shared.telemetry.tracing import current_trace
 from worker.connector.keepalive_http import AnswerRefused
 from worker.runtime.metrics import WorkerMetrics
 

@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from shared import otel
-from shared.keys import Keyspace
-from shared.proactive import ProactiveQueue
-from shared.redisconn import Redis, connect, redacted
-from shared.resp_pools import open_resp_pool
+from shared.loops import BackgroundLoops
+from shared.protocol.keys import Keyspace
+from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis, connect, redacted
+from shared.redis.resp_pools import open_resp_pool
 from shared.settings import Settings
-from shared.signing import EnvelopeSigner
+from shared.telemetry import otel
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.app import BotApp
 from worker.bot.types import Bot
@@ -58,7 +59,8 @@ async def run_worker(
     mode, until the streams are empty. Returns the consumer, whose counters tests read.
     With `settings.metrics_port`, serve /metrics and /healthz on `metrics_host` meanwhile.
 
-    Raises `ConfigError` if an app id is set without what the outbound token needs."""
+    Raises `ConfigError` if an app id is set without what the outbound token needs, and
+    `LoopDied` (after draining and closing everything) if a background loop died."""
     settings.check_worker()
     redis = connect(settings, read_block_seconds=_BLOCK_MS / 1000)
     scripts = open_resp_pool(settings, timeout_seconds=settings.redis_timeout_seconds)
@@ -68,7 +70,8 @@ async def run_worker(
         (*settings.outbound_allowed_hosts, token_service_host),
         allow_private=settings.allow_private_service_urls,
     )
-    token_session, credentials = _credentials(settings, redis, keys, policy)
+    token_session, tokens = _tokens(settings, redis, keys)
+    credentials = AppCredentials(tokens, policy) if tokens is not None else None
     metrics = WorkerMetrics()
     name = consumer_name()
     tracer = otel.tracer("turnstream.worker")
@@ -127,7 +130,6 @@ async def run_worker(
     if handle_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, _stopper(consumer, sig))
-    watcher = asyncio.create_task(_stop_when(stop, consumer)) if stop else None
     if settings.redis_url:
         log.info("worker using Redis at %s", redacted(settings.redis_url))
     heartbeat = Heartbeat(
@@ -135,22 +137,30 @@ async def run_worker(
         keys.worker_heartbeat(worker_id()),
         lambda: f"{consumer.name} turns_done={consumer.turns_done} failed={consumer.turns_failed}",
     )
-    beating = asyncio.create_task(heartbeat.run())  # kept up while draining: still alive
+    # Every background loop of the process, the consumer's included, lives in this group: one
+    # that dies stops the consumer (it drains), and the process exits non-zero at the end. The
+    # loops are cancelled and awaited when the block is left, before what they use is closed.
+    loops = BackgroundLoops(on_death=lambda name: consumer.stop())
     try:
-        async with _serving_metrics(
-            settings, metrics, redis, keys, metrics_host, lambda: not consumer.stopping
-        ):
-            await consumer.run(burst=burst, drain_timeout=settings.drain_timeout_seconds)
+        async with loops:
+            loops.start("heartbeat", heartbeat.run())  # kept up while draining: still alive
+            if stop is not None:
+                loops.start("stop watcher", _stop_when(stop, consumer))
+            async with _serving_metrics(
+                settings, metrics, redis, keys, metrics_host, lambda: not consumer.stopping, loops
+            ):
+                await consumer.run(
+                    burst=burst, drain_timeout=settings.drain_timeout_seconds, loops=loops
+                )
     finally:
-        beating.cancel()
         await heartbeat.clear()
-        if watcher:
-            watcher.cancel()
         if handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         await typing.aclose()
         await connector.aclose()
+        if tokens is not None:
+            await tokens.aclose()
         if token_session is not None:
             await token_session.close()
         await scripts.aclose()
@@ -161,12 +171,13 @@ async def run_worker(
         consumer.turns_done,
         consumer.turns_failed,
     )
+    loops.raise_if_dead()
     return consumer
 
 
-def _credentials(
-    settings: Settings, redis: Redis, keys: Keyspace, policy: OutboundPolicy
-) -> tuple[aiohttp.ClientSession | None, AppCredentials | None]:
+def _tokens(
+    settings: Settings, redis: Redis, keys: Keyspace
+) -> tuple[aiohttp.ClientSession | None, ClientCredentialsTokens | None]:
     """The outbound token (with an app id), on a session of its own: the token endpoint is
     configuration, not a service URL from an activity."""
     if not settings.app_id:
@@ -184,7 +195,7 @@ def _credentials(
         app_id=settings.app_id,
         app_password=settings.app_password,
     )
-    return session, AppCredentials(tokens, policy)
+    return session, tokens
 
 
 @asynccontextmanager
@@ -195,6 +206,7 @@ async def _serving_metrics(
     keys: Keyspace,
     host: str,
     healthy: Callable[[], bool],
+    loops: BackgroundLoops,
 ) -> AsyncIterator[None]:
     """The metrics server and the dead-letter poll, when TURNSTREAM_METRICS_PORT is set. A port
     that cannot be bound is logged, not fatal: the turns matter more than their metrics."""
@@ -209,11 +221,11 @@ async def _serving_metrics(
         await server.stop()
         yield
         return
-    gauges = asyncio.create_task(poll_dead_letters(redis, keys, metrics))
+    gauges = loops.start("dead-letter gauges", poll_dead_letters(redis, keys, metrics))
     try:
         yield
     finally:
-        gauges.cancel()
+        await loops.stop(gauges)
         await server.stop()
 
 

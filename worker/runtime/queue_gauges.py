@@ -8,8 +8,8 @@ import logging
 
 from redis.exceptions import RedisError
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from worker.runtime.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
-from shared.activity import ActivityTypes
-from shared.answers import EXPECT_REPLIES
-from shared.envelope import Envelope, EnvelopeError
+from shared.protocol.answers import EXPECT_REPLIES
+from shared.protocol.envelope import Envelope, EnvelopeError
+from shared.schema.activity import ActivityTypes
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 

@@ -27,6 +27,11 @@ class ConversationScheduler(Generic[T]):
 
     `pending` counts items accepted and not finished, so the reader can stop reading when the
     process holds enough work (bounded memory).
+
+    An error from `before` is a bug (it has no failure of its own to report): the item is given
+    up, logged, counted as finished, and `dropped(item)` lets its owner let go of it (a worker
+    stops renewing the entry, so that it is taken over and tried again), rather than the
+    conversation's queue dying with the item in it, held forever.
     """
 
     def __init__(
@@ -36,8 +41,10 @@ class ConversationScheduler(Generic[T]):
         before: Callable[[T], Awaitable[None]] | None = None,
         order: Callable[[T], Any] | None = None,
         ready: Callable[[T], bool] | None = None,
+        dropped: Callable[[T], None] | None = None,
     ) -> None:
         self._handle = handle
+        self._dropped = dropped
         self._before = before
         self._ready = ready
         self._order = order
@@ -74,8 +81,16 @@ class ConversationScheduler(Generic[T]):
         try:
             while queue:
                 head = queue[0]
-                if not self._may_start(head) and not await self._wait_before(conversation, head):
-                    continue  # an earlier item took the head's place: start over with it
+                if not self._may_start(head):
+                    try:
+                        if not await self._wait_before(conversation, head):
+                            continue  # an earlier item took the head's place: start over with it
+                    except Exception:
+                        log.exception("wait before a turn raised in conversation %s", conversation)
+                        self._finished(queue, head)
+                        if self._dropped is not None:
+                            self._dropped(head)
+                        continue
                 retry_after: float | None = None
                 self._running.add(conversation)
                 async with self._slots:
@@ -89,12 +104,15 @@ class ConversationScheduler(Generic[T]):
                     # and waits outside the slot before it runs again.
                     await asyncio.sleep(retry_after)
                     continue
-                queue.remove(head)
-                self.pending -= 1
-                self._changed.set()
+                self._finished(queue, head)
         finally:
             self._running.discard(conversation)
             del self._queues[conversation]
+
+    def _finished(self, queue: list[T], item: T) -> None:
+        queue.remove(item)
+        self.pending -= 1
+        self._changed.set()
 
     def _may_start(self, head: T) -> bool:
         return self._before is None or (self._ready is not None and self._ready(head))

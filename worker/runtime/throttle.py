@@ -13,8 +13,8 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 
 # The server's clock, so that workers with skewed clocks still share one schedule.
 RESERVE_SCRIPT = """

@@ -7,10 +7,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from shared import otel
-from shared.envelope import Envelope
-from shared.logs import log_context
-from shared.tracing import TraceParent, current_trace
+from shared.protocol.envelope import Envelope
+from shared.telemetry import otel
+from shared.telemetry.logs import log_context
+from shared.telemetry.tracing import TraceParent, current_trace
 from worker.runtime.metrics import Outcome, WorkerMetrics
 
 

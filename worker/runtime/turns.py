@@ -8,11 +8,11 @@ from typing import Any
 
 import orjson
 
-from shared.activity import Activity
-from shared.envelope import Envelope, ProactiveTurn
-from shared.keys import Keyspace
-from shared.logs import log_context
-from shared.redisconn import Redis
+from shared.protocol.envelope import Envelope, ProactiveTurn
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
+from shared.schema.activity import Activity
+from shared.telemetry.logs import log_context
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.invoke import TURN_FAILED_KEY
 from worker.bot.proactive import resolve_callback

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.activity import Activity, ChannelAccount
+from shared.schema.activity import Activity, ChannelAccount
 from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.activity_handler import ActivityHandler

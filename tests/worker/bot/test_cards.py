@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import pytest
 
-from shared.activity import (
+from shared.schema.activity import (
     ActionTypes,
     Activity,
     Attachment,
@@ -16,7 +16,7 @@ from shared.activity import (
     Model,
     ThumbnailCard,
 )
-from shared.cards import (
+from shared.schema.cards import (
     AnimationCard,
     AudioCard,
     Fact,

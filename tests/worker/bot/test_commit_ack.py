@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from shared.activity import Activity
-from shared.envelope import Envelope
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import OutageLog, Redis
-from shared.resp_pools import RespExecutor
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
+from shared.schema.activity import Activity
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.streams import enqueue, pending_count

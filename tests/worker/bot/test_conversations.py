@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.activity import (
+from shared.schema.activity import (
     Activity,
     AttachmentData,
     ChannelAccount,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.activity import Activity, ChannelAccount, Entity, Mention
+from shared.schema.activity import Activity, ChannelAccount, Entity, Mention
 from tests.support.activities import message
 from worker.bot.mentions import get_mentions, remove_mention_text, remove_recipient_mention
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.activity import (
+from shared.schema.activity import (
     ActionTypes,
     Activity,
     Attachment,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.activity import Activity
+from shared.schema.activity import Activity
 from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot import IntentScore, Recognizer, RecognizerResult, TopIntent, TurnContext

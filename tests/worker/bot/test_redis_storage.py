@@ -10,8 +10,8 @@ import pytest
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.storage import ETAG, StorageError

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.activity import Activity
+from shared.schema.activity import Activity
 from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.state import BotStateSet, ConversationState, PrivateConversationState, UserState

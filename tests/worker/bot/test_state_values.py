@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from shared.activity import Activity
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
+from shared.schema.activity import Activity
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender

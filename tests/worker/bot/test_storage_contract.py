@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from shared.redisconn import connect
+from shared.redis.connection import connect
 from shared.settings import Settings
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.storage import (

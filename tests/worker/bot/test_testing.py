@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.activity import Activity, ActivityTypes
+from shared.schema.activity import Activity, ActivityTypes
 from worker.bot import (
     ActivityHandler,
     ConversationState,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.activity import Activity
-from shared.redisconn import Redis
+from shared.redis.connection import Redis
+from shared.schema.activity import Activity
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.activity import (
+from shared.schema.activity import (
     Activity,
     ConversationParameters,
     ConversationReference,

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shared.activity import ResourceResponse
+from shared.schema.activity import ResourceResponse
 from tests.support.http import serving
 from worker.connector.client import ConnectorClient, _retry_delay
 from worker.connector.errors import ConnectorError

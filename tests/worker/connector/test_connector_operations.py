@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from shared.activity import (
+from shared.schema.activity import (
     Activity,
     AttachmentData,
     ChannelAccount,

@@ -12,7 +12,7 @@ import pytest
 import trustme
 import uvloop
 
-from shared.activity import ResourceResponse
+from shared.schema.activity import ResourceResponse
 from tests.support.http import serving
 from tests.support.recording_connector import RecordingConnector
 from worker.connector.client import ConnectorClient

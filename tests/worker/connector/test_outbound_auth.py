@@ -18,11 +18,11 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from gateway.app import create_app
 from samples.echo import bot as echo
-from shared.envelope import Envelope
-from shared.keys import ENVELOPE_FIELD, Keyspace, conversation_key
-from shared.redisconn import Redis
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import ENVELOPE_FIELD, Keyspace, conversation_key
+from shared.protocol.signing import EnvelopeSigner
+from shared.redis.connection import Redis
 from shared.settings import Settings
-from shared.signing import EnvelopeSigner
 from tests.support.activities import message
 from tests.support.http import serving
 from tests.support.streams import enqueue, stream_lengths

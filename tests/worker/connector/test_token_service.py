@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from shared.tokens import TokenExchangeRequest
+from shared.schema.tokens import TokenExchangeRequest
 from tests.support.http import serving
 from tests.support.token_service import FakeTokenService
 from worker.connector.client import ConnectorClient

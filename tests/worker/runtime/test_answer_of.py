@@ -6,7 +6,7 @@ import dataclasses
 
 import orjson
 
-from shared.tokens import TokenExchangeInvokeResponse
+from shared.schema.tokens import TokenExchangeInvokeResponse
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot import Activity, ActivityTypes, TurnContext
 from worker.bot.invoke import INVOKE_RESPONSE_KEY, InvokeResponse

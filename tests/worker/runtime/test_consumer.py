@@ -11,10 +11,11 @@ import orjson
 import pytest
 
 from samples.echo import bot as echo
-from shared.envelope import Envelope
-from shared.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
-from shared.redisconn import Redis
-from shared.resp_pools import RespExecutor
+from shared.loops import LoopDied
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import CONSUMER_GROUP, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
+from shared.redis.connection import Redis
+from shared.redis.resp_pools import RespExecutor
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.bots import failing
@@ -24,6 +25,7 @@ from worker.bot.activity_handler import ActivityHandler
 from worker.bot.app import BotApp
 from worker.bot.turn_context import TurnContext
 from worker.runtime.consumer import Consumer
+from worker.runtime.delivery import trimming
 from worker.runtime.process import run_worker
 
 
@@ -226,18 +228,20 @@ async def test_a_background_loop_that_dies_stops_the_worker_loudly(
     redis: Redis, keys: Keyspace, scripts: RespExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A renewal (or takeover, trim, affinity) loop that dies on an unexpected error must not
-    leave the worker reading with its leases unrenewed: the error ends `run`."""
+    leave the worker reading with its leases unrenewed: it stops reading, drains, and `run`
+    raises `LoopDied` naming the loop."""
 
     async def nothing(envelope: Envelope, commit: Any) -> None:
         pass
 
     consumer = Consumer(redis, keys, nothing, scripts=scripts, concurrency=2)
 
-    async def broken_trim() -> None:
+    async def broken_trim(*args: Any) -> None:
         raise RuntimeError("trim loop bug")
 
-    monkeypatch.setattr(consumer, "_trim", broken_trim)
+    monkeypatch.setattr(trimming, "keep_trimmed", broken_trim)
     async with asyncio.timeout(30):
-        with pytest.raises(ExceptionGroup) as raised:
+        with pytest.raises(LoopDied) as raised:
             await consumer.run()  # not burst: only the loop's death can end it
-    assert raised.group_contains(RuntimeError, match="trim loop bug")
+    assert raised.value.name == "trimming"
+    assert consumer.stopping

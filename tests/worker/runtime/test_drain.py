@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 
 import pytest
 
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
-from tests.support.processes import stderr_until
+from tests.support.processes import stderr_until, worker_env
 from tests.support.streams import enqueue, pending_count
 from turnstream.devconnector import DevConnector
 
 pytestmark = pytest.mark.e2e
-
-
-def worker_env(settings: Settings) -> dict[str, str]:
-    assert settings.redis_url is not None
-    return {
-        **os.environ,
-        "REDIS_URL": settings.redis_url,
-        "TURNSTREAM_KEY_PREFIX": settings.key_prefix,
-        "TURNSTREAM_SHARDS": str(settings.shards),
-        "TURNSTREAM_LOG_FORMAT": "text",
-        "TURNSTREAM_LOG_LEVEL": "INFO",
-        "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true",  # the test connectors are on loopback
-        "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS": "0",  # the tests count connector requests
-    }
 
 
 async def test_sigterm_drains_the_turn_in_flight(

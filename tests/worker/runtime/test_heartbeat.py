@@ -8,11 +8,11 @@ import sys
 import pytest
 
 from samples.echo import bot as echo
-from shared.keys import Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
+from tests.support.processes import worker_env
 from tests.test_takeover_e2e import wait_until
-from tests.worker.runtime.test_drain import worker_env
 from worker.runtime.heartbeat import HEARTBEAT_TTL_SECONDS, Heartbeat, read_heartbeat, worker_id
 from worker.runtime.process import run_worker
 

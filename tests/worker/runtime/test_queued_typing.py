@@ -10,10 +10,10 @@ import aiohttp
 import orjson
 
 from gateway.app import create_app
-from shared.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
-from shared.envelope import Envelope
-from shared.keys import Keyspace, conversation_key
-from shared.redisconn import Redis
+from shared.protocol.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import Keyspace, conversation_key
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import post_json, serving

@@ -106,3 +106,29 @@ async def test_before_is_skipped_for_items_ready_at_once() -> None:
     await asyncio.wait_for(scheduler.join(), 2)
     assert ran == [0, 1, 2, 3, 4, 5]
     assert asked == [1, 3, 5]
+
+
+async def test_an_error_before_an_item_gives_it_up_to_its_owner_and_the_queue_goes_on() -> None:
+    """A bug in `before` must not leave the item queued forever (a worker would keep renewing
+    its entry, and nobody would ever take it over): it is dropped, handed back to its owner,
+    and the conversation's later items still run."""
+    handled: list[str] = []
+    dropped: list[str] = []
+
+    async def before(item: str) -> None:
+        if item == "a1":
+            raise RuntimeError("bug in before")
+
+    async def handle(item: str) -> None:
+        handled.append(item)
+
+    scheduler: ConversationScheduler[str] = ConversationScheduler(
+        4, handle, before=before, dropped=dropped.append
+    )
+    scheduler.submit("a", "a1")
+    scheduler.submit("a", "a2")
+    async with asyncio.timeout(10):
+        await scheduler.join()
+    assert dropped == ["a1"]
+    assert handled == ["a2"]
+    assert scheduler.pending == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from shared.activity import ActivityTypes
+from shared.schema.activity import ActivityTypes
 from worker.bot.dialogs.dialog import Dialog, DialogReason, DialogTurnResult
 from worker.bot.dialogs.dialog_context import DialogContext
 

@@ -8,9 +8,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from shared.keys import CHAIN_TTL_SECONDS
-from shared.redisconn import OutageLog
-from shared.resp_pools import RespExecutor
+from shared.backoff import exponential
+from shared.protocol.keys import CHAIN_TTL_SECONDS
+from shared.redis.connection import OutageLog
+from shared.redis.resp_pools import RespExecutor
 from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
@@ -71,7 +72,17 @@ class Acknowledger:
         self._batch.append((stream, entry_id, done_key, sent_key, future))
         return future
 
+    async def flush(self) -> None:
+        """Wait for commits already handed over (a draining worker calls this before it closes
+        the connections they go out on: a turn cut short by the drain timeout no longer waits
+        for its own)."""
+        self._flush()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
     def _flush(self) -> None:
+        if not self._batch:
+            return  # sent already (by `flush`)
         batch, self._batch = self._batch, []
         task = asyncio.get_running_loop().create_task(self._send(batch))
         self._in_flight.add(task)
@@ -111,5 +122,5 @@ class Acknowledger:
                 return
             except REDIS_FAILURES as e:
                 self._outage.failed(e)
-                await asyncio.sleep(0.1 * 2**attempt)
+                await asyncio.sleep(exponential(attempt, first=0.1, cap=1.6))
         log.error("could not commit %d entries; they will be delivered again", len(batch))

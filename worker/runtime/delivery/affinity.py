@@ -20,7 +20,7 @@ import asyncio
 import hashlib
 import logging
 
-from shared.resp_pools import RespExecutor
+from shared.redis.resp_pools import RespExecutor
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from shared.activity import ResourceResponse
-from shared.keys import STARTS_TTL_SECONDS
-from shared.redisconn import Redis
+from shared.protocol.keys import STARTS_TTL_SECONDS
+from shared.redis.connection import Redis
+from shared.schema.activity import ResourceResponse
 from worker.runtime.delivery.send_journal import unpack
 
 log = logging.getLogger(__name__)

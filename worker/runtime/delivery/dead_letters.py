@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
-from shared.keys import CHAIN_TTL_SECONDS
-from shared.resp_pools import RespExecutor
+from shared.protocol.keys import CHAIN_TTL_SECONDS, CONSUMER_GROUP, Keyspace
+from shared.redis.connection import OutageLog
+from shared.redis.resp_pools import RespExecutor
+from worker.runtime.delivery.entries import Unreadable
 from worker.runtime.delivery.fence import OWNS
-from worker.runtime.delivery.scripts import Script
+from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +62,49 @@ async def dead_letter(
         return False
     log.error("entry %s moved to %s: %s", entry_id, dlq, reason, extra={"entry_id": entry_id})
     return True
+
+
+class DeadLetters:
+    """One worker's way to the dead letters, for entries it holds. A Redis failure is logged as
+    an outage and leaves the entry pending: it is taken over and tried again later. `on_moved()`
+    after each attempt that reached Redis (the turn's outcome)."""
+
+    def __init__(
+        self,
+        scripts: RespExecutor,
+        keys: Keyspace,
+        consumer: str,
+        outage: OutageLog,
+        on_moved: Callable[[], None],
+    ) -> None:
+        self._scripts = scripts
+        self._keys = keys
+        self._streams = keys.streams()
+        self._consumer = consumer
+        self._outage = outage
+        self._on_moved = on_moved
+
+    async def move(self, stream: str, entry_id: str, done_key: str, reason: str) -> None:
+        """Move an entry that cannot run, and its conversation on past it."""
+        try:
+            await dead_letter(
+                self._scripts,
+                stream=stream,
+                done_key=done_key,
+                dlq=self._keys.dead_letters(self._streams.index(stream)),
+                group=CONSUMER_GROUP,
+                consumer=self._consumer,
+                entry_id=entry_id,
+                reason=reason,
+            )
+        except REDIS_FAILURES as e:
+            self._outage.failed(e)
+            return
+        self._on_moved()
+
+    async def move_unreadable(self, entries: list[Unreadable]) -> None:
+        for entry in entries:
+            # Its conversation is unknown: the pointer moved is a shard-wide placeholder.
+            shard = self._streams.index(entry.stream)
+            done_key = self._keys.done(shard, "-")
+            await self.move(entry.stream, entry.entry_id, done_key, entry.reason)

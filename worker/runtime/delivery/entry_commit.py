@@ -19,8 +19,8 @@ from redis.commands.core import AsyncScript
 from redis.crc import key_slot
 from redis.exceptions import ResponseError
 
-from shared.activity import ResourceResponse
-from shared.redisconn import Redis, is_cluster
+from shared.redis.connection import Redis, is_cluster
+from shared.schema.activity import ResourceResponse
 from worker.bot.errors import TakenOver
 from worker.bot.turn_commit import FencedWrite
 from worker.runtime.delivery.fence import fenced, is_fenced

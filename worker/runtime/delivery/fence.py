@@ -15,7 +15,7 @@ state, deletes, transcripts, proactive enqueues, and the end-of-turn commit.
 
 from __future__ import annotations
 
-from shared.keys import CHAIN_TTL_SECONDS
+from shared.protocol.keys import CHAIN_TTL_SECONDS
 
 OWNS = """
 local function owns(stream, group, entry, consumer)

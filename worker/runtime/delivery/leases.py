@@ -1,12 +1,12 @@
 """Leases: how long the entries a worker holds are surely still its own.
 
 An entry is this worker's from its delivery until another worker claims it, which takes the
-entry staying idle for a whole claim timeout: the heartbeat renews what the worker holds every
-RENEW_FRACTION of it. A worker frozen past the claim timeout (SIGSTOP, GC, a throttled CPU, a
-paused VM) may have lost entries, and must not act on them before it knows: `ensure(key)`
-answers from memory while the entry was renewed (or read) less than CHECK_FRACTION of the
-timeout ago — the normal case, no round trip — and otherwise renews it at once, owner-checked,
-raising `TakenOver` if it is gone.
+entry staying idle for a whole claim timeout: the renewal loop renews what the worker holds
+every `renew_every` (worker.runtime.delivery.timings). A worker frozen past the claim timeout
+(SIGSTOP, GC, a throttled CPU, a paused VM) may have lost entries, and must not act on them
+before it knows: `ensure(key)` answers from memory while the entry was renewed (or read) less
+than `check_lease_after` ago — the normal case, no round trip — and otherwise renews it at
+once, owner-checked, raising `TakenOver` if it is gone.
 
 Times are taken when a read, claim or renewal is *sent*, not when it returns: the server acts
 somewhere in between, and a freeze during the round trip must count against the lease.
@@ -17,32 +17,36 @@ from __future__ import annotations
 import asyncio
 import time
 
-from shared.resp_pools import RespExecutor
+from shared.redis.connection import OutageLog
+from shared.redis.resp_pools import RespExecutor
 from worker.bot.errors import TakenOver
 from worker.runtime.delivery import takeover
+from worker.runtime.delivery.scripts import REDIS_FAILURES
+from worker.runtime.delivery.timings import DeliveryTimings
 
 EntryKey = tuple[str, str]
 """(stream, entry id)."""
 
-RENEW_FRACTION = 1 / 3
-"""The heartbeat renews held entries every third of the claim timeout."""
-CHECK_FRACTION = 1 / 2
-"""Past half the claim timeout since its last renewal, an entry may be lost (this worker missed
-a renewal): it is renewed before the worker starts its turn, sends a reply or writes."""
-
 
 class Leases:
     """The entries one worker holds (queued, waiting or running), with when each was last
-    renewed; those found taken over."""
+    renewed; those found taken over. `keep_renewed()` is the worker's renewal loop."""
 
     def __init__(
-        self, scripts: RespExecutor, group: str, consumer: str, claim_idle_seconds: float
+        self,
+        scripts: RespExecutor,
+        group: str,
+        consumer: str,
+        claim_idle_seconds: float,
+        outage: OutageLog | None = None,
     ) -> None:
         self._scripts = scripts
+        self._outage = outage or OutageLog("Redis (lease renewal)")
         self._group = group
         self._consumer = consumer
-        self.renew_every = claim_idle_seconds * RENEW_FRACTION
-        self._check_after = claim_idle_seconds * CHECK_FRACTION
+        timings = DeliveryTimings.from_claim_timeout(claim_idle_seconds)
+        self.renew_every = timings.renew_every
+        self._check_after = timings.check_lease_after
         self._since: dict[EntryKey, float] = {}
         self.lost: set[EntryKey] = set()
         """Held entries a renewal found owned by another worker (this one was paused)."""
@@ -64,6 +68,16 @@ class Leases:
         """Done with the entry (committed, dropped, dead-lettered)."""
         self._since.pop(key, None)
         self.lost.discard(key)
+
+    async def keep_renewed(self) -> None:
+        """Renew everything held every `renew_every` seconds, until cancelled. A failed round
+        trip is logged as an outage and tried again at the next turn."""
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                await self.renew_all()
+            except REDIS_FAILURES as e:
+                self._outage.failed(e)
 
     async def renew_all(self) -> None:
         """Renew every held entry in one round trip; note those taken over. Raises what the

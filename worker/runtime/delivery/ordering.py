@@ -16,7 +16,8 @@ from collections import OrderedDict
 
 from redis.exceptions import RedisError
 
-from shared.redisconn import Redis
+from shared.backoff import Backoff
+from shared.redis.connection import Redis
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class OrderGate:
         if self.known_ready(done_key, previous):
             return Verdict.RUN
         started = time.monotonic()
-        delay = _FIRST_POLL
+        polls = Backoff(first=_FIRST_POLL, cap=_MAX_POLL, jitter=False)
         warned = False
         while True:
             done = await self._read(done_key)
@@ -80,8 +81,7 @@ class OrderGate:
                     done or "none",
                     extra={"entry_id": entry_id},
                 )
-            await asyncio.sleep(delay)
-            delay = min(_MAX_POLL, delay * 2)
+            await asyncio.sleep(polls.next())
 
     def known_ready(self, done_key: str, previous: str) -> bool:
         """True when the entry may run as far as this process knows without asking Redis: it

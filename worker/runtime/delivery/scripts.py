@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from redis.exceptions import RedisError
 
-from shared.resp import Command, ReplyError, RespError
-from shared.resp_pools import RespExecutor
+from shared.redis.resp import Command, ReplyError, RespError
+from shared.redis.resp_pools import RespExecutor
 
 REDIS_FAILURES = (RedisError, OSError, RespError, ReplyError)
 """What a Redis round trip may raise here: redis-py's errors, a dropped connection or a

@@ -27,10 +27,11 @@ from typing import Any
 
 import msgpack
 
-from shared.activity import ResourceResponse
-from shared.keys import SENT_TTL_SECONDS
-from shared.redisconn import OutageLog, Redis
-from shared.resp_pools import RespExecutor
+from shared.backoff import exponential
+from shared.protocol.keys import SENT_TTL_SECONDS
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
+from shared.schema.activity import ResourceResponse
 from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
@@ -131,7 +132,7 @@ class SendJournal:
                 results = await _RECORD.run(self._scripts, calls)
             except REDIS_FAILURES as e:
                 self._outage.failed(e)
-                await asyncio.sleep(0.05 * 2**attempt)
+                await asyncio.sleep(exponential(attempt, first=0.05, cap=0.2))
                 continue
             errors = [r for r in results if isinstance(r, Exception)]
             if errors:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from shared.redisconn import Redis
+from shared.backoff import Backoff
+from shared.redis.connection import Redis
 
 IDLE_FIRST = 0.005
 IDLE_MAX = 0.05
@@ -24,7 +25,7 @@ class PerShardReader:
     def __init__(self, redis: Redis, streams: list[str]) -> None:
         self._redis = redis
         self._streams = streams
-        self._idle = IDLE_FIRST
+        self._idle = Backoff(first=IDLE_FIRST, cap=IDLE_MAX, jitter=False)
 
     async def read(
         self,
@@ -42,8 +43,7 @@ class PerShardReader:
             answers: list[Any] = await pipe.execute()
         response = [item for answer in answers if answer for item in answer]
         if response or not block:
-            self._idle = IDLE_FIRST
+            self._idle.reset()
             return response
-        await asyncio.sleep(self._idle)
-        self._idle = min(IDLE_MAX, self._idle * 2)
+        await asyncio.sleep(self._idle.next())
         return response

@@ -4,18 +4,30 @@ A worker renews the idle time of every entry it holds (heartbeat) well within th
 an entry idle past the timeout therefore belongs to a worker that stopped (kill -9, a frozen
 process, a lost network) and any other worker may claim it. Commits are fenced on ownership, so
 a frozen worker that wakes up after its entries were taken cannot commit them.
+
+The scripts and calls are here (`renew`, used by worker.runtime.delivery.leases; the claims),
+and `Takeover`, a worker's takeover loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, cast
 
-from shared.keys import PREVIOUS_FIELD
-from shared.redisconn import Redis
-from shared.resp_pools import RespExecutor
+from redis.exceptions import RedisError
+
+from shared.loops import pause
+from shared.protocol.keys import CONSUMER_GROUP, PREVIOUS_FIELD
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
+from worker.runtime.delivery.entries import Entry, EntryDecoder
 from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.ordering import entry_order
-from worker.runtime.delivery.scripts import Script
+from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
+from worker.runtime.delivery.timings import DeliveryTimings
 
 RENEW_SCRIPT = f"""{OWNS}
 local lost = {{}}
@@ -148,3 +160,116 @@ async def lost(redis: Redis, group: str, stream: str, entry_id: str, done_key: s
         rows, done = await pipe.execute()
     committed = bool(done) and entry_order(done.decode()) >= entry_order(entry_id)
     return not rows and not committed
+
+
+class Takeover:
+    """One worker's takeover loop (`run`): now and then, claim what dead or frozen workers
+    held — first the predecessors that entries held here wait for (`waiting`), with the
+    abandoned run of the conversation before each, then a share of any others — and hand the
+    claimed entries to `taken_over`."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        scripts: RespExecutor,
+        streams: list[str],
+        consumer: str,
+        decoder: EntryDecoder,
+        outage: OutageLog,
+        stopping: asyncio.Event,
+        *,
+        timings: DeliveryTimings,
+        max_pending: int,
+    ) -> None:
+        self._redis = redis
+        self._scripts = scripts
+        self._streams = streams
+        self._consumer = consumer
+        self._decoder = decoder
+        self._outage = outage
+        self._stopping = stopping
+        self._timings = timings
+        self._claim_idle_ms = timings.claim_timeout_ms
+        self._max_pending = max_pending
+        self._cursors: dict[str, str] = {}
+        """Where each stream's scan for abandoned entries resumes (claim_abandoned)."""
+        self._waiting: dict[tuple[str, str], tuple[Entry, float]] = {}
+        """Entries at the head of their conversation here that wait in the order gate for their
+        predecessor, with when they began to wait (see `_blocked_predecessors`)."""
+
+    @contextlib.contextmanager
+    def waiting(self, entry: Entry) -> Iterator[None]:
+        """While the block runs, `entry` waits here for its predecessor: worth claiming, once
+        it has waited a while."""
+        self._waiting[entry.key] = (entry, time.monotonic())
+        try:
+            yield
+        finally:
+            del self._waiting[entry.key]
+
+    async def run(self, taken_over: Callable[[list[Entry]], Awaitable[None]]) -> None:
+        """Claim until stopped (or cancelled); `taken_over(entries)` after each claim."""
+        while not self._stopping.is_set():
+            await pause(self._timings.takeover_every, self._stopping)
+            if self._stopping.is_set():
+                continue
+            if time.monotonic() - self._outage.last_failure_at < self._timings.quiet_after_outage:
+                # Redis was away: every worker's entries look idle now, live ones included.
+                # Claim only after the live workers had a full claim timeout to renew theirs.
+                continue
+            sent_at = time.monotonic()
+            try:
+                claimed = await self._claim()
+            except REDIS_FAILURES as e:
+                self._outage.failed(e)
+                continue
+            await taken_over(self._decoder.decode(claimed, sent_at))
+
+    async def predecessor_lost(self, entry: Entry) -> bool:
+        """Whether the entry's predecessor is neither held by any worker nor committed (False
+        when Redis cannot say: wait on)."""
+        try:
+            return await lost(
+                self._redis, CONSUMER_GROUP, entry.stream, entry.previous, entry.done_key
+            )
+        except (RedisError, OSError) as e:
+            self._outage.failed(e)
+            return False
+
+    async def _claim(self) -> list[tuple[str, list[Any]]]:
+        """Abandoned entries: first those that entries held here wait for, by id, then the
+        next ones of each stream's scan. Not bounded by the room left here: they hold up
+        everything behind them."""
+        claimed = []
+        blocked = self._blocked_predecessors()
+        if blocked:
+            claimed = await claim_predecessors(
+                self._scripts,
+                CONSUMER_GROUP,
+                self._consumer,
+                self._claim_idle_ms,
+                blocked,
+                self._max_pending,
+            )
+        # As many as an idle worker would read, however full this one is: abandoned entries
+        # are the oldest of their conversations, and everything behind them waits. Beyond
+        # `max_pending`, a worker holds at most what dead workers held.
+        return claimed + await claim_abandoned(
+            self._redis,
+            self._streams,
+            CONSUMER_GROUP,
+            self._consumer,
+            self._claim_idle_ms,
+            max(1, self._max_pending // len(self._streams)),
+            self._cursors,
+        )
+
+    def _blocked_predecessors(self) -> list[tuple[str, str]]:
+        """(stream, id) of the predecessors that entries here have waited for long enough that
+        their worker may have died (DeliveryTimings.suspect_predecessor_after)."""
+        since = time.monotonic() - self._timings.suspect_predecessor_after
+        return [
+            (entry.stream, entry.previous)
+            for entry, waiting_since in self._waiting.values()
+            if waiting_since <= since
+        ]

@@ -7,10 +7,34 @@ trimming twice is harmless.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
-from shared.redisconn import Redis
+from redis.exceptions import RedisError
+
+from shared.loops import pause
+from shared.redis.connection import OutageLog, Redis
 from worker.runtime.delivery.ordering import entry_order
+
+log = logging.getLogger(__name__)
+
+TRIM_INTERVAL_SECONDS = 30.0
+
+
+async def keep_trimmed(
+    redis: Redis, streams: list[str], group: str, outage: OutageLog, stopping: asyncio.Event
+) -> None:
+    """Trim every `TRIM_INTERVAL_SECONDS` until `stopping` is set (or cancelled)."""
+    while not stopping.is_set():
+        await pause(TRIM_INTERVAL_SECONDS, stopping)
+        try:
+            removed = await trim_acknowledged(redis, streams, group)
+        except (RedisError, OSError) as e:
+            outage.failed(e)
+            continue
+        if removed:
+            log.debug("trimmed %d acknowledged entries", removed)
 
 
 def _after(entry_id: str) -> str:

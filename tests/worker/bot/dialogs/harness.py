@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shared.activity import Activity
+from shared.schema.activity import Activity
 from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.dialogs import Dialog, DialogSet, DialogTurnResult, DialogTurnStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.activity import ActionTypes, Activity, CardAction
+from shared.schema.activity import ActionTypes, Activity, CardAction
 from tests.worker.bot.dialogs.harness import DialogTestClient
 from worker.bot.card_factory import ContentTypes
 from worker.bot.dialogs import (

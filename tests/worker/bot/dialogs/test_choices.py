@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.activity import ActionTypes, CardAction, InputHints
+from shared.schema.activity import ActionTypes, CardAction, InputHints
 from worker.bot.dialogs.choices import (
     Channel,
     Choice,

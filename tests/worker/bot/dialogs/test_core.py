@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.activity import Activity
+from shared.schema.activity import Activity
 from tests.support.activities import message
 from tests.worker.bot.dialogs.harness import DialogTestClient
 from tests.worker.bot.test_turn_context import RecordingSender

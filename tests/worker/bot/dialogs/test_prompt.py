@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.activity import Activity, InputHints
+from shared.schema.activity import Activity, InputHints
 from tests.worker.bot.dialogs.harness import DialogTestClient
 from worker.bot.dialogs import (
     AttachmentPrompt,

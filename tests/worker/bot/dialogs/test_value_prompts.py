@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.activity import Attachment
+from shared.schema.activity import Attachment
 from tests.worker.bot.dialogs.harness import DialogTestClient
 from worker.bot.dialogs import (
     AttachmentPrompt,

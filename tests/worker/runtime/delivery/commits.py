@@ -9,9 +9,9 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import OutageLog, Redis
-from shared.resp_pools import RespExecutor
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
 from worker.runtime.delivery.entry_commit import EntryCommit, Scripts
 from worker.runtime.delivery.leases import Leases
 from worker.runtime.delivery.send_journal import SendJournal

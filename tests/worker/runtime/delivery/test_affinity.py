@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from shared.envelope import Envelope
-from shared.keys import Keyspace, conversation_key
-from shared.redisconn import Redis
-from shared.resp_pools import RespExecutor
+from shared.protocol.envelope import Envelope
+from shared.protocol.keys import Keyspace, conversation_key
+from shared.redis.connection import Redis
+from shared.redis.resp_pools import RespExecutor
 from tests.support.activities import message
 from tests.support.streams import enqueue, pending_count
 from worker.runtime.consumer import Consumer

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from samples.echo import bot as echo
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
+from tests.support.processes import worker_env
 from tests.support.streams import enqueue, pending_count
-from tests.worker.runtime.test_drain import worker_env
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker
 

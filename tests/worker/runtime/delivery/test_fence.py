@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from shared.activity import Activity, ResourceResponse
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.proactive import ProactiveQueue
-from shared.redisconn import OutageLog, Redis
-from shared.resp_pools import RespExecutor
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.protocol.proactive import ProactiveQueue
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
+from shared.schema.activity import Activity, ResourceResponse
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.streams import pending_count

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from shared.redisconn import Redis, connect
+from shared.redis.connection import Redis, connect
 from shared.settings import Settings
 from worker.runtime.delivery.ordering import OrderGate, Verdict, entry_order
 

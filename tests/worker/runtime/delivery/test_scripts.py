@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.redisconn import Redis
-from shared.resp_pools import RespExecutor
+from shared.redis.connection import Redis
+from shared.redis.resp_pools import RespExecutor
 from shared.settings import Settings
 from worker.runtime.delivery.scripts import Script
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.activity import ResourceResponse
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import OutageLog, Redis
-from shared.resp_pools import RespExecutor
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp_pools import RespExecutor
+from shared.schema.activity import ResourceResponse
 from tests.support.activities import message
 from tests.support.streams import enqueue
 from worker.runtime.delivery.acks import Acknowledger

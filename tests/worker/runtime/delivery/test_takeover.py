@@ -9,8 +9,8 @@ import dataclasses
 from typing import Any
 
 from samples.echo import bot as echo
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.streams import enqueue

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.keys import CONSUMER_GROUP, Keyspace
-from shared.redisconn import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import Redis
 from tests.support.activities import message
 from tests.support.streams import enqueue
 from worker.runtime.delivery.trimming import trim_acknowledged

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.activity import CardAction
+from shared.schema.activity import CardAction
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shared.activity import ActionTypes, Activity, CardAction, HeroCard, InputHints
+from shared.schema.activity import ActionTypes, Activity, CardAction, HeroCard, InputHints
 from worker.bot.card_factory import CardFactory
 from worker.bot.dialogs.choices.channel import Channel
 from worker.bot.dialogs.choices.choice import Choice, to_choices

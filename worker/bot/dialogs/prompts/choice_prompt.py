@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from shared.activity import ActivityTypes
+from shared.schema.activity import ActivityTypes
 from worker.bot.dialogs.choices import (
     ChoiceFactoryOptions,
     ChoiceRecognizers,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shared.activity import Activity
+from shared.schema.activity import Activity
 
 ENGLISH = "en-us"
 

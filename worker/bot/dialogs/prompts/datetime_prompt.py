@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from shared.activity import Activity, ActivityTypes
+from shared.schema.activity import Activity, ActivityTypes
 from worker.bot.dialogs.prompts.culture import prompt_culture
 from worker.bot.dialogs.prompts.datetime_recognizer import (
     DateTimeResolution,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.activity import ActivityTypes
+from shared.schema.activity import ActivityTypes
 from worker.bot.dialogs.choices.numbers import recognize_number
 from worker.bot.dialogs.prompts.culture import prompt_culture
 from worker.bot.dialogs.prompts.prompt import Prompt

@@ -21,16 +21,16 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from shared.activity import (
+from shared.schema.activity import (
     ActionTypes,
     Activity,
     ActivityTypes,
     CardAction,
     InputHints,
 )
-from shared.cards import OAuthCard, SigninCard
-from shared.constants import SignInConstants
-from shared.tokens import (
+from shared.schema.cards import OAuthCard, SigninCard
+from shared.schema.constants import SignInConstants
+from shared.schema.tokens import (
     SignInUrlResponse,
     TokenExchangeInvokeRequest,
     TokenExchangeInvokeResponse,

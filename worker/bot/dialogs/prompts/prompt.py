@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic
 
-from shared.activity import Activity, ActivityTypes, InputHints
+from shared.schema.activity import Activity, ActivityTypes, InputHints
 from worker.bot.dialogs.choices import Choice, ChoiceFactory, ChoiceFactoryOptions, ListStyle
 from worker.bot.dialogs.dialog import Dialog, DialogInstance, DialogReason, DialogTurnResult
 from worker.bot.dialogs.dialog_context import DialogContext

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.activity import Activity, InputHints
+from shared.schema.activity import Activity, InputHints
 from worker.bot.dialogs.choices import Choice, ListStyle, to_choices
 from worker.bot.dialogs.waterfall import Record
 from worker.bot.message_factory import MessageFactory

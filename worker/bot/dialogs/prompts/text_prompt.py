@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.activity import ActivityTypes
+from shared.schema.activity import ActivityTypes
 from worker.bot.dialogs.prompts.prompt import Prompt
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import PromptRecognizerResult

@@ -1,0 +1,72 @@
+"""Answers for requests that wait for their turn (the request/reply lane).
+
+An `invoke` must be answered with the bot's InvokeResponse, and `deliveryMode: expectReplies`
+with the turn's replies, in the HTTP response itself. The gateway queues such an activity like
+any other, marks the envelope with a request id, and waits; the worker that runs the turn stores
+the answer under the request's key (kept for ANSWER_TTL_SECONDS, so a channel's retry of the same
+invoke gets it instead of a second turn) and publishes it on the deployment's answers channel,
+where every gateway process listens with one subscription.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.errors import TurnstreamError
+from shared.protocol import codec
+
+ANSWER_TTL_SECONDS = 600
+"""How long an answer outlives its turn: longer than channels retry an invoke, and as long as
+the default dedupe window (a retry inside the window is not queued again, so it needs the
+stored answer)."""
+
+EXPECT_REPLIES = "expectReplies"
+"""The `deliveryMode` whose replies go back in the HTTP response instead of to the connector."""
+
+
+class AnswerError(TurnstreamError):
+    """Stored or published bytes are not an answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The HTTP status and JSON body a waiting request is answered with."""
+
+    status: int
+    body: bytes | None = None
+    """JSON, or None for an empty body."""
+
+    def encode(self) -> bytes:
+        return codec.pack({"s": self.status, "b": self.body})
+
+    @classmethod
+    def decode(cls, data: bytes) -> Answer:
+        try:
+            doc = codec.unpack(data)
+        except codec.DecodeError as e:
+            raise AnswerError(str(e)) from e
+        if not isinstance(doc, dict):
+            raise AnswerError("an answer is a map")
+        status, body = doc.get("s"), doc.get("b")
+        if not isinstance(status, int) or not 100 <= status <= 599:
+            raise AnswerError(f"an answer's status must be an HTTP status, not {status!r}")
+        if body is not None and not isinstance(body, bytes):
+            raise AnswerError("an answer's body must be bytes")
+        return cls(status, body)
+
+
+def publication(key: str, answer: Answer) -> bytes:
+    """What a worker publishes on the answers channel: the request's key and its answer."""
+    return codec.pack([key, answer.encode()])
+
+
+def read_publication(data: bytes) -> tuple[str, Answer]:
+    try:
+        doc = codec.unpack(data)
+    except codec.DecodeError as e:
+        raise AnswerError(str(e)) from e
+    if not (isinstance(doc, list) and len(doc) == 2 and isinstance(doc[0], str)):
+        raise AnswerError("a publication is [key, answer]")
+    if not isinstance(doc[1], bytes):
+        raise AnswerError("a publication's answer must be bytes")
+    return doc[0], Answer.decode(doc[1])
