@@ -256,3 +256,13 @@ def test_a_targeted_meeting_notification() -> None:
 def test_read_receipts(message: str | None, last_read: str, read: bool) -> None:
     assert ReadReceiptInfo.is_message_read(message, last_read) is read
     assert ReadReceiptInfo(last_read_message_id=last_read).is_message_read_instance(message) is read
+
+
+def test_botbuilders_msrest_names_serialize_and_deserialize() -> None:
+    data = TeamsChannelData().deserialize(CHANNEL_DATA)
+    assert data == TeamsChannelData.from_dict(CHANNEL_DATA)
+    assert data.serialize() == CHANNEL_DATA
+    assert TeamsChannelData.deserialize(None) is None
+    assert TeamsChannelData.deserialize(data) is data
+    with pytest.raises(TypeError, match="JSON object"):
+        TeamsChannelData.deserialize(["not", "an", "object"])  # type: ignore[call-overload]
