@@ -117,3 +117,93 @@ async def test_a_teams_bot_behind_the_gateway_and_two_workers(
 
     assert received[1].body["text"] == "A new channel was created: Announcements"
     assert len(dev.activities()) == 2  # invoke answers went in the HTTP responses only
+
+
+TRAILS: list[tuple[str, dict[str, Any], str, tuple[int, Any] | None]] = [
+    (
+        "conversationUpdate",
+        {"channelData": {"eventType": "channelCreated", "channel": {"id": "19:n", "name": "N"}}},
+        "on_conversation_update_activity on_teams_channel_created",
+        None,
+    ),
+    (
+        "conversationUpdate",
+        {"channelData": {"eventType": "teamArchived"}},
+        "on_conversation_update_activity on_teams_team_archived",
+        None,
+    ),
+    (
+        "messageUpdate",
+        {"channelData": {"eventType": "editMessage"}},
+        "on_message_update_activity on_teams_message_edit",
+        None,
+    ),
+    (
+        "messageDelete",
+        {"channelData": {"eventType": "softDeleteMessage"}},
+        "on_message_delete_activity on_teams_message_soft_delete",
+        None,
+    ),
+    (
+        "event",
+        {"name": "application/vnd.microsoft.meetingStart", "value": {"Id": "m"}},
+        "on_event_activity on_teams_meeting_start_event",
+        None,
+    ),
+    (
+        "event",
+        {"name": "application/vnd.microsoft.readReceipt", "value": {"lastReadMessageId": "1"}},
+        "on_event_activity on_teams_read_receipt_event",
+        None,
+    ),
+    (
+        "invoke",
+        {"name": "task/submit", "value": {"data": {"n": 1}}},
+        "on_invoke_activity on_teams_task_module_submit",
+        (200, {"task": {"type": "message", "value": "got {'n': 1}"}}),
+    ),
+    (
+        "invoke",
+        {"name": "composeExtension/query", "value": {"commandId": "q"}},
+        "on_invoke_activity on_teams_messaging_extension_query",
+        (501, None),
+    ),
+    (
+        "invoke",
+        {"name": "fileConsent/invoke", "value": {"action": "maybe"}},
+        "on_invoke_activity on_teams_file_consent",
+        (400, "maybe is not a supported Action."),
+    ),
+]
+
+
+async def test_each_teams_activity_reaches_its_handlers_and_no_other_through_two_workers(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    dev, service_url = connector
+    workers = await start_workers(
+        worker_env(settings), "tests.support.teams_bots:trail", 2, "--concurrency", "4"
+    )
+    try:
+        await _wait_for_consumers(redis, keys, 2)
+        async with serving(create_app(settings)) as gateway, aiohttp.ClientSession() as http:
+            for n, (kind, fields, _trail, answer) in enumerate(TRAILS):
+                activity = teams_activity(
+                    kind,
+                    activity_id=f"t-{n}",
+                    service_url=service_url,
+                    conversation=f"19:c{n % 3}@thread.tacv2",
+                    **{k: v for k, v in fields.items() if k != "channelData"},
+                )
+                activity["channelData"].update(fields.get("channelData", {}))
+                status, body = await post_json(http, f"{gateway}/api/messages", activity)
+                assert (status, body) == (answer or (202, None)), kind
+            await dev.wait_for(len(TRAILS), within=30)
+    finally:
+        await stop_processes(workers)
+
+    # One reply a turn, naming exactly the handlers the turn went through (conversation
+    # updates are answered in the conversation, not as replies: keyed by text).
+    assert sorted(a["text"] for a in dev.activities()) == sorted(
+        f"trail: {trail}" for _, _, trail, _ in TRAILS
+    )
