@@ -15,7 +15,7 @@ import datetime
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self, overload
+from typing import Any, ClassVar, Self
 
 _RENAMED = {"from_property": "from"}
 
@@ -131,6 +131,16 @@ class Model:
         built.__dict__.update(values)
         return built
 
+    def serialize(self) -> dict[str, Any]:
+        """botbuilder's (msrest's) name for `to_dict`: wire-format JSON."""
+        return self.to_dict()
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> Self:
+        """botbuilder's (msrest's) name for `from_dict`; callable on an instance too
+        (`Entity().deserialize(data)`), as there."""
+        return cls.from_dict(data)
+
     def to_dict(self) -> dict[str, Any]:
         """Wire-format JSON; fields that are None are left out."""
         out: dict[str, Any] = dict(self.additional_properties)
@@ -147,34 +157,6 @@ class Model:
                 value = _write_time(value)
             out[wire] = value
         return out
-
-    # botbuilder's schema classes are msrest Models; ported code calls their msrest names.
-
-    def serialize(self, keep_readonly: bool = False, **kwargs: Any) -> dict[str, Any]:
-        """msrest's name for `to_dict()` (botbuilder's `model.serialize()`). Unlike msrest's,
-        `additional_properties` are written too: nothing a channel sent is dropped."""
-        return self.to_dict()
-
-    @overload
-    @classmethod
-    def deserialize(cls, data: None, content_type: str | None = None) -> None: ...
-
-    @overload
-    @classmethod
-    def deserialize(cls, data: dict[str, Any] | Self, content_type: str | None = None) -> Self: ...
-
-    @classmethod
-    def deserialize(
-        cls, data: dict[str, Any] | Self | None, content_type: str | None = None
-    ) -> Self | None:
-        """msrest's name for `from_dict`, as botbuilder code calls it on a blank object
-        (`TeamsChannelData().deserialize(activity.channel_data)`): None stays None, an object
-        of this class is returned as it is."""
-        if data is None or isinstance(data, cls):
-            return data
-        if not isinstance(data, dict):
-            raise TypeError(f"{cls.__name__}.deserialize takes a JSON object, not {type(data)}")
-        return cls.from_dict(data)
 
 
 class _Decoding:
