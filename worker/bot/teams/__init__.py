@@ -114,6 +114,7 @@ from worker.bot.teams.messaging_extensions import (
     MessagingExtensionSuggestedAction,
     SigninStateVerificationQuery,
 )
+from worker.bot.teams.sso import TeamsSSOTokenExchangeMiddleware
 from worker.bot.teams.task_modules import (
     BotConfigAuth,
     CacheInfo,
@@ -250,6 +251,7 @@ __all__ = [
     "TeamsMeetingMember",
     "TeamsMeetingParticipant",
     "TeamsPagedMembersResult",
+    "TeamsSSOTokenExchangeMiddleware",
     "TenantInfo",
     "Type",
     "UserMeetingDetails",
