@@ -71,7 +71,8 @@ class TeamsInvokeHandlers(ActivityHandler):
         raise InvokeResponseError(NOT_IMPLEMENTED)
 
     async def on_teams_signin_verify_state(self, turn_context: TurnContext) -> None:
-        """`signin/verifyState` (sign-in: issue 22). Default: 501."""
+        """`signin/verifyState` (and by default `signin/tokenExchange`): run the dialog whose
+        `OAuthPrompt` waits for it; the prompt answers the invoke. Default: 501."""
         raise InvokeResponseError(NOT_IMPLEMENTED)
 
     async def on_teams_signin_token_exchange(self, turn_context: TurnContext) -> None:
