@@ -12,6 +12,7 @@ from worker.bot import conversations
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.teams import TeamMember, TeamsInfo
 from worker.bot.turn_context import TurnContext
+from worker.connector import bodies
 from worker.connector.client import ConnectorClient
 from worker.connector.errors import ConnectorError
 from worker.connector.service_urls import OutboundPolicy
@@ -35,7 +36,7 @@ async def test_teams_info_against_the_dev_connector() -> None:
         failed = await TeamsInfo.get_paged_failed_entries(context, operation)
         await TeamsInfo.cancel_operation(context, operation)
         with pytest.raises(ConnectorError) as missing:
-            await client.request_json("GET", url, "v3/teams/t/unknown")
+            await client.call("GET", url, "v3/teams/t/unknown", None, bodies.json_or_none)
     await client.aclose()
     assert (team.id, team.name) == ("19:team-general@thread.tacv2", "Contoso")
     assert [c.name for c in channels] == [None, "Announcements"]

@@ -314,13 +314,6 @@ class ConnectorClient:
         path = f"v3/conversations/{_segment(conversation_id)}/attachments"
         return await self._post(service_url, path, attachment_upload.to_dict())
 
-    async def request_json(self, method: str, service_url: str, path: str, body: Any = None) -> Any:
-        """Any other route of the service (the Teams routes: worker.connector.teams): `path`
-        made of escaped segments, the answer's JSON (None for an empty body). Retried and
-        checked as every call is: a POST only when the answer says it was not taken."""
-        retry = POST_RETRY if method == "POST" else IDEMPOTENT_RETRY
-        return await self._request(method, service_url, path, body, bodies.json_or_none, retry)
-
     # -- transport ------------------------------------------------------------------------------
 
     async def call(
@@ -356,7 +349,7 @@ class ConnectorClient:
         method: str,
         service_url: str,
         path: str,
-        body: Any,
+        body: dict[str, Any] | None,
         decode: Callable[[bytes], T],
         retry_statuses: frozenset[int],
         before_attempt: BeforeAttempt | None = None,

@@ -1,8 +1,8 @@
 """The Teams routes of the Bot Connector service: teams, meetings and batch messaging.
 
-Each call goes through `ConnectorClient.request_json`, so it follows the client's rules (the
-outbound policy, the token, retries on throttling, `ConnectorError` with the service's error
-code and message) and returns the answer's JSON; `worker.bot.teams.TeamsInfo` reads it into
+Each call goes through `ConnectorClient.call`, so it follows the client's rules (the outbound
+policy, the token, retries on throttling, `ConnectorError` with the service's error code and
+message) and returns the answer's JSON; `worker.bot.teams.TeamsInfo` reads it into
 the Teams schema. Ids are escaped as one path segment each: Teams ids carry ':', '@' and ';'.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from worker.connector import bodies
 from worker.connector.client import ConnectorClient
 
 
@@ -41,7 +42,7 @@ class TeamsOperations:
         """GET /v1/meetings/{meetingId}."""
         return await self._get(f"v1/meetings/{_segment(meeting_id)}")
 
-    async def send_meeting_notification(self, meeting_id: str, notification: Any) -> Any:
+    async def send_meeting_notification(self, meeting_id: str, notification: dict[str, Any]) -> Any:
         """POST /v1/meetings/{meetingId}/notification: None (202, all sent) or the recipients
         it failed for."""
         return await self._post(f"v1/meetings/{_segment(meeting_id)}/notification", notification)
@@ -76,13 +77,13 @@ class TeamsOperations:
     async def cancel_operation(self, operation_id: str) -> None:
         """DELETE /v3/batch/conversation/{operationId}."""
         path = f"v3/batch/conversation/{_segment(operation_id)}"
-        await self._client.request_json("DELETE", self._service_url, path)
+        await self._client.call("DELETE", self._service_url, path, None, bodies.nothing)
 
     async def _get(self, path: str) -> Any:
-        return await self._client.request_json("GET", self._service_url, path)
+        return await self._client.call("GET", self._service_url, path, None, bodies.json_or_none)
 
-    async def _post(self, path: str, body: Any) -> Any:
-        return await self._client.request_json("POST", self._service_url, path, body)
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        return await self._client.call("POST", self._service_url, path, body, bodies.json_or_none)
 
 
 def _segment(identifier: str) -> str:
