@@ -19,6 +19,10 @@ from turnstream.devconnector import DevConnector
         ("/chat/send", b'{"text": "hi"}', "conversation (a string) is required"),
         ("/chat/send", b'{"conversation": "c", "text": 5}', "text must be a string"),
         ("/chat/conversations", b'{"conversation": "../x"}', "conversation must match"),
+        ("/chat/send", b'{"conversation": "c", "channel": "slack"}', "channel must be"),
+        ("/chat/invoke", b'{"conversation": "c"}', "name must be a string"),
+        ("/chat/invoke", b'{"conversation": "c", "name": ""}', "name must be a string"),
+        ("/chat/invoke", b'{"name": "task/fetch"}', "conversation (a string) is required"),
     ],
 )
 async def test_bad_requests_get_a_json_400(

@@ -16,6 +16,7 @@ from playwright.async_api import Page, async_playwright, expect
 from gateway.app import create_app
 from samples.inspection import create_app as inspection_bot
 from samples.showcase import bot as showcase
+from samples.teams_bot import bot as teams_bot
 from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.http import serving
@@ -148,5 +149,37 @@ async def test_one_tab_inspects_the_conversation_of_another(
             state = traces.filter(has_text="BotState")
             await state.locator(".show-json").click()
             await expect(state.locator("pre.raw")).to_contain_text('"conversation_state"')
+        finally:
+            await browser.close()
+
+
+async def test_talking_as_teams_opens_a_task_module(settings: Settings) -> None:
+    assert CHROMIUM is not None
+    async with dev_chat(settings, teams_bot) as url, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            expect.set_options(timeout=15_000)
+            await page.goto(f"{url}/")
+            await page.check("#teams")  # a new conversation, as Teams
+            await bot_says(page, "Welcome to the team, You!")
+
+            await page.fill("#input", "form")
+            await page.click("#send")
+            card = page.locator(".hero-card").last
+            await card.locator("button", has_text="Open the form").click()
+            answer = page.locator(".invoke-answer").last
+            await expect(answer.locator(".bubble")).to_have_text("invoke task/fetch answered 200")
+            await expect(answer.locator("pre.raw")).to_contain_text('"Tell us your name"')
+
+            await page.fill("#input", '/invoke task/submit {"data": {"name": "Ada"}}')
+            await page.click("#send")
+            answer = page.locator(".invoke-answer").last
+            await expect(answer.locator("pre.raw")).to_contain_text('"Thanks, Ada!"')
+            await page.fill("#input", "/invoke tab/fetch {}")
+            await page.click("#send")
+            await expect(page.locator(".invoke-answer .bubble").last).to_have_text(
+                "invoke tab/fetch answered 501"
+            )
         finally:
             await browser.close()

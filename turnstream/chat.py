@@ -7,6 +7,10 @@ gateway's real `/api/messages` on the same server, with the dev connector as its
 as server-sent events
 (`/chat/events?conversation=ID`). "New conversation" sends a conversationUpdate that adds the
 user, so the bot's welcome appears.
+
+With `"channel": "msteams"` the page talks as Teams does (channelId `msteams`, a tenant, team
+and channel in channelData), and `/chat/invoke` sends an invoke (`task/fetch`,
+`composeExtension/query`, ...) and hands back the bot's answer as it came (status and body).
 """
 
 from __future__ import annotations
@@ -29,7 +33,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from turnstream.devconnector import DevConnector, ReceivedRequest
 
 CHANNEL_ID = "emulator"
+TEAMS_CHANNEL_ID = "msteams"
+TEAMS_TENANT = {"id": "dev-tenant"}
+TEAMS_TEAM = {"id": "19:dev-team@thread.tacv2", "name": "Dev team"}
+MAX_INVOKE_NAME = 200
 USER = {"id": "dev-user", "name": "You"}
+TEAMS_PROFILE = {
+    "aadObjectId": "00000000-0000-0000-0000-0000000000aa",
+    "email": "you@dev.example",
+    "userPrincipalName": "you@dev.example",
+}
+"""The user's Teams fields, sent with the member added: Teams itself sends only the ids and the
+bot looks the member up (`TeamsInfo.get_member`), which the dev connector, knowing no roster,
+could not answer."""
 BOT = {"id": "bot", "name": "Bot"}
 KEEPALIVE_SECONDS = 15.0
 MAX_TEXT = 4096
@@ -51,6 +67,7 @@ class ChatPage:
                 Route("/chat/events", self._events),
                 Route("/chat/send", self._send, methods=["POST"]),
                 Route("/chat/conversations", self._new_conversation, methods=["POST"]),
+                Route("/chat/invoke", self._invoke, methods=["POST"]),
             ]
         )
 
@@ -113,10 +130,32 @@ class ChatPage:
         text, value = body.get("text"), body.get("value")
         if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT):
             return _error(f"text must be a string of at most {MAX_TEXT} characters", 400)
+        channel = body.get("channel", CHANNEL_ID)
+        if channel not in (CHANNEL_ID, TEAMS_CHANNEL_ID):
+            return _error(f"channel must be {CHANNEL_ID} or {TEAMS_CHANNEL_ID}", 400)
         activity: dict[str, Any] = {"type": "message", "text": text or ""}
         if value is not None:
             activity["value"] = value
-        return await self._post(request, body["conversation"], activity)
+        return await self._post(request, body["conversation"], activity, channel)
+
+    async def _invoke(self, request: Request) -> Response:
+        """An invoke as the channel sends it; the answer is the bot's, whatever its status."""
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error("body is not JSON", 400)
+        if not isinstance(body, dict) or not isinstance(body.get("conversation"), str):
+            return _error("conversation (a string) is required", 400)
+        if not CONVERSATION_ID.fullmatch(body["conversation"]):
+            return _error("conversation must match [A-Za-z0-9_-]{1,64}", 400)
+        name = body.get("name")
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_INVOKE_NAME:
+            return _error(f"name must be a string of 1 to {MAX_INVOKE_NAME} characters", 400)
+        channel = body.get("channel", TEAMS_CHANNEL_ID)
+        if channel not in (CHANNEL_ID, TEAMS_CHANNEL_ID):
+            return _error(f"channel must be {CHANNEL_ID} or {TEAMS_CHANNEL_ID}", 400)
+        activity = {"type": "invoke", "name": name, "value": body.get("value")}
+        return await self._post(request, body["conversation"], activity, channel, invoke=True)
 
     async def _new_conversation(self, request: Request) -> Response:
         """Start a conversation: the page names it (it listens before the welcome can come)."""
@@ -129,11 +168,21 @@ class ChatPage:
             conversation = f"dev-{uuid.uuid4().hex[:12]}"
         if not isinstance(conversation, str) or not CONVERSATION_ID.fullmatch(conversation):
             return _error("conversation must match [A-Za-z0-9_-]{1,64}", 400)
-        activity = {"type": "conversationUpdate", "membersAdded": [USER, BOT]}
-        return await self._post(request, conversation, activity)
+        channel = body.get("channel", CHANNEL_ID) if isinstance(body, dict) else CHANNEL_ID
+        if channel not in (CHANNEL_ID, TEAMS_CHANNEL_ID):
+            return _error(f"channel must be {CHANNEL_ID} or {TEAMS_CHANNEL_ID}", 400)
+        user = USER if channel == CHANNEL_ID else USER | TEAMS_PROFILE
+        activity = {"type": "conversationUpdate", "membersAdded": [user, BOT]}
+        return await self._post(request, conversation, activity, channel)
 
     async def _post(
-        self, request: Request, conversation: str, activity: dict[str, Any]
+        self,
+        request: Request,
+        conversation: str,
+        activity: dict[str, Any],
+        channel: str = CHANNEL_ID,
+        *,
+        invoke: bool = False,
     ) -> Response:
         # The gateway shares this server (ChatFrontDoor): post to the address this request
         # came in on, never to one the Host header names.
@@ -141,13 +190,15 @@ class ChatPage:
         gateway_url = f"http://{host}:{port}/api/messages"
         activity |= {
             "id": uuid.uuid4().hex,
-            "channelId": CHANNEL_ID,
+            "channelId": channel,
             "serviceUrl": self._service_url,
             "conversation": {"id": conversation},
             "from": USER,
             "recipient": BOT,
             "locale": "en-US",
         }
+        if channel == TEAMS_CHANNEL_ID:
+            activity |= _as_in_teams(conversation)
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
         try:
@@ -159,6 +210,19 @@ class ChatPage:
                 status, detail = answer.status, await answer.text()
         except aiohttp.ClientError as e:
             return _error(f"gateway unreachable: {e}", 502)
+        if invoke:  # the bot's answer, whatever its status (501: not handled)
+            try:
+                answer_body = orjson.loads(detail) if detail else None
+            except orjson.JSONDecodeError:
+                answer_body = detail
+            return JSONResponse(
+                {
+                    "conversation": conversation,
+                    "activity": activity,
+                    "status": status,
+                    "answer": answer_body,
+                }
+            )
         if status >= 300:
             return _error(f"gateway answered {status}: {detail}", 502)
         return JSONResponse({"conversation": conversation, "activity": activity, "status": status})
@@ -178,6 +242,24 @@ class ChatFrontDoor:
             await self._chat(scope, receive, send)
         else:
             await self._gateway(scope, receive, send)
+
+
+def _as_in_teams(conversation: str) -> dict[str, Any]:
+    """What Teams adds to an activity in a team's channel: the tenant, team and channel."""
+    return {
+        "conversation": {
+            "id": conversation,
+            "isGroup": True,
+            "conversationType": "channel",
+            "tenantId": TEAMS_TENANT["id"],
+        },
+        "from": USER | {"aadObjectId": TEAMS_PROFILE["aadObjectId"]},
+        "channelData": {
+            "tenant": TEAMS_TENANT,
+            "team": TEAMS_TEAM,
+            "channel": {"id": TEAMS_TEAM["id"], "name": "General"},
+        },
+    }
 
 
 def _error(message: str, status: int) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 It accepts what the connector client sends to `/v3/conversations/...`, answers like the real
 service (`{"id": ...}`), keeps every request for inspection and logs each reply in one line.
+Teams' own routes (teams, meetings, batch sends) get plausible answers (`dev_teams`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from turnstream.dev_teams import TEAMS_PREFIXES, DevTeams
 
 log = logging.getLogger("turnstream.connector")
 
@@ -58,6 +61,7 @@ class DevConnector:
         self._echo_log = echo_log
         self._keep = keep
         self._ids = itertools.count(1)
+        self._teams = DevTeams()
         self._arrived = asyncio.Condition()
         self.app = Starlette(
             routes=[
@@ -75,6 +79,10 @@ class DevConnector:
                     methods=["GET", "POST", "PUT", "DELETE"],
                 ),
                 Route("/v3/conversations", self._handle, methods=["GET", "POST"]),
+                *(
+                    Route(f"{prefix}{{rest:path}}", self._handle, methods=["GET", "POST", "DELETE"])
+                    for prefix in TEAMS_PREFIXES
+                ),
             ]
         )
 
@@ -115,8 +123,11 @@ class DevConnector:
                 self._arrived.notify_all()
         if self._echo_log:
             log.info("%s", describe(record))
+        raw_path = request.scope["raw_path"].decode()
+        if raw_path.startswith(TEAMS_PREFIXES):
+            return self._teams.answer(request.method, raw_path, request.url.query)
         if request.method == "GET":
-            return self._read(request.scope["raw_path"].decode())
+            return self._read(raw_path)
         if request.method == "DELETE":
             return Response(status_code=200)
         return JSONResponse({"id": f"dev-{next(self._ids)}"})
@@ -160,4 +171,6 @@ def describe(record: ReceivedRequest) -> str:
         else str(body.get("type", ""))
     )
     who = f" for {recipient}" if recipient else ""
+    if record.path.startswith(TEAMS_PREFIXES):  # no conversation in its path
+        return f"{record.method} {record.path}"
     return f"{verb} in conversation {record.conversation_id}{target}{who}: {what}".rstrip(": ")

@@ -61,6 +61,10 @@ class Model:
 
     _decoding_table: ClassVar[_Decoding]
 
+    _wire_names: ClassVar[dict[str, str]] = {}
+    """Fields whose wire name is not their camelCase spelling (Teams' O365 connector cards
+    write `@type`, meeting events `StartTime`): field name -> wire name."""
+
     def shallow_copy(self) -> Self:
         """A new object with the same field values, as `dataclasses.replace(self)` makes, about
         10x cheaper (~1 µs against ~10 µs for an `Activity`): addressing each reply copies the
@@ -82,7 +86,7 @@ class Model:
             for f in dataclasses.fields(cls):
                 if f.name == "additional_properties":
                     continue
-                by_wire[_camel(f.name)] = (
+                by_wire[cls._wire_names.get(f.name) or _camel(f.name)] = (
                     f.name,
                     *_nested_model(hints[f.name]),
                     _is_time(hints[f.name]),
@@ -126,6 +130,16 @@ class Model:
         built = object.__new__(cls)
         built.__dict__.update(values)
         return built
+
+    def serialize(self) -> dict[str, Any]:
+        """botbuilder's (msrest's) name for `to_dict`: wire-format JSON."""
+        return self.to_dict()
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> Self:
+        """botbuilder's (msrest's) name for `from_dict`; callable on an instance too
+        (`Entity().deserialize(data)`), as there."""
+        return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
         """Wire-format JSON; fields that are None are left out."""

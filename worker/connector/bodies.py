@@ -66,6 +66,11 @@ def paged_members(payload: bytes) -> PagedMembersResult:
     return page
 
 
+def json_or_none(payload: bytes) -> Any:
+    """Any JSON (None for an empty body); a body that is not JSON is an unusable answer."""
+    return orjson.loads(payload) if payload.strip() else None
+
+
 def nothing(payload: bytes) -> None:
     """For operations that return no body (delete): whatever came is ignored."""
 
