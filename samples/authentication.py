@@ -33,6 +33,7 @@ from worker.bot.dialogs import (
     WaterfallStepContext,
     run_dialog,
 )
+from worker.bot.teams import TeamsSSOTokenExchangeMiddleware
 
 CONNECTION_NAME = os.environ.get("CONNECTION_NAME", "graph")
 
@@ -107,13 +108,20 @@ class AuthenticationBot(ActivityHandler):
         await run_dialog(self.dialog, turn_context, self.dialog_state)
 
 
-def create_app(storage: Storage, connection_name: str = CONNECTION_NAME) -> BotApp:
+def create_app(
+    storage: Storage, sso_storage: Storage | None = None, connection_name: str = CONNECTION_NAME
+) -> BotApp:
+    """The bot over `storage`; `sso_storage` keeps Teams' exchange ids (default: `storage`)."""
     conversation_state = ConversationState(storage)
     return BotApp(
         AuthenticationBot(conversation_state, MainDialog(connection_name)),
-        middleware=[AutoSaveStateMiddleware(conversation_state)],
+        middleware=[
+            AutoSaveStateMiddleware(conversation_state),
+            # One sign-in per Teams SSO exchange, however many clients and workers.
+            TeamsSSOTokenExchangeMiddleware(sso_storage or storage, connection_name),
+        ],
         conversation_state=conversation_state,
     )
 
 
-bot = create_app(RedisStorage())
+bot = create_app(RedisStorage(), sso_storage=RedisStorage(ttl_seconds=3600))

@@ -52,3 +52,16 @@ def test_each_name_is_provided_or_listed_with_its_reason(package: str) -> None:
     assert not listed - missing, (
         f"now provided, remove them from docs/compatibility.md: {sorted(listed - missing)}"
     )
+
+
+def test_the_counts_are_those_of_the_tables() -> None:
+    """Each section's "N of M names provided" and the page's total follow from its table."""
+    provided_in_all = 0
+    for package, names in SNAPSHOT.items():
+        section = re.search(rf"^## `{re.escape(package)}`.*?(?=^## |\Z)", PAGE, re.M | re.S)
+        assert section is not None
+        provided = len(names) - len(listed_as_missing(package))
+        provided_in_all += provided
+        assert f"{provided} of {len(names)} names provided" in section.group(), package
+    total = sum(len(names) for names in SNAPSHOT.values())
+    assert f"In all: **{provided_in_all} of {total}** names provided." in PAGE

@@ -3,6 +3,7 @@ token service and the connector on loopback. Teams' invokes are answered in the 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -98,6 +99,26 @@ async def test_sign_in_on_teams_by_verify_state_and_by_sso(
             assert (status, body["id"], body["connectionName"]) == (200, "x2", "graph")
             await dev.wait_for(before + 2, within=30)
             assert dev.activities()[before]["text"] == "You are now logged in."
+
+            # One Teams user on two clients: the same exchange id twice (two activities). One
+            # sign-in, however the two land on the workers; the other is answered 200 alone.
+            await say("c3", "logout", 1)
+            (card,) = await say("c3", "hi", 1)
+            assert card["attachments"][0]["contentType"] == "application/vnd.microsoft.card.oauth"
+            tokens.exchangeable[(USER, "graph", "sso-token-3")] = "sso-graph-token"
+            before = len(dev.activities())
+            exchange = {"id": "x3", "connectionName": "graph", "token": "sso-token-3"}
+            answers = await asyncio.gather(
+                invoke("c3", "signin/tokenExchange", exchange),
+                invoke("c3", "signin/tokenExchange", exchange),
+            )
+            assert sorted(answers, key=lambda a: a[1] is None) == [
+                (200, {"id": "x3", "connectionName": "graph"}),
+                (200, None),
+            ]
+            # Both answers are in, so both turns have ended and sent all they would.
+            texts = [a.get("text") for a in dev.activities()[before:]]
+            assert texts.count("You are now logged in.") == 1
         finally:
             errors = await stop_processes(workers)
     assert "Traceback" not in "".join(errors)
