@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import shutil
 from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Page, async_playwright, expect
+from starlette.applications import Starlette
 
 from gateway.app import create_app
+from samples.authentication import create_app as authentication_bot
 from samples.inspection import create_app as inspection_bot
 from samples.showcase import bot as showcase
 from samples.teams_bot import bot as teams_bot
@@ -21,6 +24,7 @@ from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.http import serving
 from turnstream.chat import ChatFrontDoor, ChatPage
+from turnstream.dev_token_service import DevTokenService
 from turnstream.devconnector import DevConnector
 from worker.bot import BotApp, RedisStorage
 from worker.bot.types import Bot
@@ -56,19 +60,24 @@ async def chat_url(settings: Settings) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def dev_chat(settings: Settings, bot: Bot | BotApp) -> AsyncIterator[str]:
-    """What `turnstream dev` serves: chat page + gateway on one port, a worker, the connector."""
+    """What `turnstream dev` serves: chat page + gateway on one port, a worker, the connector
+    and the token service on another."""
     connector = DevConnector(echo_log=False)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_worker(settings, bot, concurrency=4, handle_signals=False, stop=stop)
-    )
-    async with serving(connector.app) as service_url:
-        chat = ChatPage(connector, service_url=service_url)
-        async with serving(ChatFrontDoor(chat.app, create_app(settings))) as url:
-            yield url
-            await chat.close()
-    stop.set()
-    await worker
+    tokens = DevTokenService()
+    async with serving(Starlette(routes=[*connector.app.routes, *tokens.routes])) as service_url:
+        settings = dataclasses.replace(settings, token_service_url=service_url)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(
+            run_worker(settings, bot, concurrency=4, handle_signals=False, stop=stop)
+        )
+        chat = ChatPage(connector, service_url=service_url, token_service_url=service_url)
+        try:
+            async with serving(ChatFrontDoor(chat.app, create_app(settings))) as url:
+                yield url
+                await chat.close()
+        finally:
+            stop.set()
+            await worker
 
 
 async def bot_says(page: Page, text: str) -> None:
@@ -181,5 +190,34 @@ async def test_talking_as_teams_opens_a_task_module(settings: Settings) -> None:
             await expect(page.locator(".invoke-answer .bubble").last).to_have_text(
                 "invoke tab/fetch answered 501"
             )
+        finally:
+            await browser.close()
+
+
+async def test_signing_in_from_the_chat_page(settings: Settings, redis: Redis) -> None:
+    """The authentication sample under the dev stack: its OAuth card opens the dev token
+    service's sign-in page, whose magic code, typed in the chat, signs the user in."""
+    assert CHROMIUM is not None
+    bot = authentication_bot(RedisStorage(redis, key_prefix=settings.key_prefix))
+    async with dev_chat(settings, bot) as url, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            expect.set_options(timeout=15_000)
+            page = await browser.new_page()
+            await page.goto(f"{url}/")
+            await bot_says(page, "Welcome to AuthenticationBot")
+            await page.fill("#input", "hi")
+            await page.click("#send")
+            card = page.locator(".sign-in-card").last
+            await expect(card).to_contain_text("Please Sign In")
+            async with page.expect_popup() as opened:
+                await card.locator("button", has_text="Sign In").click()
+            sign_in = await opened.value
+            code = await sign_in.locator("#magic-code").inner_text()
+            await sign_in.close()
+
+            await page.fill("#input", code)
+            await page.click("#send")
+            await bot_says(page, "You are now logged in.")
         finally:
             await browser.close()

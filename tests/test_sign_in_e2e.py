@@ -14,7 +14,7 @@ from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving
 from tests.support.processes import start_workers, stop_processes, worker_env
-from tests.support.token_service import FakeTokenService
+from turnstream.dev_token_service import DevTokenService
 from turnstream.devconnector import DevConnector
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +24,7 @@ async def test_sign_in_by_magic_code_then_sign_out(
     settings: Settings, connector: tuple[DevConnector, str]
 ) -> None:
     dev, service_url = connector
-    tokens = FakeTokenService()
+    tokens = DevTokenService()
     tokens.magic_codes[("user-1", "graph", "424242")] = "graph-token"
     async with (
         serving(tokens.app) as token_service_url,
@@ -48,7 +48,7 @@ async def test_sign_in_by_magic_code_then_sign_out(
     assert "Traceback" not in "".join(errors)
 
     replies = [a["text"] for a in dev.activities()]
-    assert replies[0].startswith("please sign in: https://signin.example/?state=")
+    assert replies[0].startswith(f"please sign in: {token_service_url}/signin?state=")
     assert replies[1:4] == [
         "signed in with graph-token",
         "signed in with graph-token",

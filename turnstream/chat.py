@@ -16,6 +16,7 @@ and channel in channelData), and `/chat/invoke` sends an invoke (`task/fetch`,
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -55,8 +56,11 @@ CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 class ChatPage:
     """The page, its event streams and the two actions (send, new conversation)."""
 
-    def __init__(self, connector: DevConnector, service_url: str) -> None:
+    def __init__(
+        self, connector: DevConnector, service_url: str, token_service_url: str | None = None
+    ) -> None:
         self._service_url = service_url
+        self._token_service_url = token_service_url
         self._subscribers: dict[str, set[asyncio.Queue[bytes | None]]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._page = resources.files("turnstream").joinpath("chat.html").read_text("utf-8")
@@ -67,6 +71,7 @@ class ChatPage:
                 Route("/chat/events", self._events),
                 Route("/chat/send", self._send, methods=["POST"]),
                 Route("/chat/conversations", self._new_conversation, methods=["POST"]),
+                Route("/chat/signin", self._sign_in_link, methods=["POST"]),
                 Route("/chat/invoke", self._invoke, methods=["POST"]),
             ]
         )
@@ -156,6 +161,35 @@ class ChatPage:
             return _error(f"channel must be {CHANNEL_ID} or {TEAMS_CHANNEL_ID}", 400)
         activity = {"type": "invoke", "name": name, "value": body.get("value")}
         return await self._post(request, body["conversation"], activity, channel, invoke=True)
+
+    async def _sign_in_link(self, request: Request) -> Response:
+        """Where the page's user signs in for an OAuth card without a link, as the Emulator
+        asks the token service itself: the dev token service's sign-in page, with the state a
+        bot would have made for this conversation."""
+        if self._token_service_url is None:
+            return _error("no token service: sign-in works under `turnstream dev`", 400)
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error("body is not JSON", 400)
+        conversation = body.get("conversation") if isinstance(body, dict) else None
+        connection = body.get("connectionName") if isinstance(body, dict) else None
+        if not isinstance(conversation, str) or not CONVERSATION_ID.fullmatch(conversation):
+            return _error("conversation must match [A-Za-z0-9_-]{1,64}", 400)
+        if not isinstance(connection, str) or not 0 < len(connection) <= 256:
+            return _error("connectionName (a string) is required", 400)
+        state = {
+            "connectionName": connection,
+            "conversation": {
+                "user": USER,
+                "bot": BOT,
+                "conversation": {"id": conversation},
+                "channelId": CHANNEL_ID,
+                "serviceUrl": self._service_url,
+            },
+        }
+        encoded = base64.b64encode(orjson.dumps(state)).decode("ascii")
+        return JSONResponse({"url": f"{self._token_service_url}/signin?state={encoded}"})
 
     async def _new_conversation(self, request: Request) -> Response:
         """Start a conversation: the page names it (it listens before the welcome can come)."""

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from starlette.applications import Starlette
+
 from gateway.app import create_app
 from gateway.edge import EdgeLimits
 from gateway.server import EmbeddedServer, server_config
@@ -20,6 +22,7 @@ from shared.loops import LoopDied
 from shared.redis.connection import redacted
 from shared.settings import Settings
 from turnstream.chat import ChatFrontDoor, ChatPage
+from turnstream.dev_token_service import DevTokenService
 from turnstream.devconnector import DevConnector
 from turnstream.embedded import EmbeddedRedis, EmbeddedServerError
 from worker.bot.app import BotApp
@@ -47,6 +50,10 @@ async def run_dev(
     _check_free(connector_port, "dev connector")
     # The dev connector (and the Emulator) listen on loopback: let the worker reach them.
     settings = dataclasses.replace(settings, allow_private_service_urls=True)
+    if "TURNSTREAM_TOKEN_SERVICE_URL" not in os.environ:  # sign-in through the dev one
+        settings = dataclasses.replace(
+            settings, token_service_url=f"http://127.0.0.1:{connector_port}"
+        )
     embedded: EmbeddedRedis | None = None
     if not settings.redis_url:
         try:
@@ -86,8 +93,12 @@ async def _serve(
     data_dir: Path | None,
 ) -> None:
     connector = DevConnector()
-    connector_server = EmbeddedServer(server_config(connector.app, "127.0.0.1", connector_port))
-    chat = ChatPage(connector, service_url=f"http://127.0.0.1:{connector_port}")
+    tokens = DevTokenService()
+    # One loopback server plays the Bot Connector and the token service (sign-in).
+    connector_app = Starlette(routes=[*connector.app.routes, *tokens.routes])
+    connector_server = EmbeddedServer(server_config(connector_app, "127.0.0.1", connector_port))
+    connector_url = f"http://127.0.0.1:{connector_port}"
+    chat = ChatPage(connector, service_url=connector_url, token_service_url=connector_url)
     failed: list[str] = []
 
     def on_loop_death(name: str) -> None:

@@ -14,7 +14,7 @@ from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import post_json, serving
 from tests.support.processes import start_workers, stop_processes, worker_env
-from tests.support.token_service import FakeTokenService
+from turnstream.dev_token_service import DevTokenService
 from turnstream.devconnector import DevConnector
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ async def test_sign_in_on_teams_by_verify_state_and_by_sso(
     settings: Settings, connector: tuple[DevConnector, str]
 ) -> None:
     dev, service_url = connector
-    tokens = FakeTokenService()
+    tokens = DevTokenService()
     tokens.magic_codes[(USER, "graph", "424242")] = "teams-token"
     async with (
         serving(tokens.app) as token_service_url,
@@ -71,7 +71,8 @@ async def test_sign_in_on_teams_by_verify_state_and_by_sso(
             await say("c1", "my code is 111111", 0)
             oauth = card["attachments"][0]
             assert oauth["contentType"] == "application/vnd.microsoft.card.oauth"
-            assert oauth["content"]["buttons"][0]["value"].startswith("https://signin.example/")
+            link = oauth["content"]["buttons"][0]["value"]
+            assert link.startswith(f"{token_service_url}/signin?state=")
 
             before = len(dev.activities())
             assert await invoke("c1", "signin/verifyState", {"state": "000000"}) == (404, None)

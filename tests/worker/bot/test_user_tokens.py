@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from tests.support.http import serving
-from tests.support.token_service import FakeTokenService
+from turnstream.dev_token_service import DevTokenService
 from worker.bot import (
     Activity,
     ChannelAccount,
@@ -40,8 +40,8 @@ def _activity() -> Activity:
 
 
 @pytest.fixture
-async def tokens() -> AsyncIterator[tuple[FakeTokenService, UserTokenClient]]:
-    fake = FakeTokenService()
+async def tokens() -> AsyncIterator[tuple[DevTokenService, UserTokenClient]]:
+    fake = DevTokenService()
     connector = ConnectorClient.create(timeout_seconds=5, policy=OutboundPolicy(allow_private=True))
     async with serving(fake.app) as url:
         yield fake, UserTokenClient("app-1", TokenServiceClient(connector, url))
@@ -59,7 +59,7 @@ def test_the_sign_in_state_names_the_bot_connection_and_conversation() -> None:
 
 
 async def test_arguments_are_checked_before_any_call(
-    tokens: tuple[FakeTokenService, UserTokenClient],
+    tokens: tuple[DevTokenService, UserTokenClient],
 ) -> None:
     fake, client = tokens
     with pytest.raises(TypeError, match="connection_name"):
@@ -70,7 +70,7 @@ async def test_arguments_are_checked_before_any_call(
 
 
 async def test_the_adapter_methods_act_for_the_turn_user(
-    tokens: tuple[FakeTokenService, UserTokenClient],
+    tokens: tuple[DevTokenService, UserTokenClient],
 ) -> None:
     fake, client = tokens
     fake.exchangeable[("u1", "graph", "sso")] = "graph-token"

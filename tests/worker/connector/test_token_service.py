@@ -8,7 +8,7 @@ import pytest
 
 from shared.schema.tokens import TokenExchangeRequest
 from tests.support.http import serving
-from tests.support.token_service import FakeTokenService
+from turnstream.dev_token_service import DevTokenService
 from worker.connector.client import ConnectorClient
 from worker.connector.errors import ConnectorError
 from worker.connector.service_urls import OutboundPolicy
@@ -21,8 +21,8 @@ class FixedToken:
 
 
 @pytest.fixture
-async def service() -> AsyncIterator[tuple[FakeTokenService, TokenServiceClient]]:
-    fake = FakeTokenService()
+async def service() -> AsyncIterator[tuple[DevTokenService, TokenServiceClient]]:
+    fake = DevTokenService()
     connector = ConnectorClient.create(
         timeout_seconds=5, credentials=FixedToken(), policy=OutboundPolicy(allow_private=True)
     )
@@ -32,7 +32,7 @@ async def service() -> AsyncIterator[tuple[FakeTokenService, TokenServiceClient]
 
 
 async def test_get_token_none_before_sign_in_then_by_magic_code(
-    service: tuple[FakeTokenService, TokenServiceClient],
+    service: tuple[DevTokenService, TokenServiceClient],
 ) -> None:
     fake, client = service
     assert await client.get_token("u1", "graph", "msteams") is None
@@ -52,17 +52,17 @@ async def test_get_token_none_before_sign_in_then_by_magic_code(
 
 
 async def test_sign_in_resource(
-    service: tuple[FakeTokenService, TokenServiceClient],
+    service: tuple[DevTokenService, TokenServiceClient],
 ) -> None:
     _, client = service
     resource = await client.get_sign_in_resource("abc", final_redirect="https://x.example")
-    assert resource.sign_in_link == "https://signin.example/?state=abc"
+    assert resource.sign_in_link == f"{client.url}/signin?state=abc"
     assert resource.token_exchange_resource is not None
     assert resource.token_exchange_resource.uri == "api://bot"
 
 
 async def test_status_aad_tokens_and_sign_out(
-    service: tuple[FakeTokenService, TokenServiceClient],
+    service: tuple[DevTokenService, TokenServiceClient],
 ) -> None:
     fake, client = service
     fake.tokens[("u1", "graph", "webchat")] = "t"
@@ -75,7 +75,7 @@ async def test_status_aad_tokens_and_sign_out(
 
 
 async def test_exchange_gives_a_token_or_a_clear_refusal(
-    service: tuple[FakeTokenService, TokenServiceClient],
+    service: tuple[DevTokenService, TokenServiceClient],
 ) -> None:
     fake, client = service
     fake.exchangeable[("u1", "graph", "sso-token")] = "graph-token"
@@ -90,7 +90,7 @@ async def test_exchange_gives_a_token_or_a_clear_refusal(
 
 
 async def test_errors_never_carry_the_query(
-    service: tuple[FakeTokenService, TokenServiceClient],
+    service: tuple[DevTokenService, TokenServiceClient],
 ) -> None:
     _, client = service
     with pytest.raises(ConnectorError) as refused:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.http import serving
-from tests.support.token_service import FakeTokenService
+from turnstream.dev_token_service import DevTokenService
 from worker.bot import Activity, ActivityTypes, TurnContext, UserTokenClient
 from worker.bot.dialogs import (
     ComponentDialog,
@@ -60,8 +60,8 @@ class SignIn(ComponentDialog):
 
 
 @pytest.fixture
-async def service() -> AsyncIterator[tuple[FakeTokenService, UserTokenClient]]:
-    fake = FakeTokenService()
+async def service() -> AsyncIterator[tuple[DevTokenService, UserTokenClient]]:
+    fake = DevTokenService()
     connector = ConnectorClient.create(timeout_seconds=5, policy=OutboundPolicy(allow_private=True))
     async with serving(fake.app) as url:
         yield fake, UserTokenClient("app-1", TokenServiceClient(connector, url))
@@ -89,7 +89,7 @@ async def _invoke_answer(client: DialogTestClient, activity: Activity) -> Invoke
 
 
 async def test_an_oauth_card_then_a_magic_code_signs_the_user_in(
-    service: tuple[FakeTokenService, UserTokenClient],
+    service: tuple[DevTokenService, UserTokenClient],
 ) -> None:
     fake, tokens = service
     client = _client(tokens)
@@ -111,7 +111,7 @@ async def test_an_oauth_card_then_a_magic_code_signs_the_user_in(
 
 
 async def test_a_signed_in_user_gets_the_token_at_once(
-    service: tuple[FakeTokenService, UserTokenClient],
+    service: tuple[DevTokenService, UserTokenClient],
 ) -> None:
     fake, tokens = service
     fake.tokens[(USER, "graph", "test")] = "kept"
@@ -120,14 +120,14 @@ async def test_a_signed_in_user_gets_the_token_at_once(
 
 
 async def test_teams_gets_the_link_and_verify_state_is_answered(
-    service: tuple[FakeTokenService, UserTokenClient],
+    service: tuple[DevTokenService, UserTokenClient],
 ) -> None:
     fake, tokens = service
     client = _client(tokens, "msteams")
     card = await client.send_activity("hi")
     assert card is not None
     (attachment,) = card.attachments or []
-    assert attachment.content["buttons"][0]["value"].startswith("https://signin.example/")
+    assert "/signin?state=" in attachment.content["buttons"][0]["value"]
 
     unknown = await _invoke_answer(client, _invoke(client, "signin/verifyState", {"state": "1"}))
     assert unknown.status == 404
@@ -139,7 +139,7 @@ async def test_teams_gets_the_link_and_verify_state_is_answered(
 
 
 async def test_teams_sso_exchange_answers_200_412_or_400(
-    service: tuple[FakeTokenService, UserTokenClient],
+    service: tuple[DevTokenService, UserTokenClient],
 ) -> None:
     fake, tokens = service
     client = _client(tokens, "msteams")
@@ -182,7 +182,7 @@ async def test_teams_sso_exchange_answers_200_412_or_400(
 
 
 async def test_a_token_response_event_completes_the_sign_in(
-    service: tuple[FakeTokenService, UserTokenClient],
+    service: tuple[DevTokenService, UserTokenClient],
 ) -> None:
     _, tokens = service
     client = _client(tokens, "webchat")
@@ -197,7 +197,7 @@ async def test_a_token_response_event_completes_the_sign_in(
 
 
 async def test_after_the_timeout_the_prompt_ends_with_none(
-    service: tuple[FakeTokenService, UserTokenClient], monkeypatch: pytest.MonkeyPatch
+    service: tuple[DevTokenService, UserTokenClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, tokens = service
     now = [1000.0]
@@ -211,7 +211,7 @@ async def test_after_the_timeout_the_prompt_ends_with_none(
     assert reply is not None and reply.text == "token: None"
 
 
-async def test_end_on_invalid_message(service: tuple[FakeTokenService, UserTokenClient]) -> None:
+async def test_end_on_invalid_message(service: tuple[DevTokenService, UserTokenClient]) -> None:
     _, tokens = service
     client = _client(tokens, end_on_invalid_message=True)
     await client.send_activity("hi")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.http import serving
 from tests.support.teams import invoke, teams_activity
-from tests.support.token_service import FakeTokenService
+from turnstream.dev_token_service import DevTokenService
 from worker.bot import (
     Activity,
     AutoSaveStateMiddleware,
@@ -75,8 +75,8 @@ class TeamsAuthBot(TeamsActivityHandler):
 
 
 @pytest.fixture
-async def tokens() -> AsyncIterator[tuple[FakeTokenService, UserTokenClient]]:
-    fake = FakeTokenService()
+async def tokens() -> AsyncIterator[tuple[DevTokenService, UserTokenClient]]:
+    fake = DevTokenService()
     connector = ConnectorClient.create(timeout_seconds=5, policy=OutboundPolicy(allow_private=True))
     async with serving(fake.app) as url:
         yield fake, UserTokenClient("app-1", TokenServiceClient(connector, url))
@@ -84,7 +84,7 @@ async def tokens() -> AsyncIterator[tuple[FakeTokenService, UserTokenClient]]:
 
 
 async def test_verify_state_is_answered_by_the_prompt_run_from_the_teams_handler(
-    tokens: tuple[FakeTokenService, UserTokenClient],
+    tokens: tuple[DevTokenService, UserTokenClient],
 ) -> None:
     fake, client = tokens
     state = ConversationState(MemoryStorage())

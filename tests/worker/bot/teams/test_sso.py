@@ -12,7 +12,7 @@ import pytest
 from shared.schema.activity import Activity
 from tests.support.http import serving
 from tests.support.teams import invoke
-from tests.support.token_service import FakeTokenService
+from turnstream.dev_token_service import DevTokenService
 from worker.bot import InvokeResponse, MemoryStorage, TurnContext, UserTokenClient
 from worker.bot.invoke import INVOKE_RESPONSE_KEY
 from worker.bot.teams import TeamsActivityHandler, TeamsSSOTokenExchangeMiddleware
@@ -44,8 +44,8 @@ class SsoBot(TeamsActivityHandler):
 
 
 @pytest.fixture
-async def adapter() -> AsyncIterator[tuple[TestAdapter, SsoBot, FakeTokenService]]:
-    fake = FakeTokenService()
+async def adapter() -> AsyncIterator[tuple[TestAdapter, SsoBot, DevTokenService]]:
+    fake = DevTokenService()
     fake.exchangeable[("29:user-1", "graph", "sso-token")] = "graph-token"
     connector = ConnectorClient.create(timeout_seconds=5, policy=OutboundPolicy(allow_private=True))
     bot = SsoBot()
@@ -72,7 +72,7 @@ async def answer_of(adapter: TestAdapter, activity: Activity) -> InvokeResponse:
 
 
 async def test_only_the_first_invoke_of_an_exchange_reaches_the_bot(
-    adapter: tuple[TestAdapter, SsoBot, FakeTokenService],
+    adapter: tuple[TestAdapter, SsoBot, DevTokenService],
 ) -> None:
     test_adapter, bot, fake = adapter
     first = await answer_of(test_adapter, exchange("from-desktop"))
@@ -88,7 +88,7 @@ async def test_only_the_first_invoke_of_an_exchange_reaches_the_bot(
 
 
 async def test_a_failed_exchange_answers_412_and_the_bot_never_sees_it(
-    adapter: tuple[TestAdapter, SsoBot, FakeTokenService],
+    adapter: tuple[TestAdapter, SsoBot, DevTokenService],
 ) -> None:
     test_adapter, bot, _ = adapter
     response = await answer_of(test_adapter, exchange("a-1", token="not-consented"))
@@ -104,7 +104,7 @@ async def test_a_failed_exchange_answers_412_and_the_bot_never_sees_it(
 
 
 async def test_other_activities_pass_untouched(
-    adapter: tuple[TestAdapter, SsoBot, FakeTokenService],
+    adapter: tuple[TestAdapter, SsoBot, DevTokenService],
 ) -> None:
     test_adapter, bot, fake = adapter
     outside_teams = exchange("w-1", channelId="webchat")

@@ -12,7 +12,7 @@ from shared.protocol.keys import Keyspace
 from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.http import serving
-from tests.support.token_service import FakeTokenService
+from turnstream.dev_token_service import DevTokenService
 from worker.bot import Activity, ActivityTypes, RedisStorage, TurnContext, UserTokenClient
 from worker.bot.invoke import INVOKE_RESPONSE_KEY, InvokeResponse
 from worker.bot.teams import TeamsSSOTokenExchangeMiddleware
@@ -34,8 +34,8 @@ class WithTokenClient:
 
 
 @pytest.fixture
-async def tokens() -> AsyncIterator[tuple[FakeTokenService, UserTokenClient]]:
-    fake = FakeTokenService()
+async def tokens() -> AsyncIterator[tuple[DevTokenService, UserTokenClient]]:
+    fake = DevTokenService()
     connector = ConnectorClient.create(timeout_seconds=5, policy=OutboundPolicy(allow_private=True))
     async with serving(fake.app) as url:
         yield fake, UserTokenClient("app-1", TokenServiceClient(connector, url))
@@ -70,7 +70,7 @@ async def _answer(adapter: TestAdapter, activity: Activity) -> InvokeResponse | 
 
 
 async def test_one_exchange_id_reaches_the_bot_once_across_workers(
-    tokens: tuple[FakeTokenService, UserTokenClient], redis: Redis, settings: Settings
+    tokens: tuple[DevTokenService, UserTokenClient], redis: Redis, settings: Settings
 ) -> None:
     fake, client = tokens
     fake.exchangeable[("user1", "graph", "sso")] = "graph-token"
@@ -88,7 +88,7 @@ async def test_one_exchange_id_reaches_the_bot_once_across_workers(
 
 
 async def test_a_refused_exchange_is_answered_412_and_not_recorded(
-    tokens: tuple[FakeTokenService, UserTokenClient], redis: Redis, settings: Settings
+    tokens: tuple[DevTokenService, UserTokenClient], redis: Redis, settings: Settings
 ) -> None:
     fake, client = tokens
     reached: list[str] = []
@@ -108,7 +108,7 @@ async def test_a_refused_exchange_is_answered_412_and_not_recorded(
 
 
 async def test_other_activities_and_channels_pass_through(
-    tokens: tuple[FakeTokenService, UserTokenClient], redis: Redis, settings: Settings
+    tokens: tuple[DevTokenService, UserTokenClient], redis: Redis, settings: Settings
 ) -> None:
     fake, client = tokens
     reached: list[str] = []
