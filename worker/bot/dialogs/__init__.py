@@ -6,6 +6,7 @@ The stack lives in conversation state as plain data in the Bot Framework's porta
 
 from __future__ import annotations
 
+from worker.bot.dialogs.auto_sign_in import SIGNED_IN_TOKEN_KEY, AutoSignInMiddleware
 from worker.bot.dialogs.choices import (
     Choice,
     ChoiceFactory,
@@ -50,7 +51,9 @@ from worker.bot.dialogs.waterfall import (
 )
 
 __all__ = [
+    "SIGNED_IN_TOKEN_KEY",
     "AttachmentPrompt",
+    "AutoSignInMiddleware",
     "Choice",
     "ChoiceFactory",
     "ChoiceFactoryOptions",
