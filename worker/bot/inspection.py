@@ -26,7 +26,7 @@ from typing import Any
 
 from shared.schema.activity import Activity, ActivityTypes, ConversationReference
 from worker.bot.state import BotState, ConversationState, UserState
-from worker.bot.storage import Storage
+from worker.bot.storage import ETAG, Storage
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import NextHandler
 from worker.connector.client import ConnectorClient
@@ -181,7 +181,7 @@ class InspectionMiddleware:
             if state is not None:
                 await state.load(context)
                 shown[name] = for_display(
-                    {k: v for k, v in state.get(context).items() if k != "eTag"}
+                    {k: v for k, v in state.get(context).items() if k != ETAG}
                 )
         await self._copy_if_attached(context, [_trace("Bot State", "BotState", shown, _STATE)])
 
