@@ -6,8 +6,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared import otel
-from shared.tracing import TraceParent, current_trace
+from shared.telemetry import otel
+from shared.telemetry.tracing import TraceParent, current_trace
 from worker.runtime.metrics import WorkerMetrics
 from worker.runtime.outbound_observer import OutboundObserver
 
