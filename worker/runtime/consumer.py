@@ -35,6 +35,7 @@ from worker.runtime.delivery.ordering import OrderGate, Verdict, entry_order
 from worker.runtime.delivery.scripts import REDIS_FAILURES
 from worker.runtime.delivery.send_journal import SendJournal
 from worker.runtime.delivery.shard_reads import PerShardReader
+from worker.runtime.local_callbacks import PICK_UP_SECONDS, LocalCallbacks, holder_of
 from worker.runtime.metrics import Outcome, WorkerMetrics
 from worker.runtime.queued_typing import QueuedTyping
 from worker.runtime.scheduler import ConversationScheduler
@@ -97,8 +98,12 @@ class Consumer:
         signer: EnvelopeSigner | None = None,
         typing: QueuedTyping | None = None,
         observer: TurnObserver | None = None,
+        local: LocalCallbacks | None = None,
     ) -> None:
         self._redis = redis
+        self._local = local
+        """Proactive callbacks kept in this process's memory; entries naming another worker's
+        are handed to it (worker.runtime.local_callbacks)."""
         self._scripts = scripts
         """Where the per-turn scripts go (commits, sent-reply records, renewals, dead letters):
         plain RESP connections, cheaper per call than redis-py."""
@@ -201,6 +206,7 @@ class Consumer:
             trim = loops.create_task(self._trim())
             await self._affinity.join()  # its share before its first read
             affinity = loops.create_task(self._affinity.run())
+            pick_up = loops.create_task(self._pick_up_local()) if self._local else None
             try:
                 await self._read_until_stopped(burst)
             finally:
@@ -210,6 +216,9 @@ class Consumer:
                 await self._affinity.leave()
                 await self._drain(drain_timeout)  # held entries stay renewed while they finish
                 keep_alive.cancel()
+                if pick_up is not None and self._local is not None:
+                    pick_up.cancel()
+                    await self._local.close()
 
     async def _read_until_stopped(self, burst: bool) -> None:
         while not self._stopping.is_set():
@@ -245,6 +254,46 @@ class Consumer:
                 await self._leases.renew_all()
             except REDIS_FAILURES as e:
                 self._outage.failed(e)
+
+    async def _pick_up_local(self) -> None:
+        """Run the turns of callbacks kept here that other workers handed over."""
+        assert self._local is not None
+        while True:
+            await asyncio.sleep(PICK_UP_SECONDS)
+            if not self._local.outstanding:
+                continue
+            sent_at = time.monotonic()
+            try:
+                found = await self._local.pick_up(self._leases.__contains__)
+            except REDIS_FAILURES as e:
+                self._outage.failed(e)
+                continue
+            for entry in self._entries(found, sent_at):
+                self._submit(entry)
+
+    async def _pass_on(self, entry: Entry, holder: str) -> float | None:
+        """An entry whose callback another worker keeps: hand it over to that worker, or
+        dead-letter it if that worker is gone (its callback with it)."""
+        assert self._local is not None
+        try:
+            if await self._local.alive(holder):
+                if await self._local.hand_over(entry.stream, entry.entry_id, holder):
+                    log.debug("entry %s handed over to %s", entry.entry_id, holder)
+                    self.observer.ended(Outcome.HANDED_OVER)
+                else:
+                    self._fenced_off(entry, None)
+                return None
+        except REDIS_FAILURES as e:
+            self._outage.failed(e)
+            return self._backoff()
+        await self._dead_letter(
+            entry.stream,
+            entry.entry_id,
+            entry.done_key,
+            f"proactive callback kept in the memory of worker {holder}, which stopped before "
+            "running it (a lambda or closure cannot run in another process)",
+        )
+        return None
 
     async def _take_over(self) -> None:
         while not self._stopping.is_set():
@@ -346,6 +395,8 @@ class Consumer:
         except REDIS_FAILURES as e:
             self._outage.failed(e)  # still pending: it is taken over and tried again later
             return
+        if self._local is not None:
+            self._local.finished((stream, entry_id))
         self.observer.ended(Outcome.DEAD_LETTERED)
 
     async def _wait_for_groups(self) -> bool:
@@ -502,6 +553,9 @@ class Consumer:
             await self._acks.ack(*_commit_keys(entry))
             self.observer.ended(Outcome.DUPLICATE)
             return None
+        holder = holder_of(entry.envelope) if self._local is not None else None
+        if holder is not None and holder != self.name:
+            return await self._pass_on(entry, holder)
         try:
             # Read (or last renewed) long ago, say before this worker was frozen: make sure it
             # is still ours before anything is done for it. No round trip otherwise.
@@ -584,6 +638,8 @@ class Consumer:
             commit.acknowledged()
         self.journal.forget(entry.sent_key)
         self._gate.committed(entry.done_key, entry.entry_id)
+        if self._local is not None:
+            self._local.finished(entry.key)
         self.turns_done += 1
         self.observer.ended(Outcome.FAILED if commit.bot_error else Outcome.OK)
 
@@ -610,6 +666,8 @@ class Consumer:
             log.info("draining %d in-flight turns (up to %.0f s)", self._scheduler.pending, within)
         try:
             async with asyncio.timeout(within):
+                if self._local is not None:
+                    await self._local.settled()
                 await self._scheduler.join()
         except TimeoutError:
             log.warning(

@@ -30,6 +30,7 @@ from worker.connector.token_service import TokenServiceClient
 from worker.runtime.answer_publisher import AnswerPublisher
 from worker.runtime.consumer import Consumer, consumer_name
 from worker.runtime.heartbeat import Heartbeat, worker_id
+from worker.runtime.local_callbacks import LocalCallbacks
 from worker.runtime.metrics import WorkerMetrics
 from worker.runtime.metrics_server import MetricsServer
 from worker.runtime.outbound_observer import OutboundObserver
@@ -82,6 +83,7 @@ async def run_worker(
     )
     app = BotApp.of(bot)
     signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
+    local = LocalCallbacks(redis, scripts, keys, name)
     adapter = ConnectorAdapter(
         connector,
         middleware=app.middleware,
@@ -92,6 +94,8 @@ async def run_worker(
         user_tokens=UserTokenClient(
             settings.app_id or "", TokenServiceClient(connector, settings.token_service_url)
         ),
+        app_id=settings.app_id,
+        local_callbacks=local,
     )
     turns = Turns(
         adapter,
@@ -121,6 +125,7 @@ async def run_worker(
         typing=typing,
         name=name,
         observer=TurnObserver(metrics, name, tracer),
+        local=local,
     )
     metrics.in_flight.set_function(lambda: consumer.held)
     loop = asyncio.get_running_loop()

@@ -67,7 +67,7 @@ class Turns:
     ) -> None:
         handler: TurnHandler | None = None
         if proactive.callback is not None:
-            handler = resolve_callback(proactive.callback, self._bot)
+            handler = resolve_callback(proactive.callback, self._bot, self._adapter.local_callbacks)
         elif proactive.send is not None:
             handler = _sender(orjson.loads(proactive.send))
         # Paced only where a channel throttles: the sends of a fan-out, not a bot's own turns.
