@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.answer_board import AnswerBoard
 from gateway.authentication import Authenticator
 from gateway.backlog import BacklogMonitor
+from gateway.bot_routes import BotRoutesEndpoint
 from gateway.enqueue import Enqueuer
 from gateway.enqueue_pool import open_enqueue_pool
 from gateway.health import healthz, readyz
@@ -33,6 +34,7 @@ from gateway.resources import Resources
 from gateway.responses import send_error
 from shared import otel
 from shared.answers import Answer
+from shared.bot_routes import METHODS as BOT_ROUTE_METHODS
 from shared.keys import Keyspace
 from shared.proactive import ProactiveQueue
 from shared.redisconn import Redis, connect, redacted
@@ -117,6 +119,13 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
         timeout_answer=_timeout_answer(settings),
         tracer=otel.tracer("turnstream.gateway"),
     )
+    bot_routes = BotRoutesEndpoint(
+        keys,
+        signer=signer,
+        reply_timeout_seconds=settings.reply_timeout_seconds,
+        retry_after_seconds=settings.retry_after_seconds,
+        gateway_paths=ROUTES,
+    )
     app = Starlette(
         routes=[
             Route(MESSAGES_PATH, messages, methods=["POST"]),
@@ -126,6 +135,8 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> ASGIApp:
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/api/proactive", start_proactive, methods=["POST"]),
             Route("/api/proactive/{job}", proactive_progress, methods=["GET"]),
+            # The bot's own routes (the workers' route tables), else 404.
+            Route("/{path:path}", bot_routes.serve, methods=list(BOT_ROUTE_METHODS)),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _json_http_error},

@@ -26,6 +26,7 @@ from worker.bot.errors import StateContention, TakenOver, is_transient
 from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
 from worker.bot.middleware import Middleware, MiddlewareSet
 from worker.bot.proactive import LocalCallbacks, callback_name, is_named
+from worker.bot.routes import RouteHandler, RouteRequest
 from worker.bot.state import save_deferred
 from worker.bot.storage import EtagConflict
 from worker.bot.turn_commit import FencedWrite, TurnCommit
@@ -298,6 +299,17 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
                 reference["user"] = parameters.members[0].to_dict()
             await self.continue_conversation(reference, callback)
         return created
+
+    async def run_route(
+        self, handler: RouteHandler, request: RouteRequest, turn_commit: TurnCommit | None
+    ) -> object:
+        """Run a bot route's handler (`worker.bot.routes`) for the stream entry `turn_commit`
+        fences: proactive turns it queues are written only while the entry is this worker's."""
+        running = _running.set(turn_commit)
+        try:
+            return await handler(request)
+        finally:
+            _running.reset(running)
 
     async def run_pipeline(self, context: TurnContext, handler: TurnHandler) -> None:
         """Run `handler` behind this adapter's middleware (proactive turns, tests)."""

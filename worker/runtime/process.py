@@ -28,6 +28,7 @@ from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
 from worker.runtime.answer_publisher import AnswerPublisher
+from worker.runtime.bot_routes import RouteAnnouncer
 from worker.runtime.consumer import Consumer, consumer_name
 from worker.runtime.heartbeat import Heartbeat, worker_id
 from worker.runtime.local_callbacks import LocalCallbacks
@@ -105,6 +106,7 @@ async def run_worker(
         AnswerPublisher(redis, keys.answers_channel()),
         redis=redis,
         throttle=Throttle(redis, keys, settings.proactive_rate_per_second),
+        routes=app.routes,
     )
     typing = QueuedTyping(
         connector,
@@ -141,6 +143,8 @@ async def run_worker(
         lambda: f"{consumer.name} turns_done={consumer.turns_done} failed={consumer.turns_failed}",
     )
     beating = asyncio.create_task(heartbeat.run())  # kept up while draining: still alive
+    routes = RouteAnnouncer(redis, keys, name, app.routes) if app.routes else None
+    announcing = asyncio.create_task(routes.run()) if routes else None
     try:
         async with _serving_metrics(
             settings, metrics, redis, keys, metrics_host, lambda: not consumer.stopping
@@ -149,6 +153,9 @@ async def run_worker(
     finally:
         beating.cancel()
         await heartbeat.clear()
+        if routes is not None and announcing is not None:
+            announcing.cancel()
+            await routes.withdraw()
         if watcher:
             watcher.cancel()
         if handle_signals:
