@@ -35,7 +35,7 @@ from worker.runtime.delivery.ordering import OrderGate, Verdict, entry_order
 from worker.runtime.delivery.scripts import REDIS_FAILURES
 from worker.runtime.delivery.send_journal import SendJournal
 from worker.runtime.delivery.shard_reads import PerShardReader
-from worker.runtime.local_callbacks import PICK_UP_SECONDS, LocalCallbacks, holder_of
+from worker.runtime.local_callbacks import PICK_UP_SECONDS, LocalCallbacks
 from worker.runtime.metrics import Outcome, WorkerMetrics
 from worker.runtime.queued_typing import QueuedTyping
 from worker.runtime.scheduler import ConversationScheduler
@@ -271,12 +271,16 @@ class Consumer:
             for entry in self._entries(found, sent_at):
                 self._submit(entry)
 
+    def _local_finished(self, key: tuple[str, str]) -> None:
+        if self._local is not None:
+            self._local.finished(key)
+
     async def _pass_on(self, entry: Entry, holder: str) -> float | None:
         """An entry whose callback another worker keeps: hand it over to that worker, or
         dead-letter it if that worker is gone (its callback with it)."""
         assert self._local is not None
         try:
-            if await self._local.alive(holder):
+            if holder != self.name and await self._local.alive(holder):
                 if await self._local.hand_over(entry.stream, entry.entry_id, holder):
                     log.debug("entry %s handed over to %s", entry.entry_id, holder)
                     self.observer.ended(Outcome.HANDED_OVER)
@@ -291,7 +295,10 @@ class Consumer:
             entry.entry_id,
             entry.done_key,
             f"proactive callback kept in the memory of worker {holder}, which stopped before "
-            "running it (a lambda or closure cannot run in another process)",
+            "running it (a lambda or closure cannot run in another process)"
+            if holder != self.name
+            else "proactive callback not held by this worker any more (the call that queued "
+            "its turn failed after queuing it)",
         )
         return None
 
@@ -395,8 +402,7 @@ class Consumer:
         except REDIS_FAILURES as e:
             self._outage.failed(e)  # still pending: it is taken over and tried again later
             return
-        if self._local is not None:
-            self._local.finished((stream, entry_id))
+        self._local_finished((stream, entry_id))
         self.observer.ended(Outcome.DEAD_LETTERED)
 
     async def _wait_for_groups(self) -> bool:
@@ -551,10 +557,11 @@ class Consumer:
         if verdict is Verdict.COMMITTED:
             log.info("entry %s was already committed; acknowledging it", entry.entry_id)
             await self._acks.ack(*_commit_keys(entry))
+            self._local_finished(entry.key)
             self.observer.ended(Outcome.DUPLICATE)
             return None
-        holder = holder_of(entry.envelope) if self._local is not None else None
-        if holder is not None and holder != self.name:
+        holder = self._local.cannot_run(entry.envelope) if self._local is not None else None
+        if holder is not None:
             return await self._pass_on(entry, holder)
         try:
             # Read (or last renewed) long ago, say before this worker was frozen: make sure it
@@ -638,8 +645,7 @@ class Consumer:
             commit.acknowledged()
         self.journal.forget(entry.sent_key)
         self._gate.committed(entry.done_key, entry.entry_id)
-        if self._local is not None:
-            self._local.finished(entry.key)
+        self._local_finished(entry.key)
         self.turns_done += 1
         self.observer.ended(Outcome.FAILED if commit.bot_error else Outcome.OK)
 

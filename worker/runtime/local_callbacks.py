@@ -101,6 +101,19 @@ class LocalCallbacks:
         if not self._kept:
             self._none_kept.set()
 
+    def cannot_run(self, envelope: Envelope) -> str | None:
+        """The holder of the envelope's callback when this worker cannot run its turn: another
+        worker, or this one if it no longer keeps that callback. None: run it here (or it is
+        no local callback at all)."""
+        holder = holder_of(envelope)
+        if holder is None or (holder == self.consumer and self._holds(envelope)):
+            return None
+        return holder
+
+    def _holds(self, envelope: Envelope) -> bool:
+        proactive = envelope.proactive
+        return proactive is not None and proactive.callback in self._kept
+
     def find(self, name: str) -> ProactiveCallback | None:
         kept = self._kept.get(name)
         return kept.callback if kept is not None else None

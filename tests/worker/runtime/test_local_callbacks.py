@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from redis.exceptions import ResponseError
 
 from shared.activity import Activity
 from shared.keys import Keyspace
 from shared.proactive import ProactiveQueue
 from shared.redisconn import Redis
+from shared.resp_pools import RespExecutor
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.streams import enqueue, pending_count
@@ -22,6 +24,7 @@ from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.turn_context import TurnContext
 from worker.runtime.consumer import Consumer
+from worker.runtime.local_callbacks import LocalCallbacks
 from worker.runtime.process import run_worker
 
 CONVERSATIONS = [f"c-{n}" for n in range(12)]
@@ -151,3 +154,53 @@ async def test_a_turn_whose_holder_is_gone_is_dead_lettered_and_the_conversation
     reason = letter[1][b"reason"].decode()
     assert "worker gone-1-abc" in reason
     assert "stopped before running it" in reason
+
+
+async def test_a_turn_handed_to_a_holder_that_then_stops_is_dead_lettered_not_lost(
+    settings: Settings,
+    redis: Redis,
+    scripts: RespExecutor,
+    keys: Keyspace,
+    connector: tuple[DevConnector, str],
+) -> None:
+    dev, service_url = connector
+    fast = dataclasses.replace(settings, claim_idle_seconds=1)
+    holder = LocalCallbacks(redis, scripts, keys, "holder-x")
+    ran: list[str] = []
+
+    async def hello(turn_context: TurnContext) -> None:
+        ran.append("hello")
+
+    reference = {"channelId": "test", "serviceUrl": service_url, "conversation": {"id": "h-1"}}
+    name = await holder.keep(hello)
+    entry_id = await ProactiveQueue(redis, keys).enqueue(reference, callback=name)
+    holder.queued(name, "test/h-1", entry_id)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(fast, Announcer(service_url), handle_signals=False, stop=stop)
+    )
+    stream = keys.stream(keys.shard_of("test/h-1"))
+    try:
+        for _ in range(400):  # the worker read it and handed it to its holder
+            try:
+                pending: Any = await redis.xpending_range(stream, "workers", "-", "+", 1)
+            except ResponseError:  # the worker has not created its group yet
+                pending = []
+            if pending and pending[0]["consumer"] == b"holder-x":
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the entry was not handed over")
+        await holder.close()  # the holder stops without having run it
+        await enqueue(redis, keys, message("next", conversation="h-1", service_url=service_url))
+        await _quiet(redis, keys, dev, 1)
+    finally:
+        stop.set()
+        await worker
+
+    assert ran == []
+    assert [a.get("text") for a in dev.activities()] == ["Echo: next"]
+    letters: Any = await redis.xrange(keys.dead_letters(keys.shard_of("test/h-1")))
+    (letter,) = letters
+    assert letter[1][b"entry"].decode() == entry_id
+    assert b"worker holder-x, which stopped" in letter[1][b"reason"]
