@@ -90,7 +90,7 @@ def resolve_callback(name: str, bot: object, local: LocalCallbacks | None = None
         kept = local.find(name) if local is not None else None
         if kept is None:
             raise UnknownCallback(f"proactive callback {name!r} is not held by this worker")
-        return _awaiting(kept)
+        return awaiting(kept)
     target, _, attribute = name.partition(":")
     found: Any = None
     if target == "bot":
@@ -105,7 +105,7 @@ def resolve_callback(name: str, bot: object, local: LocalCallbacks | None = None
     return callback
 
 
-def _awaiting(callback: ProactiveCallback) -> TurnHandler:
+def awaiting(callback: ProactiveCallback) -> TurnHandler:
     """A turn handler that awaits what `callback` returns (a lambda returns the awaitable)."""
 
     async def handler(turn_context: TurnContext) -> None:
