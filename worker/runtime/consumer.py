@@ -259,9 +259,8 @@ class Consumer:
         """Run the turns of callbacks kept here that other workers handed over."""
         assert self._local is not None
         while True:
+            await self._local.kept()  # no wake-ups while no callback is kept here
             await asyncio.sleep(PICK_UP_SECONDS)
-            if not self._local.outstanding:
-                continue
             sent_at = time.monotonic()
             try:
                 found = await self._local.pick_up(self._leases.__contains__)

@@ -74,6 +74,7 @@ class LocalCallbacks:
         self._renewed_at = float("-inf")
         self._none_kept = asyncio.Event()
         self._none_kept.set()
+        self._some_kept = asyncio.Event()
 
     # -- what bot code does (through the adapter) -------------------------------------------
 
@@ -81,6 +82,7 @@ class LocalCallbacks:
         name = f"{LOCAL}{self.consumer}:{uuid.uuid4().hex}"
         self._kept[name] = _Kept(callback)
         self._none_kept.clear()
+        self._some_kept.set()
         # Before the turn is queued: a worker that reads it must find this holder alive.
         await self.renew()
         return name
@@ -100,6 +102,7 @@ class LocalCallbacks:
         self._kept.pop(name, None)
         if not self._kept:
             self._none_kept.set()
+            self._some_kept.clear()
 
     def cannot_run(self, envelope: Envelope) -> str | None:
         """The holder of the envelope's callback when this worker cannot run its turn: another
@@ -120,16 +123,15 @@ class LocalCallbacks:
 
     # -- what the consumer does --------------------------------------------------------------
 
-    @property
-    def outstanding(self) -> int:
-        """Callbacks kept whose turn has not finished here yet."""
-        return len(self._kept)
-
     def finished(self, entry: tuple[str, str]) -> None:
         """The entry (stream, id) was committed or dead-lettered here: its callback goes."""
         name = self._by_entry.pop(entry, None)
         if name is not None:
             self._forget(name)
+
+    async def kept(self) -> None:
+        """Return once a callback is kept (the pick-up loop sleeps until then)."""
+        await self._some_kept.wait()
 
     async def settled(self) -> None:
         """Return once no callback is kept (their turns run here or nowhere: a draining worker
@@ -204,6 +206,7 @@ class LocalCallbacks:
         self._kept.clear()
         self._by_entry.clear()
         self._none_kept.set()
+        self._some_kept.clear()
         try:
             await self._redis.delete(self._keys.callback_holder(self.consumer))
         except REDIS_FAILURES as e:
