@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.answer_board import AnswerBoard
 from gateway.authentication import Authenticator
 from gateway.backlog import BacklogMonitor
+from gateway.bot_routes import BotRoutesEndpoint
 from gateway.enqueue import Enqueuer
 from gateway.enqueue_pool import open_enqueue_pool
 from gateway.health import healthz, readyz
@@ -32,6 +33,7 @@ from gateway.resources import Resources
 from gateway.responses import send_error
 from shared.loops import BackgroundLoops
 from shared.protocol.answers import Answer
+from shared.protocol.bot_routes import METHODS as BOT_ROUTE_METHODS
 from shared.protocol.keys import Keyspace
 from shared.protocol.proactive import ProactiveQueue
 from shared.protocol.signing import EnvelopeSigner
@@ -127,6 +129,13 @@ def create_app(
         timeout_answer=_timeout_answer(settings),
         tracer=otel.tracer("turnstream.gateway"),
     )
+    bot_routes = BotRoutesEndpoint(
+        keys,
+        signer=signer,
+        reply_timeout_seconds=settings.reply_timeout_seconds,
+        retry_after_seconds=settings.retry_after_seconds,
+        gateway_paths=ROUTES,
+    )
     app = Starlette(
         routes=[
             Route(MESSAGES_PATH, messages, methods=["POST"]),
@@ -136,6 +145,8 @@ def create_app(
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/api/proactive", start_proactive, methods=["POST"]),
             Route("/api/proactive/{job}", proactive_progress, methods=["GET"]),
+            # The bot's own routes (the workers' route tables), else 404.
+            Route("/{path:path}", bot_routes.serve, methods=list(BOT_ROUTE_METHODS)),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _json_http_error},

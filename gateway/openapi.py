@@ -203,7 +203,13 @@ def document(authenticated: bool) -> dict[str, Any]:
     health = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "turnstream gateway", "version": "1"},
+        "info": {
+            "title": "turnstream gateway",
+            "version": "1",
+            "description": "Besides these paths, the gateway serves the HTTP routes the bot "
+            "declares (`BotApp(routes=[...])`, docs/bot-api.md): they change with the bot "
+            "deployed, so they are not listed here.",
+        },
         "paths": {
             "/api/messages": {"post": messages},
             "/healthz": {

@@ -32,10 +32,10 @@ MAX_PROACTIVE_BODY_BYTES = 16 * 1024 * 1024
 
 
 async def start_proactive(request: Request) -> JSONResponse:
-    refusal = _refusal(request)
+    refusal = operator_refusal(request)
     if refusal is not None:
         return refusal
-    body = await _bounded_body(request, MAX_PROACTIVE_BODY_BYTES)
+    body = await bounded_body(request, MAX_PROACTIVE_BODY_BYTES)
     if body is None:
         return _error(413, "too_large", f"the request is larger than {MAX_PROACTIVE_BODY_BYTES}")
     try:
@@ -56,7 +56,7 @@ async def start_proactive(request: Request) -> JSONResponse:
 
 
 async def proactive_progress(request: Request) -> JSONResponse:
-    refusal = _refusal(request)
+    refusal = operator_refusal(request)
     if refusal is not None:
         return refusal
     queue: ProactiveQueue = resources(request).proactive
@@ -69,12 +69,15 @@ async def proactive_progress(request: Request) -> JSONResponse:
     return JSONResponse(progress.to_dict())
 
 
-def _refusal(request: Request) -> JSONResponse | None:
+def operator_refusal(
+    request: Request, *, off: str = "proactive messages are off"
+) -> JSONResponse | None:
+    """None if the request carries the operator's bearer secret; else the answer that refuses
+    it: 401, or 404 when no secret is configured (the operator routes do not exist then;
+    `off` says what is off)."""
     secret: str | None = resources(request).settings.proactive_secret
     if secret is None:
-        return _error(
-            404, "not_found", "proactive messages are off: set TURNSTREAM_PROACTIVE_SECRET"
-        )
+        return _error(404, "not_found", f"{off}: set TURNSTREAM_PROACTIVE_SECRET")
     given = request.headers.get("authorization", "")
     scheme, _, token = given.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), secret.encode()):
@@ -84,7 +87,7 @@ def _refusal(request: Request) -> JSONResponse | None:
     return None
 
 
-async def _bounded_body(request: Request, limit: int) -> bytes | None:
+async def bounded_body(request: Request, limit: int) -> bytes | None:
     """The whole body, or None as soon as it is known to pass `limit` bytes: by its declared
     length before a byte is read, else as it streams in (as `/api/messages` reads)."""
     declared = request.headers.get("content-length", "")

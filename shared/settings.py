@@ -356,8 +356,9 @@ class Settings:
         "TURNSTREAM_PROACTIVE_SECRET",
         Rule(rules.shared_secret, f"{MIN_SECRET_LENGTH}+ characters"),
         None,
-        "Bearer secret of `POST /api/proactive` and `GET /api/proactive/{job}`. Unset: those "
-        "routes answer `404`. Give it to gateways only. Never logged.",
+        "Bearer secret of `POST /api/proactive`, `GET /api/proactive/{job}` and the bot's own "
+        "routes that are not public (`BotRoute`). Unset: those routes answer `404`. Give it "
+        "to gateways only. Never logged.",
         secret=True,
     )
     proactive_rate_per_second: float = setting(

@@ -30,14 +30,19 @@ class AnswerError(TurnstreamError):
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The HTTP status and JSON body a waiting request is answered with."""
+    """The HTTP status and body a waiting request is answered with."""
 
     status: int
     body: bytes | None = None
-    """JSON, or None for an empty body."""
+    """JSON (unless `content_type` says otherwise), or None for an empty body."""
+    content_type: str | None = None
+    """The body's media type when it is not JSON (a bot route's answer)."""
 
     def encode(self) -> bytes:
-        return codec.pack({"s": self.status, "b": self.body})
+        doc: dict[str, object] = {"s": self.status, "b": self.body}
+        if self.content_type is not None:
+            doc["t"] = self.content_type
+        return codec.pack(doc)
 
     @classmethod
     def decode(cls, data: bytes) -> Answer:
@@ -52,7 +57,10 @@ class Answer:
             raise AnswerError(f"an answer's status must be an HTTP status, not {status!r}")
         if body is not None and not isinstance(body, bytes):
             raise AnswerError("an answer's body must be bytes")
-        return cls(status, body)
+        content_type = doc.get("t")
+        if content_type is not None and not isinstance(content_type, str):
+            raise AnswerError("an answer's content type must be a string")
+        return cls(status, body, content_type)
 
 
 def publication(key: str, answer: Answer) -> bytes:

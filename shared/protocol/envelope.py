@@ -15,6 +15,10 @@ makes a turn proactive (`o`). With
 without a valid signature (see `shared.protocol.signing`). To turn signing on, configure the
 gateways first (workers without the secret ignore `g`), then the workers.
 
+A request to one of the bot's own HTTP routes (`h`, `RouteCall`) rides in an envelope too, with
+a request id: a worker older than route support would run its event activity through the bot,
+so roll workers before gateways (as for any new field).
+
 The W3C `traceparent` of the gateway's span (`w`) is optional too: entries queued before it
 existed decode without it, and a worker that predates it ignores it.
 """
@@ -71,6 +75,46 @@ class ProactiveTurn:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteCall:
+    """An HTTP request to one of the bot's own routes (`shared.protocol.bot_routes`), for the
+    worker that runs its handler."""
+
+    method: str
+    path: str
+    query: str
+    """The query string as received (percent-encoded, without `?`)."""
+    headers: Mapping[str, str]
+    """Lower-cased names; credentials (Authorization, Cookie) are never passed on."""
+    body: bytes
+
+    def encode(self) -> dict[str, Any]:
+        return {
+            "m": self.method,
+            "p": self.path,
+            "q": self.query,
+            "h": dict(self.headers),
+            "b": self.body,
+        }
+
+    @classmethod
+    def decode(cls, raw: object) -> RouteCall:
+        if not isinstance(raw, dict):
+            raise EnvelopeError("envelope's route part is not a map")
+        method, path, query = raw.get("m"), raw.get("p"), raw.get("q")
+        headers, body = raw.get("h"), raw.get("b")
+        if not (
+            isinstance(method, str)
+            and isinstance(path, str)
+            and isinstance(query, str)
+            and isinstance(headers, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+            and isinstance(body, bytes)
+        ):
+            raise EnvelopeError("envelope's route part has fields of the wrong type")
+        return cls(method, path, query, headers, body)
+
+
+@dataclass(frozen=True, slots=True)
 class Envelope:
     """An inbound activity and what the gateway knew when it accepted it."""
 
@@ -94,6 +138,8 @@ class Envelope:
     """Set for a turn nobody sent from a channel (`shared.protocol.proactive`)."""
     traceparent: str | None = None
     """The W3C `traceparent` of the gateway's span: the turn continues its trace."""
+    route: RouteCall | None = None
+    """Set for a request to one of the bot's own HTTP routes: the turn runs its handler."""
 
     def activity(self) -> dict[str, Any]:
         """The parsed activity (a dict: the gateway accepted nothing else)."""
@@ -122,6 +168,8 @@ class Envelope:
             doc["o"] = self.proactive.encode()
         if self.traceparent is not None:
             doc["w"] = self.traceparent
+        if self.route is not None:
+            doc["h"] = self.route.encode()
         if signer is not None:
             doc["g"] = signer.sign(codec.pack(doc))
         return codec.pack(doc)
@@ -164,6 +212,7 @@ class Envelope:
             request=request,
             proactive=None if doc.get("o") is None else ProactiveTurn.decode(doc["o"]),
             traceparent=_traceparent(doc.get("w")),
+            route=None if doc.get("h") is None else RouteCall.decode(doc["h"]),
         )
 
 

@@ -178,6 +178,17 @@ class Keyspace:
         membership that splits the shards among them (worker.runtime.delivery.affinity)."""
         return f"{self.prefix}:readers"
 
+    def callback_holder(self, consumer: str) -> str:
+        """Says that worker `consumer` still holds proactive callbacks in its memory (a string
+        with a TTL, renewed while it does): the turns naming them are handed to it, or, once
+        the key is gone, dead-lettered (worker.runtime.local_callbacks)."""
+        return f"{self.prefix}:callbacks:{consumer}"
+
+    def bot_routes(self) -> str:
+        """The HTTP routes the bot declares, as each live worker published them: a hash of
+        consumer name to its route table (worker.runtime.bot_routes, gateway.bot_routes)."""
+        return f"{self.prefix}:bot-routes"
+
     def gateway_heartbeat(self, gateway_id: str) -> str:
         """A running gateway process's heartbeat: a string with a TTL, renewed while it serves,
         so that `turnstream status` can count the gateways."""

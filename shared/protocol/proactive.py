@@ -116,6 +116,12 @@ def continuation_activity(
     return activity
 
 
+def conversation_of(reference: Mapping[str, Any]) -> str:
+    """The conversation key (`channelId/conversationId`) of a reference; raises `BadReference`."""
+    activity = continuation_activity(reference)
+    return conversation_key(activity["channelId"], activity["conversation"]["id"])
+
+
 def _check_accounts(reference: Mapping[str, Any]) -> None:
     """`user` and `bot`, when given, bounded as an activity's `from` and `recipient` are."""
     for field in ("user", "bot"):

@@ -112,6 +112,7 @@ from worker.bot.message_factory import MessageFactory
 from worker.bot.middleware import Middleware, MiddlewareSet
 from worker.bot.recognizer import IntentScore, Recognizer, RecognizerResult, TopIntent
 from worker.bot.redis_storage import RedisStorage
+from worker.bot.routes import BotRoute, RouteRequest, RouteResponse
 from worker.bot.state import (
     BotState,
     BotStateSet,
@@ -159,6 +160,7 @@ __all__ = [
     "BotActionNotImplementedError",
     "BotApp",
     "BotAssert",
+    "BotRoute",
     "BotState",
     "BotStateSet",
     "CallerIdConstants",
@@ -219,6 +221,8 @@ __all__ = [
     "RedisTranscriptStore",
     "ResourceResponse",
     "RoleTypes",
+    "RouteRequest",
+    "RouteResponse",
     "SemanticAction",
     "ShowTypingMiddleware",
     "SignInConstants",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.protocol.answers import EXPECT_REPLIES
-from shared.protocol.proactive import BadReference, ProactiveQueue
+from shared.protocol.proactive import BadReference, ProactiveQueue, conversation_of
 from shared.schema.activity import (
     Activity,
     ActivityTypes,
@@ -25,17 +25,19 @@ from shared.schema.activity import (
 from worker.bot.errors import StateContention, TakenOver, is_transient
 from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
 from worker.bot.middleware import Middleware, MiddlewareSet
-from worker.bot.proactive import callback_name
+from worker.bot.proactive import LocalCallbacks, callback_name, is_named
+from worker.bot.routes import RouteHandler, RouteRequest
 from worker.bot.state import save_deferred
 from worker.bot.storage import EtagConflict
 from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
-from worker.bot.types import Bot, OnTurnError, TurnHandler
+from worker.bot.types import Bot, OnTurnError, ProactiveCallback, TurnHandler
 from worker.bot.user_tokens import (
     USER_TOKEN_CLIENT_KEY,
     ExtendedUserTokenProvider,
     UserTokenClient,
 )
+from worker.connector.app_token import BOT_FRAMEWORK_SCOPE
 from worker.connector.client import BeforeAttempt, ConnectorClient
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,10 @@ lockstep). Each round of colliding writers has one winner, so a turn waits at mo
 others writing the same state at that moment."""
 
 _SENDS_KEY = "turnstream.Sends"
+
+BOT_FRAMEWORK_AUDIENCE = BOT_FRAMEWORK_SCOPE.removesuffix("/.default")
+"""The audience of the token a worker sends with (the SDK's default `to_channel_from_bot`
+scope)."""
 
 _running: contextvars.ContextVar[TurnCommit | None] = contextvars.ContextVar(
     "turnstream_turn_commit", default=None
@@ -89,6 +95,8 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
         proactive: ProactiveQueue | None = None,
         bot: Bot | None = None,
         user_tokens: UserTokenClient | None = None,
+        app_id: str | None = None,
+        local_callbacks: LocalCallbacks | None = None,
     ) -> None:
         self._connector = connector
         self._user_tokens = user_tokens
@@ -99,6 +107,10 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
         """Where `continue_conversation` queues turns (None: proactive turns are refused)."""
         self.bot = bot
         """The bot whose methods may be proactive callbacks."""
+        self.app_id = app_id or None
+        """The app this worker acts as (`MicrosoftAppId`); None in anonymous mode."""
+        self.local_callbacks = local_callbacks
+        """Where proactive callbacks that cannot travel by name are kept (None: refused)."""
 
     @property
     def connector(self) -> ConnectorClient:
@@ -180,15 +192,49 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def continue_conversation(
-        self, reference: ConversationReference | dict[str, Any], callback: TurnHandler
+        self,
+        reference: ConversationReference | dict[str, Any],
+        callback: ProactiveCallback,
+        bot_id: object = None,
+        claims_identity: object = None,
+        audience: str | None = None,
     ) -> str:
-        """Queue a proactive turn in `reference`'s conversation that runs `callback` (a
-        module-level async function or a method of the bot) through this adapter's middleware,
-        after the conversation's turns queued before it. Returns the stream entry id."""
+        """Queue a proactive turn in `reference`'s conversation that runs `callback` through
+        this adapter's middleware, after the conversation's turns queued before it. Returns the
+        stream entry id (the turn runs later, not before this returns).
+
+        `callback` is a module-level async function or a method of the bot (it travels by
+        name, any worker runs it), or any other callable returning an awaitable, a lambda or
+        a closure say (kept in this worker's memory: this worker runs it, see
+        `worker.bot.proactive`). `bot_id` is the app id the turn acts as: the worker's own
+        (`MicrosoftAppId`), checked when one is configured, ignored in anonymous mode.
+        `claims_identity` is accepted for the SDK's signature and checked the same way;
+        `audience` must be None or the Bot Framework's (one worker, one app, one audience).
+        """
         if self.proactive is None:
             raise RuntimeError("this adapter has no proactive queue (it runs inside a worker)")
+        self._check_identity(bot_id, claims_identity, audience)
         doc = reference.to_dict() if isinstance(reference, ConversationReference) else reference
-        name = callback_name(callback, self.bot)
+        local = None
+        if is_named(callback, self.bot) or self.local_callbacks is None:
+            name = callback_name(callback, self.bot)  # raises TypeError outside a worker
+        else:
+            if not callable(callback):
+                raise TypeError(f"a proactive callback must be callable, not {callback!r}")
+            local = self.local_callbacks
+            name = await local.keep(callback)
+        try:
+            entry_id = await self._queue(doc, name)
+        except BaseException:
+            if local is not None:
+                local.dropped(name)
+            raise
+        if local is not None:
+            local.queued(name, conversation_of(doc), entry_id)
+        return entry_id
+
+    async def _queue(self, doc: dict[str, Any], name: str) -> str:
+        assert self.proactive is not None
         commit = _running.get()
         try:
             if commit is None or commit.committed:  # not for a turn, or after it committed
@@ -201,12 +247,37 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
         (entry_id,) = await commit.write(self.proactive.client, [write])
         return str(entry_id.decode() if isinstance(entry_id, bytes) else entry_id)
 
+    def _check_identity(
+        self, bot_id: object, claims_identity: object, audience: str | None
+    ) -> None:
+        """The SDK's identity arguments, as far as they mean something here: this worker acts
+        as one app, so an app id other than its own is refused rather than ignored."""
+        if audience is not None and audience.rstrip("/") != BOT_FRAMEWORK_AUDIENCE:
+            raise ValueError(
+                f"audience {audience!r}: this worker's outbound token is for "
+                f"{BOT_FRAMEWORK_AUDIENCE} only (skills are not supported)"
+            )
+        claims = getattr(claims_identity, "claims", None) or {}
+        asked = [
+            str(value)
+            for value in (bot_id, claims.get("appid"), claims.get("azp"), claims.get("aud"))
+            if value
+        ]
+        if self.app_id is None:
+            return  # anonymous mode: no identity to act as (the SDK's samples pass a uuid)
+        for value in asked:
+            if value != self.app_id:
+                raise ValueError(
+                    f"bot_id {value!r} is not this worker's app id (MicrosoftAppId): a worker "
+                    "runs proactive turns as its own app only"
+                )
+
     async def create_conversation(
         self,
         channel_id: str,
         service_url: str,
         parameters: ConversationParameters,
-        callback: TurnHandler | None = None,
+        callback: ProactiveCallback | None = None,
     ) -> ConversationResourceResponse:
         """Start a conversation (POST /v3/conversations) and, with a `callback`, queue a
         proactive turn in it that runs `callback` (as `continue_conversation` does)."""
@@ -228,6 +299,17 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
                 reference["user"] = parameters.members[0].to_dict()
             await self.continue_conversation(reference, callback)
         return created
+
+    async def run_route(
+        self, handler: RouteHandler, request: RouteRequest, turn_commit: TurnCommit | None
+    ) -> object:
+        """Run a bot route's handler (`worker.bot.routes`) for the stream entry `turn_commit`
+        fences: proactive turns it queues are written only while the entry is this worker's."""
+        running = _running.set(turn_commit)
+        try:
+            return await handler(request)
+        finally:
+            _running.reset(running)
 
     async def run_pipeline(self, context: TurnContext, handler: TurnHandler) -> None:
         """Run `handler` behind this adapter's middleware (proactive turns, tests)."""

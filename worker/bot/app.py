@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from worker.bot.adapter import ClearableState
 from worker.bot.middleware import Middleware
+from worker.bot.routes import BotRoute, check_routes
 from worker.bot.types import Bot, OnTurnError
 
 
@@ -20,12 +21,18 @@ class BotApp:
                      conversation_state=conversation_state)
 
     `conversation_state` is what the default on_turn_error clears after a bot error.
+    `routes` are the bot's own HTTP routes, served by the gateway (`worker.bot.routes`), where
+    a botbuilder app adds routes to its aiohttp app.
     """
 
     bot: Bot
     middleware: Sequence[Middleware] = ()
     on_turn_error: OnTurnError | None = None
     conversation_state: ClearableState | None = None
+    routes: Sequence[BotRoute] = ()
+
+    def __post_init__(self) -> None:
+        check_routes(self.routes)
 
     @classmethod
     def of(cls, target: Bot | BotApp) -> BotApp:

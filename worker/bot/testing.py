@@ -28,6 +28,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from shared.protocol.proactive import CONTINUE_CONVERSATION
 from shared.schema.activity import (
     Activity,
     ActivityTypes,
@@ -39,10 +40,11 @@ from shared.schema.activity import (
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.dialogs import Dialog, DialogSet, DialogTurnResult, DialogTurnStatus
 from worker.bot.middleware import Middleware
+from worker.bot.proactive import awaiting
 from worker.bot.state import ConversationState
 from worker.bot.storage import MemoryStorage
 from worker.bot.turn_context import TurnContext
-from worker.bot.types import TurnHandler
+from worker.bot.types import ProactiveCallback, TurnHandler
 from worker.connector.client import BeforeAttempt, ConnectorClient
 
 Expected = str | Activity | Callable[[Activity, str | None], None]
@@ -105,6 +107,29 @@ class TestAdapter(ConnectorAdapter):
             return await self.receive_activity(activity)
         finally:
             self.logic = previous
+
+    async def continue_conversation(
+        self,
+        reference: ConversationReference | dict[str, Any],
+        callback: ProactiveCallback,
+        bot_id: object = None,
+        claims_identity: object = None,
+        audience: str | None = None,
+    ) -> str:
+        """As botbuilder's TestAdapter: run `callback` at once, in this process, through the
+        middleware, on the reference's continuation event (a worker queues the turn instead).
+        Its replies join `activity_buffer`. Returns '' (no stream entry)."""
+        self._check_identity(bot_id, claims_identity, audience)
+        if isinstance(reference, dict):
+            reference = ConversationReference.from_dict(reference)
+        event = Activity(type=ActivityTypes.EVENT, name=CONTINUE_CONVERSATION)
+        event = TurnContext.apply_conversation_reference(event, reference, is_incoming=True)
+        event.id = event.id or f"{next(self._ids)}"
+        self._errors.clear()
+        await self.process_activity(event.to_dict(), _Logic(awaiting(callback)))
+        if self._errors:
+            raise self._errors[0]
+        return ""
 
     def get_next_activity(self) -> Activity | None:
         """The oldest reply not yet asserted on, or None."""

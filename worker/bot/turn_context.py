@@ -60,7 +60,10 @@ class ActivitySender(Protocol):
     async def continue_conversation(
         self,
         reference: ConversationReference | dict[str, Any],
-        callback: Callable[[TurnContext], Awaitable[None]],
+        callback: Callable[[TurnContext], Awaitable[object]],
+        bot_id: object = None,
+        claims_identity: object = None,
+        audience: str | None = None,
     ) -> str:
         """Queue a proactive turn in the reference's conversation that runs `callback`."""
         ...

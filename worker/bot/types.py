@@ -18,6 +18,11 @@ class Bot(Protocol):
 TurnHandler = Callable[["TurnContext"], Awaitable[None]]
 """A coroutine function that handles one turn."""
 
+ProactiveCallback = Callable[["TurnContext"], Awaitable[object]]
+"""What `continue_conversation` runs in the proactive turn: anything called with the turn's
+context that returns an awaitable (a coroutine function, or a lambda returning
+`turn_context.send_activity(...)` as the SDK's samples write it)."""
+
 NextHandler = Callable[[], Awaitable[None]]
 """What middleware calls to run the rest of the turn."""
 

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -33,9 +34,11 @@ from worker.runtime.delivery.entry_commit import EntryCommit, Scripts
 from worker.runtime.delivery.leases import Leases
 from worker.runtime.delivery.ordering import OrderGate, Verdict, entry_order
 from worker.runtime.delivery.reader import ShardReader
+from worker.runtime.delivery.scripts import REDIS_FAILURES
 from worker.runtime.delivery.send_journal import SendJournal
 from worker.runtime.delivery.takeover import Takeover
 from worker.runtime.delivery.timings import DeliveryTimings
+from worker.runtime.local_callbacks import PICK_UP_SECONDS, LocalCallbacks
 from worker.runtime.metrics import Outcome, WorkerMetrics
 from worker.runtime.queued_typing import QueuedTyping
 from worker.runtime.scheduler import ConversationScheduler
@@ -72,8 +75,12 @@ class Consumer:
         signer: EnvelopeSigner | None = None,
         typing: QueuedTyping | None = None,
         observer: TurnObserver | None = None,
+        local: LocalCallbacks | None = None,
     ) -> None:
         self._redis = redis
+        self._local = local
+        """Proactive callbacks kept in this process's memory; entries naming another worker's
+        are handed to it (worker.runtime.local_callbacks)."""
         self._scripts = scripts
         """Where the per-turn scripts go (commits, sent-reply records, renewals, dead letters):
         plain RESP connections, cheaper per call than redis-py."""
@@ -132,7 +139,7 @@ class Consumer:
             keys,
             self.name,
             self._outage,
-            on_moved=lambda: self.observer.ended(Outcome.DEAD_LETTERED),
+            on_moved=self._dead_lettered,
         )
         self._acks = Acknowledger(
             scripts,
@@ -207,6 +214,7 @@ class Consumer:
         )
         await self._affinity.join()  # its share before its first read
         affinity = loops.start("shard affinity", self._affinity.run())
+        pick_up = loops.start("local callbacks", self._pick_up_local()) if self._local else None
         try:
             await self._read_until_stopped(burst)
         finally:
@@ -214,6 +222,9 @@ class Consumer:
             await self._affinity.leave()
             await self._drain(drain_timeout)  # held entries stay renewed while they finish
             await loops.stop(keep_alive)
+            if pick_up is not None and self._local is not None:
+                await loops.stop(pick_up)  # after the drain, which runs what is kept here
+                await self._local.close()
 
     async def _read_until_stopped(self, burst: bool) -> None:
         while not self._stopping.is_set():
@@ -278,6 +289,56 @@ class Consumer:
             return True
         return False
 
+    async def _pick_up_local(self) -> None:
+        """Run the turns of callbacks kept here that other workers handed over."""
+        assert self._local is not None
+        while True:
+            await self._local.kept()  # no wake-ups while no callback is kept here
+            await asyncio.sleep(PICK_UP_SECONDS)
+            sent_at = time.monotonic()
+            try:
+                found = await self._local.pick_up(self._leases.__contains__)
+            except REDIS_FAILURES as e:
+                self._outage.failed(e)
+                continue
+            for entry in self._decoder.decode(found, sent_at):
+                self._submit(entry)
+
+    def _local_finished(self, key: tuple[str, str]) -> None:
+        if self._local is not None:
+            self._local.finished(key)
+
+    def _dead_lettered(self, key: tuple[str, str]) -> None:
+        self._local_finished(key)
+        self.observer.ended(Outcome.DEAD_LETTERED)
+
+    async def _pass_on(self, entry: Entry, holder: str) -> float | None:
+        """An entry whose callback another worker keeps: hand it over to that worker, or
+        dead-letter it if that worker is gone (its callback with it)."""
+        assert self._local is not None
+        try:
+            if holder != self.name and await self._local.alive(holder):
+                if await self._local.hand_over(entry.stream, entry.entry_id, holder):
+                    log.debug("entry %s handed over to %s", entry.entry_id, holder)
+                    self.observer.ended(Outcome.HANDED_OVER)
+                else:
+                    self._fenced_off(entry, None)
+                return None
+        except REDIS_FAILURES as e:
+            self._outage.failed(e)
+            return self._backoff()
+        await self._dead_letters.move(
+            entry.stream,
+            entry.entry_id,
+            entry.done_key,
+            f"proactive callback kept in the memory of worker {holder}, which stopped before "
+            "running it (a lambda or closure cannot run in another process)"
+            if holder != self.name
+            else "proactive callback not held by this worker any more (the call that queued "
+            "its turn failed after queuing it)",
+        )
+        return None
+
     def _backoff(self) -> float:
         """The wait before Redis is tried again, by the failures of the current outage."""
         return exponential(self._outage.failures, first=0.1, cap=5.0)
@@ -332,8 +393,12 @@ class Consumer:
         if verdict is Verdict.COMMITTED:
             log.info("entry %s was already committed; acknowledging it", entry.entry_id)
             await self._acks.ack(*_commit_keys(entry))
+            self._local_finished(entry.key)
             self.observer.ended(Outcome.DUPLICATE)
             return None
+        holder = self._local.cannot_run(entry.envelope) if self._local is not None else None
+        if holder is not None:
+            return await self._pass_on(entry, holder)
         try:
             # Read (or last renewed) long ago, say before this worker was frozen: make sure it
             # is still ours before anything is done for it. No round trip otherwise.
@@ -416,6 +481,7 @@ class Consumer:
             commit.acknowledged()
         self.journal.forget(entry.sent_key)
         self._gate.committed(entry.done_key, entry.entry_id)
+        self._local_finished(entry.key)
         self.turns_done += 1
         self.observer.ended(Outcome.FAILED if commit.bot_error else Outcome.OK)
 
@@ -442,6 +508,8 @@ class Consumer:
             log.info("draining %d in-flight turns (up to %.0f s)", self._scheduler.pending, within)
         try:
             async with asyncio.timeout(within):
+                if self._local is not None:
+                    await self._local.settled()
                 await self._scheduler.join()
         except TimeoutError:
             log.warning(

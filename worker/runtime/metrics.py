@@ -29,6 +29,8 @@ class Outcome(StrEnum):
     """Another worker owns the entry now (this one stalled): dropped here, not committed."""
     DUPLICATE = "duplicate"
     """Already committed by an earlier delivery: acknowledged without running."""
+    HANDED_OVER = "handed_over"
+    """A proactive turn whose callback another worker keeps in memory: passed on to it."""
 
 
 class WorkerMetrics:

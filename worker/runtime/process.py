@@ -29,8 +29,10 @@ from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
 from worker.runtime.answer_publisher import AnswerPublisher
+from worker.runtime.bot_routes import RouteAnnouncer
 from worker.runtime.consumer import Consumer, consumer_name
 from worker.runtime.heartbeat import Heartbeat, worker_id
+from worker.runtime.local_callbacks import LocalCallbacks
 from worker.runtime.metrics import WorkerMetrics
 from worker.runtime.metrics_server import MetricsServer
 from worker.runtime.outbound_observer import OutboundObserver
@@ -85,6 +87,7 @@ async def run_worker(
     )
     app = BotApp.of(bot)
     signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
+    local = LocalCallbacks(redis, scripts, keys, name)
     adapter = ConnectorAdapter(
         connector,
         middleware=app.middleware,
@@ -95,6 +98,8 @@ async def run_worker(
         user_tokens=UserTokenClient(
             settings.app_id or "", TokenServiceClient(connector, settings.token_service_url)
         ),
+        app_id=settings.app_id,
+        local_callbacks=local,
     )
     turns = Turns(
         adapter,
@@ -104,6 +109,7 @@ async def run_worker(
         AnswerPublisher(redis, keys.answers_channel()),
         redis=redis,
         throttle=Throttle(redis, keys, settings.proactive_rate_per_second),
+        routes=app.routes,
     )
     typing = QueuedTyping(
         connector,
@@ -124,12 +130,9 @@ async def run_worker(
         typing=typing,
         name=name,
         observer=TurnObserver(metrics, name, tracer),
+        local=local,
     )
     metrics.in_flight.set_function(lambda: consumer.held)
-    loop = asyncio.get_running_loop()
-    if handle_signals:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, _stopper(consumer, sig))
     if settings.redis_url:
         log.info("worker using Redis at %s", redacted(settings.redis_url))
     heartbeat = Heartbeat(
@@ -141,9 +144,12 @@ async def run_worker(
     # that dies stops the consumer (it drains), and the process exits non-zero at the end. The
     # loops are cancelled and awaited when the block is left, before what they use is closed.
     loops = BackgroundLoops(on_death=lambda name: consumer.stop())
+    routes = RouteAnnouncer(redis, keys, name, app.routes) if app.routes else None
     try:
-        async with loops:
+        async with _signals(consumer, handle_signals), loops:
             loops.start("heartbeat", heartbeat.run())  # kept up while draining: still alive
+            if routes is not None:
+                loops.start("route announcer", routes.run())
             if stop is not None:
                 loops.start("stop watcher", _stop_when(stop, consumer))
             async with _serving_metrics(
@@ -154,9 +160,8 @@ async def run_worker(
                 )
     finally:
         await heartbeat.clear()
-        if handle_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
+        if routes is not None:
+            await routes.withdraw()
         await typing.aclose()
         await connector.aclose()
         if tokens is not None:
@@ -227,6 +232,22 @@ async def _serving_metrics(
     finally:
         await loops.stop(gauges)
         await server.stop()
+
+
+@asynccontextmanager
+async def _signals(consumer: Consumer, handle: bool) -> AsyncIterator[None]:
+    """SIGTERM and SIGINT stop the consumer (it drains) while the block runs, if `handle`."""
+    if not handle:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, _stopper(consumer, sig))
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
 def _stopper(consumer: Consumer, sig: signal.Signals) -> Callable[[], None]:

@@ -4,6 +4,7 @@ send), and answer the gateway waiting for it (an invoke, expectReplies)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -16,11 +17,13 @@ from shared.telemetry.logs import log_context
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.invoke import TURN_FAILED_KEY
 from worker.bot.proactive import resolve_callback
+from worker.bot.routes import BotRoute
 from worker.bot.turn_commit import TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, TurnHandler
 from worker.connector.service_urls import OutboundPolicy
 from worker.runtime.answer_publisher import AnswerPublisher, answer_of
+from worker.runtime.bot_routes import RouteRunner
 from worker.runtime.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ class Turns:
         *,
         redis: Redis,
         throttle: Throttle,
+        routes: Sequence[BotRoute] = (),
     ) -> None:
         self._adapter = adapter
         self._bot = bot
@@ -47,6 +51,7 @@ class Turns:
         self._answers = answers
         self._redis = redis
         self._throttle = throttle
+        self._routes = RouteRunner(routes, adapter, keys, answers)
 
     async def run(self, envelope: Envelope, turn_commit: TurnCommit) -> None:
         if envelope.service_url is not None:  # the gateway authenticated it: may get the token
@@ -54,6 +59,8 @@ class Turns:
         activity = envelope.activity()
         activity_id = activity.get("id")
         with log_context(activity_id=activity_id if isinstance(activity_id, str) else ""):
+            if envelope.route is not None:  # a request to one of the bot's HTTP routes
+                return await self._routes.run(envelope, envelope.route, turn_commit)
             if envelope.proactive is not None:
                 return await self._run_proactive(activity, envelope.proactive, turn_commit)
             context = await self._adapter.process_activity(activity, self._bot, turn_commit)
@@ -67,7 +74,7 @@ class Turns:
     ) -> None:
         handler: TurnHandler | None = None
         if proactive.callback is not None:
-            handler = resolve_callback(proactive.callback, self._bot)
+            handler = resolve_callback(proactive.callback, self._bot, self._adapter.local_callbacks)
         elif proactive.send is not None:
             handler = _sender(orjson.loads(proactive.send))
         # Paced only where a channel throttles: the sends of a fan-out, not a bot's own turns.

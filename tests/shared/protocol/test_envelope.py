@@ -5,7 +5,7 @@ import orjson
 import pytest
 
 from shared.protocol import codec
-from shared.protocol.envelope import Envelope, EnvelopeError
+from shared.protocol.envelope import Envelope, EnvelopeError, RouteCall
 from shared.protocol.signing import EnvelopeSigner
 from shared.telemetry.tracing import TraceParent
 from tests.support.activities import message
@@ -141,3 +141,14 @@ def test_the_trace_context_travels_and_old_entries_still_decode() -> None:
     assert Envelope.decode(traced.encode(signer), signer).traceparent == header
     odd = codec.pack({"v": 1, "a": b"{}", "c": "test/c", "t": 1.0, "w": 7})
     assert Envelope.decode(odd).traceparent is None  # a bad trace id never costs the activity
+
+
+def test_a_bot_route_request_round_trips_and_a_malformed_one_is_refused() -> None:
+    call = RouteCall("POST", "/api/notify", "a=1", {"content-type": "text/plain"}, b"\x00hi")
+    envelope = Envelope(b"{}", "turnstream/route/api/notify", 1.0, request="r1", route=call)
+
+    assert Envelope.decode(envelope.encode()) == envelope
+    doc = codec.unpack(envelope.encode())
+    doc["h"]["h"] = {"x": 1}
+    with pytest.raises(EnvelopeError, match="route part"):
+        Envelope.decode(codec.pack(doc))

@@ -187,3 +187,36 @@ async def test_the_dialog_test_client_runs_a_dialog_turn_by_turn() -> None:
 def _result(client: DialogTestClient) -> DialogTurnResult:
     assert client.dialog_turn_result is not None
     return client.dialog_turn_result
+
+
+async def test_continue_conversation_runs_the_callback_at_once_as_botbuilders_does() -> None:
+    """Proactive code written as the SDK's samples write it is testable in process: the
+    callback (a lambda) runs on the continuation event, through the adapter's middleware."""
+    seen: list[str | None] = []
+
+    class Remember:
+        async def on_turn(self, context: TurnContext, next_handler: NextHandler) -> None:
+            seen.append(context.activity.name or context.activity.type)
+            await next_handler()
+
+    async def notify(turn_context: TurnContext) -> None:
+        reference = TurnContext.get_conversation_reference(turn_context.activity)
+        await turn_context.adapter.continue_conversation(
+            reference, lambda context: context.send_activity("proactive hello"), ""
+        )
+        await turn_context.send_activity("sent")
+
+    adapter = TestAdapter(notify).use(Remember())
+
+    await (await (await adapter.send("notify")).assert_reply("proactive hello")).assert_reply(
+        "sent"
+    )
+    assert seen == ["message", "ContinueConversation"]
+    with pytest.raises(ValueError, match="skills are not supported"):
+        await adapter.continue_conversation(
+            TurnContext.get_conversation_reference(adapter.make_activity("x")),
+            notify,
+            "",
+            None,
+            "https://elsewhere.example",
+        )

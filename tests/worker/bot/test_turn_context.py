@@ -42,7 +42,10 @@ class RecordingSender:
     async def continue_conversation(
         self,
         reference: ConversationReference | dict[str, Any],
-        callback: Callable[[TurnContext], Awaitable[None]],
+        callback: Callable[[TurnContext], Awaitable[object]],
+        bot_id: object = None,
+        claims_identity: object = None,
+        audience: str | None = None,
     ) -> str:
         self.continued.append((reference, callback))
         return f"entry-{len(self.continued)}"

@@ -66,8 +66,9 @@ async def dead_letter(
 
 class DeadLetters:
     """One worker's way to the dead letters, for entries it holds. A Redis failure is logged as
-    an outage and leaves the entry pending: it is taken over and tried again later. `on_moved()`
-    after each attempt that reached Redis (the turn's outcome)."""
+    an outage and leaves the entry pending: it is taken over and tried again later.
+    `on_moved(key)` after each attempt that reached Redis (the turn's outcome), with the
+    entry's (stream, entry id)."""
 
     def __init__(
         self,
@@ -75,7 +76,7 @@ class DeadLetters:
         keys: Keyspace,
         consumer: str,
         outage: OutageLog,
-        on_moved: Callable[[], None],
+        on_moved: Callable[[tuple[str, str]], None],
     ) -> None:
         self._scripts = scripts
         self._keys = keys
@@ -100,7 +101,7 @@ class DeadLetters:
         except REDIS_FAILURES as e:
             self._outage.failed(e)
             return
-        self._on_moved()
+        self._on_moved((stream, entry_id))
 
     async def move_unreadable(self, entries: list[Unreadable]) -> None:
         for entry in entries:

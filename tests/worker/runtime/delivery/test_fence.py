@@ -67,7 +67,7 @@ class _NoSends:
     async def delete_activity(self, context: TurnContext, reference: Any) -> None:
         raise AssertionError
 
-    async def continue_conversation(self, reference: Any, callback: Any) -> str:
+    async def continue_conversation(self, reference: Any, callback: Any, *args: Any) -> str:
         raise AssertionError
 
     async def create_conversation(self, *args: Any, **kwargs: Any) -> Any:
