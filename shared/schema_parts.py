@@ -12,13 +12,6 @@ from shared.activity import Activity, CardAction, CardImage, ChannelAccount, Mod
 
 
 @dataclass
-class MessageReaction(Model):
-    """One reaction to a message (`like`, `plusOne`, or what the channel names)."""
-
-    type: str | None = None
-
-
-@dataclass
 class Thing(Model):
     """The most generic schema.org entity: a type and a name."""
 

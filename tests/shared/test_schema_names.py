@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.activity import Activity, ConversationReference, Model
+from shared.activity import Activity, ConversationReference, MessageReaction, Model
 from shared.constants import (
     CallerIdConstants,
     DeliveryModes,
@@ -20,7 +20,6 @@ from shared.schema_parts import (
     ConversationsResult,
     ExpectedReplies,
     GeoCoordinates,
-    MessageReaction,
 )
 from shared.tokens import TokenExchangeInvokeRequest, TokenExchangeState, TokenResponse
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from shared.activity import Activity, ActivityTypes, ChannelAccount
+from shared.activity import Activity, ActivityTypes, ChannelAccount, MessageReaction
 from worker.bot.invoke import (
     INVOKE_RESPONSE_KEY,
     AdaptiveCardInvokeResponse,
@@ -74,12 +72,12 @@ class ActivityHandler:
             await self.on_reactions_removed(activity.reactions_removed, turn_context)
 
     async def on_reactions_added(
-        self, message_reactions: list[Any], turn_context: TurnContext
+        self, message_reactions: list[MessageReaction], turn_context: TurnContext
     ) -> None:
         """Reactions were added to a message (`turn_context.activity.reply_to_id`)."""
 
     async def on_reactions_removed(
-        self, message_reactions: list[Any], turn_context: TurnContext
+        self, message_reactions: list[MessageReaction], turn_context: TurnContext
     ) -> None:
         """Reactions were removed from a message."""
 

@@ -250,6 +250,16 @@ class TurnContext:
         )
 
     @staticmethod
+    def get_reply_conversation_reference(
+        activity: Activity, reply: ResourceResponse
+    ) -> ConversationReference:
+        """The reference of a reply the bot sent in answer to `activity` (`reply` is what the
+        send returned), to update or delete that reply later."""
+        reference = TurnContext.get_conversation_reference(activity)
+        reference.activity_id = reply.id
+        return reference
+
+    @staticmethod
     def apply_conversation_reference(
         activity: Activity, reference: ConversationReference, is_incoming: bool = False
     ) -> Activity:
