@@ -119,7 +119,14 @@ from worker.bot.state import (
     UserState,
 )
 from worker.bot.state_middleware import AutoSaveStateMiddleware
-from worker.bot.storage import EtagConflict, MemoryStorage, Storage, StorageError, TurnStorage
+from worker.bot.storage import (
+    EtagConflict,
+    MemoryStorage,
+    Storage,
+    StorageError,
+    StoreItem,
+    TurnStorage,
+)
 from worker.bot.transcript import (
     PagedResult,
     RedisTranscriptStore,
@@ -225,6 +232,7 @@ __all__ = [
     "StatePropertyInfo",
     "Storage",
     "StorageError",
+    "StoreItem",
     "SuggestedActions",
     "TextFormatTypes",
     "TextHighlight",
