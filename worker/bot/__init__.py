@@ -107,7 +107,12 @@ from worker.bot.invoke import (
     InvokeResponseError,
 )
 from worker.bot.message_factory import MessageFactory
-from worker.bot.middleware import Middleware, MiddlewareSet
+from worker.bot.middleware import (
+    AnonymousReceiveMiddleware,
+    Middleware,
+    MiddlewareSet,
+    RegisterClassMiddleware,
+)
 from worker.bot.recognizer import IntentScore, Recognizer, RecognizerResult, TopIntent
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.state import (
@@ -128,9 +133,11 @@ from worker.bot.storage import (
     TurnStorage,
 )
 from worker.bot.transcript import (
+    MemoryTranscriptStore,
     PagedResult,
     RedisTranscriptStore,
     TranscriptInfo,
+    TranscriptLogger,
     TranscriptLoggerMiddleware,
     TranscriptStore,
 )
@@ -151,6 +158,7 @@ __all__ = [
     "AdaptiveCardInvokeResponse",
     "AdaptiveCardInvokeValue",
     "AnimationCard",
+    "AnonymousReceiveMiddleware",
     "Attachment",
     "AttachmentData",
     "AttachmentInfo",
@@ -202,6 +210,7 @@ __all__ = [
     "MediaEventValue",
     "MediaUrl",
     "MemoryStorage",
+    "MemoryTranscriptStore",
     "Mention",
     "MessageFactory",
     "MessageReaction",
@@ -221,6 +230,7 @@ __all__ = [
     "RecognizerResult",
     "RedisStorage",
     "RedisTranscriptStore",
+    "RegisterClassMiddleware",
     "ResourceResponse",
     "RoleTypes",
     "SemanticAction",
@@ -249,6 +259,7 @@ __all__ = [
     "TopIntent",
     "Transcript",
     "TranscriptInfo",
+    "TranscriptLogger",
     "TranscriptLoggerMiddleware",
     "TranscriptStore",
     "TurnCommit",

@@ -164,8 +164,13 @@ class TestFlow:
 
     __test__ = False
 
-    def __init__(self, adapter: TestAdapter) -> None:
-        self.adapter = adapter
+    def __init__(self, previous_or_adapter: Any, adapter: TestAdapter | None = None) -> None:
+        """`TestFlow(adapter)`, or botbuilder's `TestFlow(None, adapter)`: here each step is
+        awaited where it is written, so there is no previous step to chain."""
+        flow_adapter = adapter if adapter is not None else previous_or_adapter
+        if not isinstance(flow_adapter, TestAdapter):
+            raise TypeError("TestFlow needs the TestAdapter: TestFlow(adapter)")
+        self.adapter = flow_adapter
 
     async def send(self, user_says: str | Activity) -> TestFlow:
         await self.adapter.receive_activity(user_says)

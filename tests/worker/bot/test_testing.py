@@ -39,6 +39,10 @@ async def test_send_and_assert_reply_step_by_step() -> None:
     await step3.assert_reply("echo: bye")
     await adapter.test("again", "echo: again")
     await adapter.tests(("one", "echo: one"), ("two", "echo: two"))
+    flow = TestFlow(None, adapter)  # botbuilder's (previous, adapter) spelling
+    await (await flow.send("three")).assert_reply("echo: three")
+    with pytest.raises(TypeError, match="TestAdapter"):
+        TestFlow(None)
 
 
 async def test_a_reply_checked_by_text_activity_function_or_one_of() -> None:
