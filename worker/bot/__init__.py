@@ -89,6 +89,7 @@ from shared.tokens import (
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.app import BotApp
 from worker.bot.assertions import BotActionNotImplementedError, BotAssert, StatePropertyInfo
+from worker.bot.bot_adapter import BotAdapter
 from worker.bot.card_factory import CardFactory, ContentTypes
 from worker.bot.conversations import (
     delete_conversation_member,
@@ -169,6 +170,7 @@ __all__ = [
     "BasicCard",
     "Bot",
     "BotActionNotImplementedError",
+    "BotAdapter",
     "BotApp",
     "BotAssert",
     "BotState",

@@ -22,9 +22,10 @@ from shared.activity import (
 )
 from shared.answers import EXPECT_REPLIES
 from shared.proactive import BadReference, ProactiveQueue
+from worker.bot.bot_adapter import BotAdapter
 from worker.bot.errors import StateContention, TakenOver, is_transient
 from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
-from worker.bot.middleware import Middleware, MiddlewareSet
+from worker.bot.middleware import Middleware
 from worker.bot.proactive import callback_name
 from worker.bot.state import save_deferred
 from worker.bot.storage import EtagConflict
@@ -68,7 +69,7 @@ class _Sends:
     commit: TurnCommit | None = None
 
 
-class ConnectorAdapter:
+class ConnectorAdapter(BotAdapter):
     """Runs turns and sends what they say through the Bot Connector REST API.
 
     Configure it as in the SDK: `adapter.use(middleware...)`, `adapter.on_turn_error = handler`.
@@ -84,10 +85,10 @@ class ConnectorAdapter:
         proactive: ProactiveQueue | None = None,
         bot: Bot | None = None,
     ) -> None:
+        super().__init__(on_turn_error or self.default_on_turn_error)
+        self.use(*middleware)
         self._connector = connector
-        self._middleware = MiddlewareSet().use(*middleware)
         self._conversation_state = conversation_state
-        self.on_turn_error: OnTurnError = on_turn_error or self.default_on_turn_error
         self.proactive = proactive
         """Where `continue_conversation` queues turns (None: proactive turns are refused)."""
         self.bot = bot
@@ -98,10 +99,6 @@ class ConnectorAdapter:
         """The Bot Connector client of this worker (members, history, attachments: see
         `worker.bot.conversations`)."""
         return self._connector
-
-    def use(self, *middleware: Middleware) -> ConnectorAdapter:
-        self._middleware.use(*middleware)
-        return self
 
     async def process_activity(
         self,
@@ -171,11 +168,18 @@ class ConnectorAdapter:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def continue_conversation(
-        self, reference: ConversationReference | dict[str, Any], callback: TurnHandler
+        self,
+        reference: ConversationReference | dict[str, Any],
+        callback: TurnHandler,
+        bot_id: str | None = None,
+        claims_identity: Any = None,
+        audience: str | None = None,
     ) -> str:
         """Queue a proactive turn in `reference`'s conversation that runs `callback` (a
         module-level async function or a method of the bot) through this adapter's middleware,
-        after the conversation's turns queued before it. Returns the stream entry id."""
+        after the conversation's turns queued before it. Returns the stream entry id.
+        `bot_id`, `claims_identity` and `audience` are accepted for botbuilder's signature:
+        the worker's credentials come from its settings."""
         if self.proactive is None:
             raise RuntimeError("this adapter has no proactive queue (it runs inside a worker)")
         doc = reference.to_dict() if isinstance(reference, ConversationReference) else reference
@@ -220,15 +224,14 @@ class ConnectorAdapter:
             await self.continue_conversation(reference, callback)
         return created
 
-    async def run_pipeline(self, context: TurnContext, handler: TurnHandler) -> None:
-        """Run `handler` behind this adapter's middleware (proactive turns, tests)."""
-        await self._middleware.around(handler)(context)
-
     async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
         context.turn_state[TURN_FAILED_KEY] = True  # the answer of an invoke; proactive progress
         if context.turn_commit is not None:
             context.turn_commit.bot_error = True  # the turn's outcome in the worker's metrics
         try:
+            if self.on_turn_error is None:  # set to None by the bot: nothing to tell the user
+                log.error("bot error in turn %s: %s", _ids(context), error, exc_info=error)
+                return
             await self.on_turn_error(context, error)
         except Exception:
             log.exception("on_turn_error failed for turn %s", _ids(context))
@@ -256,7 +259,7 @@ class ConnectorAdapter:
             "TurnError",
         )
 
-    # -- ActivitySender ---------------------------------------------------------------------
+    # -- delivery (BotAdapter) -----------------------------------------------------------------
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]

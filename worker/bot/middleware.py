@@ -51,7 +51,7 @@ class MiddlewareSet:
         await self.receive_activity_internal(context, None)
 
     async def receive_activity_with_status(
-        self, context: TurnContext, callback: Callable[[TurnContext], Awaitable[Any]]
+        self, context: TurnContext, callback: Callable[[TurnContext], Awaitable[Any]] | None
     ) -> Any:
         """Run the chain, then `callback` (if every middleware called on); return what the
         callback returned, or None when a middleware ended the turn before it."""

@@ -37,6 +37,7 @@ from shared.activity import (
     ResourceResponse,
 )
 from worker.bot.adapter import ConnectorAdapter
+from worker.bot.bot_adapter import continuation_of
 from worker.bot.dialogs import Dialog, DialogSet, DialogTurnResult, DialogTurnStatus
 from worker.bot.middleware import Middleware
 from worker.bot.state import ConversationState
@@ -76,10 +77,6 @@ class TestAdapter(ConnectorAdapter):
         self._ids = itertools.count(1)
         self._errors: list[Exception] = []
 
-    def use(self, *middleware: Middleware) -> TestAdapter:
-        super().use(*middleware)
-        return self
-
     def make_activity(self, text: str | None = None) -> Activity:
         """A message from the template's user to its bot, with the next id."""
         return self._addressed(Activity(type=ActivityTypes.MESSAGE, text=text))
@@ -105,6 +102,26 @@ class TestAdapter(ConnectorAdapter):
             return await self.receive_activity(activity)
         finally:
             self.logic = previous
+
+    async def continue_conversation(
+        self,
+        reference: ConversationReference | dict[str, Any],
+        callback: TurnHandler,
+        bot_id: str | None = None,
+        claims_identity: Any = None,
+        audience: str | None = None,
+    ) -> str:
+        """Run `callback` now, as botbuilder's TestAdapter does (a worker queues it instead),
+        on a `ContinueConversation` event in the reference's conversation, through the same
+        pipeline as any turn; its exception reaches the test. Returns the event's id."""
+        if isinstance(reference, dict):
+            reference = ConversationReference.from_dict(reference)
+        continuation = continuation_of(reference)
+        self._errors.clear()
+        await self.process_activity(continuation.to_dict(), _Logic(callback))
+        if self._errors:
+            raise self._errors[0]
+        return str(continuation.id)
 
     def get_next_activity(self) -> Activity | None:
         """The oldest reply not yet asserted on, or None."""
