@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.activity import ConversationReference, Model
+from shared.cards import TokenExchangeResource
 
 
 @dataclass
@@ -58,3 +59,29 @@ class TokenExchangeInvokeResponse(Model):
     connection_name: str | None = None
     failure_detail: str | None = None
     properties: dict[str, Any] | None = None
+
+
+@dataclass
+class TokenExchangeRequest(Model):
+    """What the token service exchanges for a user's token: a `uri` or a `token` (SSO)."""
+
+    uri: str | None = None
+    token: str | None = None
+
+
+@dataclass
+class TokenStatus(Model):
+    """Whether the user has a token for a connection."""
+
+    channel_id: str | None = None
+    connection_name: str | None = None
+    has_token: bool | None = None
+    service_provider_display_name: str | None = None
+
+
+@dataclass
+class SignInUrlResponse(Model):
+    """A sign-in link for a connection, and what a channel needs to exchange a token (SSO)."""
+
+    sign_in_link: str | None = None
+    token_exchange_resource: TokenExchangeResource | None = None

@@ -80,14 +80,18 @@ from shared.schema_parts import (
     Thing,
 )
 from shared.tokens import (
+    SignInUrlResponse,
     TokenExchangeInvokeRequest,
     TokenExchangeInvokeResponse,
+    TokenExchangeRequest,
     TokenExchangeState,
     TokenRequest,
     TokenResponse,
+    TokenStatus,
 )
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.app import BotApp
+from worker.bot.app_credentials import MicrosoftAppCredentials
 from worker.bot.assertions import BotActionNotImplementedError, BotAssert, StatePropertyInfo
 from worker.bot.bot_adapter import BotAdapter
 from worker.bot.card_factory import CardFactory, ContentTypes
@@ -217,6 +221,7 @@ __all__ = [
     "MessageFactory",
     "MessageReaction",
     "MessageReactionTypes",
+    "MicrosoftAppCredentials",
     "Middleware",
     "MiddlewareSet",
     "NextHandler",
@@ -238,6 +243,7 @@ __all__ = [
     "SemanticAction",
     "ShowTypingMiddleware",
     "SignInConstants",
+    "SignInUrlResponse",
     "SigninCard",
     "SpeechConstants",
     "StatePropertyAccessor",
@@ -253,11 +259,13 @@ __all__ = [
     "ThumbnailUrl",
     "TokenExchangeInvokeRequest",
     "TokenExchangeInvokeResponse",
+    "TokenExchangeRequest",
     "TokenExchangeResource",
     "TokenExchangeState",
     "TokenPostResource",
     "TokenRequest",
     "TokenResponse",
+    "TokenStatus",
     "TopIntent",
     "Transcript",
     "TranscriptInfo",

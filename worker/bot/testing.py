@@ -39,6 +39,7 @@ from shared.activity import (
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.bot_adapter import continuation_of
 from worker.bot.dialogs import Dialog, DialogSet, DialogTurnResult, DialogTurnStatus
+from worker.bot.fake_user_tokens import FakeUserTokenStore
 from worker.bot.middleware import Middleware
 from worker.bot.state import ConversationState
 from worker.bot.storage import MemoryStorage
@@ -53,9 +54,10 @@ function that raises AssertionError."""
 DEFAULT_TIMEOUT_MS = 3000
 
 
-class TestAdapter(ConnectorAdapter):
+class TestAdapter(FakeUserTokenStore, ConnectorAdapter):
     """Runs `logic` (a turn handler, e.g. `bot.on_turn`) for activities a test sends, and keeps
-    what the turns send in `activity_buffer` for the flow's assertions."""
+    what the turns send in `activity_buffer` for the flow's assertions. User tokens for the
+    bot's sign-in code come from what the test adds (`add_user_token`…: `FakeUserTokenStore`)."""
 
     __test__ = False  # not a pytest test class, despite its name
 
@@ -66,14 +68,16 @@ class TestAdapter(ConnectorAdapter):
         send_trace_activities: bool = False,
     ) -> None:
         self._sink = _QueueConnector()
-        super().__init__(self._sink, on_turn_error=None)
+        ConnectorAdapter.__init__(self, self._sink, on_turn_error=None)
+        FakeUserTokenStore.__init__(self)
         self.on_turn_error = self._raise_in_test
         self.logic = logic
         self.template = _template(template_or_conversation)
         self.send_trace_activities = send_trace_activities
         self.activity_buffer = self._sink.sent
         self.updated_activities = self._sink.updated
-        self.deleted_activities = self._sink.deleted
+        self.deleted_activities: list[ConversationReference] = []
+        """The references of the activities turns deleted, as botbuilder's TestAdapter keeps."""
         self._ids = itertools.count(1)
         self._errors: list[Exception] = []
 
@@ -158,6 +162,10 @@ class TestAdapter(ConnectorAdapter):
             self.activity_buffer.extend(traces)
             activities = [a for a in activities if a.type != ActivityTypes.TRACE]
         return await super().send_activities(context, activities)
+
+    async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
+        await super().delete_activity(context, reference)
+        self.deleted_activities.append(reference)
 
     async def _raise_in_test(self, context: TurnContext, error: Exception) -> None:
         self._errors.append(error)
@@ -362,7 +370,6 @@ class _QueueConnector(ConnectorClient):
     def __init__(self) -> None:  # no HTTP client: nothing leaves the process
         self.sent: list[Activity] = []
         self.updated: list[Activity] = []
-        self.deleted: list[str] = []
         self._ids = itertools.count(1)
 
     async def reply_to_activity(
@@ -395,7 +402,7 @@ class _QueueConnector(ConnectorClient):
     async def delete_activity(
         self, service_url: str, conversation_id: str, activity_id: str
     ) -> None:
-        self.deleted.append(activity_id)
+        return None
 
     async def aclose(self) -> None:
         return None

@@ -191,3 +191,15 @@ async def test_the_dialog_test_client_runs_a_dialog_turn_by_turn() -> None:
 def _result(client: DialogTestClient) -> DialogTurnResult:
     assert client.dialog_turn_result is not None
     return client.dialog_turn_result
+
+
+async def test_updates_and_deletes_are_kept_for_the_test() -> None:
+    async def logic(turn_context: TurnContext) -> None:
+        await turn_context.update_activity(Activity(type="message", id="r1", text="new"))
+        await turn_context.delete_activity("r1")
+        await turn_context.send_activity("done")
+
+    adapter = TestAdapter(logic)
+    await adapter.test("go", "done")
+    assert [a.text for a in adapter.updated_activities] == ["new"]
+    assert [r.activity_id for r in adapter.deleted_activities] == ["r1"]
