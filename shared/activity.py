@@ -127,6 +127,16 @@ class Model:
         built.__dict__.update(values)
         return built
 
+    def serialize(self) -> dict[str, Any]:
+        """botbuilder's (msrest's) name for `to_dict`: wire-format JSON."""
+        return self.to_dict()
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> Self:
+        """botbuilder's (msrest's) name for `from_dict`; callable on an instance too
+        (`Entity().deserialize(data)`), as there."""
+        return cls.from_dict(data)
+
     def to_dict(self) -> dict[str, Any]:
         """Wire-format JSON; fields that are None are left out."""
         out: dict[str, Any] = dict(self.additional_properties)

@@ -14,6 +14,7 @@ from shared.activity import (
     ConversationAccount,
     ConversationReference,
     Entity,
+    Mention,
     MessageReaction,
     ResourceResponse,
 )
@@ -150,3 +151,13 @@ def test_reactions_are_message_reactions_and_round_trip_exactly() -> None:
     assert activity.reactions_removed is not None
     assert activity.reactions_removed[0].type == "heart"
     assert activity.to_dict() == wire
+
+
+def test_serialize_and_deserialize_are_the_wire_form_as_in_msrest() -> None:
+    mention = Mention(text="<at>Bot</at>", mentioned=ChannelAccount(id="b1", name="Bot"))
+    wire = mention.serialize()
+    assert wire == mention.to_dict() and wire["mentioned"] == {"id": "b1", "name": "Bot"}
+    entity = Entity().deserialize(wire)
+    assert type(entity) is Entity and entity.type == "mention"
+    assert entity.additional_properties["text"] == "<at>Bot</at>"
+    assert Activity.deserialize({"type": "message", "replyToId": "x"}).reply_to_id == "x"
