@@ -137,6 +137,14 @@ from worker.bot.storage import (
     StoreItem,
     TurnStorage,
 )
+from worker.bot.telemetry import (
+    BotTelemetryClient,
+    NullTelemetryClient,
+    Severity,
+    TelemetryConstants,
+    TelemetryLoggerConstants,
+    TelemetryLoggerMiddleware,
+)
 from worker.bot.transcript import (
     MemoryTranscriptStore,
     PagedResult,
@@ -179,6 +187,7 @@ __all__ = [
     "BotAssert",
     "BotState",
     "BotStateSet",
+    "BotTelemetryClient",
     "CallerIdConstants",
     "CardAction",
     "CardFactory",
@@ -225,6 +234,7 @@ __all__ = [
     "Middleware",
     "MiddlewareSet",
     "NextHandler",
+    "NullTelemetryClient",
     "OAuthCard",
     "OnTurnError",
     "PagedMembersResult",
@@ -241,6 +251,7 @@ __all__ = [
     "ResourceResponse",
     "RoleTypes",
     "SemanticAction",
+    "Severity",
     "ShowTypingMiddleware",
     "SignInConstants",
     "SignInUrlResponse",
@@ -252,6 +263,9 @@ __all__ = [
     "StorageError",
     "StoreItem",
     "SuggestedActions",
+    "TelemetryConstants",
+    "TelemetryLoggerConstants",
+    "TelemetryLoggerMiddleware",
     "TextFormatTypes",
     "TextHighlight",
     "Thing",

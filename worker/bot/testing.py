@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -162,6 +163,23 @@ class TestAdapter(FakeUserTokenStore, ConnectorAdapter):
             self.activity_buffer.extend(traces)
             activities = [a for a in activities if a.type != ActivityTypes.TRACE]
         return await super().send_activities(context, activities)
+
+    async def create_conversation(  # type: ignore[override]
+        self, channel_id: str, callback: TurnHandler
+    ) -> None:
+        """botbuilder's TestAdapter's: run `callback` now on a `conversationUpdate` of a new
+        conversation in `channel_id` (not through the middleware, as there); what it sends
+        joins `activity_buffer`. The worker's adapter creates conversations through the Bot
+        Connector instead (`ConnectorAdapter.create_conversation`)."""
+        self.activity_buffer.clear()
+        update = Activity(
+            type=ActivityTypes.CONVERSATION_UPDATE,
+            members_added=[],
+            members_removed=[],
+            channel_id=channel_id,
+            conversation=ConversationAccount(id=str(uuid.uuid4())),
+        )
+        await callback(TurnContext(self, self._addressed(update)))
 
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         await super().delete_activity(context, reference)
@@ -338,7 +356,8 @@ def _template(given: ConversationReference | Activity | None) -> ConversationRef
     if isinstance(given, Activity):
         return ConversationReference(
             channel_id=given.channel_id,
-            service_url=given.service_url,
+            # Replies are routed by it even here (the connector is a queue): never left out.
+            service_url=given.service_url or "https://test.com",
             user=given.from_property,
             bot=given.recipient,
             conversation=given.conversation,
@@ -347,7 +366,7 @@ def _template(given: ConversationReference | Activity | None) -> ConversationRef
     return given or ConversationReference(
         channel_id="test",
         service_url="https://test.com",
-        user=ChannelAccount(id="user1", name="User1"),
+        user=ChannelAccount(id="User1", name="user"),  # botbuilder's TestAdapter's
         bot=ChannelAccount(id="bot", name="Bot"),
         conversation=ConversationAccount(id="Convo1", is_group=False),
         locale="en-us",

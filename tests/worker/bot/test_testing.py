@@ -203,3 +203,22 @@ async def test_updates_and_deletes_are_kept_for_the_test() -> None:
     await adapter.test("go", "done")
     assert [a.text for a in adapter.updated_activities] == ["new"]
     assert [r.activity_id for r in adapter.deleted_activities] == ["r1"]
+
+
+async def test_create_conversation_runs_the_callback_in_a_new_conversation_now() -> None:
+    seen: list[str] = []
+
+    async def greet(turn_context: TurnContext) -> None:
+        conversation = turn_context.activity.conversation
+        assert conversation is not None and conversation.id is not None
+        seen.append(conversation.id)
+        await turn_context.send_activity("welcome")
+
+    async def logic(turn_context: TurnContext) -> None:
+        await adapter.create_conversation("test", greet)
+
+    adapter = TestAdapter(logic)
+    await adapter.send("start")
+    reply = adapter.get_next_activity()
+    assert reply is not None and reply.text == "welcome"
+    assert seen and seen[0] != "Convo1"
