@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shared.activity import Activity, ActivityTypes, ChannelAccount, MessageReaction
+from typing import Any
+
+from shared.activity import Activity, ActivityTypes, ChannelAccount, MessageReaction, Model
 from worker.bot.invoke import (
     INVOKE_RESPONSE_KEY,
     AdaptiveCardInvokeResponse,
@@ -109,6 +111,12 @@ class ActivityHandler:
             raise InvokeResponseError(501)
         except InvokeResponseError as e:
             return e.response()
+
+    @staticmethod
+    def _create_invoke_response(body: Any = None) -> InvokeResponse:
+        """A 200 answer to an invoke with `body` (a schema object goes as its wire form):
+        botbuilder's helper, which handlers that override `on_invoke_activity` call."""
+        return InvokeResponse(200, body.to_dict() if isinstance(body, Model) else body)
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
