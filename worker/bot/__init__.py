@@ -90,6 +90,7 @@ from shared.tokens import (
     TokenStatus,
 )
 from worker.bot.activity_handler import ActivityHandler
+from worker.bot.adapter_extensions import AdapterExtensions
 from worker.bot.app import BotApp
 from worker.bot.app_credentials import MicrosoftAppCredentials
 from worker.bot.assertions import BotActionNotImplementedError, BotAssert, StatePropertyInfo
@@ -136,6 +137,7 @@ from worker.bot.storage import (
     StorageError,
     StoreItem,
     TurnStorage,
+    calculate_change_hash,
 )
 from worker.bot.telemetry import (
     BotTelemetryClient,
@@ -167,6 +169,7 @@ __all__ = [
     "ActivityHandler",
     "ActivityImportance",
     "ActivityTypes",
+    "AdapterExtensions",
     "AdaptiveCardInvokeAction",
     "AdaptiveCardInvokeResponse",
     "AdaptiveCardInvokeValue",
@@ -292,6 +295,7 @@ __all__ = [
     "TurnStorage",
     "UserState",
     "VideoCard",
+    "calculate_change_hash",
     "delete_conversation_member",
     "get_activity_members",
     "get_conversation_members",

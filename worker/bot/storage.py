@@ -16,6 +16,7 @@ siblings document and the Python SDKs lost:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -175,6 +176,12 @@ def decode_item(key: str, data: bytes, etag: str) -> Any:
     else:
         object.__setattr__(item, ETAG, etag)  # frozen dataclasses too
     return item
+
+
+def calculate_change_hash(item: Any) -> str:
+    """A text that is the same for two items exactly when they hold the same data (their eTags
+    aside): compare it before and after a change to know whether to write."""
+    return hashlib.sha256(encode_item("item", item)).hexdigest()
 
 
 def new_etag() -> str:
