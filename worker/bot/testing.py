@@ -12,7 +12,8 @@ Connector replaced by a queue the flow reads:
     await step.assert_no_reply()
 
 `DialogTestClient` runs one dialog the same way, a turn per `send_activity`, and hands back
-each reply (botbuilder.testing's class).
+each reply (botbuilder.testing's class); `StorageBaseTests` checks a storage of the bot's own
+against the storage contract (botbuilder.testing's too).
 
 Unlike the worker, an exception the bot raises reaches the test (as with botbuilder's
 TestAdapter) unless an `on_turn_error` is set.
@@ -44,6 +45,7 @@ from worker.bot.fake_user_tokens import FakeUserTokenStore
 from worker.bot.middleware import Middleware
 from worker.bot.state import ConversationState
 from worker.bot.storage import MemoryStorage
+from worker.bot.storage_tests import StorageBaseTests as StorageBaseTests  # the kit's, too
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import TurnHandler
 from worker.connector.client import BeforeAttempt, ConnectorClient
