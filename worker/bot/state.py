@@ -136,7 +136,10 @@ class BotState:
         self.get(turn_context).pop(name, None)
 
     def _remember(self, turn_context: TurnContext, key: str, item: Any) -> None:
-        state = item if isinstance(item, dict) else {}
+        if item is not None and not isinstance(item, dict):
+            # Saving over it would lose what is there: refuse, naming it.
+            raise StorageError(f"stored state {key!r} is a {type(item).__name__}, not a map")
+        state = item if item is not None else {}
         cached = CachedState(key, state, _encode(state), created=item is None)
         turn_context.turn_state[self._cache_key] = cached
 

@@ -143,16 +143,11 @@ def encode_item(key: str, value: Any) -> bytes:
     try:
         if isinstance(value, Mapping):
             data = to_stored({k: v for k, v in value.items() if k != ETAG}, key)
-        else:
-            data = to_stored(value, key)  # an object of the bot's class, as a tagged map
+        else:  # an object of the bot's class (a tagged map), or any value state can keep
+            data = to_stored(value, key)
     except StorageError as e:
         raise StorageError(f"cannot store {key!r}: {e}") from e
-    if not isinstance(value, Mapping):
-        if not isinstance(data, dict) or data.get(TYPE) != "object":
-            raise StorageError(
-                f"cannot store {key!r}: an item is a dict or an object of a class, "
-                f"not a {type(value).__name__}"
-            )
+    if isinstance(data, dict) and data.get(TYPE) == "object":
         data[VALUE].pop(ETAG, None)
     try:
         packed = codec.pack(data)
@@ -163,19 +158,18 @@ def encode_item(key: str, value: Any) -> bytes:
 
 
 def decode_item(key: str, data: bytes, etag: str) -> Any:
-    """Decode stored bytes into a fresh item (a dict or the object stored) carrying `etag`."""
+    """Decode stored bytes into a fresh item, a dict or an object carrying `etag` (or the plain
+    value stored)."""
     try:
         stored = codec.unpack(data)
     except codec.DecodeError as e:
         raise StorageError(f"stored item {key!r} is unreadable: {e}") from e
-    if not isinstance(stored, dict):
-        raise StorageError(f"stored item {key!r} is not a map but {type(stored).__name__}")
     item = from_stored(stored)
     if isinstance(item, dict):
         item[ETAG] = etag
-    else:
-        object.__setattr__(item, ETAG, etag)  # frozen dataclasses too
-    return item
+    elif hasattr(item, "__dict__"):  # an object of the bot's class; frozen dataclasses too
+        object.__setattr__(item, ETAG, etag)
+    return item  # other values (a text, a list…) have nowhere to carry an eTag
 
 
 def calculate_change_hash(item: Any) -> str:

@@ -14,7 +14,14 @@ from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.state import BotStateSet, ConversationState, PrivateConversationState, UserState
 from worker.bot.state_middleware import AutoSaveStateMiddleware
-from worker.bot.storage import ETAG, EtagConflict, MemoryStorage, StoreItem, encode_item
+from worker.bot.storage import (
+    ETAG,
+    EtagConflict,
+    MemoryStorage,
+    StorageError,
+    StoreItem,
+    encode_item,
+)
 from worker.bot.turn_context import TurnContext
 
 
@@ -255,3 +262,12 @@ async def test_state_sets_take_lists_and_go_through_a_subclass_own_load_and_save
     ]
     await states.load_all(context, force=True)
     assert logging_state.calls[-1] == ("load", True)
+
+
+async def test_state_stored_as_something_else_than_a_map_is_refused_not_overwritten() -> None:
+    storage = MemoryStorage()
+    state = ConversationState(storage)
+    context = turn()
+    await storage.write({state.get_storage_key(context): "not state"})
+    with pytest.raises(StorageError, match="not a map"):
+        await state.load(context)

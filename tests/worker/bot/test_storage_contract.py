@@ -263,8 +263,8 @@ async def test_objects_come_back_as_their_class_with_e_tag(storage: Storage) -> 
     with pytest.raises(EtagConflict):  # the eTag read with it still guards the object
         await storage.write({"log": log})
     assert (await storage.read(["log"]))["log"].turns == 2
-    with pytest.raises(StorageError, match="'n'"):
-        await storage.write({"n": 3})
+    await storage.write({"n": 3, "words": ["a", "b"]})  # plain values are items too
+    assert await storage.read(["n", "words"]) == {"n": 3, "words": ["a", "b"]}
 
 
 async def test_no_keys_and_no_changes_are_nothing_to_do_but_none_changes_are_refused(
