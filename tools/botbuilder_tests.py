@@ -203,7 +203,8 @@ def run_package(
     report = folder / "report.xml"
     environment = dict(os.environ)
     if extra_path is not None:
-        environment["PYTHONPATH"] = str(extra_path)
+        inherited = environment.get("PYTHONPATH")
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(extra_path), inherited]))
     subprocess.run(
         [
             python,
