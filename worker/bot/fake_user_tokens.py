@@ -113,6 +113,13 @@ class FakeUserTokenStore:
         key = _user_key(context, connection_name)
         return f"https://fake.com/oauthsignin/{connection_name}/{key.channel_id}/{key.user_id}"
 
+    async def get_sign_in_resource(
+        self, turn_context: TurnContext, connection_name: str
+    ) -> SignInUrlResponse:
+        """`get_sign_in_resource_from_user` for the turn's user."""
+        user = _user_key(turn_context, connection_name).user_id
+        return await self.get_sign_in_resource_from_user(turn_context, connection_name, user)
+
     async def get_sign_in_resource_from_user(
         self,
         turn_context: TurnContext,

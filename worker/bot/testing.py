@@ -84,6 +84,23 @@ class TestAdapter(FakeUserTokenStore, ConnectorAdapter):
         self._ids = itertools.count(1)
         self._errors: list[Exception] = []
 
+    @staticmethod
+    def create_conversation_reference(
+        name: str, user: str = "User1", bot: str = "Bot"
+    ) -> ConversationReference:
+        """A reference to a conversation `name` on the test channel, with lower-cased user and
+        bot accounts (botbuilder's helper), e.g. for `TestAdapter(logic, reference)`."""
+        return ConversationReference(
+            channel_id="test",
+            service_url="https://test.com",
+            conversation=ConversationAccount(is_group=False, conversation_type=name, id=name),
+            user=ChannelAccount(id=user.lower(), name=user.lower()),
+            bot=ChannelAccount(id=bot.lower(), name=bot.lower()),
+        )
+
+    def create_turn_context(self, activity: Activity) -> TurnContext:
+        return TurnContext(self, activity)
+
     def make_activity(self, text: str | None = None) -> Activity:
         """A message from the template's user to its bot, with the next id."""
         return self._addressed(Activity(type=ActivityTypes.MESSAGE, text=text))

@@ -53,6 +53,7 @@ class TurnContext:
     adapter: BotAdapter
     activity: Activity
     turn_state: dict[str, Any]
+    services: dict[str, Any]
     turn_commit: TurnCommit | None
 
     def __init__(
@@ -70,6 +71,8 @@ class TurnContext:
         self.adapter = adapter_or_context
         self.activity = request
         self.turn_state = {}
+        self.services: dict[str, Any] = {}
+        """Values cached for this turn by `set` (botbuilder's services map)."""
         self.turn_commit = None
         """The runtime's commit object for the stream entry this turn runs for: every write
         the turn makes goes through it, fenced (`worker.bot.turn_commit`). None outside a
@@ -86,11 +89,30 @@ class TurnContext:
         context.adapter = self.adapter
         context.activity = self.activity
         context.turn_state = self.turn_state
+        context.services = self.services
         context.turn_commit = self.turn_commit
         context._responded = self._responded
         context._on_send_activities = self._on_send_activities
         context._on_update_activity = self._on_update_activity
         context._on_delete_activity = self._on_delete_activity
+
+    def get(self, key: str) -> Any:
+        """The value `set` cached under `key` for this turn; `KeyError` if there is none."""
+        if not key or not isinstance(key, str):
+            raise TypeError("a service key is a non-empty string")
+        if key not in self.services:
+            raise KeyError(f"{key!r} was not set in this turn")
+        return self.services[key]
+
+    def has(self, key: str) -> bool:
+        """Whether `set` cached a value (None too) under `key` in this turn."""
+        return key in self.services
+
+    def set(self, key: str, value: Any) -> None:
+        """Cache `value` under `key` for the rest of this turn."""
+        if not key or not isinstance(key, str):
+            raise TypeError("a service key is a non-empty string")
+        self.services[key] = value
 
     @property
     def responded(self) -> bool:

@@ -171,3 +171,16 @@ async def test_hooks_that_do_not_return_still_give_the_adapters_answers() -> Non
     assert updated == ResourceResponse(id="sent-1")
     reply = context.get_reply_conversation_reference(context.activity, sent)
     assert reply.activity_id == "sent-1" and reply.conversation is not None
+
+
+def test_values_set_for_the_turn_are_read_back_and_shared_with_copies() -> None:
+    context = TurnContext(ListAdapter(), Activity.from_dict(message("x")))
+    assert not context.has("greeting")
+    context.set("greeting", None)
+    assert context.has("greeting") and context.get("greeting") is None
+    context.set("greeting", "hi")
+    assert TurnContext(context).get("greeting") == "hi"
+    with pytest.raises(KeyError):
+        context.get("missing")
+    with pytest.raises(TypeError):
+        context.set("", 1)

@@ -222,3 +222,15 @@ async def test_create_conversation_runs_the_callback_in_a_new_conversation_now()
     reply = adapter.get_next_activity()
     assert reply is not None and reply.text == "welcome"
     assert seen and seen[0] != "Convo1"
+
+
+async def test_botbuilders_reference_and_context_helpers() -> None:
+    reference = TestAdapter.create_conversation_reference("Chat", "Ann", "Bot")
+    assert reference.conversation is not None and reference.conversation.id == "Chat"
+    assert reference.user is not None and reference.user.id == "ann"
+    adapter = TestAdapter(echo, reference)
+    await adapter.test("hi", "echo: hi")
+    context = adapter.create_turn_context(adapter.make_activity("x"))
+    assert context.adapter is adapter and context.activity.text == "x"
+    resource = await adapter.get_sign_in_resource(context, "graph")
+    assert resource.sign_in_link == "https://fake.com/oauthsignin/graph/test/ann"
