@@ -236,6 +236,8 @@ class ActivityTypes:
 
 
 class InputHints:
+    """Whether the client should listen after a message (`Activity.input_hint`)."""
+
     ACCEPTING_INPUT = "acceptingInput"
     IGNORING_INPUT = "ignoringInput"
     EXPECTING_INPUT = "expectingInput"
@@ -408,6 +410,24 @@ class MessageReaction(Model):
 
 
 @dataclass
+class TextHighlight(Model):
+    """A part of the text an activity refers to: the text and which occurrence of it."""
+
+    text: str | None = None
+    occurrence: int | None = None
+
+
+@dataclass
+class SemanticAction(Model):
+    """A programmatic action a message carries or asks for, with its entities."""
+
+    id: str | None = None
+    entities: dict[str, Any] | None = None
+    """Entities by name, as the channel sent them (wire form)."""
+    state: str | None = None
+
+
+@dataclass
 class ResourceResponse(Model):
     """What the Bot Connector returns for a sent activity: its id, when the channel gives one."""
 
@@ -470,8 +490,8 @@ class Activity(Model):
     importance: str | None = None
     delivery_mode: str | None = None
     listen_for: list[str] | None = None
-    text_highlights: list[dict[str, Any]] | None = None
-    semantic_action: dict[str, Any] | None = None
+    text_highlights: list[TextHighlight] | None = None
+    semantic_action: SemanticAction | None = None
     caller_id: str | None = None
 
     # -- botbuilder's helpers: replies, references, types ------------------------------------

@@ -17,6 +17,7 @@ from shared.activity import (
     Mention,
     MessageReaction,
     ResourceResponse,
+    TextHighlight,
 )
 
 
@@ -150,6 +151,18 @@ def test_reactions_are_message_reactions_and_round_trip_exactly() -> None:
     ]
     assert activity.reactions_removed is not None
     assert activity.reactions_removed[0].type == "heart"
+    assert activity.to_dict() == wire
+
+
+def test_text_highlights_and_semantic_actions_are_typed_and_round_trip_exactly() -> None:
+    wire = {
+        "type": "message",
+        "textHighlights": [{"text": "Seattle", "occurrence": 1}],
+        "semanticAction": {"id": "book", "state": "start", "entities": {"city": {"x": 1}}},
+    }
+    activity = Activity.from_dict(wire)
+    assert activity.text_highlights == [TextHighlight(text="Seattle", occurrence=1)]
+    assert activity.semantic_action is not None and activity.semantic_action.id == "book"
     assert activity.to_dict() == wire
 
 

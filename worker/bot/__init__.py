@@ -30,8 +30,10 @@ from shared.activity import (
     MessageReaction,
     PagedMembersResult,
     ResourceResponse,
+    SemanticAction,
     SuggestedActions,
     TextFormatTypes,
+    TextHighlight,
     ThumbnailCard,
     Transcript,
 )
@@ -75,8 +77,6 @@ from shared.schema_parts import (
     GeoCoordinates,
     MediaEventValue,
     Place,
-    SemanticAction,
-    TextHighlight,
     Thing,
 )
 from shared.tokens import (

@@ -20,6 +20,9 @@ A = TypeVar("A", bound=BotAdapter)
 
 
 class AdapterExtensions:
+    """botbuilder's helpers that register storage and state with an adapter (see the module's
+    docstring for where they apply)."""
+
     @staticmethod
     def use_storage(adapter: A, storage: Storage) -> A:
         """Put `storage` in every turn's `turn_state`, under its class's full name."""
