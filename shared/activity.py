@@ -290,6 +290,8 @@ class ChannelAccount(Model):
     name: str | None = None
     aad_object_id: str | None = None
     role: str | None = None
+    properties: Any = None
+    """Extra data about the account, as the channel sent it."""
 
 
 @dataclass
@@ -303,6 +305,8 @@ class ConversationAccount(Model):
     tenant_id: str | None = None
     aad_object_id: str | None = None
     role: str | None = None
+    properties: Any = None
+    """Extra data about the conversation, as the channel sent it."""
 
 
 @dataclass

@@ -174,3 +174,9 @@ def test_serialize_and_deserialize_are_the_wire_form_as_in_msrest() -> None:
     assert type(entity) is Entity and entity.type == "mention"
     assert entity.additional_properties["text"] == "<at>Bot</at>"
     assert Activity.deserialize({"type": "message", "replyToId": "x"}).reply_to_id == "x"
+
+
+def test_accounts_carry_their_properties() -> None:
+    wire = {"id": "u1", "properties": {"tier": "gold"}}
+    assert ChannelAccount.from_dict(wire).properties == {"tier": "gold"}
+    assert ConversationAccount.from_dict(wire).to_dict() == wire
