@@ -240,6 +240,8 @@ class ActivityTypes:
 
 
 class InputHints:
+    """Whether the client should listen after a message (`Activity.input_hint`)."""
+
     ACCEPTING_INPUT = "acceptingInput"
     IGNORING_INPUT = "ignoringInput"
     EXPECTING_INPUT = "expectingInput"
@@ -292,6 +294,8 @@ class ChannelAccount(Model):
     name: str | None = None
     aad_object_id: str | None = None
     role: str | None = None
+    properties: Any = None
+    """Extra data about the account, as the channel sent it."""
 
 
 @dataclass
@@ -305,6 +309,8 @@ class ConversationAccount(Model):
     tenant_id: str | None = None
     aad_object_id: str | None = None
     role: str | None = None
+    properties: Any = None
+    """Extra data about the conversation, as the channel sent it."""
 
 
 @dataclass
@@ -405,6 +411,31 @@ class Mention(Entity):
 
 
 @dataclass
+class MessageReaction(Model):
+    """One reaction to a message (`like`, `plusOne`, or what the channel names)."""
+
+    type: str | None = None
+
+
+@dataclass
+class TextHighlight(Model):
+    """A part of the text an activity refers to: the text and which occurrence of it."""
+
+    text: str | None = None
+    occurrence: int | None = None
+
+
+@dataclass
+class SemanticAction(Model):
+    """A programmatic action a message carries or asks for, with its entities."""
+
+    id: str | None = None
+    entities: dict[str, Any] | None = None
+    """Entities by name, as the channel sent them (wire form)."""
+    state: str | None = None
+
+
+@dataclass
 class ResourceResponse(Model):
     """What the Bot Connector returns for a sent activity: its id, when the channel gives one."""
 
@@ -442,8 +473,8 @@ class Activity(Model):
     attachment_layout: str | None = None
     members_added: list[ChannelAccount] | None = None
     members_removed: list[ChannelAccount] | None = None
-    reactions_added: list[dict[str, Any]] | None = None
-    reactions_removed: list[dict[str, Any]] | None = None
+    reactions_added: list[MessageReaction] | None = None
+    reactions_removed: list[MessageReaction] | None = None
     topic_name: str | None = None
     history_disclosed: bool | None = None
     locale: str | None = None
@@ -467,22 +498,204 @@ class Activity(Model):
     importance: str | None = None
     delivery_mode: str | None = None
     listen_for: list[str] | None = None
-    text_highlights: list[dict[str, Any]] | None = None
-    semantic_action: dict[str, Any] | None = None
+    text_highlights: list[TextHighlight] | None = None
+    semantic_action: SemanticAction | None = None
     caller_id: str | None = None
 
-    def create_reply(self, text: str | None = None) -> Activity:
-        """A message addressed back to the sender of this activity (from/recipient swapped)."""
+    # -- botbuilder's helpers: replies, references, types ------------------------------------
+
+    def create_reply(self, text: str | None = None, locale: str | None = None) -> Activity:
+        """A message addressed back to the sender of this activity (from/recipient swapped),
+        in `locale` or this activity's; `text` is "" when not given, as in botbuilder."""
         return Activity(
             type=ActivityTypes.MESSAGE,
-            text=text,
+            text=text or "",
             from_property=_copy_account(self.recipient),
             recipient=_copy_account(self.from_property),
             conversation=self.conversation.shallow_copy() if self.conversation else None,
             reply_to_id=self.id,
+            service_url=self.service_url,
+            channel_id=self.channel_id,
+            locale=locale or self.locale,
+        )
+
+    def create_trace(
+        self,
+        name: str,
+        value: Any = None,
+        value_type: str | None = None,
+        label: str | None = None,
+    ) -> Activity:
+        """A trace activity addressed back to the sender of this activity. Without
+        `value_type`, the name of the value's type (botbuilder puts the type object itself,
+        which cannot go on the wire)."""
+        trace = self.create_reply()
+        trace.type = ActivityTypes.TRACE
+        trace.text = None
+        trace.timestamp = datetime.datetime.now(datetime.UTC)
+        trace.from_property = trace.from_property or ChannelAccount()
+        trace.recipient = trace.recipient or ChannelAccount()
+        trace.name, trace.label, trace.value = name, label, value
+        trace.value_type = value_type or _type_name(value)
+        return trace
+
+    @staticmethod
+    def create_trace_activity(
+        name: str, value: Any = None, value_type: str | None = None, label: str | None = None
+    ) -> Activity:
+        """A trace activity, not yet addressed (see `create_trace` for `value_type`)."""
+        return Activity(
+            type=ActivityTypes.TRACE,
+            name=name,
+            label=label,
+            value_type=value_type or _type_name(value),
+            value=value,
+        )
+
+    @staticmethod
+    def create_message_activity() -> Activity:
+        return Activity(type=ActivityTypes.MESSAGE)
+
+    @staticmethod
+    def create_contact_relation_update_activity() -> Activity:
+        return Activity(type=ActivityTypes.CONTACT_RELATION_UPDATE)
+
+    @staticmethod
+    def create_conversation_update_activity() -> Activity:
+        return Activity(type=ActivityTypes.CONVERSATION_UPDATE)
+
+    @staticmethod
+    def create_end_of_conversation_activity() -> Activity:
+        return Activity(type=ActivityTypes.END_OF_CONVERSATION)
+
+    @staticmethod
+    def create_event_activity() -> Activity:
+        return Activity(type=ActivityTypes.EVENT)
+
+    @staticmethod
+    def create_handoff_activity() -> Activity:
+        return Activity(type=ActivityTypes.HANDOFF)
+
+    @staticmethod
+    def create_invoke_activity() -> Activity:
+        return Activity(type=ActivityTypes.INVOKE)
+
+    @staticmethod
+    def create_typing_activity() -> Activity:
+        return Activity(type=ActivityTypes.TYPING)
+
+    def get_conversation_reference(self) -> ConversationReference:
+        """The addressing of this activity, to reply now or continue the conversation later
+        (the accounts and conversation are the activity's own objects, as in botbuilder)."""
+        return ConversationReference(
+            activity_id=self.id,
+            user=self.from_property,
+            bot=self.recipient,
+            conversation=self.conversation,
             channel_id=self.channel_id,
             locale=self.locale,
+            service_url=self.service_url,
         )
+
+    def get_reply_conversation_reference(self, reply: ResourceResponse) -> ConversationReference:
+        """The reference of a reply the bot sent (`reply` is what sending it returned), to
+        update or delete that reply later."""
+        reference = self.get_conversation_reference()
+        reference.activity_id = reply.id
+        return reference
+
+    def apply_conversation_reference(
+        self, reference: ConversationReference, is_incoming: bool = False
+    ) -> Activity:
+        """Address this activity into the referenced conversation (in place; returned too):
+        from the bot to the user, replying to the referenced activity, or with `is_incoming`
+        from the user to the bot, with the referenced activity's id."""
+        self.channel_id = reference.channel_id
+        self.service_url = reference.service_url
+        self.conversation = reference.conversation
+        if reference.locale is not None:
+            self.locale = reference.locale
+        if is_incoming:
+            self.from_property, self.recipient = reference.user, reference.bot
+            if reference.activity_id is not None:
+                self.id = reference.activity_id
+        else:
+            self.from_property, self.recipient = reference.bot, reference.user
+            if reference.activity_id is not None:
+                self.reply_to_id = reference.activity_id
+        return self
+
+    def get_mentions(self) -> list[Entity]:
+        """The entities of this activity that are mentions."""
+        return [e for e in self.entities or () if str(e.type).lower() == "mention"]
+
+    def has_content(self) -> bool:
+        """Whether there is anything to show: text, summary, attachments or channel data."""
+        return bool(
+            (self.text and self.text.strip())
+            or (self.summary and self.summary.strip())
+            or self.attachments
+            or self.channel_data
+        )
+
+    def is_from_streaming_connection(self) -> bool:
+        """Whether the activity came over a streaming connection (a service URL that is not
+        http(s)); never the case for what the gateway receives."""
+        return bool(self.service_url) and not str(self.service_url).lower().startswith("http")
+
+    def as_message_activity(self) -> Activity | None:
+        """This activity if it is a message, else None (and so for each `as_*_activity`)."""
+        return self if self._is_type(ActivityTypes.MESSAGE) else None
+
+    def as_contact_relation_update_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.CONTACT_RELATION_UPDATE) else None
+
+    def as_conversation_update_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.CONVERSATION_UPDATE) else None
+
+    def as_end_of_conversation_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.END_OF_CONVERSATION) else None
+
+    def as_event_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.EVENT) else None
+
+    def as_handoff_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.HANDOFF) else None
+
+    def as_installation_update_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.INSTALLATION_UPDATE) else None
+
+    def as_invoke_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.INVOKE) else None
+
+    def as_message_delete_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.MESSAGE_DELETE) else None
+
+    def as_message_reaction_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.MESSAGE_REACTION) else None
+
+    def as_message_update_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.MESSAGE_UPDATE) else None
+
+    def as_suggestion_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.SUGGESTION) else None
+
+    def as_trace_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.TRACE) else None
+
+    def as_typing_activity(self) -> Activity | None:
+        return self if self._is_type(ActivityTypes.TYPING) else None
+
+    def _is_type(self, activity_type: str) -> bool:
+        """Type names compare without case, and `event/x` is an `event` (a subtype)."""
+        if self.type is None:
+            return False
+        own, wanted = str(self.type).lower(), activity_type.lower()
+        return own == wanted or own.startswith(wanted + "/")
+
+
+def _type_name(value: Any) -> str | None:
+    return type(value).__name__ if value is not None else None
 
 
 def _copy_account(account: ChannelAccount | None) -> ChannelAccount | None:

@@ -95,3 +95,27 @@ class SpeechConstants:
     EMPTY_SPEAK_TAG = (
         '<speak version="1.0" xmlns="https://www.w3.org/2001/10/synthesis" xml:lang="en-US" />'
     )
+
+
+class Channels:
+    """The ids of the Bot Framework's channels (`Activity.channel_id`), by botbuilder's name for
+    them (`botframework.connector.Channels`)."""
+
+    CONSOLE = console = "console"
+    CORTANA = cortana = "cortana"
+    DIRECT_LINE = direct_line = "directline"
+    DIRECT_LINE_SPEECH = direct_line_speech = "directlinespeech"
+    EMAIL = email = "email"
+    EMULATOR = emulator = "emulator"
+    FACEBOOK = facebook = "facebook"
+    GROUPME = groupme = "groupme"
+    KIK = kik = "kik"
+    LINE = line = "line"
+    MS_TEAMS = ms_teams = "msteams"
+    SKYPE = skype = "skype"
+    SKYPE_FOR_BUSINESS = skype_for_business = "skypeforbusiness"
+    SLACK = slack = "slack"
+    SMS = sms = "sms"
+    TELEGRAM = telegram = "telegram"
+    TEST = test = "test"
+    WEBCHAT = webchat = "webchat"

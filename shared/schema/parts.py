@@ -1,7 +1,7 @@
-"""The smaller parts of the Bot Framework schema: reactions, places and geo entities, text
-highlights, semantic actions, expected replies, conversation listings, attachment info, the
-basic card, media event values and adaptive card actions. botbuilder-python's names;
-camelCase on the wire as every `Model`."""
+"""The smaller parts of the Bot Framework schema: places and geo entities, expected replies,
+conversation listings, attachment info, the basic card, media event values and adaptive card
+actions. botbuilder-python's names; camelCase on the wire as every `Model`. (Reactions, text
+highlights and semantic actions, which an `Activity` holds, are in `shared.schema.activity`.)"""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.schema.activity import Activity, CardAction, CardImage, ChannelAccount, Model
-
-
-@dataclass
-class MessageReaction(Model):
-    """One reaction to a message (`like`, `plusOne`, or what the channel names)."""
-
-    type: str | None = None
 
 
 @dataclass
@@ -46,24 +39,6 @@ class Place(Model):
     has_map: Any = None
     type: str | None = None
     name: str | None = None
-
-
-@dataclass
-class TextHighlight(Model):
-    """A part of the text an activity refers to: the text and which occurrence of it."""
-
-    text: str | None = None
-    occurrence: int | None = None
-
-
-@dataclass
-class SemanticAction(Model):
-    """A programmatic action a message carries or asks for, with its entities."""
-
-    id: str | None = None
-    entities: dict[str, Any] | None = None
-    """Entities by name, as the channel sent them (wire form)."""
-    state: str | None = None
 
 
 @dataclass

@@ -64,8 +64,8 @@ async def test_a_turn_commits_user_and_conversation_state_across_slots(
 
     assert ack.committed
     items = await storage.read([CONVERSATION, USER])
-    assert items[CONVERSATION] == {"n": 1, "eTag": etags[CONVERSATION]}
-    assert items[USER] == {"name": "Ann", "eTag": etags[USER]}
+    assert items[CONVERSATION] == {"n": 1, "e_tag": etags[CONVERSATION]}
+    assert items[USER] == {"name": "Ann", "e_tag": etags[USER]}
     summary: Any = await cluster_redis.xpending(ack.stream, CONSUMER_GROUP)
     assert summary["pending"] == 0
     assert (await cluster_redis.get(ack.done_key)) == ack.entry_id.encode()
@@ -83,7 +83,7 @@ async def test_a_user_state_conflict_writes_nothing(
     ack = await _pending_entry(cluster_redis, cluster_keys, "w1", cluster_scripts)
     with pytest.raises(EtagConflict):
         await storage.write_for_turn(
-            {CONVERSATION: {"n": 1}, USER: {"name": "Bo", "eTag": "stale"}}, ack, final=True
+            {CONVERSATION: {"n": 1}, USER: {"name": "Bo", "e_tag": "stale"}}, ack, final=True
         )
     assert not ack.committed
     assert await storage.read([CONVERSATION]) == {}

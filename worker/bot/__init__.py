@@ -27,10 +27,13 @@ from shared.schema.activity import (
     InnerHttpError,
     InputHints,
     Mention,
+    MessageReaction,
     PagedMembersResult,
     ResourceResponse,
+    SemanticAction,
     SuggestedActions,
     TextFormatTypes,
+    TextHighlight,
     ThumbnailCard,
     Transcript,
 )
@@ -53,6 +56,7 @@ from shared.schema.constants import (
     ActivityEventNames,
     ActivityImportance,
     CallerIdConstants,
+    Channels,
     ContactRelationUpdateActionTypes,
     DeliveryModes,
     EndOfConversationCodes,
@@ -72,10 +76,7 @@ from shared.schema.parts import (
     ExpectedReplies,
     GeoCoordinates,
     MediaEventValue,
-    MessageReaction,
     Place,
-    SemanticAction,
-    TextHighlight,
     Thing,
 )
 from shared.schema.tokens import (
@@ -89,8 +90,11 @@ from shared.schema.tokens import (
     TokenStatus,
 )
 from worker.bot.activity_handler import ActivityHandler
+from worker.bot.adapter_extensions import AdapterExtensions
 from worker.bot.app import BotApp
+from worker.bot.app_credentials import MicrosoftAppCredentials
 from worker.bot.assertions import BotActionNotImplementedError, BotAssert, StatePropertyInfo
+from worker.bot.bot_adapter import BotAdapter
 from worker.bot.card_factory import CardFactory, ContentTypes
 from worker.bot.conversations import (
     delete_conversation_member,
@@ -109,7 +113,12 @@ from worker.bot.invoke import (
     InvokeResponseError,
 )
 from worker.bot.message_factory import MessageFactory
-from worker.bot.middleware import Middleware, MiddlewareSet
+from worker.bot.middleware import (
+    AnonymousReceiveMiddleware,
+    Middleware,
+    MiddlewareSet,
+    RegisterClassMiddleware,
+)
 from worker.bot.recognizer import IntentScore, Recognizer, RecognizerResult, TopIntent
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.routes import BotRoute, RouteRequest, RouteResponse
@@ -122,11 +131,29 @@ from worker.bot.state import (
     UserState,
 )
 from worker.bot.state_middleware import AutoSaveStateMiddleware
-from worker.bot.storage import EtagConflict, MemoryStorage, Storage, StorageError, TurnStorage
+from worker.bot.storage import (
+    EtagConflict,
+    MemoryStorage,
+    Storage,
+    StorageError,
+    StoreItem,
+    TurnStorage,
+    calculate_change_hash,
+)
+from worker.bot.telemetry import (
+    BotTelemetryClient,
+    NullTelemetryClient,
+    Severity,
+    TelemetryConstants,
+    TelemetryLoggerConstants,
+    TelemetryLoggerMiddleware,
+)
 from worker.bot.transcript import (
+    MemoryTranscriptStore,
     PagedResult,
     RedisTranscriptStore,
     TranscriptInfo,
+    TranscriptLogger,
     TranscriptLoggerMiddleware,
     TranscriptStore,
 )
@@ -144,10 +171,12 @@ __all__ = [
     "ActivityHandler",
     "ActivityImportance",
     "ActivityTypes",
+    "AdapterExtensions",
     "AdaptiveCardInvokeAction",
     "AdaptiveCardInvokeResponse",
     "AdaptiveCardInvokeValue",
     "AnimationCard",
+    "AnonymousReceiveMiddleware",
     "Attachment",
     "AttachmentData",
     "AttachmentInfo",
@@ -158,16 +187,19 @@ __all__ = [
     "BasicCard",
     "Bot",
     "BotActionNotImplementedError",
+    "BotAdapter",
     "BotApp",
     "BotAssert",
     "BotRoute",
     "BotState",
     "BotStateSet",
+    "BotTelemetryClient",
     "CallerIdConstants",
     "CardAction",
     "CardFactory",
     "CardImage",
     "ChannelAccount",
+    "Channels",
     "ConnectorError",
     "ContactRelationUpdateActionTypes",
     "ContentTypes",
@@ -200,13 +232,16 @@ __all__ = [
     "MediaEventValue",
     "MediaUrl",
     "MemoryStorage",
+    "MemoryTranscriptStore",
     "Mention",
     "MessageFactory",
     "MessageReaction",
     "MessageReactionTypes",
+    "MicrosoftAppCredentials",
     "Middleware",
     "MiddlewareSet",
     "NextHandler",
+    "NullTelemetryClient",
     "OAuthCard",
     "OnTurnError",
     "PagedMembersResult",
@@ -219,11 +254,13 @@ __all__ = [
     "RecognizerResult",
     "RedisStorage",
     "RedisTranscriptStore",
+    "RegisterClassMiddleware",
     "ResourceResponse",
     "RoleTypes",
     "RouteRequest",
     "RouteResponse",
     "SemanticAction",
+    "Severity",
     "ShowTypingMiddleware",
     "SignInConstants",
     "SignInUrlResponse",
@@ -233,7 +270,11 @@ __all__ = [
     "StatePropertyInfo",
     "Storage",
     "StorageError",
+    "StoreItem",
     "SuggestedActions",
+    "TelemetryConstants",
+    "TelemetryLoggerConstants",
+    "TelemetryLoggerMiddleware",
     "TextFormatTypes",
     "TextHighlight",
     "Thing",
@@ -251,6 +292,7 @@ __all__ = [
     "TopIntent",
     "Transcript",
     "TranscriptInfo",
+    "TranscriptLogger",
     "TranscriptLoggerMiddleware",
     "TranscriptStore",
     "TurnCommit",
@@ -261,6 +303,7 @@ __all__ = [
     "UserTokenClient",
     "UserTokenProvider",
     "VideoCard",
+    "calculate_change_hash",
     "delete_conversation_member",
     "get_activity_members",
     "get_conversation_members",

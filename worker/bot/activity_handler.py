@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.schema.activity import Activity, ActivityTypes, ChannelAccount
+from shared.schema.activity import Activity, ActivityTypes, ChannelAccount, MessageReaction, Model
 from worker.bot.invoke import (
     INVOKE_RESPONSE_KEY,
     AdaptiveCardInvokeResponse,
@@ -74,12 +74,12 @@ class ActivityHandler:
             await self.on_reactions_removed(activity.reactions_removed, turn_context)
 
     async def on_reactions_added(
-        self, message_reactions: list[Any], turn_context: TurnContext
+        self, message_reactions: list[MessageReaction], turn_context: TurnContext
     ) -> None:
         """Reactions were added to a message (`turn_context.activity.reply_to_id`)."""
 
     async def on_reactions_removed(
-        self, message_reactions: list[Any], turn_context: TurnContext
+        self, message_reactions: list[MessageReaction], turn_context: TurnContext
     ) -> None:
         """Reactions were removed from a message."""
 
@@ -111,6 +111,12 @@ class ActivityHandler:
             raise InvokeResponseError(501)
         except InvokeResponseError as e:
             return e.response()
+
+    @staticmethod
+    def _create_invoke_response(body: Any = None) -> InvokeResponse:
+        """A 200 answer to an invoke with `body` (a schema object goes as its wire form):
+        botbuilder's helper, which handlers that override `on_invoke_activity` call."""
+        return InvokeResponse(200, body.to_dict() if isinstance(body, Model) else body)
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue

@@ -22,9 +22,10 @@ from shared.schema.activity import (
     InputHints,
     ResourceResponse,
 )
+from worker.bot.bot_adapter import BotAdapter
 from worker.bot.errors import StateContention, TakenOver, is_transient
 from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
-from worker.bot.middleware import Middleware, MiddlewareSet
+from worker.bot.middleware import Middleware
 from worker.bot.proactive import LocalCallbacks, callback_name, is_named
 from worker.bot.routes import RouteHandler, RouteRequest
 from worker.bot.state import save_deferred
@@ -79,7 +80,7 @@ class _Sends:
     commit: TurnCommit | None = None
 
 
-class ConnectorAdapter(ExtendedUserTokenProvider):
+class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
     """Runs turns and sends what they say through the Bot Connector REST API.
 
     Configure it as in the SDK: `adapter.use(middleware...)`, `adapter.on_turn_error = handler`.
@@ -98,11 +99,11 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
         app_id: str | None = None,
         local_callbacks: LocalCallbacks | None = None,
     ) -> None:
+        super().__init__(on_turn_error or self.default_on_turn_error)
+        self.use(*middleware)
         self._connector = connector
         self._user_tokens = user_tokens
-        self._middleware = MiddlewareSet().use(*middleware)
         self._conversation_state = conversation_state
-        self.on_turn_error: OnTurnError = on_turn_error or self.default_on_turn_error
         self.proactive = proactive
         """Where `continue_conversation` queues turns (None: proactive turns are refused)."""
         self.bot = bot
@@ -117,10 +118,6 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
         """The Bot Connector client of this worker (members, history, attachments: see
         `worker.bot.conversations`)."""
         return self._connector
-
-    def use(self, *middleware: Middleware) -> ConnectorAdapter:
-        self._middleware.use(*middleware)
-        return self
 
     async def process_activity(
         self,
@@ -311,15 +308,14 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
         finally:
             _running.reset(running)
 
-    async def run_pipeline(self, context: TurnContext, handler: TurnHandler) -> None:
-        """Run `handler` behind this adapter's middleware (proactive turns, tests)."""
-        await self._middleware.around(handler)(context)
-
     async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
         context.turn_state[TURN_FAILED_KEY] = True  # the answer of an invoke; proactive progress
         if context.turn_commit is not None:
             context.turn_commit.bot_error = True  # the turn's outcome in the worker's metrics
         try:
+            if self.on_turn_error is None:  # set to None by the bot: nothing to tell the user
+                log.error("bot error in turn %s: %s", _ids(context), error, exc_info=error)
+                return
             await self.on_turn_error(context, error)
         except Exception:
             log.exception("on_turn_error failed for turn %s", _ids(context))
@@ -347,7 +343,7 @@ class ConnectorAdapter(ExtendedUserTokenProvider):
             "TurnError",
         )
 
-    # -- ActivitySender ---------------------------------------------------------------------
+    # -- delivery (BotAdapter) -----------------------------------------------------------------
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]

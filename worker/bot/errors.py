@@ -10,6 +10,10 @@ from worker.connector.errors import ConnectorError, TokenUnavailable
 from worker.errors import WorkerError
 
 
+class StorageError(WorkerError):
+    """A storage operation was refused: a value cannot be stored, or stored data is unreadable."""
+
+
 class StateContention(WorkerError):
     """A turn's state save kept conflicting with other turns until its retries ran out."""
 

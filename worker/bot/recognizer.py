@@ -40,6 +40,15 @@ class RecognizerResult:
     entities: dict[str, Any] | None = None
     properties: dict[str, Any] = field(default_factory=dict)
 
+    def convert(self, result: Any) -> None:
+        """Take the text, intents, entities and properties of another result (any object with
+        those attributes, e.g. a recognizer's own result class)."""
+        self.text = result.text
+        self.altered_text = result.altered_text
+        self.intents = result.intents
+        self.entities = result.entities
+        self.properties = result.properties
+
     def get_top_scoring_intent(self) -> TopIntent:
         """The intent with the highest score; `TopIntent("", 0.0)` when no intent scored above
         zero. Raises TypeError when the result holds no intents at all (`intents` is None)."""

@@ -7,7 +7,7 @@ keys is one script that checks every eTag before it writes anything (decision 00
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from redis.commands.core import AsyncScript
@@ -17,13 +17,14 @@ from worker.bot import cluster_state
 from worker.bot.lazy_redis import LazyRedis
 from worker.bot.storage import (
     IF_ABSENT,
+    Changes,
     EtagConflict,
     StorageError,
-    StoreItem,
     decode_item,
     encode_item,
     expected_etag,
     new_etag,
+    require_changes,
 )
 from worker.bot.turn_commit import FencedWrite, TurnCommit
 
@@ -111,8 +112,8 @@ class RedisStorage:
         self._script: AsyncScript | None = None
         self._read: AsyncScript | None = None
 
-    async def read(self, keys: Sequence[str]) -> dict[str, StoreItem]:
-        """The items of `keys` that exist, each with `"eTag"` set: one command for all keys."""
+    async def read(self, keys: Sequence[str] | None) -> dict[str, Any]:
+        """The items of `keys` that exist, each with its eTag set: one command for all keys."""
         if not keys:
             return {}
         client = self._redis.client()
@@ -125,20 +126,21 @@ class RedisStorage:
             if self._read is None:
                 self._read = client.register_script(READ_SCRIPT)
             rows = await self._read(keys=[self._key(key) for key in keys])
-        items: dict[str, StoreItem] = {}
+        items: dict[str, Any] = {}
         for key, (etag, data) in zip(keys, rows, strict=True):
             if etag is not None and data is not None:
                 items[key] = decode_item(key, data, etag.decode())
         return items
 
-    async def write(self, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    async def write(self, changes: Changes | None) -> dict[str, str]:
         """Store every item or none (see `Storage.write`) in one script; return the new eTags.
 
         On a Redis Cluster a write is atomic per slot (see `worker.bot.cluster_state`)."""
-        return await self._write(changes, None, final=False)
+        require_changes(changes)
+        return await self._write(changes or {}, None, final=False)
 
     async def write_for_turn(
-        self, changes: Mapping[str, Mapping[str, Any]], commit: TurnCommit, *, final: bool
+        self, changes: Changes, commit: TurnCommit, *, final: bool
     ) -> dict[str, str]:
         """`write` for a turn: the turn's commit object runs the script inside the ownership
         fence of the turn's stream entry, and with `final` commits the turn (moves its
@@ -146,7 +148,7 @@ class RedisStorage:
         entry acknowledged, in one command. On a cluster, atomic per slot."""
         return await self._write(changes, commit, final=final)
 
-    async def delete(self, keys: Sequence[str]) -> None:
+    async def delete(self, keys: Sequence[str] | None) -> None:
         """Remove `keys` in one command; keys that do not exist are ignored."""
         if keys:
             await self._redis.client().delete(*(self._key(key) for key in keys))
@@ -167,7 +169,7 @@ class RedisStorage:
         await commit.write(client, writes)
 
     async def _write(
-        self, changes: Mapping[str, Mapping[str, Any]], commit: TurnCommit | None, *, final: bool
+        self, changes: Changes, commit: TurnCommit | None, *, final: bool
     ) -> dict[str, str]:
         if not changes:
             return {}

@@ -21,13 +21,12 @@ from typing import Any
 
 from shared.protocol import codec
 from shared.protocol.keys import storage_key_part
-from worker.bot.state_values import from_stored, to_stored
+from worker.bot.state_values import to_stored
 from worker.bot.storage import (
     ETAG,
     IF_ABSENT,
     Storage,
     StorageError,
-    StoreItem,
     TurnStorage,
 )
 from worker.bot.turn_context import TurnContext
@@ -41,6 +40,15 @@ class CachedState:
     state: dict[str, Any]
     snapshot: bytes
     """The encoded state as loaded or last saved: a save is due only when it differs."""
+    created: bool = False
+    """Read as missing: saved only if still missing then (`IF_ABSENT`), so two turns creating
+    the same state cannot both win. The bot sees `{}`, as in botbuilder."""
+
+    def for_write(self) -> dict[str, Any]:
+        """The state as `Storage.write` takes it, with the eTag the write must match."""
+        if self.created and ETAG not in self.state:
+            return {**self.state, ETAG: IF_ABSENT}
+        return self.state
 
     def is_changed(self, owner: str = "state") -> bool:
         """Whether the state differs from its snapshot; `StorageError` naming `owner` and the
@@ -61,7 +69,7 @@ class BotState:
     def create_property(self, name: str) -> StatePropertyAccessor:
         """An accessor for one named value of this state."""
         if not name:
-            raise ValueError("a state property needs a name")
+            raise TypeError("a state property needs a name")  # botbuilder's error type
         return StatePropertyAccessor(self, name)
 
     def get_cached_state(self, turn_context: TurnContext) -> CachedState | None:
@@ -78,7 +86,7 @@ class BotState:
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
         """Read the state once per turn (again with `force`)."""
         if force or self.get_cached_state(turn_context) is None:
-            await BotStateSet(self).load_all(turn_context, force=True)
+            await _load_together([self], turn_context, force=True)
 
     async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
         """Write the state if this turn changed it (always with `force`); a concurrent change
@@ -94,7 +102,7 @@ class BotState:
             deferred: dict[BotState, bool] = turn_context.turn_state.setdefault(_DEFERRED, {})
             deferred[self] = deferred.get(self, False) or force
             return
-        await BotStateSet(self).save_all_changes(turn_context, force=force)
+        await _save_together([self], turn_context, force)
 
     async def clear_state(self, turn_context: TurnContext) -> None:
         """Empty the state for this turn; saved like any change (`save_changes`)."""
@@ -127,11 +135,13 @@ class BotState:
     async def delete_property_value(self, turn_context: TurnContext, name: str) -> None:
         self.get(turn_context).pop(name, None)
 
-    def _remember(self, turn_context: TurnContext, key: str, item: StoreItem | None) -> None:
-        # State read as missing is created only if still missing when saved (IF_ABSENT), so two
-        # turns creating it at once cannot both win.
-        state = from_stored(item) if item is not None else {ETAG: IF_ABSENT}
-        turn_context.turn_state[self._cache_key] = CachedState(key, state, _encode(state))
+    def _remember(self, turn_context: TurnContext, key: str, item: Any) -> None:
+        if item is not None and not isinstance(item, dict):
+            # Saving over it would lose what is there: refuse, naming it.
+            raise StorageError(f"stored state {key!r} is a {type(item).__name__}, not a map")
+        state = item if item is not None else {}
+        cached = CachedState(key, state, _encode(state), created=item is None)
+        turn_context.turn_state[self._cache_key] = cached
 
 
 class ConversationState(BotState):
@@ -226,24 +236,30 @@ class StatePropertyAccessor:
 
 
 class BotStateSet:
-    """Several states loaded in one storage round trip and saved in one (per storage)."""
+    """Several states loaded in one storage round trip and saved in one (per storage).
 
-    def __init__(self, *states: BotState) -> None:
-        self.states = list(states)
+    `BotStateSet(a, b)` or, as botbuilder writes it, `BotStateSet([a, b])`. A state whose class
+    overrides `load` or `save_changes` is loaded and saved through its own method."""
+
+    def __init__(self, *states: BotState | Sequence[BotState]) -> None:
+        self.states: list[BotState] = _flatten(states)
+
+    @property
+    def bot_states(self) -> list[BotState]:
+        """The states of the set (botbuilder's name)."""
+        return self.states
 
     def add(self, state: BotState) -> BotStateSet:
         self.states.append(state)
         return self
 
     async def load_all(self, turn_context: TurnContext, force: bool = False) -> None:
-        for storage, states in _by_storage(self.states):
-            wanted = [s for s in states if force or s.get_cached_state(turn_context) is None]
-            if not wanted:
-                continue
-            keys = [s.get_storage_key(turn_context) for s in wanted]
-            items = await storage.read(sorted(set(keys)))
-            for state, key in zip(wanted, keys, strict=True):
-                state._remember(turn_context, key, copy.deepcopy(items.get(key)))
+        """Read every state not yet loaded in this turn (all of them with `force`): one read
+        per storage."""
+        own, standard = _split(self.states, "load")
+        for state in own:
+            await state.load(turn_context, force)
+        await _load_together(standard, turn_context, force)
 
     async def save_all_changes(
         self, turn_context: TurnContext, force: bool = False, *, commit_turn: bool = False
@@ -252,28 +268,60 @@ class BotStateSet:
         (`worker.bot.turn_commit`). With `commit_turn` (the end of the turn:
         AutoSaveStateMiddleware), also acknowledge the entry in the same atomic write where the
         storage can; a save in the middle of a turn never acknowledges it."""
-        states_to_save = list(self.states)
-        deferred: dict[BotState, bool] = turn_context.turn_state.get(_DEFERRED, {})
-        if commit_turn and deferred:  # the turn's explicit saves go with its commit
-            states_to_save += [s for s in deferred if s not in states_to_save]
-            force = force or any(deferred.values())
-            deferred.clear()
-        groups = _by_storage(states_to_save)
-        for storage, states in groups:
-            due = [
-                (s, c)
-                for s in states
-                if (c := s.get_cached_state(turn_context)) is not None
-                and (force or c.is_changed(type(s).__name__))
-            ]
-            if not due:
-                continue
-            changes = {c.key: to_stored(c.state, type(s).__name__) for s, c in due}
-            final = commit_turn and _commits_the_turn(turn_context, groups, storage)
-            etags = await _write(turn_context, storage, changes, final=final)
-            for _, cached in due:
+        own, standard = _split(self.states, "save_changes")
+        for state in own:
+            await state.save_changes(turn_context, force)
+        await _save_together(standard, turn_context, force, commit_turn=commit_turn)
+
+
+async def _load_together(
+    states: Sequence[BotState], turn_context: TurnContext, force: bool
+) -> None:
+    for storage, group in _by_storage(states):
+        wanted = [s for s in group if force or s.get_cached_state(turn_context) is None]
+        if not wanted:
+            continue
+        keys = [s.get_storage_key(turn_context) for s in wanted]
+        items = await storage.read(sorted(set(keys)))
+        for state, key in zip(wanted, keys, strict=True):
+            state._remember(turn_context, key, copy.deepcopy(items.get(key)))
+
+
+async def _save_together(
+    states: Sequence[BotState],
+    turn_context: TurnContext,
+    force: bool = False,
+    *,
+    commit_turn: bool = False,
+) -> None:
+    states_to_save = list(states)
+    deferred: dict[BotState, bool] = turn_context.turn_state.get(_DEFERRED, {})
+    if commit_turn and deferred:  # the turn's explicit saves go with its commit
+        states_to_save += [s for s in deferred if s not in states_to_save]
+        force = force or any(deferred.values())
+        deferred.clear()
+    groups = _by_storage(states_to_save)
+    for storage, group in groups:
+        due = [
+            (s, c)
+            for s in group
+            if (c := s.get_cached_state(turn_context)) is not None
+            and (force or c.is_changed(type(s).__name__))
+        ]
+        if not due:
+            continue
+        changes = {c.key: c.for_write() for _, c in due}
+        final = commit_turn and _commits_the_turn(turn_context, groups, storage)
+        etags = await _write(turn_context, storage, changes, final=final)
+        for _, cached in due:
+            if etags is None:
+                # A storage written for botbuilder returns nothing: without the new eTag, the
+                # next save of this turn is unconditional.
+                cached.state.pop(ETAG, None)
+                cached.created = False
+            else:
                 cached.state[ETAG] = etags[cached.key]
-                cached.snapshot = _encode(cached.state)
+            cached.snapshot = _encode(cached.state)
 
 
 _DEFERRED = "turnstream.state.deferred"
@@ -286,7 +334,7 @@ async def save_deferred(turn_context: TurnContext) -> None:
     A write conflict raises EtagConflict, and the turn runs again on fresh state."""
     deferred: dict[BotState, bool] = turn_context.turn_state.get(_DEFERRED, {})
     if deferred:
-        await BotStateSet(*deferred).save_all_changes(turn_context, commit_turn=True)
+        await _save_together(list(deferred), turn_context, commit_turn=True)
 
 
 def to_plain(value: Any) -> Any:
@@ -335,7 +383,7 @@ def _commits_the_turn(
 
 async def _write(
     turn_context: TurnContext, storage: Storage, changes: dict[str, Any], *, final: bool
-) -> dict[str, str]:
+) -> dict[str, str] | None:
     commit = turn_context.turn_commit
     if commit is None:
         return await storage.write(changes)
@@ -344,6 +392,21 @@ async def _write(
     # A storage outside Redis cannot run inside the fence's script: checked, not fenced.
     await commit.ensure_owned("state")
     return await storage.write(changes)
+
+
+def _flatten(states: Sequence[BotState | Sequence[BotState]]) -> list[BotState]:
+    flat: list[BotState] = []
+    for item in states:
+        flat.extend(item if isinstance(item, Sequence) else [item])
+    return flat
+
+
+def _split(states: Sequence[BotState], method: str) -> tuple[list[BotState], list[BotState]]:
+    """(the states whose class has its own `method`, the others): a subclass that overrides
+    `load` or `save_changes` (botbuilder's tests and some bots do) gets its own method
+    called; the others are read or written together."""
+    own = [s for s in states if getattr(type(s), method) is not getattr(BotState, method)]
+    return own, [s for s in states if s not in own]
 
 
 def _by_storage(states: Sequence[BotState]) -> list[tuple[Storage, list[BotState]]]:

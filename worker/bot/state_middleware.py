@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from worker.bot.state import BotState, BotStateSet
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import NextHandler
@@ -17,7 +19,8 @@ class AutoSaveStateMiddleware:
     other middleware and the bot do has happened before the turn is acknowledged.
     """
 
-    def __init__(self, *states: BotState) -> None:
+    def __init__(self, *states: BotState | Sequence[BotState]) -> None:
+        """`AutoSaveStateMiddleware(a, b)` or, as botbuilder writes it, `([a, b])`."""
         self.bot_state_set = BotStateSet(*states)
 
     def add(self, state: BotState) -> AutoSaveStateMiddleware:

@@ -29,7 +29,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from worker.bot.storage import StorageError
+from worker.bot.errors import StorageError
 
 TYPE = "$type"
 VALUE = "$value"

@@ -1,28 +1,34 @@
-"""Bot-state storage: the `Storage` protocol, its errors and the in-process `MemoryStorage`.
+"""Bot-state storage: the `Storage` protocol, `StoreItem`, its errors and the in-process
+`MemoryStorage`.
 
-The shape is botbuilder-python's (`read`, `write`, `delete` over string keys), with the
-semantics its C# and JS siblings document and the Python SDKs lost:
+The shape is botbuilder-python's (`read`, `write`, `delete` over string keys; an item is a dict
+or an object such as a `StoreItem`, its eTag under `e_tag`), with the semantics its C# and JS
+siblings document and the Python SDKs lost:
 
-- an item's eTag travels inside the value under `"eTag"`; `read` sets it, `write` checks it and
-  returns the new one, so optimistic concurrency works with any backend;
+- `read` sets an item's eTag, `write` checks it and returns the new one, so optimistic
+  concurrency works with any backend;
 - a write of several keys is all-or-nothing;
-- values are plain data encoded with msgpack (never pickled) and every read returns a copy, so
-  mutating what you read changes nothing until you write it.
+- values are encoded with msgpack, objects of the bot's classes as tagged maps
+  (`worker.bot.state_values`, never pickled), and every read returns a copy, so mutating what
+  you read changes nothing until you write it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from shared.protocol import codec
+from worker.bot.errors import StorageError as StorageError  # its home; used with Storage
+from worker.bot.state_values import TYPE, VALUE, from_stored, to_stored
 from worker.bot.turn_commit import TurnCommit
-from worker.errors import WorkerError
 
-ETAG = "eTag"
-"""The value key carrying an item's eTag (the C#/JSON name)."""
+ETAG = "e_tag"
+"""Where an item carries its eTag: the `"e_tag"` key of a dict, the `e_tag` attribute of an
+object (botbuilder-python's name)."""
 
 ANY_ETAG = "*"
 """An eTag that matches whatever is stored: the write is unconditional."""
@@ -31,12 +37,25 @@ IF_ABSENT = "<absent>"
 """An eTag that matches only a key that does not exist: create, but never overwrite. BotState
 uses it for state it read as missing, so two turns creating the same state cannot both win."""
 
-StoreItem: TypeAlias = dict[str, Any]
-"""A stored value: plain data (dict, list, str, bytes, int, float, bool, None) under str keys."""
+Changes = Mapping[str, Any]
+"""What `write` takes: key → item, a dict of plain data or an object of the bot's own classes
+(a `StoreItem`, a dataclass…), nested values as bot state allows them."""
 
 
-class StorageError(WorkerError):
-    """A storage operation was refused: a value cannot be stored, or stored data is unreadable."""
+class StoreItem:
+    """An object to keep in storage: `StoreItem(counter=1)` has a `counter` attribute. Subclass
+    it (at a module's top level) and storage gives back an object of your class, with `e_tag`
+    set to its eTag."""
+
+    e_tag: str | None
+
+    def __init__(self, **attributes: Any) -> None:
+        for name, value in attributes.items():
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({shown})"
 
 
 class EtagConflict(StorageError):
@@ -56,14 +75,16 @@ class EtagConflict(StorageError):
 class Storage(Protocol):
     """Where bot state lives between turns. Every method is one atomic step of the backend."""
 
-    async def read(self, keys: Sequence[str]) -> dict[str, StoreItem]:
-        """The items of `keys` that exist, each a fresh copy with `"eTag"` set; others absent."""
+    async def read(self, keys: Sequence[str]) -> dict[str, Any]:
+        """The items of `keys` that exist, each a fresh copy with its eTag set; others absent.
+        No keys (or None): an empty dict."""
         ...
 
-    async def write(self, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-        """Store every item of `changes` or none of them; return each key's new eTag.
+    async def write(self, changes: Changes) -> dict[str, str]:
+        """Store every item of `changes` or none of them; return each key's new eTag. No
+        changes (`{}`, `[]`): nothing to do; None: `StorageError`.
 
-        An item's `"eTag"` (not stored as data) decides: missing, None or `"*"` writes
+        An item's `e_tag` (not stored as data) decides: missing, None or `"*"` writes
         unconditionally; `IF_ABSENT` only if the key does not exist; any other value must equal
         the stored eTag. Otherwise `EtagConflict` (also when the key does not exist). A value
         that cannot be encoded raises `StorageError`.
@@ -84,7 +105,7 @@ class TurnStorage(Storage, Protocol):
     (docs/reliability.md)."""
 
     async def write_for_turn(
-        self, changes: Mapping[str, Mapping[str, Any]], commit: TurnCommit, *, final: bool
+        self, changes: Changes, commit: TurnCommit, *, final: bool
     ) -> dict[str, str]:
         """`write`, fenced by the turn's entry; with `final`, also commit the turn (move its
         conversation on and acknowledge the entry) in the same atomic step."""
@@ -95,11 +116,14 @@ class TurnStorage(Storage, Protocol):
         ...
 
 
-def expected_etag(key: str, value: Mapping[str, Any]) -> str | None:
+def require_changes(changes: Changes | None) -> None:
+    if changes is None:
+        raise StorageError("write needs the changes to store: a dict of key -> item")
+
+
+def expected_etag(key: str, value: Any) -> str | None:
     """The eTag a write of `value` must match, or None for an unconditional write."""
-    if not isinstance(value, Mapping):
-        raise StorageError(f"cannot store {key!r}: a value must be a dict, not {type(value)!r}")
-    etag = value.get(ETAG)
+    etag = value.get(ETAG) if isinstance(value, Mapping) else getattr(value, ETAG, None)
     if etag is None or etag == ANY_ETAG:
         return None
     if not isinstance(etag, str) or not etag:
@@ -109,14 +133,22 @@ def expected_etag(key: str, value: Mapping[str, Any]) -> str | None:
     return etag
 
 
-def encode_item(key: str, value: Mapping[str, Any]) -> bytes:
+def encode_item(key: str, value: Any) -> bytes:
     """Encode `value` without its eTag; raise `StorageError` naming `key` if it cannot be stored.
 
     The bytes are decoded once before anything is written: msgpack packs some values it refuses
     to unpack under our limits (non-string map keys, oversized documents), and an item written
     but unreadable would break every later turn of its conversation.
     """
-    data = {k: v for k, v in value.items() if k != ETAG}
+    try:
+        if isinstance(value, Mapping):
+            data = to_stored({k: v for k, v in value.items() if k != ETAG}, key)
+        else:  # an object of the bot's class (a tagged map), or any value state can keep
+            data = to_stored(value, key)
+    except StorageError as e:
+        raise StorageError(f"cannot store {key!r}: {e}") from e
+    if isinstance(data, dict) and data.get(TYPE) == "object":
+        data[VALUE].pop(ETAG, None)
     try:
         packed = codec.pack(data)
         codec.unpack(packed)
@@ -125,16 +157,25 @@ def encode_item(key: str, value: Mapping[str, Any]) -> bytes:
     return packed
 
 
-def decode_item(key: str, data: bytes, etag: str) -> StoreItem:
-    """Decode stored bytes into a fresh item carrying `etag`."""
+def decode_item(key: str, data: bytes, etag: str) -> Any:
+    """Decode stored bytes into a fresh item, a dict or an object carrying `etag` (or the plain
+    value stored)."""
     try:
-        item = codec.unpack(data)
+        stored = codec.unpack(data)
     except codec.DecodeError as e:
         raise StorageError(f"stored item {key!r} is unreadable: {e}") from e
-    if not isinstance(item, dict):
-        raise StorageError(f"stored item {key!r} is not a map but {type(item).__name__}")
-    item[ETAG] = etag
-    return item
+    item = from_stored(stored)
+    if isinstance(item, dict):
+        item[ETAG] = etag
+    elif hasattr(item, "__dict__"):  # an object of the bot's class; frozen dataclasses too
+        object.__setattr__(item, ETAG, etag)
+    return item  # other values (a text, a list…) have nowhere to carry an eTag
+
+
+def calculate_change_hash(item: Any) -> str:
+    """A text that is the same for two items exactly when they hold the same data (their eTags
+    aside): compare it before and after a change to know whether to write."""
+    return hashlib.sha256(encode_item("item", item)).hexdigest()
 
 
 def new_etag() -> str:
@@ -145,24 +186,35 @@ def new_etag() -> str:
 class MemoryStorage:
     """`Storage` in process memory, for tests and single-process development.
 
+    `MemoryStorage(dictionary)` starts with the items of `dictionary`, and keeps in it (and in
+    `memory`) a decoded copy of what each write stored, so a test can look at what is stored.
     Unlike the SDKs' MemoryStorage it keeps encoded bytes, so reads and writes are copies and
-    values that Redis could not store are refused here too; and it checks eTags as RedisStorage
-    does, so tests see the conflicts production will see.
+    changing `memory` changes nothing stored; values that Redis could not store are refused
+    here too; and it checks eTags as RedisStorage does, so tests see the conflicts production
+    will see.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, dictionary: dict[str, Any] | None = None) -> None:
+        self.memory: dict[str, Any] = dictionary if dictionary is not None else {}
         self._items: dict[str, tuple[str, bytes]] = {}  # key -> (eTag, msgpack data)
+        for key, value in list(self.memory.items()):
+            self._store(key, expected_etag(key, value) or new_etag(), encode_item(key, value))
 
-    async def read(self, keys: Sequence[str]) -> dict[str, StoreItem]:
-        """The items of `keys` that exist, each a fresh copy with `"eTag"` set."""
+    async def read(self, keys: Sequence[str] | None) -> dict[str, Any]:
+        """The items of `keys` that exist, each a fresh copy with its eTag set."""
+        if not keys:
+            return {}
         # Yield like a real round trip would, so concurrent turns interleave in tests as they
         # do in production instead of running each read-modify-write back to back.
         await asyncio.sleep(0)
         found = {key: self._items[key] for key in keys if key in self._items}
         return {key: decode_item(key, data, etag) for key, (etag, data) in found.items()}
 
-    async def write(self, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    async def write(self, changes: Changes | None) -> dict[str, str]:
         """Store every item or none (see `Storage.write`); return each key's new eTag."""
+        require_changes(changes)
+        if not changes:
+            return {}
         prepared = [
             (key, expected_etag(key, value), encode_item(key, value))
             for key, value in changes.items()
@@ -179,11 +231,16 @@ class MemoryStorage:
         etags: dict[str, str] = {}
         for key, _, data in prepared:
             etags[key] = new_etag()
-            self._items[key] = (etags[key], data)
+            self._store(key, etags[key], data)
         return etags
 
-    async def delete(self, keys: Sequence[str]) -> None:
+    async def delete(self, keys: Sequence[str] | None) -> None:
         """Remove `keys`; keys that do not exist are ignored."""
         await asyncio.sleep(0)
-        for key in keys:
+        for key in keys or ():
             self._items.pop(key, None)
+            self.memory.pop(key, None)
+
+    def _store(self, key: str, etag: str, data: bytes) -> None:
+        self._items[key] = (etag, data)
+        self.memory[key] = decode_item(key, data, etag)

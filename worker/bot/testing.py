@@ -12,7 +12,8 @@ Connector replaced by a queue the flow reads:
     await step.assert_no_reply()
 
 `DialogTestClient` runs one dialog the same way, a turn per `send_activity`, and hands back
-each reply (botbuilder.testing's class).
+each reply (botbuilder.testing's class); `StorageBaseTests` checks a storage of the bot's own
+against the storage contract (botbuilder.testing's too).
 
 Unlike the worker, an exception the bot raises reaches the test (as with botbuilder's
 TestAdapter) unless an `on_turn_error` is set.
@@ -25,10 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from shared.protocol.proactive import CONTINUE_CONVERSATION
 from shared.schema.activity import (
     Activity,
     ActivityTypes,
@@ -38,11 +39,14 @@ from shared.schema.activity import (
     ResourceResponse,
 )
 from worker.bot.adapter import ConnectorAdapter
+from worker.bot.bot_adapter import continuation_of
 from worker.bot.dialogs import Dialog, DialogSet, DialogTurnResult, DialogTurnStatus
+from worker.bot.fake_user_tokens import FakeUserTokenStore
 from worker.bot.middleware import Middleware
 from worker.bot.proactive import awaiting
 from worker.bot.state import ConversationState
 from worker.bot.storage import MemoryStorage
+from worker.bot.storage_tests import StorageBaseTests as StorageBaseTests  # the kit's, too
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import ProactiveCallback, TurnHandler
 from worker.connector.client import BeforeAttempt, ConnectorClient
@@ -54,9 +58,10 @@ function that raises AssertionError."""
 DEFAULT_TIMEOUT_MS = 3000
 
 
-class TestAdapter(ConnectorAdapter):
+class TestAdapter(FakeUserTokenStore, ConnectorAdapter):
     """Runs `logic` (a turn handler, e.g. `bot.on_turn`) for activities a test sends, and keeps
-    what the turns send in `activity_buffer` for the flow's assertions."""
+    what the turns send in `activity_buffer` for the flow's assertions. User tokens for the
+    bot's sign-in code come from what the test adds (`add_user_token`…: `FakeUserTokenStore`)."""
 
     __test__ = False  # not a pytest test class, despite its name
 
@@ -67,20 +72,35 @@ class TestAdapter(ConnectorAdapter):
         send_trace_activities: bool = False,
     ) -> None:
         self._sink = _QueueConnector()
-        super().__init__(self._sink, on_turn_error=None)
+        ConnectorAdapter.__init__(self, self._sink, on_turn_error=None)
+        FakeUserTokenStore.__init__(self)
         self.on_turn_error = self._raise_in_test
         self.logic = logic
         self.template = _template(template_or_conversation)
         self.send_trace_activities = send_trace_activities
         self.activity_buffer = self._sink.sent
         self.updated_activities = self._sink.updated
-        self.deleted_activities = self._sink.deleted
+        self.deleted_activities: list[ConversationReference] = []
+        """The references of the activities turns deleted, as botbuilder's TestAdapter keeps."""
         self._ids = itertools.count(1)
         self._errors: list[Exception] = []
 
-    def use(self, *middleware: Middleware) -> TestAdapter:
-        super().use(*middleware)
-        return self
+    @staticmethod
+    def create_conversation_reference(
+        name: str, user: str = "User1", bot: str = "Bot"
+    ) -> ConversationReference:
+        """A reference to a conversation `name` on the test channel, with lower-cased user and
+        bot accounts (botbuilder's helper), e.g. for `TestAdapter(logic, reference)`."""
+        return ConversationReference(
+            channel_id="test",
+            service_url="https://test.com",
+            conversation=ConversationAccount(is_group=False, conversation_type=name, id=name),
+            user=ChannelAccount(id=user.lower(), name=user.lower()),
+            bot=ChannelAccount(id=bot.lower(), name=bot.lower()),
+        )
+
+    def create_turn_context(self, activity: Activity) -> TurnContext:
+        return TurnContext(self, activity)
 
     def make_activity(self, text: str | None = None) -> Activity:
         """A message from the template's user to its bot, with the next id."""
@@ -116,20 +136,19 @@ class TestAdapter(ConnectorAdapter):
         claims_identity: object = None,
         audience: str | None = None,
     ) -> str:
-        """As botbuilder's TestAdapter: run `callback` at once, in this process, through the
-        middleware, on the reference's continuation event (a worker queues the turn instead).
-        Its replies join `activity_buffer`. Returns '' (no stream entry)."""
+        """Run `callback` now, as botbuilder's TestAdapter does (a worker queues it instead),
+        on a `ContinueConversation` event in the reference's conversation, through the same
+        pipeline as any turn; its exception reaches the test. A lambda or closure is fine here.
+        Returns the event's id."""
         self._check_identity(bot_id, claims_identity, audience)
         if isinstance(reference, dict):
             reference = ConversationReference.from_dict(reference)
-        event = Activity(type=ActivityTypes.EVENT, name=CONTINUE_CONVERSATION)
-        event = TurnContext.apply_conversation_reference(event, reference, is_incoming=True)
-        event.id = event.id or f"{next(self._ids)}"
+        continuation = continuation_of(reference)
         self._errors.clear()
-        await self.process_activity(event.to_dict(), _Logic(awaiting(callback)))
+        await self.process_activity(continuation.to_dict(), _Logic(awaiting(callback)))
         if self._errors:
             raise self._errors[0]
-        return ""
+        return str(continuation.id)
 
     def get_next_activity(self) -> Activity | None:
         """The oldest reply not yet asserted on, or None."""
@@ -167,6 +186,27 @@ class TestAdapter(ConnectorAdapter):
             activities = [a for a in activities if a.type != ActivityTypes.TRACE]
         return await super().send_activities(context, activities)
 
+    async def create_conversation(  # type: ignore[override]
+        self, channel_id: str, callback: TurnHandler
+    ) -> None:
+        """botbuilder's TestAdapter's: run `callback` now on a `conversationUpdate` of a new
+        conversation in `channel_id` (not through the middleware, as there); what it sends
+        joins `activity_buffer`. The worker's adapter creates conversations through the Bot
+        Connector instead (`ConnectorAdapter.create_conversation`)."""
+        self.activity_buffer.clear()
+        update = Activity(
+            type=ActivityTypes.CONVERSATION_UPDATE,
+            members_added=[],
+            members_removed=[],
+            channel_id=channel_id,
+            conversation=ConversationAccount(id=str(uuid.uuid4())),
+        )
+        await callback(TurnContext(self, self._addressed(update)))
+
+    async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
+        await super().delete_activity(context, reference)
+        self.deleted_activities.append(reference)
+
     async def _raise_in_test(self, context: TurnContext, error: Exception) -> None:
         self._errors.append(error)
 
@@ -189,8 +229,13 @@ class TestFlow:
 
     __test__ = False
 
-    def __init__(self, adapter: TestAdapter) -> None:
-        self.adapter = adapter
+    def __init__(self, previous_or_adapter: Any, adapter: TestAdapter | None = None) -> None:
+        """`TestFlow(adapter)`, or botbuilder's `TestFlow(None, adapter)`: here each step is
+        awaited where it is written, so there is no previous step to chain."""
+        flow_adapter = adapter if adapter is not None else previous_or_adapter
+        if not isinstance(flow_adapter, TestAdapter):
+            raise TypeError("TestFlow needs the TestAdapter: TestFlow(adapter)")
+        self.adapter = flow_adapter
 
     async def send(self, user_says: str | Activity) -> TestFlow:
         await self.adapter.receive_activity(user_says)
@@ -333,7 +378,8 @@ def _template(given: ConversationReference | Activity | None) -> ConversationRef
     if isinstance(given, Activity):
         return ConversationReference(
             channel_id=given.channel_id,
-            service_url=given.service_url,
+            # Replies are routed by it even here (the connector is a queue): never left out.
+            service_url=given.service_url or "https://test.com",
             user=given.from_property,
             bot=given.recipient,
             conversation=given.conversation,
@@ -342,7 +388,7 @@ def _template(given: ConversationReference | Activity | None) -> ConversationRef
     return given or ConversationReference(
         channel_id="test",
         service_url="https://test.com",
-        user=ChannelAccount(id="user1", name="User1"),
+        user=ChannelAccount(id="User1", name="user"),  # botbuilder's TestAdapter's
         bot=ChannelAccount(id="bot", name="Bot"),
         conversation=ConversationAccount(id="Convo1", is_group=False),
         locale="en-us",
@@ -365,7 +411,6 @@ class _QueueConnector(ConnectorClient):
     def __init__(self) -> None:  # no HTTP client: nothing leaves the process
         self.sent: list[Activity] = []
         self.updated: list[Activity] = []
-        self.deleted: list[str] = []
         self._ids = itertools.count(1)
 
     async def reply_to_activity(
@@ -398,7 +443,7 @@ class _QueueConnector(ConnectorClient):
     async def delete_activity(
         self, service_url: str, conversation_id: str, activity_id: str
     ) -> None:
-        self.deleted.append(activity_id)
+        return None
 
     async def aclose(self) -> None:
         return None

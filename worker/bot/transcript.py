@@ -1,4 +1,5 @@
-"""Transcripts: every activity in and out of a conversation, logged to Redis by middleware."""
+"""Transcripts: every activity in and out of a conversation, logged by middleware to Redis (or,
+in tests, to memory)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import datetime
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from shared.protocol import codec
 from shared.redis.connection import Redis, is_cluster
 from shared.schema.activity import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from shared.schema.constants import ActivityEventNames
 from worker.bot.lazy_redis import LazyRedis
 from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
@@ -54,7 +56,18 @@ class TranscriptInfo:
     created: datetime.datetime
 
 
-class TranscriptStore(Protocol):
+@runtime_checkable
+class TranscriptLogger(Protocol):
+    """Anything that logs activities one at a time (botbuilder's interface: subclass it or just
+    have `log_activity`). A logger that also has `log_activities(list)` gets a turn's activities
+    in one call."""
+
+    async def log_activity(self, activity: Activity) -> None: ...
+
+
+class TranscriptStore(TranscriptLogger, Protocol):
+    """A logger whose transcripts can be read back, listed and deleted."""
+
     async def log_activities(self, activities: list[Activity]) -> None: ...
 
     async def get_transcript_activities(
@@ -82,6 +95,10 @@ class RedisTranscriptStore:
     ) -> None:
         self._redis = LazyRedis(client, url=url, key_prefix=key_prefix)
         self._ttl = ttl_seconds
+
+    async def log_activity(self, activity: Activity) -> None:
+        """Append one activity to its conversation's transcript."""
+        await self.log_activities([activity])
 
     async def log_activities(self, activities: list[Activity]) -> None:
         """Append activities to their conversations' transcripts in one round trip."""
@@ -157,15 +174,69 @@ class RedisTranscriptStore:
         await self._redis.aclose()
 
 
+class MemoryTranscriptStore:
+    """Transcripts in process memory, for tests: what `RedisTranscriptStore` does, with copies
+    of the activities kept per channel and conversation in the order they were logged."""
+
+    def __init__(self) -> None:
+        self.channels: dict[str, dict[str, list[Activity]]] = {}
+
+    async def log_activity(self, activity: Activity) -> None:
+        if activity is None:
+            raise TypeError("log_activity needs an activity")
+        await self.log_activities([activity])
+
+    async def log_activities(self, activities: list[Activity]) -> None:
+        for activity in activities:
+            channel, conversation = _address(activity)
+            transcript = self.channels.setdefault(channel, {}).setdefault(conversation, [])
+            transcript.append(Activity.from_dict(activity.to_dict()))
+
+    async def get_transcript_activities(
+        self,
+        channel_id: str,
+        conversation_id: str,
+        continuation_token: str | None = None,
+        start_date: datetime.datetime | None = None,
+    ) -> PagedResult:
+        """A page of the conversation's activities (those at or after `start_date`, if given)."""
+        activities = self.channels.get(channel_id, {}).get(conversation_id, [])
+        if start_date is not None:
+            activities = [a for a in activities if _at_or_after(a, start_date)]
+        return _page(activities, continuation_token)
+
+    async def list_transcripts(
+        self, channel_id: str, continuation_token: str | None = None
+    ) -> PagedResult:
+        now = datetime.datetime.now(datetime.UTC)
+        infos = [
+            TranscriptInfo(channel_id, conversation, _created(activities) or now)
+            for conversation, activities in self.channels.get(channel_id, {}).items()
+        ]
+        return _page(infos, continuation_token)
+
+    async def delete_transcript(self, channel_id: str, conversation_id: str) -> None:
+        self.channels.get(channel_id, {}).pop(conversation_id, None)
+
+
 class TranscriptLoggerMiddleware:
     """Logs the turn's inbound activity and everything the bot sends, updates and deletes, in
-    one write after the turn. A failing store is logged, never fails the turn."""
+    one write after the turn. A failing store is logged, never fails the turn. The event that
+    starts a proactive turn (`ContinueConversation`) is not logged, as in botbuilder; what
+    that turn sends is."""
 
-    def __init__(self, transcript_logger: TranscriptStore) -> None:
+    def __init__(self, transcript_logger: TranscriptLogger) -> None:
+        if transcript_logger is None:
+            raise TypeError("TranscriptLoggerMiddleware needs a transcript logger or store")
         self.transcript_logger = transcript_logger
 
     async def on_turn(self, context: TurnContext, logic: NextHandler) -> None:
-        batch = [_stamped(context.activity, role="user")]
+        inbound = context.activity
+        proactive = (
+            inbound.type == ActivityTypes.EVENT
+            and inbound.name == ActivityEventNames.CONTINUE_CONVERSATION
+        )
+        batch = [] if proactive else [_stamped(inbound, role="user")]
 
         async def on_send(
             ctx: TurnContext,
@@ -216,14 +287,47 @@ class TranscriptLoggerMiddleware:
         store = self.transcript_logger
         try:
             if commit is None:
-                await store.log_activities(batch)
+                await _log_all(store, batch)
             elif isinstance(store, RedisTranscriptStore):
                 await store.log_activities_for_turn(batch, commit)
             else:  # a store outside Redis: checked, not fenced
                 await commit.ensure_owned("transcript")
-                await store.log_activities(batch)
+                await _log_all(store, batch)
         except Exception as e:  # a fenced write marks the commit: the worker drops the turn
             log.warning("transcript not logged for %s: %s", _address(context.activity), e)
+
+
+async def _log_all(logger: TranscriptLogger, batch: list[Activity]) -> None:
+    if not batch:
+        return
+    log_activities = getattr(logger, "log_activities", None)
+    if log_activities is not None:
+        await log_activities(batch)
+        return
+    for activity in batch:  # a logger written for botbuilder: one at a time
+        await logger.log_activity(activity)
+
+
+def _page(items: list[Any], continuation_token: str | None) -> PagedResult:
+    start = _position(continuation_token)
+    more = len(items) > start + PAGE_SIZE
+    return PagedResult(items[start : start + PAGE_SIZE], str(start + PAGE_SIZE) if more else None)
+
+
+def _created(activities: list[Activity]) -> datetime.datetime | None:
+    return activities[0].timestamp if activities else None
+
+
+def _at_or_after(activity: Activity, start: datetime.datetime) -> bool:
+    stamp = activity.timestamp
+    if stamp is None:
+        return False
+    if (stamp.tzinfo is None) != (start.tzinfo is None):  # naive and aware: compare as UTC
+        stamp, start = (
+            stamp.replace(tzinfo=stamp.tzinfo or datetime.UTC),
+            start.replace(tzinfo=start.tzinfo or datetime.UTC),
+        )
+    return stamp >= start
 
 
 def _stamped(activity: Activity, *, role: str) -> Activity:

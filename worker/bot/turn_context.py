@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.schema.activity import (
     Activity,
     ActivityTypes,
-    ConversationParameters,
     ConversationReference,
-    ConversationResourceResponse,
     InputHints,
     Mention,
     Model,
@@ -19,6 +17,9 @@ from shared.schema.activity import (
 )
 from worker.bot import mentions
 from worker.bot.turn_commit import TurnCommit
+
+if TYPE_CHECKING:  # the adapter module imports this one
+    from worker.bot.bot_adapter import BotAdapter
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -42,43 +43,6 @@ DeleteActivityHandler = Callable[
 _NO_REPLY_TO_CHANNELS = ("directline", "webchat")
 
 
-class ActivitySender(Protocol):
-    """The adapter side of a turn: delivers, updates and deletes activities."""
-
-    async def send_activities(
-        self, context: TurnContext, activities: list[Activity]
-    ) -> list[ResourceResponse]: ...
-
-    async def update_activity(
-        self, context: TurnContext, activity: Activity
-    ) -> ResourceResponse | None: ...
-
-    async def delete_activity(
-        self, context: TurnContext, reference: ConversationReference
-    ) -> None: ...
-
-    async def continue_conversation(
-        self,
-        reference: ConversationReference | dict[str, Any],
-        callback: Callable[[TurnContext], Awaitable[object]],
-        bot_id: object = None,
-        claims_identity: object = None,
-        audience: str | None = None,
-    ) -> str:
-        """Queue a proactive turn in the reference's conversation that runs `callback`."""
-        ...
-
-    async def create_conversation(
-        self,
-        channel_id: str,
-        service_url: str,
-        parameters: ConversationParameters,
-        callback: Callable[[TurnContext], Awaitable[None]] | None = None,
-    ) -> ConversationResourceResponse:
-        """Start a conversation; with `callback`, queue a proactive turn in it."""
-        ...
-
-
 class TurnContext:
     """One turn: the inbound `activity`, `send_activity` to answer, `turn_state` for this turn only.
 
@@ -86,18 +50,69 @@ class TurnContext:
     between the many turns a worker runs at once.
     """
 
-    def __init__(self, adapter: ActivitySender, activity: Activity) -> None:
-        self.adapter = adapter
-        self.activity = activity
-        self.turn_state: dict[str, Any] = {}
-        self.turn_commit: TurnCommit | None = None
+    adapter: BotAdapter
+    activity: Activity
+    turn_state: dict[str, Any]
+    services: dict[str, Any]
+    turn_commit: TurnCommit | None
+
+    def __init__(
+        self, adapter_or_context: BotAdapter | TurnContext, request: Activity | None = None
+    ) -> None:
+        """`TurnContext(adapter, activity)` for a turn, or `TurnContext(context)`: another
+        context of the same turn (see `copy_to`)."""
+        if isinstance(adapter_or_context, TurnContext):
+            adapter_or_context.copy_to(self)
+            return
+        if adapter_or_context is None:
+            raise TypeError("TurnContext needs the adapter of the turn")
+        if request is None:
+            raise TypeError("TurnContext needs the activity of the turn")
+        self.adapter = adapter_or_context
+        self.activity = request
+        self.turn_state = {}
+        self.services: dict[str, Any] = {}
+        """Values cached for this turn by `set` (botbuilder's services map)."""
+        self.turn_commit = None
         """The runtime's commit object for the stream entry this turn runs for: every write
         the turn makes goes through it, fenced (`worker.bot.turn_commit`). None outside a
         worker (tests, TestAdapter): writes are then plain."""
         self._responded = False
-        self._on_send: list[SendActivitiesHandler] = []
-        self._on_update: list[UpdateActivityHandler] = []
-        self._on_delete: list[DeleteActivityHandler] = []
+        self._on_send_activities: list[SendActivitiesHandler] = []
+        self._on_update_activity: list[UpdateActivityHandler] = []
+        self._on_delete_activity: list[DeleteActivityHandler] = []
+
+    def copy_to(self, context: TurnContext) -> None:
+        """Make `context` another context of this turn: the same adapter, activity, hooks, turn
+        state and commit object (botbuilder's copy starts an empty `turn_state`; sharing it
+        keeps the turn's loaded state and its record of sent replies), `responded` as now."""
+        context.adapter = self.adapter
+        context.activity = self.activity
+        context.turn_state = self.turn_state
+        context.services = self.services
+        context.turn_commit = self.turn_commit
+        context._responded = self._responded
+        context._on_send_activities = self._on_send_activities
+        context._on_update_activity = self._on_update_activity
+        context._on_delete_activity = self._on_delete_activity
+
+    def get(self, key: str) -> Any:
+        """The value `set` cached under `key` for this turn; `KeyError` if there is none."""
+        if not key or not isinstance(key, str):
+            raise TypeError("a service key is a non-empty string")
+        if key not in self.services:
+            raise KeyError(f"{key!r} was not set in this turn")
+        return self.services[key]
+
+    def has(self, key: str) -> bool:
+        """Whether `set` cached a value (None too) under `key` in this turn."""
+        return key in self.services
+
+    def set(self, key: str, value: Any) -> None:
+        """Cache `value` under `key` for the rest of this turn."""
+        if not key or not isinstance(key, str):
+            raise TypeError("a service key is a non-empty string")
+        self.services[key] = value
 
     @property
     def responded(self) -> bool:
@@ -114,17 +129,17 @@ class TurnContext:
 
     def on_send_activities(self, handler: SendActivitiesHandler) -> TurnContext:
         """Run `handler` around every send of this turn, in registration order."""
-        self._on_send.append(handler)
+        self._on_send_activities.append(handler)
         return self
 
     def on_update_activity(self, handler: UpdateActivityHandler) -> TurnContext:
         """Run `handler` around every update of this turn."""
-        self._on_update.append(handler)
+        self._on_update_activity.append(handler)
         return self
 
     def on_delete_activity(self, handler: DeleteActivityHandler) -> TurnContext:
         """Run `handler` around every delete of this turn."""
-        self._on_delete.append(handler)
+        self._on_delete_activity.append(handler)
         return self
 
     # -- sending ----------------------------------------------------------------------------
@@ -153,13 +168,20 @@ class TurnContext:
         reference = self.get_conversation_reference(self.activity)
         outgoing = [self._outgoing(activity, reference) for activity in activities]
 
+        delivered: list[ResourceResponse] | None = None
+
         async def deliver() -> list[ResourceResponse]:
-            responses = await self.adapter.send_activities(self, outgoing)
+            nonlocal delivered
+            delivered = await self.adapter.send_activities(self, outgoing)
             if any(a.type != ActivityTypes.TRACE for a in outgoing):
                 self._responded = True
-            return responses
+            return delivered
 
-        return await _chain(self._on_send, self, outgoing, deliver)
+        returned = await _chain(self._on_send_activities, self, outgoing, deliver)
+        # What the adapter answered, even through a hook that does not return it (botbuilder
+        # hooks often `await next_send()` without returning); a hook that stopped the send
+        # decides.
+        return delivered if delivered is not None else (returned or [])
 
     async def update_activity(self, activity: Activity) -> ResourceResponse | None:
         """Replace an activity the bot sent earlier (`activity.id` names it)."""
@@ -169,10 +191,15 @@ class TurnContext:
         updated = self.apply_conversation_reference(activity.shallow_copy(), reference)
         updated.id = activity.id
 
-        async def update() -> ResourceResponse | None:
-            return await self.adapter.update_activity(self, updated)
+        response: ResourceResponse | None = None
 
-        return await _chain(self._on_update, self, updated, update)
+        async def update() -> ResourceResponse | None:
+            nonlocal response
+            response = await self.adapter.update_activity(self, updated)
+            return response
+
+        await _chain(self._on_update_activity, self, updated, update)
+        return response  # the adapter's answer, whatever the hooks returned
 
     async def delete_activity(self, id_or_reference: str | ConversationReference) -> None:
         """Delete an activity the bot sent, by id or by conversation reference."""
@@ -185,7 +212,7 @@ class TurnContext:
         async def delete() -> None:
             await self.adapter.delete_activity(self, reference)
 
-        await _chain(self._on_delete, self, reference, delete)
+        await _chain(self._on_delete_activity, self, reference, delete)
 
     async def send_trace_activity(
         self, name: str, value: Any = None, value_type: str | None = None, label: str | None = None
@@ -251,6 +278,16 @@ class TurnContext:
             locale=activity.locale,
             service_url=activity.service_url,
         )
+
+    @staticmethod
+    def get_reply_conversation_reference(
+        activity: Activity, reply: ResourceResponse
+    ) -> ConversationReference:
+        """The reference of a reply the bot sent in answer to `activity` (`reply` is what the
+        send returned), to update or delete that reply later."""
+        reference = TurnContext.get_conversation_reference(activity)
+        reference.activity_id = reply.id
+        return reference
 
     @staticmethod
     def apply_conversation_reference(

@@ -21,6 +21,7 @@ from shared.schema.tokens import (
     TokenResponse,
     TokenStatus,
 )
+from worker.bot.app_credentials import MicrosoftAppCredentials
 from worker.bot.turn_context import TurnContext
 from worker.connector.token_service import TokenServiceClient
 
@@ -132,7 +133,7 @@ class UserTokenProvider:
         context: TurnContext,
         connection_name: str,
         magic_code: str | None = None,
-        oauth_app_credentials: object = None,
+        oauth_app_credentials: MicrosoftAppCredentials | None = None,
     ) -> TokenResponse | None:
         user_id, channel_id = _user_of(context)
         return await _client(context).get_user_token(
@@ -144,7 +145,7 @@ class UserTokenProvider:
         context: TurnContext,
         connection_name: str | None = None,
         user_id: str | None = None,
-        oauth_app_credentials: object = None,
+        oauth_app_credentials: MicrosoftAppCredentials | None = None,
     ) -> None:
         user, channel_id = _user_of(context, user_id)
         await _client(context).sign_out_user(user, connection_name, channel_id)
@@ -154,10 +155,11 @@ class UserTokenProvider:
         context: TurnContext,
         connection_name: str,
         final_redirect: str | None = None,
-        oauth_app_credentials: object = None,
+        oauth_app_credentials: MicrosoftAppCredentials | None = None,
     ) -> str:
+        user_id, _ = _user_of(context)
         resource = await self.get_sign_in_resource_from_user(
-            context, connection_name, None, final_redirect
+            context, connection_name, user_id, final_redirect
         )
         return resource.sign_in_link or ""
 
@@ -167,7 +169,7 @@ class UserTokenProvider:
         connection_name: str | None = None,
         user_id: str | None = None,
         include_filter: str | None = None,
-        oauth_app_credentials: object = None,
+        oauth_app_credentials: MicrosoftAppCredentials | None = None,
     ) -> list[TokenStatus]:
         user, channel_id = _user_of(context, user_id)
         return await _client(context).get_token_status(user, channel_id, include_filter)
@@ -178,7 +180,7 @@ class UserTokenProvider:
         connection_name: str,
         resource_urls: list[str],
         user_id: str | None = None,
-        oauth_app_credentials: object = None,
+        oauth_app_credentials: MicrosoftAppCredentials | None = None,
     ) -> dict[str, TokenResponse]:
         user, channel_id = _user_of(context, user_id)
         return await _client(context).get_aad_tokens(
@@ -189,7 +191,7 @@ class UserTokenProvider:
         self,
         turn_context: TurnContext,
         connection_name: str,
-        user_id: str | None,
+        user_id: str,
         final_redirect: str | None = None,
     ) -> SignInUrlResponse:
         _user_of(turn_context, user_id)  # the activity must name its user
@@ -205,14 +207,15 @@ class ExtendedUserTokenProvider(UserTokenProvider):
     async def get_sign_in_resource(
         self, turn_context: TurnContext, connection_name: str
     ) -> SignInUrlResponse:
-        return await self.get_sign_in_resource_from_user(turn_context, connection_name, None)
+        user_id, _ = _user_of(turn_context)
+        return await self.get_sign_in_resource_from_user(turn_context, connection_name, user_id)
 
     async def get_sign_in_resource_from_user_and_credentials(
         self,
         turn_context: TurnContext,
-        oauth_app_credentials: object,
+        oauth_app_credentials: MicrosoftAppCredentials | None,
         connection_name: str,
-        user_id: str | None,
+        user_id: str,
         final_redirect: str | None = None,
     ) -> SignInUrlResponse:
         return await self.get_sign_in_resource_from_user(
@@ -223,9 +226,9 @@ class ExtendedUserTokenProvider(UserTokenProvider):
         self,
         turn_context: TurnContext,
         connection_name: str,
-        user_id: str | None,
+        user_id: str,
         exchange_request: TokenExchangeRequest,
-    ) -> TokenResponse:
+    ) -> TokenResponse | None:
         user, channel_id = _user_of(turn_context, user_id)
         return await _client(turn_context).exchange_token(
             user, connection_name, channel_id or "", exchange_request
@@ -234,11 +237,11 @@ class ExtendedUserTokenProvider(UserTokenProvider):
     async def exchange_token_from_credentials(
         self,
         turn_context: TurnContext,
-        oauth_app_credentials: object,
+        oauth_app_credentials: MicrosoftAppCredentials | None,
         connection_name: str,
-        user_id: str | None,
+        user_id: str,
         exchange_request: TokenExchangeRequest,
-    ) -> TokenResponse:
+    ) -> TokenResponse | None:
         return await self.exchange_token(turn_context, connection_name, user_id, exchange_request)
 
 

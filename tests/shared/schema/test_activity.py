@@ -45,6 +45,7 @@ def test_create_reply_swaps_the_parties() -> None:
         "recipient": {"id": "user-1", "name": "user-1 name"},
         "conversation": {"id": "conv-1"},
         "replyToId": "a1",
+        "serviceUrl": "http://127.0.0.1:9/",
         "channelId": "test",
         "locale": "en-US",
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.schema.activity import Activity, ConversationReference, Model
+from shared.schema.activity import Activity, ConversationReference, MessageReaction, Model
 from shared.schema.constants import (
     CallerIdConstants,
     DeliveryModes,
@@ -20,7 +20,6 @@ from shared.schema.parts import (
     ConversationsResult,
     ExpectedReplies,
     GeoCoordinates,
-    MessageReaction,
 )
 from shared.schema.tokens import TokenExchangeInvokeRequest, TokenExchangeState, TokenResponse
 

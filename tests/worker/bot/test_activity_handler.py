@@ -212,3 +212,14 @@ async def test_adaptive_card_action_reaches_the_bot() -> None:
 async def test_a_turn_without_a_type_is_refused() -> None:
     with pytest.raises(TypeError, match="no type"):
         await ActivityHandler().on_turn(TurnContext(RecordingSender(), Activity()))
+
+
+async def test_a_handler_of_its_own_invokes_answers_with_botbuilders_helper() -> None:
+    class TaskBot(ActivityHandler):
+        async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+            if turn_context.activity.name == "task/fetch":
+                return self._create_invoke_response(ChannelAccount(id="card"))
+            return await super().on_invoke_activity(turn_context)
+
+    assert await invoke(TaskBot(), "task/fetch") == InvokeResponse(200, {"id": "card"})
+    assert await invoke(TaskBot(), "task/submit") == InvokeResponse(501)

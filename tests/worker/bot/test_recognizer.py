@@ -43,3 +43,13 @@ async def test_a_recognizer_is_called_with_the_turn() -> None:
     assert result.get_top_scoring_intent() == ("BookFlight", 1.0)
     with pytest.raises(TypeError):
         Recognizer()  # type: ignore[abstract]
+
+
+def test_a_result_takes_over_another_results_fields() -> None:
+    other = RecognizerResult(
+        text="book", altered_text="Book", intents={"Book": IntentScore(0.9)}, entities={}
+    )
+    result = RecognizerResult()
+    result.convert(other)
+    assert (result.text, result.altered_text) == ("book", "Book")
+    assert result.get_top_scoring_intent() == TopIntent("Book", 0.9)

@@ -8,12 +8,20 @@ from typing import Any
 
 import pytest
 
+from shared.protocol import codec
 from shared.schema.activity import Activity
 from tests.support.activities import message
 from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.state import BotStateSet, ConversationState, PrivateConversationState, UserState
 from worker.bot.state_middleware import AutoSaveStateMiddleware
-from worker.bot.storage import ETAG, EtagConflict, MemoryStorage, StoreItem
+from worker.bot.storage import (
+    ETAG,
+    EtagConflict,
+    MemoryStorage,
+    StorageError,
+    StoreItem,
+    encode_item,
+)
 from worker.bot.turn_context import TurnContext
 
 
@@ -92,8 +100,9 @@ async def test_objects_are_stored_as_their_fields_and_rebuilt_as_the_named_class
     profile.name = "Ann"
     await state.save_changes(context)
 
-    stored = await storage.read(["test/users/user-1"])
-    assert {k: v for k, v in stored["test/users/user-1"].items() if k != ETAG} == {
+    stored = (await storage.read(["test/users/user-1"]))["test/users/user-1"]
+    assert isinstance(stored["Profile"], Profile)  # storage gives back the object too
+    assert codec.unpack(encode_item("k", stored)) == {
         "Profile": {
             "$type": "object",
             "$class": f"{__name__}:Profile",
@@ -197,3 +206,68 @@ async def test_force_saves_and_reloads() -> None:
     assert len(storage.writes) == 1
     await BotStateSet(state).save_all_changes(context)
     assert len(storage.writes) == 1
+
+
+async def test_new_state_reads_empty_and_carries_its_e_tag_once_saved() -> None:
+    storage = MemoryStorage()
+    state = PrivateConversationState(storage)
+    context = turn()
+    await state.load(context)
+    assert state.get(context) == {}  # no marker of ours leaks into what the bot sees
+    state.get(context)["n"] = 1
+    await state.save_changes(context)
+    etag = state.get(context)[ETAG]
+    key = state.get_storage_key(context)
+    assert (await storage.read([key]))[key] == {"n": 1, ETAG: etag}
+    again = turn()
+    await state.load(again)
+    assert state.get(again) == {"n": 1, ETAG: etag}
+
+
+class LoggingState(ConversationState):
+    """A subclass with its own load and save, as botbuilder's tests and some bots write."""
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        super().__init__(storage)
+        self.calls: list[tuple[str, bool]] = []
+
+    async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+        self.calls.append(("load", force))
+        await super().load(turn_context, force)
+
+    async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
+        self.calls.append(("save", force))
+        await super().save_changes(turn_context, force)
+
+
+async def test_state_sets_take_lists_and_go_through_a_subclass_own_load_and_save() -> None:
+    storage = CountingStorage()
+    logging_state, user = LoggingState(storage), UserState(storage)
+    states = BotStateSet([logging_state, user])
+    assert states.bot_states == [logging_state, user]
+    middleware = AutoSaveStateMiddleware([logging_state, user])
+    assert middleware.bot_state_set.bot_states == [logging_state, user]
+    context = turn()
+
+    async def bot_logic() -> None:
+        await logging_state.create_property("p").set(context, 1)
+        await user.create_property("q").set(context, 2)
+
+    await middleware.on_turn(context, bot_logic)
+    # the set's load, the accessor's own load (as botbuilder's accessors do), the set's save
+    assert logging_state.calls == [("load", False), ("load", False), ("save", False)]
+    assert sorted(key for write in storage.writes for key in write) == [
+        "test/conversations/conv-1",
+        "test/users/user-1",
+    ]
+    await states.load_all(context, force=True)
+    assert logging_state.calls[-1] == ("load", True)
+
+
+async def test_state_stored_as_something_else_than_a_map_is_refused_not_overwritten() -> None:
+    storage = MemoryStorage()
+    state = ConversationState(storage)
+    context = turn()
+    await storage.write({state.get_storage_key(context): "not state"})
+    with pytest.raises(StorageError, match="not a map"):
+        await state.load(context)

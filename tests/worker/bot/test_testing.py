@@ -39,6 +39,10 @@ async def test_send_and_assert_reply_step_by_step() -> None:
     await step3.assert_reply("echo: bye")
     await adapter.test("again", "echo: again")
     await adapter.tests(("one", "echo: one"), ("two", "echo: two"))
+    flow = TestFlow(None, adapter)  # botbuilder's (previous, adapter) spelling
+    await (await flow.send("three")).assert_reply("echo: three")
+    with pytest.raises(TypeError, match="TestAdapter"):
+        TestFlow(None)
 
 
 async def test_a_reply_checked_by_text_activity_function_or_one_of() -> None:
@@ -220,3 +224,46 @@ async def test_continue_conversation_runs_the_callback_at_once_as_botbuilders_do
             None,
             "https://elsewhere.example",
         )
+
+
+async def test_updates_and_deletes_are_kept_for_the_test() -> None:
+    async def logic(turn_context: TurnContext) -> None:
+        await turn_context.update_activity(Activity(type="message", id="r1", text="new"))
+        await turn_context.delete_activity("r1")
+        await turn_context.send_activity("done")
+
+    adapter = TestAdapter(logic)
+    await adapter.test("go", "done")
+    assert [a.text for a in adapter.updated_activities] == ["new"]
+    assert [r.activity_id for r in adapter.deleted_activities] == ["r1"]
+
+
+async def test_create_conversation_runs_the_callback_in_a_new_conversation_now() -> None:
+    seen: list[str] = []
+
+    async def greet(turn_context: TurnContext) -> None:
+        conversation = turn_context.activity.conversation
+        assert conversation is not None and conversation.id is not None
+        seen.append(conversation.id)
+        await turn_context.send_activity("welcome")
+
+    async def logic(turn_context: TurnContext) -> None:
+        await adapter.create_conversation("test", greet)
+
+    adapter = TestAdapter(logic)
+    await adapter.send("start")
+    reply = adapter.get_next_activity()
+    assert reply is not None and reply.text == "welcome"
+    assert seen and seen[0] != "Convo1"
+
+
+async def test_botbuilders_reference_and_context_helpers() -> None:
+    reference = TestAdapter.create_conversation_reference("Chat", "Ann", "Bot")
+    assert reference.conversation is not None and reference.conversation.id == "Chat"
+    assert reference.user is not None and reference.user.id == "ann"
+    adapter = TestAdapter(echo, reference)
+    await adapter.test("hi", "echo: hi")
+    context = adapter.create_turn_context(adapter.make_activity("x"))
+    assert context.adapter is adapter and context.activity.text == "x"
+    resource = await adapter.get_sign_in_resource(context, "graph")
+    assert resource.sign_in_link == "https://fake.com/oauthsignin/graph/test/ann"

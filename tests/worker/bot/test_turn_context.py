@@ -15,11 +15,13 @@ from shared.schema.activity import (
     ResourceResponse,
 )
 from tests.support.activities import message
+from worker.bot.bot_adapter import BotAdapter
 from worker.bot.turn_context import TurnContext
 
 
-class RecordingSender:
+class RecordingSender(BotAdapter):
     def __init__(self) -> None:
+        super().__init__()
         self.sent: list[Activity] = []
         self.updated: list[Activity] = []
         self.deleted: list[ConversationReference] = []
@@ -42,9 +44,9 @@ class RecordingSender:
     async def continue_conversation(
         self,
         reference: ConversationReference | dict[str, Any],
-        callback: Callable[[TurnContext], Awaitable[object]],
-        bot_id: object = None,
-        claims_identity: object = None,
+        callback: Callable[[TurnContext], Awaitable[Any]],
+        bot_id: str | None = None,
+        claims_identity: Any = None,
         audience: str | None = None,
     ) -> str:
         self.continued.append((reference, callback))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 import pytest
@@ -19,8 +19,7 @@ from worker.bot import (
     TurnContext,
     UserTokenClient,
 )
-from worker.bot.testing import TestAdapter
-from worker.bot.user_tokens import USER_TOKEN_CLIENT_KEY
+from worker.bot.adapter import ConnectorAdapter
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
@@ -77,19 +76,19 @@ async def test_the_adapter_methods_act_for_the_turn_user(
     seen: list[object] = []
 
     async def logic(context: TurnContext) -> None:
-        context.turn_state[USER_TOKEN_CLIENT_KEY] = client
         adapter = context.adapter
         assert isinstance(adapter, ExtendedUserTokenProvider)
         seen.append(await adapter.get_user_token(context, "graph"))
         resource = await adapter.get_sign_in_resource(context, "graph")
         seen.append(resource.sign_in_link is not None)
         exchanged = await adapter.exchange_token(
-            context, "graph", None, TokenExchangeRequest(token="sso")
+            context, "graph", "u1", TokenExchangeRequest(token="sso")
         )
+        assert exchanged is not None
         seen.append(exchanged.token)
         seen.append((await adapter.get_user_token(context, "graph")) == exchanged)
 
-    await TestAdapter(logic).receive_activity(_activity())
+    await _worker_adapter(client).process_activity(_activity().to_dict(), _Handler(logic))
     assert seen == [None, True, "graph-token", True]
     assert {r.query.get("userId") for r in fake.received if "usertoken" in r.path} == {"u1"}
 
@@ -99,5 +98,29 @@ async def test_without_a_token_client_the_error_says_what_is_missing() -> None:
         assert isinstance(context.adapter, ExtendedUserTokenProvider)
         await context.adapter.get_user_token(context, "graph")
 
-    with pytest.raises(RuntimeError, match="no UserTokenClient"):
-        await TestAdapter(logic).receive_activity(_activity())
+    adapter = _worker_adapter(None)
+    adapter.on_turn_error = None  # the error is logged, and kept here for the test
+    failures: list[BaseException] = []
+
+    async def keep(context: TurnContext, error: Exception) -> None:
+        failures.append(error)
+
+    adapter.on_turn_error = keep
+    await adapter.process_activity(_activity().to_dict(), _Handler(logic))
+    (error,) = failures
+    assert isinstance(error, RuntimeError) and "no UserTokenClient" in str(error)
+
+
+class _Handler:
+    def __init__(self, logic: Callable[[TurnContext], Awaitable[None]]) -> None:
+        self._logic = logic
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await self._logic(turn_context)
+
+
+def _worker_adapter(client: UserTokenClient | None) -> ConnectorAdapter:
+    """The worker's adapter (not the test kit's, whose token methods use its fake store); the
+    turns here send nothing, so its connector is never called."""
+    connector = ConnectorClient.create(timeout_seconds=1)
+    return ConnectorAdapter(connector, user_tokens=client)

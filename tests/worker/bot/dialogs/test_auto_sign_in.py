@@ -27,7 +27,7 @@ from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
 
-USER = "user1"
+USER = "User1"  # the TestAdapter's default user (botbuilder's)
 
 
 class WithTokenClient:

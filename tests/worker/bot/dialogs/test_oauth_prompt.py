@@ -29,7 +29,7 @@ from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
 
-USER = "user1"  # the TestAdapter's default user
+USER = "User1"  # the TestAdapter's default user (botbuilder's)
 
 
 class WithTokenClient:
@@ -225,8 +225,12 @@ def test_settings_are_required() -> None:
         OAuthPrompt("oauth", None)  # type: ignore[arg-type]
 
 
-async def test_without_a_token_service_the_error_says_so() -> None:
+async def test_the_test_kits_fake_token_store_signs_in_as_botbuilders_does() -> None:
+    """Without a token service, under the test kit: the TestAdapter's own token store."""
     dialog = SignIn(OAuthPromptSettings("graph", "Sign in"))
     client = DialogTestClient(TestAdapter(), dialog)
-    with pytest.raises(RuntimeError, match="no UserTokenClient"):
-        await client.send_activity("hi")
+    client.test_adapter.add_user_token("graph", "test", USER, "kit-token", magic_code="112233")
+    card = await client.send_activity("hi")
+    assert card is not None and card.attachments
+    reply = await client.send_activity("112233")
+    assert reply is not None and reply.text == "token: kit-token"

@@ -73,7 +73,7 @@ async def test_one_exchange_id_reaches_the_bot_once_across_workers(
     tokens: tuple[DevTokenService, UserTokenClient], redis: Redis, settings: Settings
 ) -> None:
     fake, client = tokens
-    fake.exchangeable[("user1", "graph", "sso")] = "graph-token"
+    fake.exchangeable[("User1", "graph", "sso")] = "graph-token"
     reached: list[str] = []
     storage = RedisStorage(redis, key_prefix=settings.key_prefix, ttl_seconds=60)
     first, second = _worker(storage, client, reached), _worker(storage, client, reached)
@@ -102,7 +102,7 @@ async def test_a_refused_exchange_is_answered_412_and_not_recorded(
         "connectionName": "graph",
         "failureDetail": "The bot is unable to exchange token. Proceed with regular login.",
     }
-    fake.exchangeable[("user1", "graph", "sso")] = "graph-token"
+    fake.exchangeable[("User1", "graph", "sso")] = "graph-token"
     assert await _answer(worker, _exchange(worker, "a2", "x1", "sso")) is None  # then through
     assert reached == ["a2"]
 

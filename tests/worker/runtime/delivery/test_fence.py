@@ -21,6 +21,7 @@ from tests.worker.runtime.delivery.commits import Delivered, commit_for, deliver
 from turnstream.devconnector import DevConnector
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.adapter import ConnectorAdapter
+from worker.bot.bot_adapter import BotAdapter
 from worker.bot.errors import TakenOver
 from worker.bot.redis_storage import RedisStorage
 from worker.bot.state import ConversationState, UserState, save_deferred
@@ -57,7 +58,7 @@ def context_for(commit: EntryCommit, service_url: str = "http://127.0.0.1:9/") -
     return context
 
 
-class _NoSends:
+class _NoSends(BotAdapter):
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> Any:
         raise AssertionError("nothing is sent in these tests")
 
@@ -67,7 +68,7 @@ class _NoSends:
     async def delete_activity(self, context: TurnContext, reference: Any) -> None:
         raise AssertionError
 
-    async def continue_conversation(self, reference: Any, callback: Any, *args: Any) -> str:
+    async def continue_conversation(self, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError
 
     async def create_conversation(self, *args: Any, **kwargs: Any) -> Any:

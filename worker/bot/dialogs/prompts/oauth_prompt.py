@@ -192,7 +192,7 @@ class OAuthPrompt(Dialog):
         )
         return resource
 
-    async def _exchange(self, context: TurnContext, token: str) -> TokenResponse:
+    async def _exchange(self, context: TurnContext, token: str) -> TokenResponse | None:
         request = TokenExchangeRequest(token=token)
         client = _client(context)
         if client is not None:
@@ -200,8 +200,9 @@ class OAuthPrompt(Dialog):
             return await client.exchange_token(
                 user_id, self._settings.connection_name, channel_id, request
             )
-        exchanged: TokenResponse = await _adapter(context).exchange_token(
-            context, self._settings.connection_name, None, request
+        user_id, _ = _user_of(context)
+        exchanged: TokenResponse | None = await _adapter(context).exchange_token(
+            context, self._settings.connection_name, user_id, request
         )
         return exchanged
 
