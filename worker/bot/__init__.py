@@ -119,6 +119,7 @@ from worker.bot.state import (
 )
 from worker.bot.state_middleware import AutoSaveStateMiddleware
 from worker.bot.storage import EtagConflict, MemoryStorage, Storage, StorageError, TurnStorage
+from worker.bot.streaming import Citation, SensitivityUsageInfo, StreamingResponse
 from worker.bot.transcript import (
     PagedResult,
     RedisTranscriptStore,
@@ -162,6 +163,7 @@ __all__ = [
     "CardFactory",
     "CardImage",
     "ChannelAccount",
+    "Citation",
     "ConnectorError",
     "ContactRelationUpdateActionTypes",
     "ContentTypes",
@@ -215,6 +217,7 @@ __all__ = [
     "ResourceResponse",
     "RoleTypes",
     "SemanticAction",
+    "SensitivityUsageInfo",
     "ShowTypingMiddleware",
     "SignInConstants",
     "SigninCard",
@@ -223,6 +226,7 @@ __all__ = [
     "StatePropertyInfo",
     "Storage",
     "StorageError",
+    "StreamingResponse",
     "SuggestedActions",
     "TextFormatTypes",
     "TextHighlight",

@@ -1,0 +1,482 @@
+"""Streaming answers: `turn_context.streaming_response`, with the Microsoft 365 Agents SDK's
+names (`queue_informative_update`, `queue_text_chunk`, `end_stream`, ...), so its bots port.
+
+On the wire it is the streaming protocol of the Bot Framework channels (Teams, Web Chat, Direct
+Line): progress notes and the answer so far go out as `typing` activities carrying a
+`streaminfo` entity (`streamType` informative or streaming, `streamSequence` 1, 2, ...; a chunk
+holds the whole text so far, never a delta), and the answer ends as a `message` with
+`streamType: final`. The first send's id names the stream (`streamId`) for every later one.
+
+Chunks are coalesced: however fast the bot queues text, at most one chunk waits, and it takes
+the text as it stands when its turn to go comes; sends are paced per channel (Teams 1 s, Web
+Chat and Direct Line 0.5 s). A chunk is never sent again after a failure: the next one carries
+all of its text. A channel that does not stream gets the final message only.
+
+When the user presses Stop, the channel refuses the next chunk (Teams: 403
+`ContentStreamNotAllowed`): the task that queued the text (the bot's code, typically awaiting
+the model) is cancelled, and the turn ends cleanly, with nothing more sent. docs/streaming.md
+tells the whole story, docs/decisions/0020-streaming-answers.md why it is built this way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from shared.activity import Activity, ActivityTypes, Attachment, Entity
+from shared.answers import EXPECT_REPLIES
+from worker.bot.errors import is_transient
+from worker.connector.errors import ConnectorError
+
+if TYPE_CHECKING:
+    from worker.bot.turn_context import TurnContext
+
+log = logging.getLogger(__name__)
+
+STREAMING_RESPONSE_KEY = "turnstream.StreamingResponse"
+"""Where a turn keeps its StreamingResponse (`TurnContext.turn_state`)."""
+
+SEND_INTERVALS = {"msteams": 1.0, "webchat": 0.5, "directline": 0.5}
+"""Seconds between two sends of a stream, per streaming channel: what each channel accepts
+(Teams throttles a stream to about one update a second)."""
+
+STREAM_INFO = "streaminfo"
+STREAM_STOPPED = "ContentStreamNotAllowed"
+"""The error code of the channel's refusal once the user stopped the stream."""
+_TIMED_OUT = "content stream finished due to exceeded streaming time"
+"""How Teams words the refusal of a stream that ran past its time cap (about two minutes)."""
+_AGENTIC_ROLES = ("agenticIdentity", "agenticUser")
+"""Recipients Teams does not stream to (agentic identities)."""
+_EMPTY_FINAL = "end stream response"
+"""The final text when the bot streamed none (the channel refuses an empty final message)."""
+_DOC_REFERENCE = re.compile(r"\[docs?(\d+)\]", re.IGNORECASE)
+_CITATION_MARK = re.compile(r"\[(\d+)\]")
+_ABSTRACT_LENGTH = 480
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source the model cited: `[1]`, `[2]`, ... (or `[doc1]`) in the text point at them, in
+    the order given to `set_citations`."""
+
+    content: str
+    title: str | None = None
+    url: str | None = None
+    filepath: str | None = None
+
+
+@dataclass(frozen=True)
+class SensitivityUsageInfo:
+    """A sensitivity label shown on the answer (Teams), e.g. name "Confidential"."""
+
+    name: str = ""
+    description: str | None = None
+    position: int | None = None
+    pattern: dict[str, Any] | None = None
+    """A schema.org DefinedTerm in wire form (`inDefinedTermSet`, `name`, `termCode`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "type": "https://schema.org/Message",
+            "@type": "CreativeWork",
+            "name": self.name,
+        }
+        if self.description is not None:
+            wire["description"] = self.description
+        if self.position is not None:
+            wire["position"] = self.position
+        if self.pattern is not None:
+            wire["pattern"] = {"@type": "DefinedTerm", **self.pattern}
+        return wire
+
+
+class StreamingResponse:
+    """One streamed answer of a turn: `turn_context.streaming_response`.
+
+    Queue informative updates and text chunks as the answer is produced, then `await
+    end_stream()`. The queue methods return at once: sends happen in the background, paced for
+    the channel. Once the user stopped the stream, queueing does nothing (the producing task
+    was cancelled); once it ended, queueing raises RuntimeError.
+
+    `interval` overrides the channel's pace (seconds between sends), and `sleep` is what waits
+    it out: tests pass a clock of their own instead of sleeping real seconds.
+    """
+
+    def __init__(
+        self, context: TurnContext, *, interval: float | None = None, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self._context = context
+        self._interval_override = interval
+        self._sleep = sleep
+        self._start()
+
+    def _start(self) -> None:
+        """The state of a stream that has sent nothing yet (also after `reset`)."""
+        activity = self._context.activity
+        channel = (activity.channel_id or "").split(":", 1)[0]
+        self._streaming = _streams(activity, channel)
+        self._teams = channel == "msteams"
+        interval = SEND_INTERVALS.get(channel, 0.0)
+        self._interval = interval if self._interval_override is None else self._interval_override
+        # Teams names the stream by the first send's id; the others leave it to the bot.
+        self._stream_id: str | None = None if self._teams else str(uuid.uuid4())
+        self._sequence = 1
+        self._message = ""
+        self._queue: deque[str | None] = deque()
+        """Informative texts to send, in order; None is the (one) pending chunk."""
+        self._sender: asyncio.Task[None] | None = None
+        self._producer: asyncio.Task[Any] | None = None
+        self._cancelled: asyncio.Task[Any] | None = None
+        """The producing task this stream cancelled when the user stopped it."""
+        self._failure: BaseException | None = None
+        """What the background sends failed with, raised to the bot at its next call."""
+        self._ended = False
+        self._stopped = False
+        self._timed_out = False
+        self._closed = False
+        self._attachments: list[Attachment] = []
+        self._citations: list[dict[str, Any]] = []
+        self._cited: list[Citation] = []
+        self._sensitivity_label: SensitivityUsageInfo | None = None
+        self._feedback_loop = False
+        self._feedback_loop_type: Literal["default", "custom"] | None = None
+        self._generated_by_ai_label = False
+
+    # -- what the bot calls (the Agents SDK's names) ---------------------------------------
+
+    @property
+    def is_streaming_channel(self) -> bool:
+        """True when the channel shows the answer as it grows (Teams 1:1, Web Chat, Direct
+        Line); elsewhere, and for `expectReplies`, only the final message is sent."""
+        return self._streaming
+
+    def queue_informative_update(self, text: str) -> None:
+        """Tell the user what the bot is doing ("Searching the docs..."), before the answer
+        starts. Sent in order with the chunks; ignored where the channel does not stream."""
+        self._check_open()
+        if self._stopped or not self._streaming or not text.strip():
+            return
+        self._producer = asyncio.current_task()
+        self._queue.append(text)
+        self._wake()
+
+    def queue_text_chunk(self, text: str, citations: Sequence[Citation] | None = None) -> None:
+        """Add `text` to the answer; the user sees the answer so far at the channel's pace.
+        `citations` are added to the answer's (as `set_citations`), skipping ones it has."""
+        self._check_open()
+        if self._stopped:
+            return
+        if citations:
+            self.set_citations([c for c in citations if c not in self._cited])
+        self._message = _DOC_REFERENCE.sub(r"[\1]", self._message + text)
+        # The task queueing text is the one producing it: the one to cancel on Stop.
+        self._producer = asyncio.current_task()
+        if self._streaming and None not in self._queue:
+            self._queue.append(None)  # one pending chunk: it takes the text as it is then
+            self._wake()
+
+    async def end_stream(self) -> None:
+        """Send the final message (the whole text, attachments, citations, labels), once what
+        is queued went out. Does nothing more after the user stopped the stream."""
+        self._check_open()
+        self._ended = True
+        if self._stopped:
+            return
+        await self._drained()
+        if self._stopped:
+            return
+        final = self._final_message()
+        try:
+            if self._timed_out and self._stream_id:
+                await self._replace_timed_out_stream(final)
+            else:
+                await self._context.send_activity(final)
+        except ConnectorError as error:
+            if not _is_stop(error, self._teams):
+                raise
+            self._stopped = True  # stopped while the final was on its way: nothing more
+            log.info("the user stopped the stream before its final message")
+
+    def set_attachments(self, attachments: list[Attachment]) -> None:
+        """Attachments of the final message (not of the chunks)."""
+        self._attachments = list(attachments)
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        """One more attachment for the final message."""
+        self._attachments.append(attachment)
+
+    def set_citations(self, citations: Sequence[Citation]) -> None:
+        """Add sources: the n-th citation overall is `[n]` in the text. Chunks carry the ones
+        their text uses; the final message carries them too."""
+        for citation in citations:
+            position = len(self._citations) + 1
+            appearance: dict[str, Any] = {
+                "@type": "DigitalDocument",
+                "name": citation.title or f"Document #{position}",
+                "abstract": _snippet(citation.content, _ABSTRACT_LENGTH),
+            }
+            if citation.url:
+                appearance["url"] = citation.url
+            self._citations.append(
+                {"@type": "Claim", "position": position, "appearance": appearance}
+            )
+            self._cited.append(citation)
+
+    def set_feedback_loop(self, enable_feedback_loop: bool) -> None:
+        """Thumbs up / down under the final message (Teams)."""
+        self._feedback_loop = enable_feedback_loop
+
+    def set_feedback_loop_type(self, feedback_loop_type: Literal["default", "custom"]) -> None:
+        """Teams' built-in feedback form ("default") or the bot's own ("custom")."""
+        self._feedback_loop_type = feedback_loop_type
+
+    def set_generated_by_ai_label(self, enable_generated_by_ai_label: bool) -> None:
+        """The "AI generated" label on the final message (Teams)."""
+        self._generated_by_ai_label = enable_generated_by_ai_label
+
+    def set_sensitivity_label(self, sensitivity_label: SensitivityUsageInfo) -> None:
+        """A sensitivity label on the final message (with the AI label)."""
+        self._sensitivity_label = sensitivity_label
+
+    def get_message(self) -> str:
+        """The answer's text so far (citation marks as numbers)."""
+        return self._message
+
+    async def wait_for_queue(self) -> None:
+        """Wait until everything queued was sent (and the pause after it)."""
+        await self._drained()
+
+    async def reset(self) -> None:
+        """Wait for the queue, then start over: a new stream, as if nothing was streamed."""
+        await self._drained()
+        self._start()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if self._ended:
+            raise RuntimeError("the stream has ended: end_stream() was called")
+
+    def _wake(self) -> None:
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_queue(), name="turnstream-stream")
+
+    async def _drained(self) -> None:
+        if self._sender is not None and not self._sender.done():
+            # Shielded: a bot cancelled while it waits must not cancel a send half-way.
+            await asyncio.shield(self._sender)
+        if self._failure is not None:
+            raise self._failure
+
+    async def _send_queue(self) -> None:
+        """The background sender: one activity at a time, each followed by the pace."""
+        try:
+            while self._queue and not self._stopped:
+                text = self._queue.popleft()
+                update = self._chunk() if text is None else self._informative(text)
+                if not await self._send_update(update):
+                    return
+                await self._sleep(self._interval)
+        except Exception as error:  # TakenOver, a bug: the bot hears of it at its next call
+            self._failure = error
+            self._queue.clear()
+
+    def _informative(self, text: str) -> Activity:
+        return self._update(ActivityTypes.TYPING, text, "informative")
+
+    def _chunk(self) -> Activity:
+        chunk = self._update(ActivityTypes.TYPING, self._message, "streaming")
+        used = self._used_citations()
+        if used and not self._generated_by_ai_label:  # with the label, the final carries them
+            assert chunk.entities is not None
+            chunk.entities.append(_ai_entity(used, None))
+        return chunk
+
+    def _update(self, kind: str, text: str, stream_type: str) -> Activity:
+        info = {"streamType": stream_type, "streamSequence": self._sequence}
+        self._sequence += 1
+        return Activity(
+            type=kind, text=text, entities=[Entity(type=STREAM_INFO, additional_properties=info)]
+        )
+
+    async def _send_update(self, update: Activity) -> bool:
+        """Send one informative update or chunk; False once the stream stops taking them."""
+        if self._stream_id is not None:
+            assert update.entities is not None
+            update.entities[0].additional_properties["streamId"] = self._stream_id
+        try:
+            response = await self._context.send_activity(update)
+        except ConnectorError as error:
+            return self._refused(error)
+        if self._stream_id is None:  # the first send: its id names the stream
+            self._stream_id = response.id if response and response.id else str(uuid.uuid4())
+        return True
+
+    def _refused(self, error: ConnectorError) -> bool:
+        """What a refused update means: the user stopped the stream, it ran past the channel's
+        time cap, or the send failed (the next chunk supersedes it)."""
+        self._queue.clear()
+        if _is_stop(error, self._teams) and _TIMED_OUT in str(error).lower():
+            log.info("the channel ended the stream at its time cap; the answer goes on unstreamed")
+            self._timed_out = True
+            self._streaming = False
+            return False
+        if _is_stop(error, self._teams):
+            log.info("the user stopped the stream: cancelling the task producing it")
+            self._stopped = True
+            self._cancel_producer()
+            return False
+        if is_transient(error):  # not sent again: the next chunk carries its text
+            log.warning("a stream update was not delivered (%s); the next one replaces it", error)
+            return True
+        log.warning("the channel refused a stream update (%s); sending the final only", error)
+        self._streaming = False
+        return False
+
+    def _cancel_producer(self) -> None:
+        producer = self._producer
+        if self._closed or producer is None or producer.done():
+            return
+        self._cancelled = producer
+        producer.cancel("the user stopped the stream")
+
+    async def _replace_timed_out_stream(self, final: Activity) -> None:
+        """The channel closed the stream at its cap: the answer replaces the streamed message
+        (or, if that fails, comes as a message of its own)."""
+        assert self._stream_id is not None
+        replacement = final.shallow_copy()
+        replacement.id = self._stream_id
+        replacement.entities = [e for e in final.entities or () if e.type != STREAM_INFO] or None
+        try:
+            await self._context.update_activity(replacement)
+        except ConnectorError as error:
+            log.warning("could not replace the timed-out stream (%s); sending the answer", error)
+            replacement.id = None
+            await self._context.send_activity(replacement)
+
+    def _final_message(self) -> Activity:
+        entities: list[Entity] = []
+        if self._streaming:
+            info = {"streamType": "final", "streamId": self._stream_id}
+            entities.append(Entity(type=STREAM_INFO, additional_properties=info))
+        used = self._used_citations()
+        if self._generated_by_ai_label or used:
+            label = self._sensitivity_label if self._generated_by_ai_label else None
+            entities.append(_ai_entity(used, label))
+        final = Activity(
+            type=ActivityTypes.MESSAGE,
+            text=self._message or _EMPTY_FINAL,
+            attachments=list(self._attachments) or None,
+            entities=entities or None,
+        )
+        if self._feedback_loop and self._teams:
+            final.channel_data = {"feedbackLoop": {"type": self._feedback_loop_type or "default"}}
+        return final
+
+    def _used_citations(self) -> list[dict[str, Any]]:
+        marks = set(_CITATION_MARK.findall(self._message))
+        return [c for c in self._citations if str(c["position"]) in marks]
+
+    # -- the turn's end (worker.bot.adapter) -----------------------------------------------
+
+    def _took_cancel(self, task: asyncio.Task[Any]) -> bool:
+        """True when this stream's Stop cancelled `task` and nothing else did: the
+        cancellation is withdrawn, and the turn ends normally."""
+        if self._cancelled is not task:
+            return False
+        self._cancelled = None
+        return task.uncancel() == 0
+
+    async def _close(self, *, failed: bool) -> None:
+        """The turn's handler returned (or raised, `failed`): the stream cancels nothing from
+        now on; what is queued goes out, unless the turn failed."""
+        self._closed = True
+        sender = self._sender
+        if sender is None or sender.done():
+            return
+        if failed:
+            sender.cancel()
+        try:
+            await asyncio.shield(sender)
+        except asyncio.CancelledError:
+            if not sender.cancelled():
+                raise
+        if not failed and self._failure is None and not self._ended and not self._stopped:
+            log.warning("a turn ended with its stream open: call end_stream() to finish it")
+
+
+async def run_streamed(
+    handler: Callable[[TurnContext], Awaitable[None]], context: TurnContext
+) -> None:
+    """Run a turn's `handler` such that a stream the user stopped ends the turn cleanly: the
+    CancelledError the stream sent into the handler's task ends here, as a normal return.
+    Any other cancellation (the worker shutting down) goes on."""
+    task = asyncio.current_task()
+    try:
+        await handler(context)
+    except asyncio.CancelledError:
+        stream = context.turn_state.get(STREAMING_RESPONSE_KEY)
+        await _close(stream, failed=True)
+        if stream is None or task is None or not stream._took_cancel(task):
+            raise
+        return
+    except BaseException:
+        await _close(context.turn_state.get(STREAMING_RESPONSE_KEY), failed=True)
+        raise
+    stream = context.turn_state.get(STREAMING_RESPONSE_KEY)
+    if stream is not None and task is not None:
+        stream._took_cancel(task)  # the bot caught our CancelledError and returned: fine
+    await _close(stream, failed=False)
+
+
+async def _close(stream: StreamingResponse | None, *, failed: bool) -> None:
+    if stream is not None:
+        await stream._close(failed=failed)
+
+
+def _streams(activity: Activity, channel: str) -> bool:
+    if activity.delivery_mode == EXPECT_REPLIES:  # replies wait for the turn's end anyway
+        return False
+    if channel == "msteams":
+        role = activity.recipient.role if activity.recipient else None
+        return role not in _AGENTIC_ROLES
+    return channel in ("webchat", "directline")
+
+
+def _is_stop(error: ConnectorError, teams: bool) -> bool:
+    """The channel's refusal of a stream it no longer takes (Teams answers 403)."""
+    return error.code == STREAM_STOPPED or (teams and error.status == 403)
+
+
+def _ai_entity(citations: list[dict[str, Any]], label: SensitivityUsageInfo | None) -> Entity:
+    """The schema.org Message entity that marks AI-generated content, with its citations."""
+    wire: dict[str, Any] = {
+        "@type": "Message",
+        "@context": "https://schema.org",
+        "id": "",
+        "additionalType": ["AIGeneratedContent"],
+    }
+    if citations:
+        wire["citation"] = citations
+    if label is not None:
+        wire["usageInfo"] = label.to_dict()
+    return Entity(type="https://schema.org/Message", additional_properties=wire)
+
+
+def _snippet(text: str, length: int) -> str:
+    """`text` cut after a whole word near `length` characters, with an ellipsis."""
+    if len(text) <= length:
+        return text
+    cut = text[:length]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut) + "..."
