@@ -22,6 +22,7 @@ from tests.support.pace import PaceClock
 from worker.bot import TurnContext
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.errors import TakenOver
+from worker.bot.storage import EtagConflict
 from worker.bot.streaming import Citation, SensitivityUsageInfo, StreamingResponse
 from worker.bot.testing import TestAdapter
 from worker.bot.types import NextHandler, TurnHandler
@@ -217,6 +218,46 @@ async def test_reset_starts_a_new_stream() -> None:
         ("second", None),
     ]
     assert [info(a).get("streamId") for a in sent] == [None, "reply-1", None, "reply-3"]
+
+
+async def test_a_turn_run_again_after_its_stream_ended_does_not_stream_it_again() -> None:
+    attempts: list[int] = []
+
+    async def conflicting(context: TurnContext) -> None:
+        await word_by_word(context)
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:  # the state save conflicted: the turn runs again
+            raise EtagConflict("k", "1", "2")
+
+    adapter = adapter_on("msteams", conflicting, PaceClock())
+    await adapter.receive_activity("tell me")
+    assert attempts == [1, 2]
+    # The answer reached the user in the first attempt: the second sends nothing (its final
+    # gets the recorded id back, its updates are not shown again).
+    sent = adapter.activity_buffer
+    assert [a.type for a in sent] == ["typing"] * 5 + ["message"]
+
+
+async def test_a_turn_run_again_before_its_stream_ended_streams_afresh() -> None:
+    attempts: list[int] = []
+
+    async def conflicting(context: TurnContext) -> None:
+        stream = context.streaming_response
+        stream.queue_text_chunk("half")
+        await stream.wait_for_queue()
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            raise EtagConflict("k", "1", "2")
+        await stream.end_stream()
+
+    adapter = adapter_on("msteams", conflicting, PaceClock())
+    await adapter.receive_activity("tell me")
+    sent = adapter.activity_buffer
+    assert [(a.type, info(a).get("streamId")) for a in sent] == [
+        ("typing", None),
+        ("typing", None),  # a new stream: the first was never finished
+        ("message", "reply-2"),
+    ]
 
 
 # -- a channel that refuses ---------------------------------------------------------------
