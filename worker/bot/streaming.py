@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from shared.activity import Activity, ActivityTypes, Attachment, Entity
 from shared.answers import EXPECT_REPLIES
-from worker.bot.errors import is_transient
+from worker.bot.errors import TakenOver, is_transient
 from worker.connector.errors import ConnectorError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ STREAM_STOPPED = "ContentStreamNotAllowed"
 """The error code of the channel's refusal once the user stopped the stream."""
 _TIMED_OUT = "content stream finished due to exceeded streaming time"
 """How Teams words the refusal of a stream that ran past its time cap (about two minutes)."""
-_AGENTIC_ROLES = ("agenticIdentity", "agenticUser")
+_AGENTIC_ROLES = ("agenticAppInstance", "agenticUser")
 """Recipients Teams does not stream to (agentic identities)."""
 _EMPTY_FINAL = "end stream response"
 """The final text when the bot streamed none (the channel refuses an empty final message)."""
@@ -290,6 +290,8 @@ class StreamingResponse:
         except Exception as error:  # TakenOver, a bug: the bot hears of it at its next call
             self._failure = error
             self._queue.clear()
+            if isinstance(error, TakenOver):  # the turn is another worker's: stop producing
+                self._cancel_producer("the turn was taken over")
 
     def _informative(self, text: str) -> Activity:
         return self._update(ActivityTypes.TYPING, text, "informative")
@@ -334,7 +336,7 @@ class StreamingResponse:
         if _is_stop(error, self._teams):
             log.info("the user stopped the stream: cancelling the task producing it")
             self._stopped = True
-            self._cancel_producer()
+            self._cancel_producer("the user stopped the stream")
             return False
         if is_transient(error):  # not sent again: the next chunk carries its text
             log.warning("a stream update was not delivered (%s); the next one replaces it", error)
@@ -343,12 +345,12 @@ class StreamingResponse:
         self._streaming = False
         return False
 
-    def _cancel_producer(self) -> None:
+    def _cancel_producer(self, reason: str) -> None:
         producer = self._producer
         if self._closed or producer is None or producer.done():
             return
         self._cancelled = producer
-        producer.cancel("the user stopped the stream")
+        producer.cancel(reason)
 
     async def _replace_timed_out_stream(self, final: Activity) -> None:
         """The channel closed the stream at its cap: the answer replaces the streamed message
@@ -419,8 +421,9 @@ async def run_streamed(
     handler: Callable[[TurnContext], Awaitable[None]], context: TurnContext
 ) -> None:
     """Run a turn's `handler` such that a stream the user stopped ends the turn cleanly: the
-    CancelledError the stream sent into the handler's task ends here, as a normal return.
-    Any other cancellation (the worker shutting down) goes on."""
+    CancelledError the stream sent into the handler's task ends here, as a normal return (or
+    as the TakenOver that made the stream stop its producer). Any other cancellation (the
+    worker shutting down) goes on."""
     task = asyncio.current_task()
     try:
         await handler(context)
@@ -429,6 +432,8 @@ async def run_streamed(
         await _close(stream, failed=True)
         if stream is None or task is None or not stream._took_cancel(task):
             raise
+        if stream._failure is not None:  # taken over: not a clean end
+            raise stream._failure from None
         return
     except BaseException:
         await _close(context.turn_state.get(STREAMING_RESPONSE_KEY), failed=True)

@@ -152,6 +152,14 @@ async def test_expect_replies_gets_only_the_final_message_even_on_teams() -> Non
     assert [(r["type"], r["text"]) for r in replies] == [("message", "The quick brown fox")]
 
 
+async def test_teams_does_not_stream_to_an_agentic_identity() -> None:
+    adapter = adapter_on("msteams", word_by_word, PaceClock())
+    inbound = adapter.make_activity("tell me")
+    inbound.recipient = ChannelAccount(id="agent", role="agenticAppInstance")
+    await adapter.receive_activity(inbound)
+    assert [(a.type, a.entities) for a in adapter.activity_buffer] == [("message", None)]
+
+
 async def test_after_end_stream_queueing_is_an_error_and_the_text_stays_readable() -> None:
     stream_seen: list[StreamingResponse] = []
 
@@ -415,13 +423,36 @@ async def test_a_channel_refusing_to_stream_gets_the_answer_as_a_plain_message()
     ]
 
 
-async def test_a_taken_over_turn_stops_streaming_and_the_bot_hears_of_it() -> None:
+async def test_a_taken_over_turn_stops_streaming_and_its_producer_at_once() -> None:
     class Fenced(Refusing):
         async def reply_to_activity(self, *args: Any, **kwargs: Any) -> ResourceResponse:
             raise TakenOver("entry taken over")
 
     connector = Fenced(0, refusal(500, "x", "y"))
-    raised: list[BaseException] = []
+    observed: list[str] = []
+
+    async def bot(context: TurnContext) -> None:
+        context.streaming_response = StreamingResponse(context, sleep=PaceClock().sleep)
+        stream = context.streaming_response
+        stream.queue_text_chunk("a")
+        try:
+            await asyncio.sleep(3600)  # a slow model: not waited for
+        except asyncio.CancelledError:
+            observed.append("cancelled")
+            raise
+
+    with pytest.raises(TakenOver):
+        await ConnectorAdapter(connector).process_activity(teams_message("go"), _Handler(bot))
+    assert observed == ["cancelled"] and connector.sent == []
+    assert not asyncio.current_task().cancelling()  # type: ignore[union-attr]
+
+
+async def test_a_taken_over_stream_tells_a_bot_waiting_for_its_queue() -> None:
+    class Fenced(Refusing):
+        async def reply_to_activity(self, *args: Any, **kwargs: Any) -> ResourceResponse:
+            raise TakenOver("entry taken over")
+
+    raised: list[str] = []
 
     async def bot(context: TurnContext) -> None:
         context.streaming_response = StreamingResponse(context, sleep=PaceClock().sleep)
@@ -429,13 +460,15 @@ async def test_a_taken_over_turn_stops_streaming_and_the_bot_hears_of_it() -> No
         stream.queue_text_chunk("a")
         try:
             await stream.wait_for_queue()
-        except TakenOver as e:
-            raised.append(e)
-        with pytest.raises(TakenOver):
-            stream.queue_text_chunk("b")
+        except asyncio.CancelledError:
+            raised.append("cancelled")
+            raise
 
-    await ConnectorAdapter(connector).process_activity(teams_message("go"), _Handler(bot))
-    assert len(raised) == 1 and connector.sent == []
+    with pytest.raises(TakenOver):
+        await ConnectorAdapter(Fenced(0, refusal(500, "x", "y"))).process_activity(
+            teams_message("go"), _Handler(bot)
+        )
+    assert raised == ["cancelled"]
 
 
 class _Handler:
