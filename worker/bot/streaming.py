@@ -161,9 +161,9 @@ class StreamingResponse:
     def queue_informative_update(self, text: str) -> None:
         """Tell the user what the bot is doing ("Searching the docs..."), before the answer
         starts. Sent in order with the chunks; ignored where the channel does not stream."""
-        self._check_open()
         if self._stopped or not self._streaming or not text.strip():
             return
+        self._check_open()
         self._producer = asyncio.current_task()
         self._queue.append(text)
         self._wake()
@@ -171,9 +171,9 @@ class StreamingResponse:
     def queue_text_chunk(self, text: str, citations: Sequence[Citation] | None = None) -> None:
         """Add `text` to the answer; the user sees the answer so far at the channel's pace.
         `citations` are added to the answer's (as `set_citations`), skipping ones it has."""
-        self._check_open()
         if self._stopped:
             return
+        self._check_open()
         if citations:
             self.set_citations([c for c in citations if c not in self._cited])
         self._message = _DOC_REFERENCE.sub(r"[\1]", self._message + text)
@@ -257,7 +257,9 @@ class StreamingResponse:
     async def reset(self) -> None:
         """Wait for the queue, then start over: a new stream, as if nothing was streamed."""
         await self._drained()
+        cancelled = self._cancelled  # still to be withdrawn at the turn's end
         self._start()
+        self._cancelled = cancelled
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -320,6 +322,13 @@ class StreamingResponse:
             response = await self._context.send_activity(update)
         except ConnectorError as error:
             return self._refused(error)
+        except TakenOver:
+            raise
+        except Exception as error:  # a timeout, a dropped connection: it may not have arrived
+            if not is_transient(error):
+                raise
+            log.warning("a stream update may be lost (%r); the next one replaces it", error)
+            return True
         if self._stream_id is None:  # the first send: its id names the stream
             self._stream_id = response.id if response and response.id else str(uuid.uuid4())
         return True
@@ -327,6 +336,9 @@ class StreamingResponse:
     def _refused(self, error: ConnectorError) -> bool:
         """What a refused update means: the user stopped the stream, it ran past the channel's
         time cap, or the send failed (the next chunk supersedes it)."""
+        if is_transient(error):  # not sent again: the next chunk carries its text
+            log.warning("a stream update was not delivered (%s); the next one replaces it", error)
+            return True
         self._queue.clear()
         if _is_stop(error, self._teams) and _TIMED_OUT in str(error).lower():
             log.info("the channel ended the stream at its time cap; the answer goes on unstreamed")
@@ -338,9 +350,6 @@ class StreamingResponse:
             self._stopped = True
             self._cancel_producer("the user stopped the stream")
             return False
-        if is_transient(error):  # not sent again: the next chunk carries its text
-            log.warning("a stream update was not delivered (%s); the next one replaces it", error)
-            return True
         log.warning("the channel refused a stream update (%s); sending the final only", error)
         self._streaming = False
         return False

@@ -274,7 +274,7 @@ async def test_a_turn_run_again_before_its_stream_ended_streams_afresh() -> None
 class Refusing(ConnectorClient):
     """A Teams-like connector that keeps what it takes and refuses the n-th post with `error`."""
 
-    def __init__(self, refuse_at: int, error: ConnectorError) -> None:  # no HTTP: in process
+    def __init__(self, refuse_at: int, error: Exception) -> None:  # no HTTP: in process
         self.sent: list[dict[str, Any]] = []
         self.updated: list[dict[str, Any]] = []
         self._refuse_at = refuse_at
@@ -360,6 +360,23 @@ async def test_stop_cancels_the_producer_and_the_turn_ends_cleanly_with_nothing_
     assert not asyncio.current_task().cancelling()  # type: ignore[union-attr]
 
 
+async def test_a_stop_answering_the_final_message_ends_the_turn_quietly() -> None:
+    connector = Refusing(2, refusal(403, "ContentStreamNotAllowed", "stopped"))
+    errors: list[Exception] = []
+
+    async def on_error(context: TurnContext, error: Exception) -> None:
+        errors.append(error)
+
+    async def bot(context: TurnContext) -> None:
+        context.streaming_response = StreamingResponse(context, sleep=PaceClock().sleep)
+        context.streaming_response.queue_text_chunk("all of it")
+        await context.streaming_response.end_stream()
+
+    adapter = ConnectorAdapter(connector, on_turn_error=on_error)
+    await adapter.process_activity(teams_message("go"), _Handler(bot))
+    assert errors == [] and [a["type"] for a in connector.sent] == ["typing"]
+
+
 async def test_a_stream_past_the_channels_time_cap_ends_with_the_answer_in_place() -> None:
     timed_out = refusal(
         403,
@@ -383,8 +400,15 @@ async def test_a_stream_past_the_channels_time_cap_ends_with_the_answer_in_place
     assert not any(e["type"] == "streaminfo" for e in replaced.get("entities") or ())
 
 
-async def test_a_failed_chunk_is_not_sent_again_the_next_one_carries_its_text() -> None:
-    connector = Refusing(2, refusal(503, "ServiceUnavailable", "busy"))
+@pytest.mark.parametrize(
+    "failure",
+    [refusal(503, "ServiceUnavailable", "busy"), TimeoutError("no answer")],
+    ids=["503", "timeout"],
+)
+async def test_a_failed_chunk_is_not_sent_again_the_next_one_carries_its_text(
+    failure: Exception,
+) -> None:
+    connector = Refusing(2, failure)
 
     async def bot(context: TurnContext) -> None:
         context.streaming_response = StreamingResponse(context, sleep=PaceClock().sleep)
