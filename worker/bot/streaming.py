@@ -53,6 +53,13 @@ _TIMED_OUT = "content stream finished due to exceeded streaming time"
 """How Teams words the refusal of a stream that ran past its time cap (about two minutes)."""
 _AGENTIC_ROLES = ("agenticAppInstance", "agenticUser")
 """Recipients Teams does not stream to (agentic identities)."""
+COPILOT_TIME_CAP = 105.0
+"""Seconds Microsoft 365 Copilot lets a stream run, from its first update."""
+COPILOT_KEEP_ALIVE = 35.0
+"""Copilot drops a stream without an update for longer; the stream resends its text sooner."""
+TIME_CAP_NOTICE = (
+    "This answer is taking longer than the chat can show as it is written; it follows in full."
+)
 _EMPTY_FINAL = "end stream response"
 """The final text when the bot streamed none (the channel refuses an empty final message)."""
 _DOC_REFERENCE = re.compile(r"\[docs?(\d+)\]", re.IGNORECASE)
@@ -116,6 +123,7 @@ class StreamingResponse:
         self._context = context
         self._interval_override = interval
         self._sleep = sleep
+        self._time_cap_notice = TIME_CAP_NOTICE
         self._start()
 
     def _start(self) -> None:
@@ -124,6 +132,7 @@ class StreamingResponse:
         channel = (activity.channel_id or "").split(":", 1)[0]
         self._streaming = _streams(activity, channel)
         self._teams = channel == "msteams"
+        self._copilot = _is_copilot(activity)
         interval = SEND_INTERVALS.get(channel, 0.0)
         self._interval = interval if self._interval_override is None else self._interval_override
         # Teams names the stream by the first send's id; the others leave it to the bot.
@@ -142,6 +151,12 @@ class StreamingResponse:
         self._stopped = False
         self._timed_out = False
         self._closed = False
+        self._informed = ""
+        """The last informative text: what a keep-alive repeats before the answer starts."""
+        self._keep_alive: asyncio.Task[None] | None = None
+        self._time_cap: asyncio.Task[None] | None = None
+        self._capped = False
+        """The stream was closed at Copilot's time cap; the answer comes as a message."""
         self._attachments: list[Attachment] = []
         self._citations: list[dict[str, Any]] = []
         self._cited: list[Citation] = []
@@ -151,6 +166,16 @@ class StreamingResponse:
         self._generated_by_ai_label = False
 
     # -- what the bot calls (the Agents SDK's names) ---------------------------------------
+
+    @property
+    def streaming_taking_too_long_message(self) -> str:
+        """What the user reads when Copilot's time cap closes the stream before the answer is
+        done (the answer then comes whole, as a message of its own)."""
+        return self._time_cap_notice
+
+    @streaming_taking_too_long_message.setter
+    def streaming_taking_too_long_message(self, message: str) -> None:
+        self._time_cap_notice = message
 
     @property
     def is_streaming_channel(self) -> bool:
@@ -165,6 +190,7 @@ class StreamingResponse:
             return
         self._check_open()
         self._producer = asyncio.current_task()
+        self._informed = text
         self._queue.append(text)
         self._wake()
 
@@ -188,6 +214,9 @@ class StreamingResponse:
         is queued went out. Does nothing more after the user stopped the stream."""
         self._check_open()
         self._ended = True
+        if self._time_cap is not None and not self._capped:
+            self._time_cap.cancel()  # ends now, inside the cap (unless it is closing already)
+        await self._timers_done()
         if self._stopped:
             return
         await self._drained()
@@ -257,6 +286,9 @@ class StreamingResponse:
     async def reset(self) -> None:
         """Wait for the queue, then start over: a new stream, as if nothing was streamed."""
         await self._drained()
+        if self._time_cap is not None and not self._capped:
+            self._time_cap.cancel()
+        await self._timers_done()
         cancelled = self._cancelled  # still to be withdrawn at the turn's end
         self._start()
         self._cancelled = cancelled
@@ -331,6 +363,8 @@ class StreamingResponse:
             return True
         if self._stream_id is None:  # the first send: its id names the stream
             self._stream_id = response.id if response and response.id else str(uuid.uuid4())
+        if self._copilot and self._streaming:
+            self._watch_copilot()
         return True
 
     def _refused(self, error: ConnectorError) -> bool:
@@ -353,6 +387,70 @@ class StreamingResponse:
         log.warning("the channel refused a stream update (%s); sending the final only", error)
         self._streaming = False
         return False
+
+    # -- Microsoft 365 Copilot's limits ------------------------------------------------------
+
+    def _watch_copilot(self) -> None:
+        """After each update: the keep-alive starts over; after the first, the time cap runs."""
+        if self._time_cap is None:
+            self._time_cap = asyncio.create_task(
+                self._close_at_time_cap(), name="turnstream-stream-cap"
+            )
+        if self._keep_alive is not None:
+            self._keep_alive.cancel()
+        self._keep_alive = asyncio.create_task(
+            self._keep_stream_alive(), name="turnstream-stream-keep-alive"
+        )
+
+    async def _keep_stream_alive(self) -> None:
+        await self._sleep(COPILOT_KEEP_ALIVE)
+        if self._ended or self._stopped or not self._streaming or self._queue:
+            return
+        if self._message:  # the text so far again: informative updates no longer show
+            self._queue.append(None)
+        else:
+            self._queue.append(self._informed or self._time_cap_notice)
+        self._wake()
+
+    async def _close_at_time_cap(self) -> None:
+        """Copilot's cap reached: close the stream with the text so far and a notice; the
+        answer is then sent whole, as a message, by `end_stream`."""
+        await self._sleep(COPILOT_TIME_CAP)
+        if self._ended or self._stopped or not self._streaming:
+            return
+        log.info("the stream reached Copilot's time cap; the answer follows unstreamed")
+        self._capped = True
+        self._streaming = False
+        self._queue.clear()
+        if self._keep_alive is not None:
+            self._keep_alive.cancel()
+        try:
+            await self._drained()  # the update in flight, if any, goes first
+            text = f"{self._message}\n\n{self._time_cap_notice}" if self._message else None
+            info = {
+                "streamType": "final",
+                "streamId": self._stream_id,
+                "streamResult": "success" if self._message else "error",
+            }
+            closing = Activity(
+                type=ActivityTypes.MESSAGE,
+                text=text or self._time_cap_notice,
+                entities=[Entity(type=STREAM_INFO, additional_properties=info)],
+            )
+            await self._context.send_activity(closing)
+        except TakenOver as error:
+            self._failure = error
+            self._cancel_producer("the turn was taken over")
+        except Exception as error:  # the answer still comes at end_stream
+            log.warning("could not close the stream at its time cap: %r", error)
+
+    async def _timers_done(self) -> None:
+        """Keep-alive stopped; a time cap closing the stream finished."""
+        timers = [t for t in (self._keep_alive, self._time_cap) if t is not None]
+        if self._keep_alive is not None:
+            self._keep_alive.cancel()
+        if timers:
+            await asyncio.wait(timers)
 
     def _cancel_producer(self, reason: str) -> None:
         producer = self._producer
@@ -412,6 +510,10 @@ class StreamingResponse:
         """The turn's handler returned (or raised, `failed`): the stream cancels nothing from
         now on; what is queued goes out, unless the turn failed."""
         self._closed = True
+        for timer in (self._keep_alive, self._time_cap):
+            if timer is not None:
+                timer.cancel()
+        await self._timers_done()
         sender = self._sender
         if sender is None or sender.done():
             return
@@ -465,6 +567,19 @@ def _streams(activity: Activity, channel: str) -> bool:
         role = activity.recipient.role if activity.recipient else None
         return role not in _AGENTIC_ROLES
     return channel in ("webchat", "directline")
+
+
+def _is_copilot(activity: Activity) -> bool:
+    """Microsoft 365 Copilot: Teams' channel with the Copilot product (`msteams:COPILOT`, or a
+    `productInfo` entity saying so)."""
+    channel = (activity.channel_id or "").lower()
+    if channel.startswith("msteams:copilot"):
+        return True
+    return channel == "msteams" and any(
+        e.type == "productInfo"
+        and str(e.additional_properties.get("id", "")).lower().startswith("copilot")
+        for e in activity.entities or ()
+    )
 
 
 def _is_stop(error: ConnectorError, teams: bool) -> bool:

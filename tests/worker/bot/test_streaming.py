@@ -16,6 +16,7 @@ from shared.activity import (
     ChannelAccount,
     ConversationAccount,
     ConversationReference,
+    Entity,
     ResourceResponse,
 )
 from tests.support.pace import PaceClock
@@ -501,3 +502,109 @@ class _Handler:
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self._logic(turn_context)
+
+
+# -- Microsoft 365 Copilot's limits ----------------------------------------------------------
+
+
+class CopilotTimers:
+    """Pacing returns at once; the keep-alive (35 s) and the time cap (105 s) wait until the
+    test fires them."""
+
+    def __init__(self) -> None:
+        self._gates = {35.0: asyncio.Event(), 105.0: asyncio.Event()}
+
+    async def sleep(self, seconds: float) -> None:
+        gate = self._gates.get(seconds)
+        if gate is None:
+            await asyncio.sleep(0)
+        else:
+            await gate.wait()
+
+    async def fire(self, seconds: float) -> None:
+        gate, self._gates[seconds] = self._gates[seconds], asyncio.Event()
+        gate.set()
+        for _ in range(10):  # the timer wakes, queues, and the sender starts
+            await asyncio.sleep(0)
+
+
+def copilot() -> ConversationReference:
+    return on("msteams:COPILOT")
+
+
+async def test_copilot_gets_a_keep_alive_while_the_model_is_silent() -> None:
+    timers = CopilotTimers()
+
+    async def bot(context: TurnContext) -> None:
+        context.streaming_response = StreamingResponse(context, sleep=timers.sleep)
+        stream = context.streaming_response
+        stream.queue_informative_update("Searching")
+        await stream.wait_for_queue()
+        await timers.fire(35.0)  # 35 s without an update
+        await stream.wait_for_queue()
+        stream.queue_text_chunk("abc")
+        await stream.wait_for_queue()
+        await timers.fire(35.0)
+        await stream.wait_for_queue()
+        await stream.end_stream()
+
+    adapter = TestAdapter(bot, copilot())
+    await adapter.receive_activity("go")
+    sent = adapter.activity_buffer
+    assert [(a.text, info(a)["streamType"], info(a).get("streamSequence")) for a in sent] == [
+        ("Searching", "informative", 1),
+        ("Searching", "informative", 2),  # before the answer: the note again
+        ("abc", "streaming", 3),
+        ("abc", "streaming", 4),  # then the text so far again
+        ("abc", "final", None),
+    ]
+
+
+async def test_copilot_closes_the_stream_at_its_cap_and_the_answer_follows_whole() -> None:
+    timers = CopilotTimers()
+
+    async def bot(context: TurnContext) -> None:
+        context.streaming_response = StreamingResponse(context, sleep=timers.sleep)
+        stream = context.streaming_response
+        stream.streaming_taking_too_long_message = "still writing"
+        stream.queue_text_chunk("part one")
+        await stream.wait_for_queue()
+        await timers.fire(105.0)  # 105 s since the first update
+        assert not stream.is_streaming_channel
+        stream.queue_text_chunk(", part two")
+        await stream.end_stream()
+
+    adapter = TestAdapter(bot, copilot())
+    await adapter.receive_activity("go")
+    chunk, closing, answer = adapter.activity_buffer
+    assert (chunk.type, chunk.text) == ("typing", "part one")
+    assert (closing.type, closing.text) == ("message", "part one\n\nstill writing")
+    assert info(closing)["streamType"] == "final" and info(closing)["streamResult"] == "success"
+    assert info(closing)["streamId"] == "reply-1"  # the id Teams gave the first update
+    assert (answer.type, answer.text, answer.entities) == ("message", "part one, part two", None)
+
+
+async def test_a_copilot_stream_ended_in_time_leaves_no_timer_behind() -> None:
+    timers = CopilotTimers()
+    running: set[str] = set()
+
+    async def bot(context: TurnContext) -> None:
+        context.streaming_response = StreamingResponse(context, sleep=timers.sleep)
+        context.streaming_response.queue_text_chunk("quick")
+        await context.streaming_response.wait_for_queue()
+        running.update(t.get_name() for t in asyncio.all_tasks())
+        await context.streaming_response.end_stream()
+
+    activity = Activity(
+        type="message",
+        text="go",
+        channel_id="msteams",
+        entities=[Entity(type="productInfo", additional_properties={"id": "COPILOT"})],
+    )
+    adapter = TestAdapter(bot, on("msteams"))
+    await adapter.receive_activity(activity)
+    assert [a.type for a in adapter.activity_buffer] == ["typing", "message"]
+    # Copilot told by its productInfo entity: the timers ran during the stream, not after.
+    assert {"turnstream-stream-cap", "turnstream-stream-keep-alive"} <= running
+    tasks = {t.get_name() for t in asyncio.all_tasks()}
+    assert not any(name.startswith("turnstream-stream") for name in tasks)
