@@ -1,37 +1,37 @@
-"""Streaming answers: `turn_context.streaming_response`, with the Microsoft 365 Agents SDK's
-names (`queue_informative_update`, `queue_text_chunk`, `end_stream`, ...), so its bots port.
-
-On the wire it is the streaming protocol of the Bot Framework channels (Teams, Web Chat, Direct
-Line): progress notes and the answer so far go out as `typing` activities carrying a
-`streaminfo` entity (`streamType` informative or streaming, `streamSequence` 1, 2, ...; a chunk
-holds the whole text so far, never a delta), and the answer ends as a `message` with
-`streamType: final`. The first send's id names the stream (`streamId`) for every later one.
-
-Chunks are coalesced: however fast the bot queues text, at most one chunk waits, and it takes
-the text as it stands when its turn to go comes; sends are paced per channel (Teams 1 s, Web
-Chat and Direct Line 0.5 s). A chunk is never sent again after a failure: the next one carries
-all of its text. A channel that does not stream gets the final message only.
-
-When the user presses Stop, the channel refuses the next chunk (Teams: 403
-`ContentStreamNotAllowed`): the task that queued the text (the bot's code, typically awaiting
-the model) is cancelled, and the turn ends cleanly, with nothing more sent. docs/streaming.md
-tells the whole story, docs/decisions/0020-streaming-answers.md why it is built this way.
-"""
+"""StreamingResponse: one streamed answer of a turn, its queue, its background sender and the
+end of the turn it belongs to (`run_streamed`). See the package's docstring."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from shared.activity import Activity, ActivityTypes, Attachment, Entity
-from shared.answers import EXPECT_REPLIES
 from worker.bot.errors import TakenOver, is_transient
+from worker.bot.streaming.ai_content import (
+    Citation,
+    SensitivityUsageInfo,
+    ai_entity,
+    client_citation,
+    numbered,
+    used_citations,
+)
+from worker.bot.streaming.channels import (
+    COPILOT_KEEP_ALIVE,
+    COPILOT_TIME_CAP,
+    SEND_INTERVALS,
+    STREAM_INFO,
+    channel_of,
+    is_copilot,
+    is_stop,
+    is_time_cap,
+    stream_info,
+    streams,
+)
 from worker.connector.errors import ConnectorError
 
 if TYPE_CHECKING:
@@ -42,67 +42,13 @@ log = logging.getLogger(__name__)
 STREAMING_RESPONSE_KEY = "turnstream.StreamingResponse"
 """Where a turn keeps its StreamingResponse (`TurnContext.turn_state`)."""
 
-SEND_INTERVALS = {"msteams": 1.0, "webchat": 0.5, "directline": 0.5}
-"""Seconds between two sends of a stream, per streaming channel: what each channel accepts
-(Teams throttles a stream to about one update a second)."""
-
-STREAM_INFO = "streaminfo"
-STREAM_STOPPED = "ContentStreamNotAllowed"
-"""The error code of the channel's refusal once the user stopped the stream."""
-_TIMED_OUT = "content stream finished due to exceeded streaming time"
-"""How Teams words the refusal of a stream that ran past its time cap (about two minutes)."""
-_AGENTIC_ROLES = ("agenticAppInstance", "agenticUser")
-"""Recipients Teams does not stream to (agentic identities)."""
-COPILOT_TIME_CAP = 105.0
-"""Seconds Microsoft 365 Copilot lets a stream run, from its first update."""
-COPILOT_KEEP_ALIVE = 35.0
-"""Copilot drops a stream without an update for longer; the stream resends its text sooner."""
 TIME_CAP_NOTICE = (
     "This answer is taking longer than the chat can show as it is written; it follows in full."
 )
 _EMPTY_FINAL = "end stream response"
 """The final text when the bot streamed none (the channel refuses an empty final message)."""
-_DOC_REFERENCE = re.compile(r"\[docs?(\d+)\]", re.IGNORECASE)
-_CITATION_MARK = re.compile(r"\[(\d+)\]")
-_ABSTRACT_LENGTH = 480
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Citation:
-    """A source the model cited: `[1]`, `[2]`, ... (or `[doc1]`) in the text point at them, in
-    the order given to `set_citations`."""
-
-    content: str
-    title: str | None = None
-    url: str | None = None
-    filepath: str | None = None
-
-
-@dataclass(frozen=True)
-class SensitivityUsageInfo:
-    """A sensitivity label shown on the answer (Teams), e.g. name "Confidential"."""
-
-    name: str = ""
-    description: str | None = None
-    position: int | None = None
-    pattern: dict[str, Any] | None = None
-    """A schema.org DefinedTerm in wire form (`inDefinedTermSet`, `name`, `termCode`)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {
-            "type": "https://schema.org/Message",
-            "@type": "CreativeWork",
-            "name": self.name,
-        }
-        if self.description is not None:
-            wire["description"] = self.description
-        if self.position is not None:
-            wire["position"] = self.position
-        if self.pattern is not None:
-            wire["pattern"] = {"@type": "DefinedTerm", **self.pattern}
-        return wire
 
 
 class StreamingResponse:
@@ -129,10 +75,10 @@ class StreamingResponse:
     def _start(self) -> None:
         """The state of a stream that has sent nothing yet (also after `reset`)."""
         activity = self._context.activity
-        channel = (activity.channel_id or "").split(":", 1)[0]
-        self._streaming = _streams(activity, channel)
+        channel = channel_of(activity)
+        self._streaming = streams(activity)
         self._teams = channel == "msteams"
-        self._copilot = _is_copilot(activity)
+        self._copilot = is_copilot(activity)
         interval = SEND_INTERVALS.get(channel, 0.0)
         self._interval = interval if self._interval_override is None else self._interval_override
         # Teams names the stream by the first send's id; the others leave it to the bot.
@@ -202,7 +148,7 @@ class StreamingResponse:
         self._check_open()
         if citations:
             self.set_citations([c for c in citations if c not in self._cited])
-        self._message = _DOC_REFERENCE.sub(r"[\1]", self._message + text)
+        self._message = numbered(self._message + text)
         # The task queueing text is the one producing it: the one to cancel on Stop.
         self._producer = asyncio.current_task()
         if self._streaming and None not in self._queue:
@@ -229,7 +175,7 @@ class StreamingResponse:
             else:
                 await self._context.send_activity(final)
         except ConnectorError as error:
-            if not _is_stop(error, self._teams):
+            if not is_stop(error, self._teams):
                 raise
             self._stopped = True  # stopped while the final was on its way: nothing more
             log.info("the user stopped the stream before its final message")
@@ -246,17 +192,7 @@ class StreamingResponse:
         """Add sources: the n-th citation overall is `[n]` in the text. Chunks carry the ones
         their text uses; the final message carries them too."""
         for citation in citations:
-            position = len(self._citations) + 1
-            appearance: dict[str, Any] = {
-                "@type": "DigitalDocument",
-                "name": citation.title or f"Document #{position}",
-                "abstract": _snippet(citation.content, _ABSTRACT_LENGTH),
-            }
-            if citation.url:
-                appearance["url"] = citation.url
-            self._citations.append(
-                {"@type": "Claim", "position": position, "appearance": appearance}
-            )
+            self._citations.append(client_citation(citation, len(self._citations) + 1))
             self._cited.append(citation)
 
     def set_feedback_loop(self, enable_feedback_loop: bool) -> None:
@@ -335,15 +271,13 @@ class StreamingResponse:
         used = self._used_citations()
         if used and not self._generated_by_ai_label:  # with the label, the final carries them
             assert chunk.entities is not None
-            chunk.entities.append(_ai_entity(used, None))
+            chunk.entities.append(ai_entity(used, None))
         return chunk
 
     def _update(self, kind: str, text: str, stream_type: str) -> Activity:
-        info = {"streamType": stream_type, "streamSequence": self._sequence}
+        info = stream_info(streamType=stream_type, streamSequence=self._sequence)
         self._sequence += 1
-        return Activity(
-            type=kind, text=text, entities=[Entity(type=STREAM_INFO, additional_properties=info)]
-        )
+        return Activity(type=kind, text=text, entities=[info])
 
     async def _send_update(self, update: Activity) -> bool:
         """Send one informative update or chunk; False once the stream stops taking them."""
@@ -374,12 +308,12 @@ class StreamingResponse:
             log.warning("a stream update was not delivered (%s); the next one replaces it", error)
             return True
         self._queue.clear()
-        if _is_stop(error, self._teams) and _TIMED_OUT in str(error).lower():
+        if is_time_cap(error, self._teams):
             log.info("the channel ended the stream at its time cap; the answer goes on unstreamed")
             self._timed_out = True
             self._streaming = False
             return False
-        if _is_stop(error, self._teams):
+        if is_stop(error, self._teams):
             log.info("the user stopped the stream: cancelling the task producing it")
             self._stopped = True
             self._cancel_producer("the user stopped the stream")
@@ -427,15 +361,13 @@ class StreamingResponse:
         try:
             await self._drained()  # the update in flight, if any, goes first
             text = f"{self._message}\n\n{self._time_cap_notice}" if self._message else None
-            info = {
-                "streamType": "final",
-                "streamId": self._stream_id,
-                "streamResult": "success" if self._message else "error",
-            }
+            info = stream_info(
+                streamType="final",
+                streamId=self._stream_id,
+                streamResult="success" if self._message else "error",
+            )
             closing = Activity(
-                type=ActivityTypes.MESSAGE,
-                text=text or self._time_cap_notice,
-                entities=[Entity(type=STREAM_INFO, additional_properties=info)],
+                type=ActivityTypes.MESSAGE, text=text or self._time_cap_notice, entities=[info]
             )
             await self._context.send_activity(closing)
         except TakenOver as error:
@@ -476,12 +408,11 @@ class StreamingResponse:
     def _final_message(self) -> Activity:
         entities: list[Entity] = []
         if self._streaming:
-            info = {"streamType": "final", "streamId": self._stream_id}
-            entities.append(Entity(type=STREAM_INFO, additional_properties=info))
+            entities.append(stream_info(streamType="final", streamId=self._stream_id))
         used = self._used_citations()
         if self._generated_by_ai_label or used:
             label = self._sensitivity_label if self._generated_by_ai_label else None
-            entities.append(_ai_entity(used, label))
+            entities.append(ai_entity(used, label))
         final = Activity(
             type=ActivityTypes.MESSAGE,
             text=self._message or _EMPTY_FINAL,
@@ -493,8 +424,7 @@ class StreamingResponse:
         return final
 
     def _used_citations(self) -> list[dict[str, Any]]:
-        marks = set(_CITATION_MARK.findall(self._message))
-        return [c for c in self._citations if str(c["position"]) in marks]
+        return used_citations(self._message, self._citations)
 
     # -- the turn's end (worker.bot.adapter) -----------------------------------------------
 
@@ -558,54 +488,3 @@ async def run_streamed(
 async def _close(stream: StreamingResponse | None, *, failed: bool) -> None:
     if stream is not None:
         await stream._close(failed=failed)
-
-
-def _streams(activity: Activity, channel: str) -> bool:
-    if activity.delivery_mode == EXPECT_REPLIES:  # replies wait for the turn's end anyway
-        return False
-    if channel == "msteams":
-        role = activity.recipient.role if activity.recipient else None
-        return role not in _AGENTIC_ROLES
-    return channel in ("webchat", "directline")
-
-
-def _is_copilot(activity: Activity) -> bool:
-    """Microsoft 365 Copilot: Teams' channel with the Copilot product (`msteams:COPILOT`, or a
-    `productInfo` entity saying so)."""
-    channel = (activity.channel_id or "").lower()
-    if channel.startswith("msteams:copilot"):
-        return True
-    return channel == "msteams" and any(
-        e.type == "productInfo"
-        and str(e.additional_properties.get("id", "")).lower().startswith("copilot")
-        for e in activity.entities or ()
-    )
-
-
-def _is_stop(error: ConnectorError, teams: bool) -> bool:
-    """The channel's refusal of a stream it no longer takes (Teams answers 403)."""
-    return error.code == STREAM_STOPPED or (teams and error.status == 403)
-
-
-def _ai_entity(citations: list[dict[str, Any]], label: SensitivityUsageInfo | None) -> Entity:
-    """The schema.org Message entity that marks AI-generated content, with its citations."""
-    wire: dict[str, Any] = {
-        "@type": "Message",
-        "@context": "https://schema.org",
-        "id": "",
-        "additionalType": ["AIGeneratedContent"],
-    }
-    if citations:
-        wire["citation"] = citations
-    if label is not None:
-        wire["usageInfo"] = label.to_dict()
-    return Entity(type="https://schema.org/Message", additional_properties=wire)
-
-
-def _snippet(text: str, length: int) -> str:
-    """`text` cut after a whole word near `length` characters, with an ellipsis."""
-    if len(text) <= length:
-        return text
-    cut = text[:length]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > 0 else cut) + "..."
