@@ -1,12 +1,16 @@
 """A streamed answer through the real gateway, Redis and two worker processes: its updates
 reach the connector in order (sequence, cumulative text, one stream id, the final message), and
 a Teams-like 403 ContentStreamNotAllowed (the user pressed Stop) cancels the bot's producer and
-ends the turn with nothing more sent."""
+ends the turn with nothing more sent; a worker frozen mid-stream is taken over, and the answer
+is streamed afresh by the other, never two streams at once."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import signal
+import sys
 import time
 from typing import Any
 
@@ -21,7 +25,7 @@ from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving
-from tests.support.processes import start_workers, stop_processes
+from tests.support.processes import start_workers, stderr_until, stop_processes
 from tests.support.recording_connector import Answer, Recorded, RecordingConnector
 from tests.support.streams import pending_count
 from tests.worker.runtime.test_drain import worker_env
@@ -122,3 +126,48 @@ async def test_stop_cancels_the_producer_and_nothing_more_is_sent(
     assert [r.body["type"] for r in connector.requests] == ["typing", "typing"]
     assert stream_info(connector.requests[1])["streamId"] == "stream-1"
     assert len(connector.requests[1].body["text"]) < len(ANSWER)  # stopped half-way
+
+
+async def test_a_stream_taken_over_mid_way_goes_on_afresh_and_the_old_one_stays_silent(
+    settings: Settings, redis: Redis, keys: Keyspace
+) -> None:
+    connector = RecordingConnector(default={"id": "ignored"})
+    env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": "2"}
+
+    async def worker() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "worker", "--bot", BOT, env=env, stderr=asyncio.subprocess.PIPE
+        )
+
+    async with serving(connector.app) as service_url, serving(create_app(settings)) as gateway:
+        frozen = await worker()
+        other: asyncio.subprocess.Process | None = None
+        try:
+            await ask(gateway, service_url, "webchat")
+            await until_received(connector, 3)  # the note and two chunks: mid-answer
+            os.kill(frozen.pid, signal.SIGSTOP)  # frozen mid-stream, past its claim timeout
+            before = len(connector.requests)
+            other = await worker()
+            await stderr_until(other, b"took over")
+            while connector.requests[-1].body["type"] != "message":  # the new stream's final
+                await until_received(connector, len(connector.requests) + 1)
+            await until_committed(redis, keys)
+            os.kill(frozen.pid, signal.SIGCONT)  # wakes up with its stream still open ...
+            await stderr_until(frozen, b"was taken over by another worker; dropped here")
+            await asyncio.sleep(1)  # two of its paces: an update it sent would be here
+        finally:
+            if frozen.returncode is None:
+                frozen.send_signal(signal.SIGCONT)
+            logs = "".join(await stop_processes([frozen, *([other] if other else [])]))
+    assert "Traceback" not in logs
+
+    sent = connector.requests
+    old, new = sent[:before], sent[before:]
+    old_ids = {stream_info(r)["streamId"] for r in old}
+    new_ids = {stream_info(r)["streamId"] for r in new}
+    assert len(old_ids) == 1 and len(new_ids) == 1 and old_ids != new_ids
+    # ... and sends nothing more: every request after the freeze belongs to the new stream,
+    # which starts over at 1 and ends with the whole answer.
+    assert [stream_info(r).get("streamSequence") for r in new][:2] == [1, 2]
+    assert [r.body["type"] for r in sent].count("message") == 1
+    assert new[-1].body["text"] == ANSWER
