@@ -6,7 +6,8 @@ gateway's real `/api/messages` on the same server, with the dev connector as its
 `serviceUrl`. The dev connector hands every reply to `ChatPage`, which streams it to the page
 as server-sent events
 (`/chat/events?conversation=ID`). "New conversation" sends a conversationUpdate that adds the
-user, so the bot's welcome appears.
+user, so the bot's welcome appears. A streamed answer grows in place, with a Stop button that
+makes the dev connector refuse the stream's next update as Teams does (`/chat/stop`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class ChatPage:
 
     def __init__(self, connector: DevConnector, service_url: str) -> None:
         self._service_url = service_url
+        self._connector = connector
         self._subscribers: dict[str, set[asyncio.Queue[bytes | None]]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._page = resources.files("turnstream").joinpath("chat.html").read_text("utf-8")
@@ -51,6 +53,7 @@ class ChatPage:
                 Route("/chat/events", self._events),
                 Route("/chat/send", self._send, methods=["POST"]),
                 Route("/chat/conversations", self._new_conversation, methods=["POST"]),
+                Route("/chat/stop", self._stop, methods=["POST"]),
             ]
         )
 
@@ -117,6 +120,19 @@ class ChatPage:
         if value is not None:
             activity["value"] = value
         return await self._post(request, body["conversation"], activity)
+
+    async def _stop(self, request: Request) -> Response:
+        """The Stop button of a streamed answer: `{"conversation": ..., "streamId": ...}`."""
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error("body is not JSON", 400)
+        if not isinstance(body, dict) or not all(
+            isinstance(body.get(name), str) and body[name] for name in ("conversation", "streamId")
+        ):
+            return _error("conversation and streamId (strings) are required", 400)
+        self._connector.stop_stream(body["conversation"], body["streamId"])
+        return JSONResponse({"stopped": body["streamId"]})
 
     async def _new_conversation(self, request: Request) -> Response:
         """Start a conversation: the page names it (it listens before the welcome can come)."""

@@ -9,9 +9,11 @@ from shared.activity import Activity, Entity
 from shared.answers import EXPECT_REPLIES
 from worker.connector.errors import ConnectorError
 
-SEND_INTERVALS = {"msteams": 1.0, "webchat": 0.5, "directline": 0.5}
+SEND_INTERVALS = {"msteams": 1.0, "webchat": 0.5, "directline": 0.5, "emulator": 0.5}
 """Seconds between two sends of a stream, per streaming channel: what each channel accepts
-(Teams throttles a stream to about one update a second)."""
+(Teams throttles a stream to about one update a second). The emulator channel is the dev chat
+page's (`turnstream dev`), which shows the stream and has a Stop button; the Bot Framework
+Emulator shows a typing indicator until the final message."""
 
 STREAM_INFO = "streaminfo"
 STREAM_STOPPED = "ContentStreamNotAllowed"
@@ -37,15 +39,16 @@ def stream_info(**fields: Any) -> Entity:
 
 
 def streams(activity: Activity) -> bool:
-    """Whether the user sees the answer grow: Teams (not to agentic identities), Web Chat and
-    Direct Line; never for `expectReplies`, whose replies wait for the turn's end."""
+    """Whether the user sees the answer grow: Teams (not to agentic identities), Web Chat,
+    Direct Line and the dev chat page; never for `expectReplies`, whose replies wait for the
+    turn's end."""
     channel = channel_of(activity)
     if activity.delivery_mode == EXPECT_REPLIES:
         return False
     if channel == "msteams":
         role = activity.recipient.role if activity.recipient else None
         return role not in _AGENTIC_ROLES
-    return channel in ("webchat", "directline")
+    return channel in SEND_INTERVALS
 
 
 def is_copilot(activity: Activity) -> bool:
