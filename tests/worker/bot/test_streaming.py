@@ -361,6 +361,52 @@ async def test_stop_cancels_the_producer_and_the_turn_ends_cleanly_with_nothing_
     assert not asyncio.current_task().cancelling()  # type: ignore[union-attr]
 
 
+async def test_stop_cancels_a_producer_task_of_the_bots_own_and_the_turn_goes_on() -> None:
+    connector = Refusing(2, refusal(403, "ContentStreamNotAllowed", "stopped"))
+    observed: list[str] = []
+
+    async def produce(stream: StreamingResponse) -> None:
+        try:
+            for n in itertools.count():
+                stream.queue_text_chunk(f"w{n} ")
+                await asyncio.sleep(0.001)
+        except asyncio.CancelledError:
+            observed.append("producer cancelled")
+            raise
+
+    async def bot(context: TurnContext) -> None:
+        context.streaming_response = StreamingResponse(context, sleep=PaceClock().sleep)
+        stream = context.streaming_response
+        async with asyncio.TaskGroup() as group:
+            group.create_task(produce(stream))
+        await stream.end_stream()  # stopped: sends nothing
+        observed.append("turn went on")
+
+    await ConnectorAdapter(connector).process_activity(teams_message("go"), _Handler(bot))
+    assert observed == ["producer cancelled", "turn went on"]
+    assert [a["type"] for a in connector.sent] == ["typing"]
+    assert not asyncio.current_task().cancelling()  # type: ignore[union-attr]
+
+
+async def test_a_bot_that_swallows_the_stop_and_resets_leaves_no_cancellation_behind() -> None:
+    connector = Refusing(2, refusal(403, "ContentStreamNotAllowed", "stopped"))
+
+    async def bot(context: TurnContext) -> None:
+        context.streaming_response = StreamingResponse(context, sleep=PaceClock().sleep)
+        stream = context.streaming_response
+        try:
+            for n in itertools.count():
+                stream.queue_text_chunk(f"w{n} ")
+                await asyncio.sleep(0.001)
+        except asyncio.CancelledError:
+            pass  # not raised again: the turn still ends normally
+        await stream.reset()
+        await asyncio.sleep(0.01)  # the task is not cancelled again
+
+    await ConnectorAdapter(connector).process_activity(teams_message("go"), _Handler(bot))
+    assert not asyncio.current_task().cancelling()  # type: ignore[union-attr]
+
+
 async def test_a_stop_answering_the_final_message_ends_the_turn_quietly() -> None:
     connector = Refusing(2, refusal(403, "ContentStreamNotAllowed", "stopped"))
     errors: list[Exception] = []
