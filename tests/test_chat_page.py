@@ -1,14 +1,17 @@
 """The dev chat page in headless Chromium: welcome, echo, suggested actions, a hero card, raw
-JSON, a new conversation. Driven by Playwright; the browser is Debian's `chromium` (the
-README's prerequisites), since Playwright's own browser download is not reachable from CI."""
+JSON, a new conversation, a streamed answer and its Stop button. Driven by Playwright; the
+browser is Debian's `chromium` (the README's prerequisites), since Playwright's own browser
+download is not reachable from CI."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,6 +22,8 @@ from gateway.app import create_app
 from samples.authentication import create_app as authentication_bot
 from samples.inspection import create_app as inspection_bot
 from samples.showcase import bot as showcase
+from samples.streaming import ANSWER
+from samples.streaming import bot as streaming
 from samples.teams_bot import bot as teams_bot
 from shared.redis.connection import Redis
 from shared.settings import Settings
@@ -219,5 +224,41 @@ async def test_signing_in_from_the_chat_page(settings: Settings, redis: Redis) -
             await page.fill("#input", code)
             await page.click("#send")
             await bot_says(page, "You are now logged in.")
+        finally:
+            await browser.close()
+
+
+async def test_a_streamed_answer_grows_in_place_and_stop_stops_the_bot(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert CHROMIUM is not None
+    caplog.set_level(logging.INFO, logger="samples.streaming")
+    ending = ANSWER[-40:]
+    async with dev_chat(settings, streaming) as url, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            expect.set_options(timeout=15_000)
+            await page.goto(f"{url}/")
+            await expect(page.locator("#conversation-id")).not_to_be_empty()
+
+            await page.fill("#input", "why stream?")
+            await page.click("#send")
+            await expect(page.locator(".streaming .bubble")).to_contain_text("Streaming lets")
+            await bot_says(page, ending)  # the final message, whole ...
+            await expect(page.locator(".streaming")).to_have_count(0)  # ... in the stream's place
+
+            await page.fill("#input", "and again?")
+            await page.click("#send")
+            await expect(page.locator(".streaming .bubble")).to_contain_text("Streaming lets")
+            await page.click(".streaming button.stop")
+            await expect(page.locator(".streaming.stopped .meta")).to_have_text("stopped")
+            deadline = time.monotonic() + 15
+            while "answer stopped by the user" not in caplog.text:  # the bot's CancelledError
+                assert time.monotonic() < deadline, "the bot was not stopped"
+                await asyncio.sleep(0.1)
+            await expect(page.locator(".bot-message .bubble", has_text=ending)).to_have_count(1)
+            stopped_text = await page.locator(".streaming.stopped .bubble").inner_text()
+            assert 0 < len(stopped_text) < len(ANSWER)
         finally:
             await browser.close()

@@ -11,6 +11,8 @@ user, so the bot's welcome appears.
 With `"channel": "msteams"` the page talks as Teams does (channelId `msteams`, a tenant, team
 and channel in channelData), and `/chat/invoke` sends an invoke (`task/fetch`,
 `composeExtension/query`, ...) and hands back the bot's answer as it came (status and body).
+A streamed answer grows in place, with a Stop button that
+makes the dev connector refuse the stream's next update as Teams does (`/chat/stop`).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class ChatPage:
     ) -> None:
         self._service_url = service_url
         self._token_service_url = token_service_url
+        self._connector = connector
         self._subscribers: dict[str, set[asyncio.Queue[bytes | None]]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._page = resources.files("turnstream").joinpath("chat.html").read_text("utf-8")
@@ -73,6 +76,7 @@ class ChatPage:
                 Route("/chat/conversations", self._new_conversation, methods=["POST"]),
                 Route("/chat/signin", self._sign_in_link, methods=["POST"]),
                 Route("/chat/invoke", self._invoke, methods=["POST"]),
+                Route("/chat/stop", self._stop, methods=["POST"]),
             ]
         )
 
@@ -190,6 +194,19 @@ class ChatPage:
         }
         encoded = base64.b64encode(orjson.dumps(state)).decode("ascii")
         return JSONResponse({"url": f"{self._token_service_url}/signin?state={encoded}"})
+
+    async def _stop(self, request: Request) -> Response:
+        """The Stop button of a streamed answer: `{"conversation": ..., "streamId": ...}`."""
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error("body is not JSON", 400)
+        if not isinstance(body, dict) or not all(
+            isinstance(body.get(name), str) and body[name] for name in ("conversation", "streamId")
+        ):
+            return _error("conversation and streamId (strings) are required", 400)
+        self._connector.stop_stream(body["conversation"], body["streamId"])
+        return JSONResponse({"stopped": body["streamId"]})
 
     async def _new_conversation(self, request: Request) -> Response:
         """Start a conversation: the page names it (it listens before the welcome can come)."""

@@ -58,6 +58,8 @@ class DevConnector:
     def __init__(self, *, echo_log: bool = True, keep: bool = True) -> None:
         self.received: list[ReceivedRequest] = []
         self.listeners: list[Listener] = []
+        self._stopped_streams: set[tuple[str, str]] = set()
+        """(conversation, stream id) of streams the user stopped: refused from then on."""
         self._echo_log = echo_log
         self._keep = keep
         self._ids = itertools.count(1)
@@ -86,6 +88,11 @@ class DevConnector:
             ]
         )
 
+    def stop_stream(self, conversation_id: str, stream_id: str) -> None:
+        """The user pressed Stop: the stream's next update (or final message) is refused with
+        403 `ContentStreamNotAllowed`, as Teams refuses it."""
+        self._stopped_streams.add((conversation_id, stream_id))
+
     def activities(self) -> list[dict[str, Any]]:
         """The bodies of every activity POSTed so far, in arrival order."""
         return [r.body for r in self.received if r.method == "POST" and isinstance(r.body, dict)]
@@ -105,6 +112,10 @@ class DevConnector:
                 {"error": {"code": "BadArgument", "message": "body is not JSON"}}, 400
             )
         params = request.path_params
+        stream = _stream_id(body)
+        if stream and (params.get("conversation_id", ""), stream) in self._stopped_streams:
+            error = {"code": "ContentStreamNotAllowed", "message": "the user stopped the stream"}
+            return JSONResponse({"error": error}, 403)
         record = ReceivedRequest(
             method=request.method,
             path=request.url.path,
@@ -153,6 +164,16 @@ class DevConnector:
             error = {"code": "MemberNotFound", "message": f"no member {rest[1]} in {conversation}"}
             return JSONResponse({"error": error}, 404)
         return JSONResponse(members)
+
+
+def _stream_id(body: Any) -> str | None:
+    """The `streamId` of a stream update or final message, if the body is one."""
+    entities = body.get("entities") if isinstance(body, dict) else None
+    for entity in entities if isinstance(entities, list) else ():
+        if isinstance(entity, dict) and entity.get("type") == "streaminfo":
+            stream_id = entity.get("streamId")
+            return stream_id if isinstance(stream_id, str) else None
+    return None
 
 
 def describe(record: ReceivedRequest) -> str:

@@ -140,6 +140,7 @@ from worker.bot.storage import (
     TurnStorage,
     calculate_change_hash,
 )
+from worker.bot.streaming import Citation, SensitivityUsageInfo, StreamingResponse
 from worker.bot.telemetry import (
     BotTelemetryClient,
     NullTelemetryClient,
@@ -200,6 +201,7 @@ __all__ = [
     "CardImage",
     "ChannelAccount",
     "Channels",
+    "Citation",
     "ConnectorError",
     "ContactRelationUpdateActionTypes",
     "ContentTypes",
@@ -260,6 +262,7 @@ __all__ = [
     "RouteRequest",
     "RouteResponse",
     "SemanticAction",
+    "SensitivityUsageInfo",
     "Severity",
     "ShowTypingMiddleware",
     "SignInConstants",
@@ -271,6 +274,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "StoreItem",
+    "StreamingResponse",
     "SuggestedActions",
     "TelemetryConstants",
     "TelemetryLoggerConstants",

@@ -30,6 +30,7 @@ from worker.bot.proactive import LocalCallbacks, callback_name, is_named
 from worker.bot.routes import RouteHandler, RouteRequest
 from worker.bot.state import save_deferred
 from worker.bot.storage import EtagConflict
+from worker.bot.streaming import run_streamed
 from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, OnTurnError, ProactiveCallback, TurnHandler
@@ -158,7 +159,7 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
             context.turn_commit = turn_commit
             sends.position = 0
             try:
-                await pipeline(context)
+                await run_streamed(pipeline, context)  # a stream the user stopped ends it
                 await save_deferred(context)
                 return context
             except EtagConflict as conflict:
@@ -364,7 +365,13 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
                 responses.append(ResourceResponse())
                 continue
             if activity.type == ActivityTypes.TYPING:  # ephemeral: not replayed, not counted
-                responses.append(await self._post(inbound, activity))
+                if sends.position < len(sends.done):
+                    # A retry still short of what an earlier attempt sent: the answer this
+                    # would show progress on (a streamed one included) was delivered already.
+                    responses.append(ResourceResponse())
+                else:
+                    check = _send_check(sends.commit)  # fenced like any reply: a stream too
+                    responses.append(await self._post(inbound, activity, check))
                 continue
             if sends.position < len(sends.done):  # an earlier attempt of this turn sent it
                 responses.append(sends.done[sends.position])

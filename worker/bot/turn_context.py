@@ -16,6 +16,7 @@ from shared.schema.activity import (
     ResourceResponse,
 )
 from worker.bot import mentions
+from worker.bot.streaming import STREAMING_RESPONSE_KEY, StreamingResponse
 from worker.bot.turn_commit import TurnCommit
 
 if TYPE_CHECKING:  # the adapter module imports this one
@@ -124,6 +125,20 @@ class TurnContext:
         if not value:
             raise ValueError("responded can only be set to True")
         self._responded = True
+
+    @property
+    def streaming_response(self) -> StreamingResponse:
+        """This turn's streamed answer (the Agents SDK's): queue text as it is produced, then
+        `await end_stream()`. Made on first use; see worker.bot.streaming."""
+        stream = self.turn_state.get(STREAMING_RESPONSE_KEY)
+        if stream is None:
+            stream = self.turn_state[STREAMING_RESPONSE_KEY] = StreamingResponse(self)
+        return stream
+
+    @streaming_response.setter
+    def streaming_response(self, stream: StreamingResponse) -> None:
+        """Use `stream` instead (one with its own pace, say), before anything was streamed."""
+        self.turn_state[STREAMING_RESPONSE_KEY] = stream
 
     # -- hooks ------------------------------------------------------------------------------
 
