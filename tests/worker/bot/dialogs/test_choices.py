@@ -18,7 +18,8 @@ from worker.bot.dialogs.choices import (
 def test_inline_joins_with_or_and_commas() -> None:
     assert ChoiceFactory.inline(["a"], "Pick").text == "Pick (1) a"
     assert ChoiceFactory.inline(["a", "b"], "Pick").text == "Pick (1) a or (2) b"
-    assert ChoiceFactory.inline(["a", "b", "c"]).text == "(1) a, (2) b, or (3) c"
+    # botbuilder's leading space when there is no text.
+    assert ChoiceFactory.inline(["a", "b", "c"]).text == " (1) a, (2) b, or (3) c"
     options = ChoiceFactoryOptions(" / ", " | ", " |or| ", include_numbers=False)
     assert (
         ChoiceFactory.inline(["a", "b", "c"], "Pick", options=options).text == "Pick a / b |or| c"

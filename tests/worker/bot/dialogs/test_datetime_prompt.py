@@ -42,7 +42,7 @@ def date(day: str) -> list[DateTimeResolution]:
         ("how about December 24th?", date("2026-12-24")),
         (
             "tomorrow at 3pm",
-            [DateTimeResolution(value="2026-03-05 15:00:00", timex="2026-03-05T15:00")],
+            [DateTimeResolution(value="2026-03-05 15:00:00", timex="2026-03-05T15")],
         ),
         (
             "December 24th at 5:30:15 pm",

@@ -11,6 +11,10 @@ from worker.bot.dialogs.prompts.datetime_prompt import DateTimePrompt
 from worker.bot.dialogs.prompts.datetime_recognizer import DateTimeResolution, recognize_datetime
 from worker.bot.dialogs.prompts.number_prompt import NumberPrompt
 from worker.bot.dialogs.prompts.prompt import Prompt
+from worker.bot.dialogs.prompts.prompt_culture_models import (
+    PromptCultureModel,
+    PromptCultureModels,
+)
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import (
     PromptRecognizerResult,
@@ -27,6 +31,8 @@ __all__ = [
     "DateTimeResolution",
     "NumberPrompt",
     "Prompt",
+    "PromptCultureModel",
+    "PromptCultureModels",
     "PromptOptions",
     "PromptRecognizerResult",
     "PromptValidator",

@@ -19,7 +19,8 @@ PreferDatesFrom = Literal["future", "past", "current_period"]
 MAX_LENGTH = 500
 
 _BARE_NUMBER = re.compile(r"[+-]?\d{1,3}")
-_LETTERS = re.compile(r"[^\W\d_]{3,}")
+# Three letters make a word worth reading; two suffice in Chinese and Japanese ("明天", "明日").
+_LETTERS = re.compile(r"[^\W\d_]{3,}|[\u3040-\u30ff\u4e00-\u9fff]{2,}")
 
 
 @dataclass
@@ -27,7 +28,7 @@ class DateTimeResolution:
     """One reading of a date or time, as botbuilder's DateTimePrompt returns it.
 
     A date: `value` and `timex` are `2026-12-24`. A date and time: `value` is
-    `2026-12-24 15:00:00`, `timex` `2026-12-24T15:00`. A month or a year ("next month",
+    `2026-12-24 15:00:00`, `timex` `2026-12-24T15` (`T15:30` with minutes). A month or a year ("next month",
     "2027"): `timex` is `2026-04` or `2027`, `start` and `end` the first day of it and of the
     next one, `value` None.
     """
@@ -126,7 +127,8 @@ def _search(text: str, locale: str | None, settings: dict[str, Any]) -> str | No
 
 def _resolution(moment: datetime.datetime, period: str) -> DateTimeResolution:
     if period == "time":
-        time = "%H:%M:%S" if moment.second else "%H:%M"
+        # As Recognizers-Text writes it: a whole hour is "T09", else "T09:30" or "T09:30:15".
+        time = "%H:%M:%S" if moment.second else "%H:%M" if moment.minute else "%H"
         return DateTimeResolution(
             value=moment.strftime("%Y-%m-%d %H:%M:%S"), timex=moment.strftime(f"%Y-%m-%dT{time}")
         )
