@@ -25,7 +25,9 @@ from worker.bot.dialogs.dialog import (
 )
 from worker.bot.dialogs.dialog_context import DialogContext, DialogError
 from worker.bot.dialogs.dialog_set import DialogSet
+from worker.bot.dialogs.object_path import ObjectPath
 from worker.bot.dialogs.prompts import (
+    ActivityPrompt,
     AttachmentPrompt,
     ChoicePrompt,
     ConfirmPrompt,
@@ -48,6 +50,7 @@ from worker.bot.dialogs.waterfall import (
 )
 
 __all__ = [
+    "ActivityPrompt",
     "AttachmentPrompt",
     "Choice",
     "ChoiceFactory",
@@ -70,6 +73,7 @@ __all__ = [
     "FoundChoice",
     "ListStyle",
     "NumberPrompt",
+    "ObjectPath",
     "Prompt",
     "PromptOptions",
     "PromptRecognizerResult",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+import functools
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from worker.bot.dialogs.dialog import (
     Dialog,
@@ -32,8 +34,34 @@ class DialogError(Exception):
     """A dialog id that is not in the set, or a stack that names an unknown dialog."""
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _describes_errors(
+    operation: Callable[Concatenate[DialogContext, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[DialogContext, P], Coroutine[Any, Any, R]]:
+    """An error escaping the operation carries where the dialogs were, as botbuilder's does:
+    `err.data["DialogContext"]` is `{"active_dialog", "parent", "stack"}` (the innermost
+    context's, set once), for `on_turn_error` and logs."""
+
+    @functools.wraps(operation)
+    async def described(context: DialogContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await operation(context, *args, **kwargs)
+        except Exception as error:
+            context._describe(error)
+            raise
+
+    return described
+
+
 class DialogContext:
-    """The stack stored in `state` (plain data) plus the set of dialogs that may run on it."""
+    """The stack stored in `state` (plain data) plus the set of dialogs that may run on it.
+
+    An error escaping one of its operations carries `data["DialogContext"]`: the active
+    dialog's id, the parent context's and the stack ids (botbuilder's shape).
+    """
 
     def __init__(
         self, dialog_set: DialogSet, turn_context: TurnContext, state: dict[str, Any]
@@ -63,18 +91,21 @@ class DialogContext:
             return dialog.create_child_context(self)
         return None
 
+    @_describes_errors
     async def begin_dialog(self, dialog_id: str, options: Any = None) -> DialogTurnResult:
         """Push the dialog and begin it."""
         dialog = await self._require(dialog_id)
         self.stack.insert(0, DialogInstance.create(dialog_id).entry)
         return await dialog.begin_dialog(self, options)
 
+    @_describes_errors
     async def prompt(self, dialog_id: str, options: Any) -> DialogTurnResult:
         """Begin a prompt with its PromptOptions."""
         if options is None:
             raise TypeError("prompt() needs PromptOptions")
         return await self.begin_dialog(dialog_id, options)
 
+    @_describes_errors
     async def continue_dialog(self) -> DialogTurnResult:
         """Hand the turn to the active dialog; `Empty` if there is none."""
         instance = self.active_dialog
@@ -83,6 +114,7 @@ class DialogContext:
         dialog = await self._require(instance.id)
         return await dialog.continue_dialog(self)
 
+    @_describes_errors
     async def end_dialog(self, result: Any = None) -> DialogTurnResult:
         """End the active dialog and resume its parent with `result` (or complete)."""
         await self._end_active_dialog(DialogReason.EndCalled)
@@ -92,6 +124,7 @@ class DialogContext:
         dialog = await self._require(instance.id)
         return await dialog.resume_dialog(self, DialogReason.EndCalled, result)
 
+    @_describes_errors
     async def cancel_all_dialogs(self) -> DialogTurnResult:
         """End every dialog on this stack (`Cancelled`), or `Empty` if there was none."""
         if not self.stack:
@@ -100,11 +133,13 @@ class DialogContext:
             await self._end_active_dialog(DialogReason.CancelCalled)
         return DialogTurnResult(DialogTurnStatus.Cancelled)
 
+    @_describes_errors
     async def replace_dialog(self, dialog_id: str, options: Any = None) -> DialogTurnResult:
         """End the active dialog without resuming its parent, and begin `dialog_id` instead."""
         await self._end_active_dialog(DialogReason.ReplaceCalled)
         return await self.begin_dialog(dialog_id, options)
 
+    @_describes_errors
     async def reprompt_dialog(self) -> None:
         """Ask the active dialog to prompt again."""
         instance = self.active_dialog
@@ -118,6 +153,22 @@ class DialogContext:
         if dialog is None and self.parent is not None:
             dialog = await self.parent.find_dialog(dialog_id)
         return dialog
+
+    def _describe(self, error: Exception) -> None:
+        data = getattr(error, "data", None)
+        if not isinstance(data, dict):
+            data = {}
+            try:
+                error.data = data  # type: ignore[attr-defined]
+            except AttributeError:  # an exception type without attributes: leave it be
+                return
+        if "DialogContext" not in data:
+            parent = self.parent.active_dialog if self.parent is not None else None
+            data["DialogContext"] = {
+                "active_dialog": self.active_dialog.id if self.active_dialog else None,
+                "parent": parent.id if parent is not None else None,
+                "stack": [entry.get("id") for entry in self.stack],
+            }
 
     async def _require(self, dialog_id: str) -> Dialog:
         dialog = await self.find_dialog(dialog_id)

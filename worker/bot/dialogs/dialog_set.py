@@ -27,7 +27,12 @@ class DialogSet:
         return self
 
     def find(self, dialog_id: str) -> Dialog | None:
+        """The dialog added with this id, or None."""
         return self._dialogs.get(dialog_id)
+
+    def find_dialog(self, dialog_id: str) -> Dialog | None:
+        """`find` under botbuilder's other name for it."""
+        return self.find(dialog_id)
 
     async def create_context(self, turn_context: TurnContext) -> DialogContext:
         """A DialogContext over the stack stored in state (created empty the first time)."""

@@ -1,9 +1,10 @@
 """Prompts, as in `botbuilder.dialogs.prompts`: dialogs that ask one question and end with the
 answer (`TextPrompt`, `NumberPrompt`, `ConfirmPrompt`, `ChoicePrompt`, `DateTimePrompt`,
-`AttachmentPrompt`), their options and their validators."""
+`AttachmentPrompt`, `ActivityPrompt`), their options and their validators."""
 
 from __future__ import annotations
 
+from worker.bot.dialogs.prompts.activity_prompt import ActivityPrompt
 from worker.bot.dialogs.prompts.attachment_prompt import AttachmentPrompt
 from worker.bot.dialogs.prompts.choice_prompt import ChoicePrompt
 from worker.bot.dialogs.prompts.confirm_prompt import ConfirmPrompt, recognize_boolean
@@ -24,6 +25,7 @@ from worker.bot.dialogs.prompts.prompt_validator_context import (
 from worker.bot.dialogs.prompts.text_prompt import TextPrompt
 
 __all__ = [
+    "ActivityPrompt",
     "AttachmentPrompt",
     "ChoicePrompt",
     "ConfirmPrompt",

@@ -28,9 +28,9 @@ class DateTimeResolution:
     """One reading of a date or time, as botbuilder's DateTimePrompt returns it.
 
     A date: `value` and `timex` are `2026-12-24`. A date and time: `value` is
-    `2026-12-24 15:00:00`, `timex` `2026-12-24T15` (`T15:30` with minutes). A month or a year ("next month",
-    "2027"): `timex` is `2026-04` or `2027`, `start` and `end` the first day of it and of the
-    next one, `value` None.
+    `2026-12-24 15:00:00`, `timex` `2026-12-24T15` (`T15:30` with minutes). A month or a year
+    ("next month", "2027"): `timex` is `2026-04` or `2027`, `start` and `end` the first day of it
+    and of the next one, `value` None.
     """
 
     value: str | None = None

@@ -38,6 +38,8 @@ class Prompt(Dialog, Generic[T]):
 
     persisted_options = PERSISTED_OPTIONS
     persisted_state = PERSISTED_STATE
+    reads_every_activity = False
+    """True for a prompt that answers to any activity (ActivityPrompt), not only messages."""
 
     def __init__(self, dialog_id: str, validator: PromptValidator[T] | None = None) -> None:
         super().__init__(dialog_id)
@@ -69,7 +71,7 @@ class Prompt(Dialog, Generic[T]):
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         """Recognize and validate the reply: end with the value, or ask again and wait."""
         turn_context = dialog_context.context
-        if turn_context.activity.type != ActivityTypes.MESSAGE:
+        if turn_context.activity.type != ActivityTypes.MESSAGE and not self.reads_every_activity:
             return Dialog.end_of_turn
         instance = _active(dialog_context)
         state = _state(instance)
