@@ -23,6 +23,7 @@ from worker.bot.dialogs.dialog import (
     DialogTurnResult,
     DialogTurnStatus,
 )
+from worker.bot.dialogs.dialog_container import DialogContainer
 from worker.bot.dialogs.dialog_context import DialogContext, DialogError
 from worker.bot.dialogs.dialog_set import DialogSet
 from worker.bot.dialogs.object_path import ObjectPath
@@ -41,7 +42,7 @@ from worker.bot.dialogs.prompts import (
     PromptValidatorContext,
     TextPrompt,
 )
-from worker.bot.dialogs.run_dialog import run_dialog
+from worker.bot.dialogs.run_dialog import DialogExtensions, run_dialog
 from worker.bot.dialogs.waterfall import (
     Record,
     WaterfallDialog,
@@ -62,8 +63,10 @@ __all__ = [
     "DateTimePrompt",
     "DateTimeResolution",
     "Dialog",
+    "DialogContainer",
     "DialogContext",
     "DialogError",
+    "DialogExtensions",
     "DialogInstance",
     "DialogReason",
     "DialogSet",

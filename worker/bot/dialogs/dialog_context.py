@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from worker.bot.dialogs.dialog import (
     Dialog,
@@ -21,13 +21,6 @@ if TYPE_CHECKING:
 STACK = "dialogStack"
 """The stored shape is the Bot Framework's portable one: `{"dialogStack": [{"id", "state"}]}`,
 top of the stack first."""
-
-
-@runtime_checkable
-class DialogContainer(Protocol):
-    """A dialog holding an inner stack (ComponentDialog): gives `DialogContext.child`."""
-
-    def create_child_context(self, dialog_context: DialogContext) -> DialogContext | None: ...
 
 
 class DialogError(Exception):
@@ -86,10 +79,13 @@ class DialogContext:
     def child(self) -> DialogContext | None:
         """The inner context of the active dialog, if it is a container (ComponentDialog)."""
         instance = self.active_dialog
-        dialog = self.dialogs.find(instance.id) if instance else None
-        if isinstance(dialog, DialogContainer):
-            return dialog.create_child_context(self)
-        return None
+        dialog = self.dialogs.find_dialog(instance.id) if instance else None
+        # A DialogContainer (ComponentDialog) has one; dialog_container.py imports this module.
+        create_child_context = getattr(dialog, "create_child_context", None)
+        if not callable(create_child_context):
+            return None
+        child: DialogContext | None = create_child_context(self)
+        return child
 
     @_describes_errors
     async def begin_dialog(self, dialog_id: str, options: Any = None) -> DialogTurnResult:
@@ -149,7 +145,7 @@ class DialogContext:
 
     async def find_dialog(self, dialog_id: str) -> Dialog | None:
         """This set's dialog, else the parent context's (a component can start outer dialogs)."""
-        dialog = self.dialogs.find(dialog_id)
+        dialog = self.dialogs.find_dialog(dialog_id)
         if dialog is None and self.parent is not None:
             dialog = await self.parent.find_dialog(dialog_id)
         return dialog

@@ -26,13 +26,14 @@ class DialogSet:
         self._dialogs[dialog.id] = dialog
         return self
 
-    def find(self, dialog_id: str) -> Dialog | None:
-        """The dialog added with this id, or None."""
+    async def find(self, dialog_id: str) -> Dialog | None:
+        """The dialog added with this id, or None (awaited, as botbuilder's; `find_dialog` is
+        the same without awaiting)."""
         return self._dialogs.get(dialog_id)
 
     def find_dialog(self, dialog_id: str) -> Dialog | None:
-        """`find` under botbuilder's other name for it."""
-        return self.find(dialog_id)
+        """The dialog added with this id, or None."""
+        return self._dialogs.get(dialog_id)
 
     async def create_context(self, turn_context: TurnContext) -> DialogContext:
         """A DialogContext over the stack stored in state (created empty the first time)."""
