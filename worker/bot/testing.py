@@ -320,7 +320,6 @@ def _template(given: ConversationReference | Activity | None) -> ConversationRef
         user=ChannelAccount(id="user1", name="User1"),
         bot=ChannelAccount(id="bot", name="Bot"),
         conversation=ConversationAccount(id="Convo1", is_group=False),
-        locale="en-us",
     )
 
 

@@ -14,12 +14,17 @@ from worker.bot.dialogs import (
     ChoicePrompt,
     ConfirmPrompt,
     DateTimePrompt,
+    DialogSet,
     DialogTurnStatus,
     NumberPrompt,
     PromptOptions,
 )
 from worker.bot.dialogs.choices import ListStyle, recognize_number, recognize_ordinal
 from worker.bot.dialogs.prompts import PromptCultureModel, PromptCultureModels, recognize_boolean
+from worker.bot.state import ConversationState
+from worker.bot.storage import MemoryStorage
+from worker.bot.testing import TestAdapter
+from worker.bot.turn_context import TurnContext
 
 COLORS = ["red", "green", "blue"]
 
@@ -233,3 +238,24 @@ def test_culture_models_and_nearest_language() -> None:
     assert PromptCultureModels.map_to_nearest_language("EN") == "en-us"
     assert PromptCultureModels.map_to_nearest_language("xx-YY") == "xx-yy"
     assert PromptCultureModels.map_to_nearest_language(None) is None
+
+
+async def test_test_adapter_activities_have_no_locale_so_the_default_locale_applies() -> None:
+    state = ConversationState(MemoryStorage())
+    dialogs = DialogSet(state.create_property("dialogState"))
+    dialogs.add(NumberPrompt("amount", default_locale="es-es"))
+
+    async def logic(context: TurnContext) -> None:
+        dialog_context = await dialogs.create_context(context)
+        result = await dialog_context.continue_dialog()
+        if result.status == DialogTurnStatus.Empty:
+            await dialog_context.prompt("amount", PromptOptions("¿Cuánto?"))
+        elif result.status == DialogTurnStatus.Complete:
+            await context.send_activity(f"{result.result}")
+        await state.save_changes(context)
+
+    adapter = TestAdapter(logic)
+    flow = await adapter.send("hola")
+    flow = await flow.assert_reply("¿Cuánto?")
+    flow = await flow.send("1.200.555,42")
+    await flow.assert_reply("1200555.42")

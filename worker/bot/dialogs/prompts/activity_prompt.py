@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.activity import Activity
-from worker.bot.dialogs.prompts.prompt import Prompt
+from worker.bot.dialogs.prompts.prompt import Prompt, require
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import (
     PromptRecognizerResult,
@@ -31,4 +31,5 @@ class ActivityPrompt(Prompt[Activity]):
     async def on_recognize(
         self, turn_context: TurnContext, state: dict[str, Any], options: PromptOptions
     ) -> PromptRecognizerResult[Activity]:
+        require(turn_context, options)
         return PromptRecognizerResult(True, turn_context.activity)

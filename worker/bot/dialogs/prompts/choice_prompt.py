@@ -14,7 +14,7 @@ from worker.bot.dialogs.choices import (
     ListStyle,
 )
 from worker.bot.dialogs.prompts.culture import prompt_culture
-from worker.bot.dialogs.prompts.prompt import Prompt, has_content
+from worker.bot.dialogs.prompts.prompt import Prompt, has_content, require
 from worker.bot.dialogs.prompts.prompt_culture_models import PromptCultureModels
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import (
@@ -57,6 +57,7 @@ class ChoicePrompt(Prompt[FoundChoice]):
         options: PromptOptions,
         is_retry: bool,
     ) -> None:
+        require(turn_context, options)
         culture = prompt_culture(turn_context.activity, self.default_locale, self.choice_defaults)
         prompt = options.retry_prompt if is_retry and options.retry_prompt else options.prompt
         message = self.append_choices(
@@ -72,6 +73,7 @@ class ChoicePrompt(Prompt[FoundChoice]):
     async def on_recognize(
         self, turn_context: TurnContext, state: dict[str, Any], options: PromptOptions
     ) -> PromptRecognizerResult[FoundChoice]:
+        require(turn_context, options)
         activity = turn_context.activity
         if activity.type != ActivityTypes.MESSAGE or not isinstance(activity.text, str):
             return PromptRecognizerResult()

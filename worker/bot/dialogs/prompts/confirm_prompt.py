@@ -14,7 +14,7 @@ from worker.bot.dialogs.choices import (
     ListStyle,
 )
 from worker.bot.dialogs.prompts.culture import ENGLISH, prompt_culture
-from worker.bot.dialogs.prompts.prompt import Prompt, has_content
+from worker.bot.dialogs.prompts.prompt import Prompt, has_content, require
 from worker.bot.dialogs.prompts.prompt_culture_models import PromptCultureModels
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import (
@@ -155,6 +155,7 @@ class ConfirmPrompt(Prompt[bool]):
         options: PromptOptions,
         is_retry: bool,
     ) -> None:
+        require(turn_context, options)
         yes, no, factory_options = self._defaults(turn_context)
         prompt = options.retry_prompt if is_retry and options.retry_prompt else options.prompt
         message = self.append_choices(
@@ -170,6 +171,7 @@ class ConfirmPrompt(Prompt[bool]):
     async def on_recognize(
         self, turn_context: TurnContext, state: dict[str, Any], options: PromptOptions
     ) -> PromptRecognizerResult[bool]:
+        require(turn_context, options)
         activity = turn_context.activity
         utterance = activity.text
         if activity.type != ActivityTypes.MESSAGE or not isinstance(utterance, str):

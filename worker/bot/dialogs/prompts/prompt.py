@@ -113,6 +113,7 @@ class Prompt(Dialog, Generic[T]):
         is_retry: bool,
     ) -> None:
         """Send `retry_prompt` when retrying (if there is one), else `prompt` (if any)."""
+        require(turn_context, options)
         prompt = options.retry_prompt if is_retry and options.retry_prompt else options.prompt
         if prompt is not None:
             await turn_context.send_activity(prompt)
@@ -169,6 +170,15 @@ def _render(
     if style is ListStyle.hero_card:
         return ChoiceFactory.hero_card(choices, text)
     return ChoiceFactory.for_channel(channel_id, choices, text, None, options)
+
+
+def require(turn_context: TurnContext | None, options: PromptOptions | None = None) -> None:
+    """A TypeError (as botbuilder raises) when a prompt's hook is called without a turn or,
+    where it needs them, without options."""
+    if turn_context is None:
+        raise TypeError("a prompt needs the turn's TurnContext")
+    if options is None:
+        raise TypeError("a prompt needs its PromptOptions")
 
 
 def has_content(activity: Activity) -> bool:
