@@ -212,6 +212,14 @@ class Settings:
         "Host names (each with its subdomains) that may receive the bot's token, besides "
         "Microsoft's Bot Connector hosts and service URLs of authenticated activities.",
     )
+    token_service_url: str = setting(
+        "TURNSTREAM_TOKEN_SERVICE_URL",
+        Rule(rules.metadata_url, "an https URL"),
+        "https://api.botframework.com",
+        "The Bot Framework token service, for user sign-in (`UserTokenClient`, `OAuthPrompt`): "
+        "another for sovereign clouds (e.g. `https://api.botframework.azure.us`) or tests. "
+        "Its host receives the bot's token.",
+    )
     allow_private_service_urls: bool = setting(
         "TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS",
         BOOLEAN,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.activity import ConversationReference, Model
+from shared.cards import TokenExchangeResource, TokenPostResource
 
 
 @dataclass
@@ -58,3 +59,31 @@ class TokenExchangeInvokeResponse(Model):
     connection_name: str | None = None
     failure_detail: str | None = None
     properties: dict[str, Any] | None = None
+
+
+@dataclass
+class TokenStatus(Model):
+    """Whether the user has a token for one connection (`GetTokenStatus`)."""
+
+    channel_id: str | None = None
+    connection_name: str | None = None
+    has_token: bool | None = None
+    service_provider_display_name: str | None = None
+
+
+@dataclass
+class TokenExchangeRequest(Model):
+    """What is exchanged for a user token: a token the channel obtained for the user (SSO), or
+    a resource URI."""
+
+    uri: str | None = None
+    token: str | None = None
+
+
+@dataclass
+class SignInUrlResponse(Model):
+    """Where the user signs in (`signInLink`), and what a channel may exchange silently."""
+
+    sign_in_link: str | None = None
+    token_exchange_resource: TokenExchangeResource | None = None
+    token_post_resource: TokenPostResource | None = None

@@ -5,6 +5,7 @@ README's prerequisites), since Playwright's own browser download is not reachabl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -13,11 +14,15 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from gateway.app import create_app
+from samples.inspection import create_app as inspection_bot
 from samples.showcase import bot as showcase
+from shared.redisconn import Redis
 from shared.settings import Settings
 from tests.support.http import serving
 from turnstream.chat import ChatFrontDoor, ChatPage
 from turnstream.devconnector import DevConnector
+from worker.bot import BotApp, RedisStorage
+from worker.bot.types import Bot
 from worker.runtime.process import run_worker
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -44,11 +49,17 @@ pytestmark = [
 
 @pytest.fixture
 async def chat_url(settings: Settings) -> AsyncIterator[str]:
+    async with dev_chat(settings, showcase) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def dev_chat(settings: Settings, bot: Bot | BotApp) -> AsyncIterator[str]:
     """What `turnstream dev` serves: chat page + gateway on one port, a worker, the connector."""
     connector = DevConnector(echo_log=False)
     stop = asyncio.Event()
     worker = asyncio.create_task(
-        run_worker(settings, showcase, concurrency=4, handle_signals=False, stop=stop)
+        run_worker(settings, bot, concurrency=4, handle_signals=False, stop=stop)
     )
     async with serving(connector.app) as service_url:
         chat = ChatPage(connector, service_url=service_url)
@@ -99,5 +110,43 @@ async def test_chat_with_the_showcase_bot(chat_url: str) -> None:
             )
             await bot_says(page, "welcome You")
             await expect(page.locator(".bubble", has_text="Echo: hello")).to_have_count(0)
+        finally:
+            await browser.close()
+
+
+async def test_one_tab_inspects_the_conversation_of_another(
+    settings: Settings, redis: Redis
+) -> None:
+    """The Emulator's inspection on the chat page: `/INSPECT open` in one tab, the command it
+    shows typed in another, and that tab's traffic and state appear in the first."""
+    assert CHROMIUM is not None
+    bot = inspection_bot(RedisStorage(redis, key_prefix=settings.key_prefix))
+    async with dev_chat(settings, bot) as url, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            expect.set_options(timeout=15_000)
+            inspector, watched = await browser.new_page(), await browser.new_page()
+            for page in (inspector, watched):
+                await page.goto(f"{url}/")
+                await expect(page.locator("#conversation-id")).not_to_be_empty()
+
+            await inspector.fill("#input", "/INSPECT open")
+            await inspector.click("#send")
+            command = inspector.locator(".trace code.command")
+            await expect(command).to_contain_text("/INSPECT attach ")
+
+            await watched.fill("#input", await command.inner_text())
+            await watched.click("#send")
+            await bot_says(watched, "Attached to session")
+            await watched.fill("#input", "hi")
+            await watched.click("#send")
+            await bot_says(watched, "1/1: you said hi")
+
+            traces = inspector.locator(".trace")
+            await expect(traces.filter(has_text="ReceivedActivity")).to_contain_text("hi")
+            await expect(traces.filter(has_text="SentActivity")).to_contain_text("1/1: you said hi")
+            state = traces.filter(has_text="BotState")
+            await state.locator(".show-json").click()
+            await expect(state.locator("pre.raw")).to_contain_text('"conversation_state"')
         finally:
             await browser.close()

@@ -79,11 +79,14 @@ from shared.schema_parts import (
     Thing,
 )
 from shared.tokens import (
+    SignInUrlResponse,
     TokenExchangeInvokeRequest,
     TokenExchangeInvokeResponse,
+    TokenExchangeRequest,
     TokenExchangeState,
     TokenRequest,
     TokenResponse,
+    TokenStatus,
 )
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.app import BotApp
@@ -130,6 +133,7 @@ from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, NextHandler, OnTurnError, TurnHandler
 from worker.bot.typing_middleware import ShowTypingMiddleware
+from worker.bot.user_tokens import ExtendedUserTokenProvider, UserTokenClient, UserTokenProvider
 from worker.connector.errors import ConnectorError
 
 __all__ = [
@@ -179,6 +183,7 @@ __all__ = [
     "ErrorResponse",
     "EtagConflict",
     "ExpectedReplies",
+    "ExtendedUserTokenProvider",
     "Fact",
     "FencedWrite",
     "GeoCoordinates",
@@ -217,6 +222,7 @@ __all__ = [
     "SemanticAction",
     "ShowTypingMiddleware",
     "SignInConstants",
+    "SignInUrlResponse",
     "SigninCard",
     "SpeechConstants",
     "StatePropertyAccessor",
@@ -231,11 +237,13 @@ __all__ = [
     "ThumbnailUrl",
     "TokenExchangeInvokeRequest",
     "TokenExchangeInvokeResponse",
+    "TokenExchangeRequest",
     "TokenExchangeResource",
     "TokenExchangeState",
     "TokenPostResource",
     "TokenRequest",
     "TokenResponse",
+    "TokenStatus",
     "TopIntent",
     "Transcript",
     "TranscriptInfo",
@@ -246,6 +254,8 @@ __all__ = [
     "TurnHandler",
     "TurnStorage",
     "UserState",
+    "UserTokenClient",
+    "UserTokenProvider",
     "VideoCard",
     "delete_conversation_member",
     "get_activity_members",

@@ -31,6 +31,11 @@ from worker.bot.storage import EtagConflict
 from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, OnTurnError, TurnHandler
+from worker.bot.user_tokens import (
+    USER_TOKEN_CLIENT_KEY,
+    ExtendedUserTokenProvider,
+    UserTokenClient,
+)
 from worker.connector.client import BeforeAttempt, ConnectorClient
 
 log = logging.getLogger(__name__)
@@ -68,7 +73,7 @@ class _Sends:
     commit: TurnCommit | None = None
 
 
-class ConnectorAdapter:
+class ConnectorAdapter(ExtendedUserTokenProvider):
     """Runs turns and sends what they say through the Bot Connector REST API.
 
     Configure it as in the SDK: `adapter.use(middleware...)`, `adapter.on_turn_error = handler`.
@@ -83,8 +88,10 @@ class ConnectorAdapter:
         conversation_state: ClearableState | None = None,
         proactive: ProactiveQueue | None = None,
         bot: Bot | None = None,
+        user_tokens: UserTokenClient | None = None,
     ) -> None:
         self._connector = connector
+        self._user_tokens = user_tokens
         self._middleware = MiddlewareSet().use(*middleware)
         self._conversation_state = conversation_state
         self.on_turn_error: OnTurnError = on_turn_error or self.default_on_turn_error
@@ -137,6 +144,8 @@ class ConnectorAdapter:
         for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
             context = TurnContext(self, Activity.from_dict(activity))
             context.turn_state[_SENDS_KEY] = sends
+            if self._user_tokens is not None:
+                context.turn_state[USER_TOKEN_CLIENT_KEY] = self._user_tokens
             context.turn_commit = turn_commit
             sends.position = 0
             try:

@@ -316,6 +316,20 @@ class ConnectorClient:
 
     # -- transport ------------------------------------------------------------------------------
 
+    async def call(
+        self,
+        method: str,
+        base_url: str,
+        path: str,
+        body: dict[str, Any] | None,
+        decode: Callable[[bytes], T],
+    ) -> T:
+        """A request to another Bot Framework service with this client's rules (allow-list,
+        token, bounds, retries: a POST as a send, anything else as an idempotent call); used by
+        `worker.connector.token_service`. `path` must be escaped already."""
+        retry = POST_RETRY if method == "POST" else IDEMPOTENT_RETRY
+        return await self._request(method, base_url, path, body, decode, retry)
+
     async def _post(
         self,
         service_url: str,

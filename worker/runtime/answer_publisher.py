@@ -3,6 +3,7 @@ turn and handed to the gateway through Redis (see `shared.answers`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -33,7 +34,13 @@ def answer_of(context: TurnContext) -> Answer:
     if sent is None:
         return Answer(500 if context.turn_state.get(TURN_FAILED_KEY) else 501)
     status, body = _invoke_response(sent)
-    return Answer(status, None if body is None else orjson.dumps(body, default=_plain))
+    if body is None:
+        return Answer(status)
+    # Dataclasses through `_plain` too: orjson would write a Model's fields by their Python
+    # names (and its additional_properties), not as the wire's camelCase.
+    return Answer(
+        status, orjson.dumps(body, default=_plain, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+    )
 
 
 def _invoke_response(sent: Any) -> tuple[int, Any]:
@@ -53,6 +60,8 @@ def _plain(value: Any) -> Any:
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

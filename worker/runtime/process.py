@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -20,10 +21,12 @@ from shared.signing import EnvelopeSigner
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.app import BotApp
 from worker.bot.types import Bot
+from worker.bot.user_tokens import UserTokenClient
 from worker.connector.app_token import ClientCredentialsTokens
 from worker.connector.authorization import AppCredentials
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
+from worker.connector.token_service import TokenServiceClient
 from worker.runtime.answer_publisher import AnswerPublisher
 from worker.runtime.consumer import Consumer, consumer_name
 from worker.runtime.heartbeat import Heartbeat, worker_id
@@ -60,8 +63,10 @@ async def run_worker(
     redis = connect(settings, read_block_seconds=_BLOCK_MS / 1000)
     scripts = open_resp_pool(settings, timeout_seconds=settings.redis_timeout_seconds)
     keys = Keyspace(settings.key_prefix, settings.shards)
+    token_service_host = urlsplit(settings.token_service_url).hostname or ""
     policy = OutboundPolicy(
-        settings.outbound_allowed_hosts, allow_private=settings.allow_private_service_urls
+        (*settings.outbound_allowed_hosts, token_service_host),
+        allow_private=settings.allow_private_service_urls,
     )
     token_session, credentials = _credentials(settings, redis, keys, policy)
     metrics = WorkerMetrics()
@@ -84,6 +89,9 @@ async def run_worker(
         conversation_state=app.conversation_state,
         proactive=ProactiveQueue(redis, keys, signer),
         bot=app.bot,
+        user_tokens=UserTokenClient(
+            settings.app_id or "", TokenServiceClient(connector, settings.token_service_url)
+        ),
     )
     turns = Turns(
         adapter,

@@ -1,6 +1,6 @@
 """Prompts, as in `botbuilder.dialogs.prompts`: dialogs that ask one question and end with the
 answer (`TextPrompt`, `NumberPrompt`, `ConfirmPrompt`, `ChoicePrompt`, `DateTimePrompt`,
-`AttachmentPrompt`, `ActivityPrompt`), their options and their validators."""
+`AttachmentPrompt`, `ActivityPrompt`, `OAuthPrompt`), their options and their validators."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from worker.bot.dialogs.prompts.confirm_prompt import ConfirmPrompt, recognize_b
 from worker.bot.dialogs.prompts.datetime_prompt import DateTimePrompt
 from worker.bot.dialogs.prompts.datetime_recognizer import DateTimeResolution, recognize_datetime
 from worker.bot.dialogs.prompts.number_prompt import NumberPrompt
+from worker.bot.dialogs.prompts.oauth_prompt import OAuthPrompt, OAuthPromptSettings
 from worker.bot.dialogs.prompts.prompt import Prompt
 from worker.bot.dialogs.prompts.prompt_culture_models import (
     PromptCultureModel,
@@ -32,6 +33,8 @@ __all__ = [
     "DateTimePrompt",
     "DateTimeResolution",
     "NumberPrompt",
+    "OAuthPrompt",
+    "OAuthPromptSettings",
     "Prompt",
     "PromptCultureModel",
     "PromptCultureModels",
