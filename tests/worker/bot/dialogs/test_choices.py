@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shared.activity import ActionTypes, CardAction, InputHints
+from shared.activity import ActionTypes, Activity, CardAction, InputHints
+from tests.support.activities import message as inbound_message
+from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.dialogs.choices import (
     Channel,
     Choice,
@@ -13,6 +15,7 @@ from worker.bot.dialogs.choices import (
     FoundChoice,
     ListStyle,
 )
+from worker.bot.turn_context import TurnContext
 
 
 def test_inline_joins_with_or_and_commas() -> None:
@@ -70,6 +73,13 @@ def test_channel_capabilities() -> None:
     assert Channel.supports_card_actions("msteams", 3)
     assert not Channel.supports_card_actions("msteams", 4)
     assert Channel.max_action_title_length("webchat") == 20
+    assert Channel.supports_suggested_actions("kik", button_cnt=20)  # botbuilder's keyword
+    assert Channel.has_message_feed("sms")
+
+
+def test_channel_id_of_a_turn() -> None:
+    activity = Activity.from_dict(inbound_message("hi", channel="slack"))
+    assert Channel.get_channel_id(TurnContext(RecordingSender(), activity)) == "slack"
 
 
 def test_list_style_aliases() -> None:
