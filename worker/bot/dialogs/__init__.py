@@ -25,6 +25,7 @@ from worker.bot.dialogs.dialog import (
 )
 from worker.bot.dialogs.dialog_container import DialogContainer
 from worker.bot.dialogs.dialog_context import DialogContext, DialogError
+from worker.bot.dialogs.dialog_manager import DialogManager, DialogManagerResult
 from worker.bot.dialogs.dialog_set import DialogSet
 from worker.bot.dialogs.object_path import ObjectPath
 from worker.bot.dialogs.prompts import (
@@ -70,6 +71,8 @@ __all__ = [
     "DialogError",
     "DialogExtensions",
     "DialogInstance",
+    "DialogManager",
+    "DialogManagerResult",
     "DialogReason",
     "DialogSet",
     "DialogTurnResult",
