@@ -13,7 +13,7 @@ class DialogContainer(Dialog):
 
     def __init__(self, dialog_id: str) -> None:
         super().__init__(dialog_id)
-        self.dialogs = DialogSet()
+        self.dialogs = DialogSet.inner()
 
     def create_child_context(self, dialog_context: DialogContext) -> DialogContext | None:
         """The inner stack's context while this dialog is active in `dialog_context`."""

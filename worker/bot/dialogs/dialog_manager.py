@@ -45,7 +45,7 @@ class DialogManager:
         self, root_dialog: Dialog | None = None, dialog_state_property: str | None = None
     ) -> None:
         self.root_dialog = root_dialog
-        self.dialogs = DialogSet()
+        self.dialogs = DialogSet.inner()
         self.conversation_state: ConversationState | None = None
         self.user_state: UserState | None = None
         self.initial_turn_state: dict[str, Any] = {}

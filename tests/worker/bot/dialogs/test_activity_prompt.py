@@ -62,7 +62,7 @@ def test_an_activity_prompt_needs_a_validator_and_an_id() -> None:
 
 
 def test_find_dialog_is_find() -> None:
-    dialogs = DialogSet()
+    dialogs = DialogSet.inner()
     text = TextPrompt("text")
     dialogs.add(text)
     assert dialogs.find_dialog("text") is text
@@ -85,7 +85,7 @@ async def test_a_dialog_error_says_where_the_dialogs_were() -> None:
 
 
 async def test_find_is_awaited_as_in_botbuilder() -> None:
-    dialogs = DialogSet()
+    dialogs = DialogSet.inner()
     dialogs.add(TextPrompt("text"))
     assert await dialogs.find("text") is dialogs.find_dialog("text")
 
@@ -124,3 +124,10 @@ async def test_dialog_extensions_run_dialog_begins_then_continues() -> None:
 
     assert await turn("hi") == (DialogTurnStatus.Waiting, None, ["Your name?"])
     assert await turn("Ada") == (DialogTurnStatus.Complete, "hello Ada", [])
+
+
+def test_a_set_of_ones_own_needs_its_state_accessor() -> None:
+    with pytest.raises(TypeError, match="dialog_state"):
+        DialogSet(None)
+    with pytest.raises(TypeError):
+        DialogSet()

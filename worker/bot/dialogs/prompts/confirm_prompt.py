@@ -56,6 +56,8 @@ _YES: dict[str, frozenset[str]] = {
     "pt": frozenset({"sim", "claro", "ok", "okay", "certo", "verdadeiro", "com certeza"}),
     "ja": frozenset({"はい", "ええ", "うん", "そうです", "オーケー", "いいよ", "ok"}),
     "zh": frozenset({"是", "是的", "对", "對", "好", "好的", "行", "可以", "嗯", "ok"}),
+    "ko": frozenset({"예", "네", "응", "그래", "좋아요", "ok"}),
+    "tr": frozenset({"evet", "tamam", "olur", "tabii", "ok"}),
 }
 _NO: dict[str, frozenset[str]] = {
     "en": frozenset({"no", "n", "nope", "nah", "false", "negative"}),
@@ -67,6 +69,8 @@ _NO: dict[str, frozenset[str]] = {
     "pt": frozenset({"não", "nao", "falso", "nunca", "negativo"}),
     "ja": frozenset({"いいえ", "いや", "ううん", "違います", "だめ", "ダメ"}),
     "zh": frozenset({"不", "不是", "否", "不要", "不行", "没有", "沒有", "不对", "不對"}),
+    "ko": frozenset({"아니", "아니요", "아뇨", "아니오", "싫어요"}),
+    "tr": frozenset({"hay\u0131r", "hayir", "yok", "olmaz"}),
 }
 # Words that turn a yes around: "not sure", "pas d'accord", "nicht sicher".
 _NEGATIONS: dict[str, frozenset[str]] = {
@@ -78,13 +82,15 @@ _NEGATIONS: dict[str, frozenset[str]] = {
     "nl": frozenset({"niet", "geen"}),
     "pt": frozenset({"não", "nao"}),
 }
-_CJK = frozenset({"ja", "zh"})
+# Languages written without spaces between words (Korean has them, but particles attach).
+_CJK = frozenset({"ja", "zh", "ko"})
 _WORD = re.compile(r"[\w']+")
 
 
 def recognize_boolean(utterance: str, locale: str | None = None) -> bool | None:
-    """True or False for a yes or no in the locale's language (English by default, and for a
-    language not listed): "yeah", "nope", "OK!", "sí", "nein danke", "はい", "不是"; None when
+    """True or False for a yes or no in the locale's language (the cultures of
+    `PromptCultureModels`; English by default, and for a language not listed): "yeah", "nope",
+    "OK!", "sí", "nein danke", "はい", "不是", "네", "evet"; None when
     the reply says neither, or both ("yes no", "not sure")."""
     language = _language(locale)
     digit = utterance.strip().rstrip(".!")
