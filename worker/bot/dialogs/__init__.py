@@ -25,6 +25,7 @@ from worker.bot.dialogs.dialog import (
 )
 from worker.bot.dialogs.dialog_container import DialogContainer
 from worker.bot.dialogs.dialog_context import DialogContext, DialogError
+from worker.bot.dialogs.dialog_events import DialogEvent, DialogEvents
 from worker.bot.dialogs.dialog_manager import DialogManager, DialogManagerResult
 from worker.bot.dialogs.dialog_set import DialogSet
 from worker.bot.dialogs.object_path import ObjectPath
@@ -69,6 +70,8 @@ __all__ = [
     "DialogContainer",
     "DialogContext",
     "DialogError",
+    "DialogEvent",
+    "DialogEvents",
     "DialogExtensions",
     "DialogInstance",
     "DialogManager",

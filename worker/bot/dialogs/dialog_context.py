@@ -13,6 +13,7 @@ from worker.bot.dialogs.dialog import (
     DialogTurnResult,
     DialogTurnStatus,
 )
+from worker.bot.dialogs.dialog_events import DialogEvent, DialogEvents
 from worker.bot.turn_context import TurnContext
 
 if TYPE_CHECKING:
@@ -121,13 +122,48 @@ class DialogContext:
         return await dialog.resume_dialog(self, DialogReason.EndCalled, result)
 
     @_describes_errors
-    async def cancel_all_dialogs(self) -> DialogTurnResult:
-        """End every dialog on this stack (`Cancelled`), or `Empty` if there was none."""
-        if not self.stack:
+    async def cancel_all_dialogs(
+        self,
+        cancel_parents: bool | None = None,
+        event_name: str | None = None,
+        event_value: Any = None,
+    ) -> DialogTurnResult:
+        """End every dialog on this stack (`Cancelled`; `Empty` if there was none and no
+        parent), and with `cancel_parents` the parent contexts' too. Before each dialog after
+        the first is ended it is told `event_name` (`DialogEvents.cancel_dialog`), and may stop
+        the cancelling by handling it."""
+        if not self.stack and self.parent is None:
             return DialogTurnResult(DialogTurnStatus.Empty)
-        while self.stack:
-            await self._end_active_dialog(DialogReason.CancelCalled)
+        name = event_name or DialogEvents.cancel_dialog
+        context: DialogContext | None = self
+        notify = False
+        while context is not None:
+            if context.stack:
+                if notify and await context.emit_event(name, event_value, False, False):
+                    break
+                await context._end_active_dialog(DialogReason.CancelCalled)
+            else:
+                context = context.parent if cancel_parents else None
+            notify = True
         return DialogTurnResult(DialogTurnStatus.Cancelled)
+
+    @_describes_errors
+    async def emit_event(
+        self, name: str, value: Any = None, bubble: bool = True, from_leaf: bool = False
+    ) -> bool:
+        """Raise an event for the active dialog (the innermost one with `from_leaf`), which
+        may hand it up to the dialogs that started it (`Dialog.on_dialog_event`): True if one
+        handled it."""
+        context = self
+        while from_leaf and (child := context.child) is not None:
+            context = child
+        instance = context.active_dialog
+        if instance is None:
+            return False
+        dialog = await context.find_dialog(instance.id)
+        if dialog is None:
+            return False
+        return await dialog.on_dialog_event(context, DialogEvent(bubble, name, value))
 
     @_describes_errors
     async def replace_dialog(self, dialog_id: str, options: Any = None) -> DialogTurnResult:
