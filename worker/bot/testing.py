@@ -391,7 +391,6 @@ def _template(given: ConversationReference | Activity | None) -> ConversationRef
         user=ChannelAccount(id="User1", name="user"),  # botbuilder's TestAdapter's
         bot=ChannelAccount(id="bot", name="Bot"),
         conversation=ConversationAccount(id="Convo1", is_group=False),
-        locale="en-us",
     )
 
 

@@ -55,7 +55,7 @@ async def test_every_message_is_reported_without_personal_data_by_default() -> N
     assert received == {
         "fromId": "User1",
         "conversationName": None,
-        "locale": "en-us",
+        "locale": None,  # botbuilder's TestAdapter sends no locale
         "recipientId": "bot",
         "recipientName": "Bot",
     }

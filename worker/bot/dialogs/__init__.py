@@ -24,9 +24,14 @@ from worker.bot.dialogs.dialog import (
     DialogTurnResult,
     DialogTurnStatus,
 )
+from worker.bot.dialogs.dialog_container import DialogContainer
 from worker.bot.dialogs.dialog_context import DialogContext, DialogError
+from worker.bot.dialogs.dialog_events import DialogEvent, DialogEvents
+from worker.bot.dialogs.dialog_manager import DialogManager, DialogManagerResult
 from worker.bot.dialogs.dialog_set import DialogSet
+from worker.bot.dialogs.object_path import ObjectPath
 from worker.bot.dialogs.prompts import (
+    ActivityPrompt,
     AttachmentPrompt,
     ChoicePrompt,
     ConfirmPrompt,
@@ -42,7 +47,7 @@ from worker.bot.dialogs.prompts import (
     PromptValidatorContext,
     TextPrompt,
 )
-from worker.bot.dialogs.run_dialog import run_dialog
+from worker.bot.dialogs.run_dialog import DialogExtensions, run_dialog
 from worker.bot.dialogs.waterfall import (
     Record,
     WaterfallDialog,
@@ -52,6 +57,7 @@ from worker.bot.dialogs.waterfall import (
 
 __all__ = [
     "SIGNED_IN_TOKEN_KEY",
+    "ActivityPrompt",
     "AttachmentPrompt",
     "AutoSignInMiddleware",
     "Choice",
@@ -64,9 +70,15 @@ __all__ = [
     "DateTimePrompt",
     "DateTimeResolution",
     "Dialog",
+    "DialogContainer",
     "DialogContext",
     "DialogError",
+    "DialogEvent",
+    "DialogEvents",
+    "DialogExtensions",
     "DialogInstance",
+    "DialogManager",
+    "DialogManagerResult",
     "DialogReason",
     "DialogSet",
     "DialogTurnResult",
@@ -77,6 +89,7 @@ __all__ = [
     "NumberPrompt",
     "OAuthPrompt",
     "OAuthPromptSettings",
+    "ObjectPath",
     "Prompt",
     "PromptOptions",
     "PromptRecognizerResult",

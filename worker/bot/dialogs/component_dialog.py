@@ -11,14 +11,14 @@ from worker.bot.dialogs.dialog import (
     DialogTurnResult,
     DialogTurnStatus,
 )
+from worker.bot.dialogs.dialog_container import DialogContainer
 from worker.bot.dialogs.dialog_context import DialogContext
-from worker.bot.dialogs.dialog_set import DialogSet
 from worker.bot.turn_context import TurnContext
 
 PERSISTED_DIALOG_STATE = "dialogs"
 
 
-class ComponentDialog(Dialog):
+class ComponentDialog(DialogContainer):
     """Add inner dialogs with `add_dialog`; the first added starts unless `initial_dialog_id`
     says otherwise. Override `on_continue_dialog` to interrupt (help, cancel) before the inner
     dialog sees the turn."""
@@ -28,16 +28,17 @@ class ComponentDialog(Dialog):
     def __init__(self, dialog_id: str) -> None:
         super().__init__(dialog_id)
         self.initial_dialog_id: str | None = None
-        self._dialogs = DialogSet()
 
     def add_dialog(self, dialog: Dialog) -> ComponentDialog:
-        self._dialogs.add(dialog)
+        self.dialogs.add(dialog)
         if self.initial_dialog_id is None:
             self.initial_dialog_id = dialog.id
         return self
 
-    async def find_dialog(self, dialog_id: str) -> Dialog | None:
-        return self._dialogs.find(dialog_id)
+    # botbuilder's ComponentDialog.find_dialog is awaited where its DialogContainer's is not.
+    async def find_dialog(self, dialog_id: str) -> Dialog | None:  # type: ignore[override]
+        """One of the inner dialogs, or None."""
+        return self.dialogs.find_dialog(dialog_id)
 
     def create_child_context(self, dialog_context: DialogContext) -> DialogContext | None:
         instance = dialog_context.active_dialog
@@ -73,7 +74,7 @@ class ComponentDialog(Dialog):
         return Dialog.end_of_turn
 
     async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
-        inner = DialogContext(self._dialogs, context, _inner_state(instance))
+        inner = DialogContext(self.dialogs, context, _inner_state(instance))
         await inner.reprompt_dialog()
         await self.on_reprompt_dialog(context, instance)
 
@@ -81,7 +82,7 @@ class ComponentDialog(Dialog):
         self, context: TurnContext, instance: DialogInstance, reason: DialogReason
     ) -> None:
         if reason == DialogReason.CancelCalled:
-            inner = DialogContext(self._dialogs, context, _inner_state(instance))
+            inner = DialogContext(self.dialogs, context, _inner_state(instance))
             await inner.cancel_all_dialogs()
         await self.on_end_dialog(context, instance, reason)
 
@@ -110,7 +111,7 @@ class ComponentDialog(Dialog):
         return await outer_dc.end_dialog(result)
 
     def _inner(self, outer: DialogContext, instance: DialogInstance) -> DialogContext:
-        inner = DialogContext(self._dialogs, outer.context, _inner_state(instance))
+        inner = DialogContext(self.dialogs, outer.context, _inner_state(instance))
         inner.parent = outer
         return inner
 

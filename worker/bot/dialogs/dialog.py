@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from worker.bot.dialogs.dialog_events import DialogEvent
 from worker.bot.turn_context import TurnContext
 
 if TYPE_CHECKING:
@@ -103,3 +104,30 @@ class Dialog:
         self, context: TurnContext, instance: DialogInstance, reason: DialogReason
     ) -> None:
         """The dialog is leaving the stack (ended, cancelled or replaced). Default: nothing."""
+
+    async def on_dialog_event(
+        self, dialog_context: DialogContext, dialog_event: DialogEvent
+    ) -> bool:
+        """An event raised by this dialog or one it started (`DialogContext.emit_event`): True
+        if handled. Default: `_on_pre_bubble_event`, then the parent context's dialogs if the
+        event bubbles, then `_on_post_bubble_event`."""
+        handled = await self._on_pre_bubble_event(dialog_context, dialog_event)
+        if not handled and dialog_event.bubble and dialog_context.parent is not None:
+            handled = await dialog_context.parent.emit_event(
+                dialog_event.name, dialog_event.value, True, False
+            )
+        if not handled:
+            handled = await self._on_post_bubble_event(dialog_context, dialog_event)
+        return handled
+
+    async def _on_pre_bubble_event(
+        self, dialog_context: DialogContext, dialog_event: DialogEvent
+    ) -> bool:
+        """Intercept an event before the dialogs above see it (True stops it). Default: no."""
+        return False
+
+    async def _on_post_bubble_event(
+        self, dialog_context: DialogContext, dialog_event: DialogEvent
+    ) -> bool:
+        """Handle an event no dialog above handled (True if handled). Default: no."""
+        return False

@@ -11,12 +11,27 @@ from worker.bot.turn_context import TurnContext
 
 
 class DialogSet:
-    """Dialogs by id. With a state property accessor, `create_context` loads the stack from
-    (conversation) state; a component's inner set has none and is given its stack."""
+    """Dialogs by id. `create_context` loads the stack from the state property accessor
+    given; a component's inner set (`DialogSet.inner()`) has none and is given its stack."""
 
-    def __init__(self, dialog_state: StatePropertyAccessor | None = None) -> None:
+    def __init__(
+        self, dialog_state: StatePropertyAccessor | None = None, *, _inner: bool = False
+    ) -> None:
+        if dialog_state is None and not _inner:
+            # As botbuilder: only a container's (or DialogManager's) set has no state of its own.
+            raise TypeError(
+                "DialogSet needs dialog_state (a state property accessor, e.g. "
+                'conversation_state.create_property("DialogState")); a dialog container\'s '
+                "inner set is DialogSet.inner()"
+            )
         self._dialog_state = dialog_state
         self._dialogs: dict[str, Dialog] = {}
+
+    @classmethod
+    def inner(cls) -> DialogSet:
+        """A set without state of its own: the dialogs of a ComponentDialog (or DialogManager),
+        run on a stack their owner holds."""
+        return cls(None, _inner=True)
 
     def add(self, dialog: Dialog) -> DialogSet:
         if not isinstance(dialog, Dialog):
@@ -26,7 +41,13 @@ class DialogSet:
         self._dialogs[dialog.id] = dialog
         return self
 
-    def find(self, dialog_id: str) -> Dialog | None:
+    async def find(self, dialog_id: str) -> Dialog | None:
+        """The dialog added with this id, or None (awaited, as botbuilder's; `find_dialog` is
+        the same without awaiting)."""
+        return self._dialogs.get(dialog_id)
+
+    def find_dialog(self, dialog_id: str) -> Dialog | None:
+        """The dialog added with this id, or None."""
         return self._dialogs.get(dialog_id)
 
     async def create_context(self, turn_context: TurnContext) -> DialogContext:

@@ -19,3 +19,16 @@ async def run_dialog(
     if result.status == DialogTurnStatus.Empty:
         result = await dialog_context.begin_dialog(dialog.id)
     return result
+
+
+class DialogExtensions:
+    """botbuilder's home of `run_dialog`: `await DialogExtensions.run_dialog(dialog,
+    turn_context, accessor)` is `run_dialog` (skills' end-of-conversation handling aside:
+    turnstream bots are not skills)."""
+
+    @staticmethod
+    async def run_dialog(
+        dialog: Dialog, turn_context: TurnContext, accessor: StatePropertyAccessor
+    ) -> DialogTurnResult:
+        """Continue the stored dialog stack; begin `dialog` when it is empty."""
+        return await run_dialog(dialog, turn_context, accessor)

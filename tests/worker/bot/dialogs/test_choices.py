@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shared.schema.activity import ActionTypes, CardAction, InputHints
+from shared.schema.activity import ActionTypes, Activity, CardAction, InputHints
+from tests.support.activities import message as inbound_message
+from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.dialogs.choices import (
     Channel,
     Choice,
@@ -13,12 +15,14 @@ from worker.bot.dialogs.choices import (
     FoundChoice,
     ListStyle,
 )
+from worker.bot.turn_context import TurnContext
 
 
 def test_inline_joins_with_or_and_commas() -> None:
     assert ChoiceFactory.inline(["a"], "Pick").text == "Pick (1) a"
     assert ChoiceFactory.inline(["a", "b"], "Pick").text == "Pick (1) a or (2) b"
-    assert ChoiceFactory.inline(["a", "b", "c"]).text == "(1) a, (2) b, or (3) c"
+    # botbuilder's leading space when there is no text.
+    assert ChoiceFactory.inline(["a", "b", "c"]).text == " (1) a, (2) b, or (3) c"
     options = ChoiceFactoryOptions(" / ", " | ", " |or| ", include_numbers=False)
     assert (
         ChoiceFactory.inline(["a", "b", "c"], "Pick", options=options).text == "Pick a / b |or| c"
@@ -69,6 +73,13 @@ def test_channel_capabilities() -> None:
     assert Channel.supports_card_actions("msteams", 3)
     assert not Channel.supports_card_actions("msteams", 4)
     assert Channel.max_action_title_length("webchat") == 20
+    assert Channel.supports_suggested_actions("kik", button_cnt=20)  # botbuilder's keyword
+    assert Channel.has_message_feed("sms")
+
+
+def test_channel_id_of_a_turn() -> None:
+    activity = Activity.from_dict(inbound_message("hi", channel="slack"))
+    assert Channel.get_channel_id(TurnContext(RecordingSender(), activity)) == "slack"
 
 
 def test_list_style_aliases() -> None:

@@ -42,7 +42,7 @@ def date(day: str) -> list[DateTimeResolution]:
         ("how about December 24th?", date("2026-12-24")),
         (
             "tomorrow at 3pm",
-            [DateTimeResolution(value="2026-03-05 15:00:00", timex="2026-03-05T15:00")],
+            [DateTimeResolution(value="2026-03-05 15:00:00", timex="2026-03-05T15")],
         ),
         (
             "December 24th at 5:30:15 pm",
@@ -109,3 +109,46 @@ def test_recognize_datetime_takes_a_reference_time() -> None:
     assert recognize_datetime("tomorrow", reference, "xx-YY") == date("2030-02-01")
     assert recognize_datetime("", reference) == []
     assert recognize_datetime("x " * 300 + "tomorrow", reference) == []  # too long to be a date
+
+
+def at(*readings: str) -> list[DateTimeResolution]:
+    return [
+        DateTimeResolution(
+            value=f"{r[:10]} {r[11:13]}:00:00" if "-" in r else f"{r[1:3]}:00:00", timex=r
+        )
+        for r in readings
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        # A time without a day is a time of day, as Recognizers-Text gives it.
+        ("9am", "en-us", at("T09")),
+        ("at 9pm", "en-us", at("T21")),
+        ("at 17", "en-us", at("T17")),
+        # A bare hour is read in the morning and in the evening.
+        ("tomorrow at 9", "en-us", at("2026-03-05T09", "2026-03-05T21")),
+        ("at 9", "en-us", at("T09", "T21")),
+        ("mañana a las 9", "es-es", at("2026-03-05T09", "2026-03-05T21")),
+        ("morgen um 9", "de-de", at("2026-03-05T09", "2026-03-05T21")),
+        ("demain à 9", "fr-fr", at("2026-03-05T09", "2026-03-05T21")),
+        ("domani alle 9", "it-it", at("2026-03-05T09", "2026-03-05T21")),
+        ("morgen om 9", "nl-nl", at("2026-03-05T09", "2026-03-05T21")),
+        ("amanhã às 9", "pt-br", at("2026-03-05T09", "2026-03-05T21")),
+        ("tomorrow at 9am", "en-us", at("2026-03-05T09")),
+        ("tomorrow at 12", "en-us", at("2026-03-05T12")),
+    ],
+)
+def test_times_of_day_and_bare_hours(
+    text: str, locale: str, expected: list[DateTimeResolution]
+) -> None:
+    reference = datetime.datetime(2026, 3, 4, 10, 30)
+    assert recognize_datetime(text, reference, locale) == expected
+
+
+def test_a_time_with_minutes_keeps_them() -> None:
+    reference = datetime.datetime(2026, 3, 4, 10, 30)
+    assert recognize_datetime("9:30", reference) == [
+        DateTimeResolution(value="09:30:00", timex="T09:30")
+    ]

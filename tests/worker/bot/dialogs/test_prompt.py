@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from shared.schema.activity import Activity, InputHints
+from tests.support.activities import message
 from tests.worker.bot.dialogs.harness import DialogTestClient
+from tests.worker.bot.test_turn_context import RecordingSender
 from worker.bot.dialogs import (
     AttachmentPrompt,
     ChoicePrompt,
@@ -26,6 +28,7 @@ from worker.bot.dialogs import (
     WaterfallStepContext,
 )
 from worker.bot.message_factory import MessageFactory
+from worker.bot.turn_context import TurnContext
 
 
 def texts(activities: list[Activity]) -> list[str | None]:
@@ -282,3 +285,23 @@ async def test_reprompt_asks_the_original_question_not_the_retry() -> None:
     assert texts(await client.send("what?")) == ["A number!"]
     await client.send("7")
     assert client.result == DialogTurnResult(DialogTurnStatus.Complete, 7)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        TextPrompt("t"),
+        NumberPrompt("n"),
+        ConfirmPrompt("c"),
+        ChoicePrompt("ch"),
+        DateTimePrompt("d"),
+    ],
+)
+async def test_hooks_called_without_a_turn_or_options_raise_type_error(prompt: Any) -> None:
+    with pytest.raises(TypeError):
+        await prompt.on_recognize(None, {}, PromptOptions())
+    with pytest.raises(TypeError):
+        await prompt.on_prompt(None, {}, PromptOptions(), False)
+    context = TurnContext(RecordingSender(), Activity.from_dict(message("hi")))
+    with pytest.raises(TypeError):
+        await prompt.on_prompt(context, {}, None, False)

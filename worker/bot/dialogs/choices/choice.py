@@ -15,10 +15,11 @@ class Choice:
 
     `value` is what the prompt returns and what the user may type; `action` replaces the
     button that is otherwise built from `value` (its `title` is then shown instead of `value`);
-    `synonyms` are other words that pick this choice.
+    `synonyms` are other words that pick this choice. `Choice()` has the value "" (botbuilder's
+    is None) until one is set.
     """
 
-    value: str
+    value: str = ""
     action: CardAction | None = None
     synonyms: list[str] | None = None
 

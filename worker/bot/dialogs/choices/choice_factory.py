@@ -79,9 +79,9 @@ class ChoiceFactory:
                     parts.append(opts.inline_or if len(items) == 2 else opts.inline_or_more)
             parts.append(f"({index + 1}) " if opts.include_numbers else "")
             parts.append(_title(choice))
-        # Unlike the SDK, no leading space when there is no text.
+        # As botbuilder: a space before the list even without text (" (1) Yes or (2) No").
         listed = "".join(parts)
-        combined = f"{text} {listed}" if text and listed else text or listed
+        combined = f"{text or ''} {listed}" if listed else text or ""
         return MessageFactory.text(combined, speak, InputHints.EXPECTING_INPUT)
 
     @staticmethod

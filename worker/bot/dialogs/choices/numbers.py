@@ -1,7 +1,9 @@
 """Numbers and ordinals in a user's reply: "42", "-7", "1,000", "3.5", "twenty one", "2nd".
 
 Digits follow the locale's separators (`1,000.5` in English, `1.000,5` in German and the
-other languages listed below); number words are English only.
+other languages listed below). Number words are read in the locale's language: English here,
+Spanish, French, German, Italian, Dutch, Portuguese, Chinese and Japanese in `number_words`;
+any other language's replies are read as English.
 """
 
 from __future__ import annotations
@@ -9,6 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+
+from worker.bot.dialogs.choices.number_words import (
+    CJK_LANGUAGES,
+    TEXT2NUM_LANGUAGES,
+    word_numbers,
+)
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -37,6 +45,15 @@ _DECIMAL_COMMA = frozenset(
 _WORD = re.compile(r"[A-Za-z]+")
 _WORD_GAP = re.compile(r"[\s-]+")  # "twenty-one", "one   hundred"
 _DIGIT_ORDINAL = re.compile(r"(?<![\w.,])(\d+)(?:st|nd|rd|th)\b", re.IGNORECASE)
+# "2º", "2ª" (es, it, pt), "2e", "2ème", "1er", "1re" (fr), "2e", "2de" (nl), "2." (de).
+_OTHER_DIGIT_ORDINALS = {
+    "es": r"[º°ª]|\.[º°ª]",
+    "pt": r"[º°ª]|\.[º°ª]",
+    "it": r"[º°ª]",
+    "fr": r"(?:e|ème|eme|er|re|nd|nde)\b",
+    "nl": r"(?:e|de|ste)\b",
+    "de": r"\.(?!\d)",
+}
 _SCALE_AFTER_DIGITS = re.compile(r"\s+(hundred|thousand|million|billion)\b", re.IGNORECASE)
 
 
@@ -51,25 +68,57 @@ class NumberMatch:
 
 
 def recognize_number(text: str, locale: str | None = None) -> list[NumberMatch]:
-    """The numbers in `text`, in order: digits (`-1,234.5`, `5 thousand`) and English words
-    (`twenty one`, `a hundred and five`, `minus three`). Digits whose grouping does not fit
-    the locale (`1,5` in English) are not a number: better to ask again than to guess."""
-    found = _digit_numbers(text, locale) + _word_numbers(text)
-    return sorted(found, key=lambda match: match.start)
+    """The numbers in `text`, in order: digits (`-1,234.5`, `5 thousand`) and words in the
+    locale's language (`twenty one`, `a hundred and five`, `minus three`; `veintidós`,
+    `二十二`). Digits whose grouping does not fit the locale (`1,5` in English) are not a
+    number: better to ask again than to guess."""
+    language = _language(locale)
+    if language in TEXT2NUM_LANGUAGES or language in CJK_LANGUAGES:
+        words = [
+            NumberMatch(n.start, n.end, text[n.start : n.end], n.value)
+            for n in word_numbers(text, language)
+            if not n.ordinal
+        ]
+    else:
+        words = _word_numbers(text)
+    digits = _digit_numbers(text, locale)
+    # A CJK numeral may stand right next to digits; each character is read once.
+    words = [w for w in words if not any(_overlap(w, d) for d in digits)]
+    return sorted(digits + words, key=lambda match: match.start)
 
 
-def recognize_ordinal(text: str) -> list[NumberMatch]:
-    """The ordinals in `text`, in order: `2nd`, `second` (English, up to `twentieth`)."""
+def recognize_ordinal(text: str, locale: str | None = None) -> list[NumberMatch]:
+    """The ordinals in `text`, in order, in the locale's language: `2nd`, `second` (English,
+    up to `twentieth`); `2º`, `segundo`, `2ème`, `deuxième`, `2.`, `zweite`, `第二`."""
+    language = _language(locale)
     found = [
         NumberMatch(m.start(), m.end(), m.group(), int(m.group(1)))
         for m in _DIGIT_ORDINAL.finditer(text)
     ]
-    found += [
-        NumberMatch(m.start(), m.end(), m.group(), _ORDINALS[m.group().lower()])
-        for m in _WORD.finditer(text)
-        if m.group().lower() in _ORDINALS
-    ]
+    if language in TEXT2NUM_LANGUAGES or language in CJK_LANGUAGES:
+        suffix = _OTHER_DIGIT_ORDINALS.get(language)
+        if suffix is not None:
+            pattern = re.compile(rf"(?<![\w.,])(\d+)(?:{suffix})", re.IGNORECASE)
+            found += [
+                NumberMatch(m.start(), m.end(), m.group(), int(m.group(1)))
+                for m in pattern.finditer(text)
+            ]
+        found += [
+            NumberMatch(n.start, n.end, text[n.start : n.end], n.value)
+            for n in word_numbers(text, language)
+            if n.ordinal and not any(f.start <= n.start < f.end for f in found)
+        ]
+    else:
+        found += [
+            NumberMatch(m.start(), m.end(), m.group(), _ORDINALS[m.group().lower()])
+            for m in _WORD.finditer(text)
+            if m.group().lower() in _ORDINALS
+        ]
     return sorted(found, key=lambda match: match.start)
+
+
+def _overlap(a: NumberMatch, b: NumberMatch) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def _digit_numbers(text: str, locale: str | None) -> list[NumberMatch]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 from typing import Any
 
 from shared.schema.activity import ActivityTypes
@@ -14,7 +14,8 @@ from worker.bot.dialogs.choices import (
     ListStyle,
 )
 from worker.bot.dialogs.prompts.culture import prompt_culture
-from worker.bot.dialogs.prompts.prompt import Prompt, has_content
+from worker.bot.dialogs.prompts.prompt import Prompt, has_content, require
+from worker.bot.dialogs.prompts.prompt_culture_models import PromptCultureModels
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import (
     PromptRecognizerResult,
@@ -29,8 +30,10 @@ class ChoicePrompt(Prompt[FoundChoice]):
     number or ordinal ("2", "two", "2nd", "second").
 
     `options.style` (else the prompt's `style`, `ListStyle.auto`) says how the choices are
-    shown; `choice_options` how inline and list styles write them; `recognizer_options` what
-    a reply may match.
+    shown; `choice_options` how inline and list styles write them (else `choice_defaults`
+    for the culture: the activity's locale, else `default_locale`, else English, nearest of
+    `PromptCultureModels`); `recognizer_options` what a reply may match. Numbers and
+    ordinals are recognized in the locale's language.
     """
 
     def __init__(
@@ -45,7 +48,7 @@ class ChoicePrompt(Prompt[FoundChoice]):
         self.default_locale = default_locale
         self.choice_options: ChoiceFactoryOptions | None = None
         self.recognizer_options: FindChoicesOptions | None = None
-        self.choice_defaults = choice_defaults or {}
+        self.choice_defaults = choice_defaults or default_choice_options()
 
     async def on_prompt(
         self,
@@ -54,6 +57,7 @@ class ChoicePrompt(Prompt[FoundChoice]):
         options: PromptOptions,
         is_retry: bool,
     ) -> None:
+        require(turn_context, options)
         culture = prompt_culture(turn_context.activity, self.default_locale, self.choice_defaults)
         prompt = options.retry_prompt if is_retry and options.retry_prompt else options.prompt
         message = self.append_choices(
@@ -69,16 +73,29 @@ class ChoicePrompt(Prompt[FoundChoice]):
     async def on_recognize(
         self, turn_context: TurnContext, state: dict[str, Any], options: PromptOptions
     ) -> PromptRecognizerResult[FoundChoice]:
+        require(turn_context, options)
         activity = turn_context.activity
         if activity.type != ActivityTypes.MESSAGE or not isinstance(activity.text, str):
             return PromptRecognizerResult()
         recognizer = self.recognizer_options or FindChoicesOptions()
         if recognizer.locale is None:
             culture = prompt_culture(activity, self.default_locale)
-            recognizer = dataclasses.replace(recognizer, locale=culture)
+            recognizer = copy.copy(recognizer)
+            recognizer.locale = culture
         found = ChoiceRecognizers.recognize_choices(
             activity.text, options.choices or [], recognizer
         )
         if not found:
             return PromptRecognizerResult()
         return PromptRecognizerResult(True, found[0].resolution)
+
+
+def default_choice_options() -> dict[str, ChoiceFactoryOptions]:
+    """How each culture of `PromptCultureModels` writes a list: "(1) rojo, (2) verde, o (3)
+    azul"."""
+    return {
+        model.locale: ChoiceFactoryOptions(
+            model.separator, model.inline_or, model.inline_or_more, include_numbers=True
+        )
+        for model in PromptCultureModels.get_supported_cultures()
+    }

@@ -12,7 +12,7 @@ from worker.bot.dialogs.prompts.datetime_recognizer import (
     PreferDatesFrom,
     recognize_datetime,
 )
-from worker.bot.dialogs.prompts.prompt import Prompt
+from worker.bot.dialogs.prompts.prompt import Prompt, require
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import (
     PromptRecognizerResult,
@@ -43,6 +43,7 @@ class DateTimePrompt(Prompt[list[DateTimeResolution]]):
     async def on_recognize(
         self, turn_context: TurnContext, state: dict[str, Any], options: PromptOptions
     ) -> PromptRecognizerResult[list[DateTimeResolution]]:
+        require(turn_context, options)
         activity = turn_context.activity
         if activity.type != ActivityTypes.MESSAGE or not isinstance(activity.text, str):
             return PromptRecognizerResult()

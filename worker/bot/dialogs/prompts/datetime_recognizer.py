@@ -19,7 +19,8 @@ PreferDatesFrom = Literal["future", "past", "current_period"]
 MAX_LENGTH = 500
 
 _BARE_NUMBER = re.compile(r"[+-]?\d{1,3}")
-_LETTERS = re.compile(r"[^\W\d_]{3,}")
+# Three letters make a word worth reading; two suffice in Chinese and Japanese ("明天", "明日").
+_LETTERS = re.compile(r"[^\W\d_]{3,}|[\u3040-\u30ff\u4e00-\u9fff]{2,}")
 
 
 @dataclass
@@ -27,9 +28,9 @@ class DateTimeResolution:
     """One reading of a date or time, as botbuilder's DateTimePrompt returns it.
 
     A date: `value` and `timex` are `2026-12-24`. A date and time: `value` is
-    `2026-12-24 15:00:00`, `timex` `2026-12-24T15:00`. A month or a year ("next month",
-    "2027"): `timex` is `2026-04` or `2027`, `start` and `end` the first day of it and of the
-    next one, `value` None.
+    `2026-12-24 15:00:00`, `timex` `2026-12-24T15` (`T15:30` with minutes). A month or a year
+    ("next month", "2027"): `timex` is `2026-04` or `2027`, `start` and `end` the first day of it
+    and of the next one, `value` None.
     """
 
     value: str | None = None
@@ -59,20 +60,69 @@ def recognize_datetime(
     # dateparser reads "42" as the year 2042 and "a" as a date: not what a user means.
     if not text or _BARE_NUMBER.fullmatch(text) or not (_LETTERS.search(text) or _digits(text)):
         return []
-    settings = {
-        "RELATIVE_BASE": reference.replace(tzinfo=None),
-        "PREFER_DATES_FROM": prefer_dates_from,
-        "RETURN_TIME_AS_PERIOD": True,
-    }
+    # "tomorrow at 9": dateparser needs "9:00" to see a time; and, as Recognizers-Text, a bare
+    # hour of the morning is read both ways (09 and 21).
+    text, bare_hour = _complete_bare_hour(text)
+    base = reference.replace(tzinfo=None)
+    found = _read(text, locale, base, prefer_dates_from)
+    if found is None:
+        return []
+    moment, period = found
+    moment = moment.replace(tzinfo=None)
+    if period == "time" and _is_time_only(text, locale, base):
+        readings = [_time_of_day(moment)]
+        if bare_hour and 0 < moment.hour < 12:
+            readings.append(_time_of_day(moment + datetime.timedelta(hours=12)))
+        return readings
+    readings = [_resolution(moment, period)]
+    if period == "time" and bare_hour and 0 < moment.hour < 12:
+        readings.append(_resolution(moment + datetime.timedelta(hours=12), period))
+    return readings
+
+
+def _read(
+    text: str, locale: str | None, base: datetime.datetime, prefer: PreferDatesFrom
+) -> tuple[datetime.datetime, str] | None:
+    settings = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": prefer, "RETURN_TIME_AS_PERIOD": True}
     found = _parse(text, locale, settings)
     if found is None:
         # A date inside a sentence ("let's say friday"): find it, then read it alone.
         phrase = _search(text, locale, settings)
         found = _parse(phrase, locale, settings) if phrase else None
-    if found is None:
-        return []
-    moment, period = found
-    return [_resolution(moment.replace(tzinfo=None), period)]
+    return found
+
+
+# The word before a clock time, per language: "at 9", "a las 9", "à 9", "um 9", "alle 9",
+# "om 9", "às 9".
+_BARE_HOUR = re.compile(
+    r"\b(at|a las|a la|à|um|alle|all'|om|às)\s+(\d{1,2})"
+    r"(?![\d:.,h]|\s*(?:am|pm|a\.m|p\.m|uhr|h\b))",
+    re.IGNORECASE,
+)
+
+
+def _complete_bare_hour(text: str) -> tuple[str, bool]:
+    """`text` with "at 9" written "at 9:00", and whether it had such a bare hour."""
+    completed, count = _BARE_HOUR.subn(
+        lambda m: f"{m.group(1)} {m.group(2)}:00" if int(m.group(2)) < 24 else m.group(0), text
+    )
+    return completed, count > 0 and completed != text
+
+
+def _is_time_only(text: str, locale: str | None, base: datetime.datetime) -> bool:
+    """True if `text` names a time of day and no day ("9am", "at 5:30"): read against two
+    reference days five weeks and two days apart, it falls on each reference day itself."""
+    for day in (base, base + datetime.timedelta(days=37)):
+        found = _read(text, locale, day, "current_period")
+        if found is None or found[0].date() != day.date():
+            return False
+    return True
+
+
+def _time_of_day(moment: datetime.datetime) -> DateTimeResolution:
+    """A time without a day, as Recognizers-Text gives it: timex "T09", value "09:00:00"."""
+    time = "%H:%M:%S" if moment.second else "%H:%M" if moment.minute else "%H"
+    return DateTimeResolution(value=moment.strftime("%H:%M:%S"), timex=moment.strftime(f"T{time}"))
 
 
 def _digits(text: str) -> bool:
@@ -126,7 +176,8 @@ def _search(text: str, locale: str | None, settings: dict[str, Any]) -> str | No
 
 def _resolution(moment: datetime.datetime, period: str) -> DateTimeResolution:
     if period == "time":
-        time = "%H:%M:%S" if moment.second else "%H:%M"
+        # As Recognizers-Text writes it: a whole hour is "T09", else "T09:30" or "T09:30:15".
+        time = "%H:%M:%S" if moment.second else "%H:%M" if moment.minute else "%H"
         return DateTimeResolution(
             value=moment.strftime("%Y-%m-%d %H:%M:%S"), timex=moment.strftime(f"%Y-%m-%dT{time}")
         )

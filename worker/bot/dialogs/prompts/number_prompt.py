@@ -7,7 +7,7 @@ from typing import Any
 from shared.schema.activity import ActivityTypes
 from worker.bot.dialogs.choices.numbers import recognize_number
 from worker.bot.dialogs.prompts.culture import prompt_culture
-from worker.bot.dialogs.prompts.prompt import Prompt
+from worker.bot.dialogs.prompts.prompt import Prompt, require
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import (
     PromptRecognizerResult,
@@ -33,6 +33,7 @@ class NumberPrompt(Prompt[int | float]):
     async def on_recognize(
         self, turn_context: TurnContext, state: dict[str, Any], options: PromptOptions
     ) -> PromptRecognizerResult[int | float]:
+        require(turn_context, options)
         activity = turn_context.activity
         if activity.type != ActivityTypes.MESSAGE or not isinstance(activity.text, str):
             return PromptRecognizerResult()

@@ -38,6 +38,8 @@ class Prompt(Dialog, Generic[T]):
 
     persisted_options = PERSISTED_OPTIONS
     persisted_state = PERSISTED_STATE
+    reads_every_activity = False
+    """True for a prompt that answers to any activity (ActivityPrompt), not only messages."""
 
     def __init__(self, dialog_id: str, validator: PromptValidator[T] | None = None) -> None:
         super().__init__(dialog_id)
@@ -69,7 +71,7 @@ class Prompt(Dialog, Generic[T]):
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         """Recognize and validate the reply: end with the value, or ask again and wait."""
         turn_context = dialog_context.context
-        if turn_context.activity.type != ActivityTypes.MESSAGE:
+        if turn_context.activity.type != ActivityTypes.MESSAGE and not self.reads_every_activity:
             return Dialog.end_of_turn
         instance = _active(dialog_context)
         state = _state(instance)
@@ -111,6 +113,7 @@ class Prompt(Dialog, Generic[T]):
         is_retry: bool,
     ) -> None:
         """Send `retry_prompt` when retrying (if there is one), else `prompt` (if any)."""
+        require(turn_context, options)
         prompt = options.retry_prompt if is_retry and options.retry_prompt else options.prompt
         if prompt is not None:
             await turn_context.send_activity(prompt)
@@ -167,6 +170,15 @@ def _render(
     if style is ListStyle.hero_card:
         return ChoiceFactory.hero_card(choices, text)
     return ChoiceFactory.for_channel(channel_id, choices, text, None, options)
+
+
+def require(turn_context: TurnContext | None, options: PromptOptions | None = None) -> None:
+    """A TypeError (as botbuilder raises) when a prompt's hook is called without a turn or,
+    where it needs them, without options."""
+    if turn_context is None:
+        raise TypeError("a prompt needs the turn's TurnContext")
+    if options is None:
+        raise TypeError("a prompt needs its PromptOptions")
 
 
 def has_content(activity: Activity) -> bool:

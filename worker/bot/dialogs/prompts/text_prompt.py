@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.schema.activity import ActivityTypes
-from worker.bot.dialogs.prompts.prompt import Prompt
+from worker.bot.dialogs.prompts.prompt import Prompt, require
 from worker.bot.dialogs.prompts.prompt_options import PromptOptions
 from worker.bot.dialogs.prompts.prompt_validator_context import PromptRecognizerResult
 from worker.bot.turn_context import TurnContext
@@ -18,6 +18,7 @@ class TextPrompt(Prompt[str]):
     async def on_recognize(
         self, turn_context: TurnContext, state: dict[str, Any], options: PromptOptions
     ) -> PromptRecognizerResult[str]:
+        require(turn_context, options)
         activity = turn_context.activity
         text = activity.text
         if activity.type == ActivityTypes.MESSAGE and isinstance(text, str) and text.strip():
