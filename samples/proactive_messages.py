@@ -35,7 +35,7 @@ from worker.bot import (
     Storage,
     TurnContext,
 )
-from worker.bot.storage import IF_ABSENT
+from worker.bot.storage import ETAG, IF_ABSENT
 
 REFERENCES_KEY = "proactive-sample/conversation-references"
 """One storage item: user id -> that user's latest conversation reference."""
@@ -64,7 +64,7 @@ class ConversationReferences:
             if attempt:
                 await asyncio.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
             found = (await self._storage.read([REFERENCES_KEY])).get(REFERENCES_KEY)
-            item: dict[str, Any] = dict(found) if found else {"eTag": IF_ABSENT}
+            item: dict[str, Any] = dict(found) if found else {ETAG: IF_ABSENT}
             if item.get(user_id) == reference.to_dict():
                 return
             item[user_id] = reference.to_dict()
@@ -77,7 +77,7 @@ class ConversationReferences:
 
     async def all(self) -> list[dict[str, Any]]:
         found = (await self._storage.read([REFERENCES_KEY])).get(REFERENCES_KEY) or {}
-        return [value for key, value in found.items() if key != "eTag"]
+        return [value for key, value in found.items() if key != ETAG]
 
 
 class ProactiveBot(ActivityHandler):
