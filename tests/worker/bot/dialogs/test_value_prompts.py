@@ -52,6 +52,13 @@ async def test_text_prompt_returns_the_text_as_sent(text: str) -> None:
         ("5 thousand", 5000),
         ("I'd like 3 please", 3),
         ("three or 4", 3),
+        # Fractions and dozens: never the whole part alone (a silently wrong number).
+        ("two and a half", 2.5),
+        ("minus five and three quarters", -5.75),
+        ("one and a half thousand", 1500),
+        ("a dozen", 12),
+        ("three dozen eggs", 36),
+        ("half a dozen", 6),
     ],
 )
 async def test_number_prompt_reads_digits_and_words(text: str, number: float) -> None:

@@ -29,6 +29,14 @@ _TENS = {
     "eighty": 80, "ninety": 90,
 }  # fmt: skip
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_FRACTIONS = {
+    ("and", "a", "half"): 0.5,
+    ("and", "one", "half"): 0.5,
+    ("and", "a", "quarter"): 0.25,
+    ("and", "one", "quarter"): 0.25,
+    ("and", "three", "quarters"): 0.75,
+}
+"""What may follow a whole number written in words: "two and a half" is 2.5, not 2."""
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
@@ -161,9 +169,18 @@ def _word_numbers(text: str) -> list[NumberMatch]:
             continue
         value, after = parsed
         start, end = words[index][1], words[after - 1][2]
+        if index and words[index - 1][0] == "half" and words[index][0] == "a":
+            gap = text[words[index - 1][2] : words[index][1]]
+            if _WORD_GAP.fullmatch(gap):  # "half a dozen", "half a million"
+                value, start = _whole_if_whole(value / 2), words[index - 1][1]
         found.append(NumberMatch(start, end, text[start:end], value))
         index = after
     return found
+
+
+def _whole_if_whole(number: float) -> int | float:
+    """1500.0 as 1500: a whole number read from words is an int, as its digits would be."""
+    return int(number) if float(number).is_integer() else number
 
 
 def _kind(word: str) -> str | None:
@@ -175,6 +192,8 @@ def _kind(word: str) -> str | None:
         return "tens"
     if word == "hundred":
         return "hundred"
+    if word == "dozen":
+        return "dozen"
     if word in _SCALES:
         return "scale"
     if word in ("and", "a"):
@@ -184,15 +203,16 @@ def _kind(word: str) -> str | None:
 
 # Which word may follow which inside one number: "twenty one" is one number, "one two" two.
 _FOLLOWS: dict[str | None, frozenset[str]] = {
-    None: frozenset({"zero", "unit", "teen", "tens", "a"}),
+    None: frozenset({"zero", "unit", "teen", "tens", "a", "dozen"}),
     "zero": frozenset(),
-    "unit": frozenset({"hundred", "scale"}),
-    "teen": frozenset({"hundred", "scale"}),
-    "tens": frozenset({"unit", "scale"}),
+    "unit": frozenset({"hundred", "scale", "dozen"}),
+    "teen": frozenset({"hundred", "scale", "dozen"}),
+    "tens": frozenset({"unit", "scale", "dozen"}),
+    "dozen": frozenset(),
     "hundred": frozenset({"unit", "teen", "tens", "scale", "and"}),
     "scale": frozenset({"unit", "teen", "tens", "and"}),
     "and": frozenset({"unit", "teen", "tens"}),
-    "a": frozenset({"hundred", "scale"}),
+    "a": frozenset({"hundred", "scale", "dozen"}),
 }
 
 
@@ -216,6 +236,8 @@ class _Accumulator:
             self.current = 0
         elif kind == "hundred":
             self.current = (self.current or 1) * 100
+        elif kind == "dozen":
+            self.current = (self.current or 1) * 12
         elif kind == "tens":
             self.current += _TENS[word]
         elif kind in ("zero", "unit", "teen"):
@@ -233,7 +255,7 @@ class _WordNumber:
         self.text = text
         self.words = words
 
-    def parse(self, index: int) -> tuple[int, int] | None:
+    def parse(self, index: int) -> tuple[int | float, int] | None:
         """(value, index after its last word), or None if no number starts at `index`."""
         sign = 1
         if self.words[index][0] in _NEGATIVE and self._joined(index + 1):
@@ -254,7 +276,25 @@ class _WordNumber:
                 end = position
         if end == index:
             return None
-        return sign * value.total(), end
+        fraction, end = self._fraction(end)
+        number: int | float = value.total() + fraction
+        if fraction and end < len(self.words) and self._joined(end):
+            word = self.words[end][0]  # "one and a half thousand", "two and a half dozen"
+            if word in _SCALES or word in ("hundred", "dozen"):
+                number *= _SCALES.get(word) or (100 if word == "hundred" else 12)
+                end += 1
+        return sign * _whole_if_whole(number), end
+
+    def _fraction(self, after: int) -> tuple[float, int]:
+        """ "and a half" (a quarter, three quarters) right after a whole number: its value and
+        where the number now ends; (0, `after`) when none follows."""
+        for words, value in _FRACTIONS.items():
+            following = self.words[after : after + len(words)]
+            if tuple(w[0] for w in following) == words and all(
+                self._joined(after + i) for i in range(len(words))
+            ):
+                return value, after + len(words)
+        return 0, after
 
     def _joined(self, position: int) -> bool:
         """True if only spaces or a hyphen separate word `position` from the one before."""
