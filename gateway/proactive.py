@@ -9,9 +9,14 @@ Protected by `TURNSTREAM_PROACTIVE_SECRET` as a bearer token; without it the rou
      "activity": {"type": "message", "text": "..."}}       (or "event": {"name": ..., "value": ...})
     -> 202 {"job": "...", "total": N}
 
+or, for Teams, one batch operation Teams runs itself (`shared.protocol.teams_batch`):
+
+    {"teamsBatch": {"kind": "users", "serviceUrl": ..., "tenantId": ..., "members": [...]},
+     "activity": {...}}
+
 Each conversation gets one turn, in order with its other turns; the sends are paced per service
 URL and tenant by the workers. `GET /api/proactive/{job}` -> {"total", "queued", "done",
-"failed", "finished"}.
+"failed", "finished"}, and `teamsOperationId` once a batch operation started.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from starlette.responses import JSONResponse
 
 from gateway.resources import resources
 from shared.protocol.proactive import MAX_REFERENCES, BadReference, ProactiveQueue, activity_to_send
+from shared.protocol.teams_batch import TEAMS_BATCH_EVENT, TeamsBatch
 
 MAX_PROACTIVE_BODY_BYTES = 16 * 1024 * 1024
 
@@ -111,6 +117,8 @@ def _parse(body: bytes) -> tuple[list[Any], str | None, Any, bytes | None]:
         raise BadReference("the body is not JSON") from None
     if not isinstance(doc, dict):
         raise BadReference("the body must be a JSON object")
+    if "teamsBatch" in doc:
+        return _teams_batch(doc)
     if "reference" in doc and "conversations" in doc:
         raise BadReference("give either reference or conversations, not both")
     references = [doc["reference"]] if "reference" in doc else doc.get("conversations")
@@ -124,6 +132,15 @@ def _parse(body: bytes) -> tuple[list[Any], str | None, Any, bytes | None]:
             raise BadReference("event must be an object with a name")
         return references, event["name"], event.get("value"), None
     return references, None, None, activity_to_send(activity)
+
+
+def _teams_batch(doc: dict[str, Any]) -> tuple[list[Any], str | None, Any, bytes | None]:
+    """One turn that asks Teams to deliver the activity as a batch operation."""
+    if "reference" in doc or "conversations" in doc or "event" in doc:
+        raise BadReference("teamsBatch goes with an activity only (no conversations, no event)")
+    batch = TeamsBatch.parse(doc["teamsBatch"])
+    activity = orjson.loads(activity_to_send(doc.get("activity")))
+    return [batch.reference()], TEAMS_BATCH_EVENT, batch.to_value(activity), None
 
 
 def _error(status: int, code: str, message: str, *, retry_after: int | None = None) -> JSONResponse:

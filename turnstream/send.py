@@ -16,6 +16,7 @@ import orjson
 from shared.protocol.keys import Keyspace
 from shared.protocol.proactive import BadReference, ProactiveQueue, activity_to_send
 from shared.protocol.signing import EnvelopeSigner
+from shared.protocol.teams_batch import TEAMS_BATCH_EVENT, TeamsBatch
 from shared.redis.connection import Redis
 
 
@@ -26,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     target.add_argument(
         "--references", type=Path, help="a file of conversation references, one JSON per line"
+    )
+    target.add_argument(
+        "--teams-batch",
+        type=Path,
+        help="a JSON file holding a Teams batch operation (kind, serviceUrl, tenantId, ...): "
+        "Teams delivers the --text or --activity itself",
     )
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--text", help="send a message with this text")
@@ -42,15 +49,10 @@ async def send(
     redis: Redis, keys: Keyspace, args: argparse.Namespace, signer: EnvelopeSigner | None
 ) -> int:
     """0 when every turn ran; 1 when some failed in the bot or the timeout came first."""
-    references = _references(args)
-    event, value, activity = None, None, None
-    if args.event:
-        event = args.event
-        value = _json(args.value, "--value") if args.value else None
-    elif args.text is not None:
-        activity = activity_to_send({"type": "message", "text": args.text})
+    if args.teams_batch:
+        references, event, value, activity = _teams_batch(args)
     else:
-        activity = activity_to_send(_json(_read(args.activity), str(args.activity)))
+        references, event, value, activity = _turns(args)
     queue = ProactiveQueue(redis, keys, signer)
     job, total = await queue.fan_out(references, event=event, value=value, send=activity)
     print(f"job {job}: {total} conversation{'s' if total != 1 else ''} queued", flush=True)
@@ -62,6 +64,8 @@ async def send(
         if progress is None:
             raise LookupError(f"job {job} disappeared (expired?)")
         line = f"done {progress.done}/{progress.total}, failed {progress.failed}"
+        if progress.teams_operation_id:
+            line += f", Teams operation {progress.teams_operation_id}"
         if progress.finished or time.monotonic() > deadline:
             print(f"\r{line}", flush=True)
             if not progress.finished:
@@ -70,6 +74,36 @@ async def send(
         if sys.stdout.isatty():
             print(f"\r{line}", end="", flush=True)
         await asyncio.sleep(0.5)
+
+
+Turns = tuple[list[Any], str | None, Any, bytes | None]
+"""What `fan_out` queues: references, event name, event value, activity to send."""
+
+
+def _turns(args: argparse.Namespace) -> Turns:
+    references = _references(args)
+    event, value, activity = None, None, None
+    if args.event:
+        event = args.event
+        value = _json(args.value, "--value") if args.value else None
+    elif args.text is not None:
+        activity = activity_to_send({"type": "message", "text": args.text})
+    else:
+        activity = activity_to_send(_json(_read(args.activity), str(args.activity)))
+    return references, event, value, activity
+
+
+def _teams_batch(args: argparse.Namespace) -> Turns:
+    """One turn in which a worker asks Teams to deliver the activity (a batch operation)."""
+    if args.event:
+        raise BadReference("--teams-batch sends an activity (--text or --activity), not an event")
+    batch = TeamsBatch.parse(_json(_read(args.teams_batch), str(args.teams_batch)))
+    if args.text is not None:
+        activity = {"type": "message", "text": args.text}
+    else:
+        activity = _json(_read(args.activity), str(args.activity))
+    checked = orjson.loads(activity_to_send(activity))
+    return [batch.reference()], TEAMS_BATCH_EVENT, batch.to_value(checked), None
 
 
 def _references(args: argparse.Namespace) -> list[Any]:

@@ -54,19 +54,24 @@ class Progress:
     queued: int
     done: int
     failed: int
+    teams_operation_id: str | None = None
+    """The Teams batch operation the job's one turn started (`shared.protocol.teams_batch`)."""
 
     @property
     def finished(self) -> bool:
         return self.done + self.failed >= self.total
 
-    def to_dict(self) -> dict[str, int | bool]:
-        return {
+    def to_dict(self) -> dict[str, int | bool | str]:
+        shown: dict[str, int | bool | str] = {
             "total": self.total,
             "queued": self.queued,
             "done": self.done,
             "failed": self.failed,
             "finished": self.finished,
         }
+        if self.teams_operation_id is not None:
+            shown["teamsOperationId"] = self.teams_operation_id
+        return shown
 
 
 def continuation_activity(
@@ -247,6 +252,9 @@ class ProactiveQueue:
             queued=int(fields.get("queued", 0)),
             done=int(fields.get("done", 0)),
             failed=int(fields.get("failed", 0)),
+            teams_operation_id=fields["teamsOperationId"].decode()
+            if "teamsOperationId" in fields
+            else None,
         )
 
     def _envelope(

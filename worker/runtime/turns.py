@@ -4,13 +4,14 @@ send), and answer the gateway waiting for it (an invoke, expectReplies)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
 
 from shared.protocol.envelope import Envelope, ProactiveTurn
 from shared.protocol.keys import Keyspace
+from shared.protocol.teams_batch import TEAMS_BATCH_EVENT
 from shared.redis.connection import Redis
 from shared.schema.activity import Activity
 from shared.telemetry.logs import log_context
@@ -24,6 +25,7 @@ from worker.bot.types import Bot, TurnHandler
 from worker.connector.service_urls import OutboundPolicy
 from worker.runtime.answer_publisher import AnswerPublisher, answer_of
 from worker.runtime.bot_routes import RouteRunner
+from worker.runtime.teams_batch import teams_batch_turn
 from worker.runtime.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,8 @@ class Turns:
             handler = resolve_callback(proactive.callback, self._bot, self._adapter.local_callbacks)
         elif proactive.send is not None:
             handler = _sender(orjson.loads(proactive.send))
+        elif proactive.job is not None and activity.get("name") == TEAMS_BATCH_EVENT:
+            handler = teams_batch_turn(activity["value"], self._recorder(proactive.job))
         # Paced only where a channel throttles: the sends of a fan-out, not a bot's own turns.
         if proactive.job is not None:
             await self._throttle.wait(activity)
@@ -86,6 +90,14 @@ class Turns:
         if proactive.job is not None:
             outcome = "failed" if context.turn_state.get(TURN_FAILED_KEY) else "done"
             await self._redis.hincrby(self._keys.proactive_job(proactive.job), outcome, 1)
+
+    def _recorder(self, job: str) -> Callable[[str], Awaitable[None]]:
+        """Where a batch operation's turn records the operation id Teams answered."""
+
+        async def record(operation_id: str) -> None:
+            await self._redis.hset(self._keys.proactive_job(job), "teamsOperationId", operation_id)
+
+        return record
 
 
 def _sender(doc: dict[str, Any]) -> TurnHandler:
