@@ -16,7 +16,7 @@ or, for Teams, one batch operation Teams runs itself (`shared.protocol.teams_bat
 
 Each conversation gets one turn, in order with its other turns; the sends are paced per service
 URL and tenant by the workers. `GET /api/proactive/{job}` -> {"total", "queued", "done",
-"failed", "finished"}, and `teamsOperationId` once a batch operation started.
+"failed", "finished"}, and `teamsOperation` once a batch operation started.
 """
 
 from __future__ import annotations

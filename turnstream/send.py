@@ -64,8 +64,9 @@ async def send(
         if progress is None:
             raise LookupError(f"job {job} disappeared (expired?)")
         line = f"done {progress.done}/{progress.total}, failed {progress.failed}"
-        if progress.teams_operation_id:
-            line += f", Teams operation {progress.teams_operation_id}"
+        operation = progress.teams_operation
+        if operation:
+            line += f", Teams operation {operation['id']} {operation.get('state', 'started')}"
         if progress.finished or time.monotonic() > deadline:
             print(f"\r{line}", flush=True)
             if not progress.finished:

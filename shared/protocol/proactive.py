@@ -54,24 +54,38 @@ class Progress:
     queued: int
     done: int
     failed: int
-    teams_operation_id: str | None = None
-    """The Teams batch operation the job's one turn started (`shared.protocol.teams_batch`)."""
+    teams_operation: dict[str, Any] | None = None
+    """The Teams batch operation the job's one turn started and followed
+    (`shared.protocol.teams_batch`): its id, and once checked its state, entries and the count
+    of entries per status."""
 
     @property
     def finished(self) -> bool:
         return self.done + self.failed >= self.total
 
-    def to_dict(self) -> dict[str, int | bool | str]:
-        shown: dict[str, int | bool | str] = {
+    def to_dict(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {
             "total": self.total,
             "queued": self.queued,
             "done": self.done,
             "failed": self.failed,
             "finished": self.finished,
         }
-        if self.teams_operation_id is not None:
-            shown["teamsOperationId"] = self.teams_operation_id
+        if self.teams_operation is not None:
+            shown["teamsOperation"] = self.teams_operation
         return shown
+
+
+def _teams_operation(fields: Mapping[str, bytes]) -> dict[str, Any] | None:
+    """A job's Teams batch operation as its progress shows it, or None."""
+    if "teamsOperationId" not in fields:
+        return None
+    operation: dict[str, Any] = {"id": fields["teamsOperationId"].decode()}
+    if "teamsOperationState" in fields:
+        operation["state"] = fields["teamsOperationState"].decode()
+        operation["totalEntries"] = int(fields.get("teamsOperationEntries", b"0"))
+        operation["statusMap"] = orjson.loads(fields.get("teamsOperationStatusMap", b"{}"))
+    return operation
 
 
 def continuation_activity(
@@ -252,9 +266,7 @@ class ProactiveQueue:
             queued=int(fields.get("queued", 0)),
             done=int(fields.get("done", 0)),
             failed=int(fields.get("failed", 0)),
-            teams_operation_id=fields["teamsOperationId"].decode()
-            if "teamsOperationId" in fields
-            else None,
+            teams_operation=_teams_operation(fields),
         )
 
     def _envelope(

@@ -29,6 +29,11 @@ TEAMS_BATCH_EVENT = "turnstream/teamsBatch"
 the bot)."""
 
 KINDS = ("users", "tenant", "team", "channels")
+DEFAULT_CHECK_EVERY_SECONDS = 5.0
+FOLLOW_SECONDS = 600.0
+"""How long a job follows its operation (the turn waits meanwhile, its lease renewed); Teams
+goes on past it, and `TeamsInfo.get_operation_state` tells the rest."""
+ENDED_STATES = frozenset({"Completed", "Failed", "Cancelled"})
 MAX_ID_LENGTH = 256
 
 
@@ -40,6 +45,8 @@ class TeamsBatch:
     team_id: str | None = None
     ids: list[str] = field(default_factory=list)
     """The users' ids (`users`) or the channels' ids (`channels`)."""
+    check_every_seconds: float = DEFAULT_CHECK_EVERY_SECONDS
+    """How often the worker asks Teams how the operation goes, for the job's progress."""
 
     @classmethod
     def parse(cls, doc: object) -> TeamsBatch:
@@ -61,7 +68,10 @@ class TeamsBatch:
             if not isinstance(listed, list) or not 0 < len(listed) <= MAX_REFERENCES:
                 raise BadReference(f"{name} must be a list of 1-{MAX_REFERENCES} ids")
             ids = [_id(item, name) for item in listed]
-        return cls(kind, service_url, tenant_id, team_id, ids)
+        every = doc.get("checkEverySeconds", DEFAULT_CHECK_EVERY_SECONDS)
+        if not isinstance(every, int | float) or not 0.05 <= every <= 60:
+            raise BadReference("teamsBatch.checkEverySeconds must be a number from 0.05 to 60")
+        return cls(kind, service_url, tenant_id, team_id, ids, float(every))
 
     def reference(self) -> dict[str, Any]:
         """The conversation the turn runs in: one per tenant, so a tenant's batch operations
@@ -79,6 +89,7 @@ class TeamsBatch:
             "tenantId": self.tenant_id,
             "teamId": self.team_id,
             "ids": self.ids,
+            "checkEverySeconds": self.check_every_seconds,
             "activity": dict(activity),
         }
 

@@ -1,22 +1,29 @@
 """Running an operator's Teams batch operation (`shared.protocol.teams_batch`): the turn asks
 Teams to deliver the activity through `TeamsInfo`'s batch calls, with the worker's credentials,
-and records the operation id Teams answers in the job."""
+and records the operation id Teams answers in the job, then the operation's progress."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import orjson
+
+from shared.protocol.teams_batch import DEFAULT_CHECK_EVERY_SECONDS, ENDED_STATES, FOLLOW_SECONDS
 from shared.schema.activity import Activity
 from worker.bot.teams import TeamMember, TeamsInfo
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import TurnHandler
 
-Record = Callable[[str], Awaitable[None]]
+Record = Callable[[dict[str, str]], Awaitable[None]]
+"""Writes fields of the job (its `teamsOperation*` fields)."""
 
 
 def teams_batch_turn(value: Mapping[str, Any], record: Record) -> TurnHandler:
-    """The handler of a batch operation's turn; `record(operation_id)` once Teams took it."""
+    """The handler of a batch operation's turn: start it, record its id, then its state as Teams
+    reports it until it ends (or `FOLLOW_SECONDS` passed)."""
 
     async def start(turn_context: TurnContext) -> None:
         activity = Activity.from_dict(dict(value["activity"]))
@@ -38,6 +45,20 @@ def teams_batch_turn(value: Mapping[str, Any], record: Record) -> TurnHandler:
             operation = await TeamsInfo.send_message_to_list_of_channels(
                 turn_context, activity, members, tenant_id
             )
-        await record(operation)
+        await record({"teamsOperationId": operation})
+        every = float(value.get("checkEverySeconds") or DEFAULT_CHECK_EVERY_SECONDS)
+        deadline = time.monotonic() + FOLLOW_SECONDS
+        while time.monotonic() < deadline:
+            await asyncio.sleep(every)
+            state = await TeamsInfo.get_operation_state(turn_context, operation)
+            await record(
+                {
+                    "teamsOperationState": state.state or "",
+                    "teamsOperationStatusMap": orjson.dumps(state.status_map or {}).decode(),
+                    "teamsOperationEntries": str(state.total_entries_count or 0),
+                }
+            )
+            if state.state in ENDED_STATES:
+                return
 
     return start

@@ -91,11 +91,15 @@ class Turns:
             outcome = "failed" if context.turn_state.get(TURN_FAILED_KEY) else "done"
             await self._redis.hincrby(self._keys.proactive_job(proactive.job), outcome, 1)
 
-    def _recorder(self, job: str) -> Callable[[str], Awaitable[None]]:
-        """Where a batch operation's turn records the operation id Teams answered."""
+    def _recorder(self, job: str) -> Callable[[dict[str, str]], Awaitable[None]]:
+        """Where a batch operation's turn records what Teams answered, in the job."""
 
-        async def record(operation_id: str) -> None:
-            await self._redis.hset(self._keys.proactive_job(job), "teamsOperationId", operation_id)
+        async def record(fields: dict[str, str]) -> None:
+            key = self._keys.proactive_job(job)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for name, value in fields.items():
+                    pipe.hset(key, name, value)
+                await pipe.execute()
 
         return record
 
