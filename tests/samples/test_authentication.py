@@ -47,9 +47,9 @@ async def test_sign_in_on_teams_by_verify_state_and_by_sso(
                 service_url=service_url,
                 channel="msteams",
             )
+            before = len(dev.activities())  # before posting: the reply may beat the 202 back
             status, _ = await post_json(http, f"{gateway}/api/messages", activity)
             assert status == 202
-            before = len(dev.activities())
             await dev.wait_for(before + replies, within=30)
             return dev.activities()[before:]
 
