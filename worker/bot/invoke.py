@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.schema.activity import Activity, ActivityTypes
+
 INVOKE_RESPONSE_KEY = "turnstream.InvokeResponse"
 """turn_state key of the turn's InvokeResponse: the handler's guard and the adapter use this one
 name (the Agents SDK checks one key and writes another, so its guard never fires)."""
@@ -31,6 +33,12 @@ class InvokeResponse:
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "body": self.body}
+
+
+def invoke_response(status: int, body: Any = None) -> Activity:
+    """The activity that answers the turn's invoke with `status` and `body`, for
+    `turn_context.send_activity` (middleware and dialogs answer invokes this way)."""
+    return Activity(type=ActivityTypes.INVOKE_RESPONSE, value=InvokeResponse(int(status), body))
 
 
 @dataclass

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import logging
 
-from shared.schema.activity import Activity, ActivityTypes
+from shared.schema.activity import Activity
 from shared.schema.tokens import TokenExchangeInvokeResponse, TokenExchangeRequest, TokenResponse
-from worker.bot.invoke import InvokeResponse
+from worker.bot.invoke import invoke_response
 from worker.bot.storage import ETAG, IF_ABSENT, EtagConflict, Storage
 from worker.bot.teams.teams_info import MS_TEAMS
 from worker.bot.turn_context import TurnContext
@@ -69,7 +69,7 @@ class TeamsSSOTokenExchangeMiddleware:
         failure = TokenExchangeInvokeResponse(
             id=value.get("id"), connection_name=self._connection_name, failure_detail=FAILURE_DETAIL
         )
-        await _answer(context, PRECONDITION_FAILED, failure.to_dict())
+        await context.send_activity(invoke_response(PRECONDITION_FAILED, failure.to_dict()))
         return False
 
     async def _exchange(
@@ -105,7 +105,7 @@ class TeamsSSOTokenExchangeMiddleware:
             marked = await self._storage.read([key])
             if marked.get(key, {}).get("activityId") == mine:
                 return True  # this same activity, run again
-        await _answer(context, 200, None)
+        await context.send_activity(invoke_response(200))
         return False
 
 
@@ -119,9 +119,3 @@ def _mark_key(activity: Activity) -> str:
     if not value.get("id"):
         raise ValueError("invalid signin/tokenExchange: the value has no id")
     return f"{activity.channel_id}/{activity.conversation.id}/{value['id']}"
-
-
-async def _answer(context: TurnContext, status: int, body: object) -> None:
-    await context.send_activity(
-        Activity(type=ActivityTypes.INVOKE_RESPONSE, value=InvokeResponse(status, body))
-    )

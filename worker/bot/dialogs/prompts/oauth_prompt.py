@@ -47,7 +47,7 @@ from worker.bot.dialogs.prompts.prompt_validator_context import (
     PromptValidator,
     PromptValidatorContext,
 )
-from worker.bot.invoke import InvokeResponse
+from worker.bot.invoke import invoke_response
 from worker.bot.turn_context import TurnContext
 from worker.bot.user_tokens import USER_TOKEN_CLIENT_KEY, UserTokenClient
 
@@ -276,9 +276,10 @@ class OAuthPrompt(Dialog):
             token = await self.get_user_token(context, code)
         except Exception as error:  # answered now: Teams waits for the invoke's status
             log.warning("signin/verifyState: the token service failed: %s", error)
-            await _answer(context, HTTPStatus.INTERNAL_SERVER_ERROR)
+            await context.send_activity(invoke_response(HTTPStatus.INTERNAL_SERVER_ERROR))
             return None
-        await _answer(context, HTTPStatus.OK if token is not None else HTTPStatus.NOT_FOUND)
+        status = HTTPStatus.OK if token is not None else HTTPStatus.NOT_FOUND
+        await context.send_activity(invoke_response(status))
         return token
 
     async def _exchange_invoke(self, context: TurnContext) -> TokenResponse | None:
@@ -338,15 +339,7 @@ class OAuthPrompt(Dialog):
             connection_name=self._settings.connection_name,
             failure_detail=failure_detail,
         )
-        await _answer(context, status, body)
-
-
-async def _answer(context: TurnContext, status: HTTPStatus, body: Any = None) -> None:
-    await context.send_activity(
-        Activity(
-            type=ActivityTypes.INVOKE_RESPONSE, value=InvokeResponse(status=int(status), body=body)
-        )
-    )
+        await context.send_activity(invoke_response(status, body))
 
 
 def _is_event(activity: Activity, name: str) -> bool:
