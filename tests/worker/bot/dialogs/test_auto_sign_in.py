@@ -9,34 +9,23 @@ import pytest
 
 from tests.support.auto_sign_in_bot import SignedInEcho
 from tests.support.http import serving
+from tests.support.token_client import WithTokenClient
 from turnstream.dev_token_service import DevTokenService
 from worker.bot import (
     ActivityTypes,
     AutoSaveStateMiddleware,
     ConversationState,
     MemoryStorage,
-    TurnContext,
     UserTokenClient,
 )
 from worker.bot.dialogs import AutoSignInMiddleware, OAuthPromptSettings
 from worker.bot.invoke import INVOKE_RESPONSE_KEY
 from worker.bot.testing import TestAdapter
-from worker.bot.types import NextHandler
-from worker.bot.user_tokens import USER_TOKEN_CLIENT_KEY
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
 
 USER = "User1"  # the TestAdapter's default user (botbuilder's)
-
-
-class WithTokenClient:
-    def __init__(self, client: UserTokenClient) -> None:
-        self.client = client
-
-    async def on_turn(self, context: TurnContext, logic: NextHandler) -> None:
-        context.turn_state[USER_TOKEN_CLIENT_KEY] = self.client
-        await logic()
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tests.support.http import serving
+from tests.support.token_client import WithTokenClient
 from turnstream.dev_token_service import DevTokenService
-from worker.bot import Activity, ActivityTypes, TurnContext, UserTokenClient
+from worker.bot import Activity, ActivityTypes, UserTokenClient
 from worker.bot.dialogs import (
     ComponentDialog,
     OAuthPrompt,
@@ -23,24 +24,11 @@ from worker.bot.dialogs import (
 from worker.bot.dialogs.dialog import DialogTurnResult
 from worker.bot.invoke import INVOKE_RESPONSE_KEY, InvokeResponse
 from worker.bot.testing import DialogTestClient, TestAdapter
-from worker.bot.types import NextHandler
-from worker.bot.user_tokens import USER_TOKEN_CLIENT_KEY
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
 
 USER = "User1"  # the TestAdapter's default user (botbuilder's)
-
-
-class WithTokenClient:
-    """Puts the token client where a worker puts it."""
-
-    def __init__(self, client: UserTokenClient) -> None:
-        self.client = client
-
-    async def on_turn(self, context: TurnContext, logic: NextHandler) -> None:
-        context.turn_state[USER_TOKEN_CLIENT_KEY] = self.client
-        await logic()
 
 
 class SignIn(ComponentDialog):

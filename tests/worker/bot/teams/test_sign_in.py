@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.http import serving
 from tests.support.teams import invoke, teams_activity
+from tests.support.token_client import WithTokenClient
 from turnstream.dev_token_service import DevTokenService
 from worker.bot import (
     Activity,
@@ -32,20 +33,9 @@ from worker.bot.dialogs import (
 from worker.bot.invoke import INVOKE_RESPONSE_KEY
 from worker.bot.teams import TeamsActivityHandler
 from worker.bot.testing import TestAdapter
-from worker.bot.types import NextHandler
-from worker.bot.user_tokens import USER_TOKEN_CLIENT_KEY
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
-
-
-class WithTokenClient:
-    def __init__(self, client: UserTokenClient) -> None:
-        self.client = client
-
-    async def on_turn(self, context: TurnContext, logic: NextHandler) -> None:
-        context.turn_state[USER_TOKEN_CLIENT_KEY] = self.client
-        await logic()
 
 
 class SignIn(ComponentDialog):

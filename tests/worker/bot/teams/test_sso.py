@@ -12,27 +12,15 @@ import pytest
 from shared.schema.activity import Activity
 from tests.support.http import serving
 from tests.support.teams import invoke
+from tests.support.token_client import WithTokenClient
 from turnstream.dev_token_service import DevTokenService
 from worker.bot import InvokeResponse, MemoryStorage, TurnContext, UserTokenClient
 from worker.bot.invoke import INVOKE_RESPONSE_KEY
 from worker.bot.teams import TeamsActivityHandler, TeamsSSOTokenExchangeMiddleware
 from worker.bot.testing import TestAdapter
-from worker.bot.types import NextHandler
-from worker.bot.user_tokens import USER_TOKEN_CLIENT_KEY
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
-
-
-class ProvideTokens:
-    """What a worker does for every turn: the token client in the turn's state."""
-
-    def __init__(self, client: UserTokenClient) -> None:
-        self._client = client
-
-    async def on_turn(self, context: TurnContext, logic: NextHandler) -> None:
-        context.turn_state[USER_TOKEN_CLIENT_KEY] = self._client
-        await logic()
 
 
 class SsoBot(TeamsActivityHandler):
@@ -52,7 +40,7 @@ async def adapter() -> AsyncIterator[tuple[TestAdapter, SsoBot, DevTokenService]
     async with serving(fake.app) as url:
         client = UserTokenClient("app-1", TokenServiceClient(connector, url))
         test_adapter = TestAdapter(bot.on_turn).use(
-            ProvideTokens(client), TeamsSSOTokenExchangeMiddleware(MemoryStorage(), "graph")
+            WithTokenClient(client), TeamsSSOTokenExchangeMiddleware(MemoryStorage(), "graph")
         )
         yield test_adapter, bot, fake
     await connector.aclose()

@@ -12,25 +12,15 @@ from shared.protocol.keys import Keyspace
 from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.http import serving
+from tests.support.token_client import WithTokenClient
 from turnstream.dev_token_service import DevTokenService
 from worker.bot import Activity, ActivityTypes, RedisStorage, TurnContext, UserTokenClient
 from worker.bot.invoke import INVOKE_RESPONSE_KEY, InvokeResponse
 from worker.bot.teams import TeamsSSOTokenExchangeMiddleware
 from worker.bot.testing import TestAdapter
-from worker.bot.types import NextHandler
-from worker.bot.user_tokens import USER_TOKEN_CLIENT_KEY
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
-
-
-class WithTokenClient:
-    def __init__(self, client: UserTokenClient) -> None:
-        self.client = client
-
-    async def on_turn(self, context: TurnContext, logic: NextHandler) -> None:
-        context.turn_state[USER_TOKEN_CLIENT_KEY] = self.client
-        await logic()
 
 
 @pytest.fixture
