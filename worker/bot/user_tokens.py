@@ -10,6 +10,7 @@ either way.
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import orjson
 
@@ -262,3 +263,68 @@ def _user_of(context: TurnContext, user_id: str | None = None) -> tuple[str, str
     if not user:
         raise TypeError("the activity has no from.id: whose token is it?")
     return user, activity.channel_id
+
+
+class TokensOfTurn:
+    """The token calls a sign-in component makes for the user of one turn (`OAuthPrompt`,
+    `TeamsSSOTokenExchangeMiddleware`): through the turn's `UserTokenClient` where it has one
+    (every turn in a worker), else through the adapter's `ExtendedUserTokenProvider` methods (a
+    test adapter with a fake token store, a bot's own adapter). botbuilder's components look in
+    the same two places, in that order."""
+
+    def __init__(self, context: TurnContext) -> None:
+        self._context = context
+        client = context.turn_state.get(USER_TOKEN_CLIENT_KEY)
+        self._client = client if isinstance(client, UserTokenClient) else None
+
+    async def get_user_token(
+        self, connection_name: str, magic_code: str | None = None
+    ) -> TokenResponse | None:
+        if self._client is None:
+            token: TokenResponse | None = await self._adapter("get_user_token")(
+                self._context, connection_name, magic_code
+            )
+            return token
+        user_id, channel_id = _user_of(self._context)
+        return await self._client.get_user_token(
+            user_id, connection_name, channel_id or "", magic_code
+        )
+
+    async def sign_out_user(self, connection_name: str) -> None:
+        if self._client is None:
+            await self._adapter("sign_out_user")(self._context, connection_name)
+            return
+        user_id, channel_id = _user_of(self._context)
+        await self._client.sign_out_user(user_id, connection_name, channel_id)
+
+    async def get_sign_in_resource(self, connection_name: str) -> SignInUrlResponse:
+        if self._client is None:
+            resource: SignInUrlResponse = await self._adapter("get_sign_in_resource")(
+                self._context, connection_name
+            )
+            return resource
+        return await self._client.get_sign_in_resource(
+            connection_name, self._context.activity, None
+        )
+
+    async def exchange_token(
+        self, connection_name: str, request: TokenExchangeRequest
+    ) -> TokenResponse | None:
+        user_id, channel_id = _user_of(self._context)
+        if self._client is None:
+            exchanged: TokenResponse | None = await self._adapter("exchange_token")(
+                self._context, connection_name, user_id, request
+            )
+            return exchanged
+        return await self._client.exchange_token(
+            user_id, connection_name, channel_id or "", request
+        )
+
+    def _adapter(self, method: str) -> Any:
+        found = getattr(self._context.adapter, method, None)
+        if found is None:
+            raise RuntimeError(
+                f"sign-in needs the token service: the turn has no UserTokenClient and its "
+                f"adapter no {method}"
+            )
+        return found

@@ -23,7 +23,7 @@ from worker.bot.storage import ETAG, IF_ABSENT, EtagConflict, Storage
 from worker.bot.teams.teams_info import MS_TEAMS
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import NextHandler
-from worker.bot.user_tokens import USER_TOKEN_CLIENT_KEY, UserTokenClient
+from worker.bot.user_tokens import TokensOfTurn
 from worker.connector.errors import ConnectorError
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,9 @@ class TeamsSSOTokenExchangeMiddleware:
         connection = value.get("connectionName") or self._connection_name
         response: TokenResponse | None = None
         try:
-            response = await self._exchange(context, connection, value.get("token"))
+            response = await TokensOfTurn(context).exchange_token(
+                connection, TokenExchangeRequest(token=value.get("token"))
+            )
         except (ConnectorError, RuntimeError, TypeError) as e:
             log.warning("Teams SSO token exchange failed: %s", e)
         if response is not None and response.token:
@@ -71,27 +73,6 @@ class TeamsSSOTokenExchangeMiddleware:
         )
         await context.send_activity(invoke_response(PRECONDITION_FAILED, failure.to_dict()))
         return False
-
-    async def _exchange(
-        self, context: TurnContext, connection: str, token: str | None
-    ) -> TokenResponse:
-        sender = context.activity.from_property
-        user_id = sender.id if sender else None
-        request = TokenExchangeRequest(token=token)
-        client = context.turn_state.get(USER_TOKEN_CLIENT_KEY)
-        if isinstance(client, UserTokenClient):
-            if not user_id:
-                raise TypeError("the token exchange invoke has no from.id")
-            return await client.exchange_token(
-                user_id, connection, context.activity.channel_id or MS_TEAMS, request
-            )
-        exchange_token = getattr(context.adapter, "exchange_token", None)
-        if exchange_token is None:
-            raise RuntimeError("token exchange needs a UserTokenClient in the turn or an adapter")
-        result: TokenResponse = await exchange_token(
-            context, self._connection_name, user_id, request
-        )
-        return result
 
     async def _first_of_its_exchange(self, context: TurnContext) -> bool:
         """Mark the exchange id as taken by this activity; another activity's mark means this

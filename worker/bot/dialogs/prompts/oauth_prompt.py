@@ -49,7 +49,7 @@ from worker.bot.dialogs.prompts.prompt_validator_context import (
 )
 from worker.bot.invoke import invoke_response
 from worker.bot.turn_context import TurnContext
-from worker.bot.user_tokens import USER_TOKEN_CLIENT_KEY, UserTokenClient
+from worker.bot.user_tokens import TokensOfTurn
 
 log = logging.getLogger(__name__)
 
@@ -162,49 +162,18 @@ class OAuthPrompt(Dialog):
         self, context: TurnContext, code: str | None = None
     ) -> TokenResponse | None:
         """The user's token for the connection (`code`: a magic code), None if not signed in."""
-        client = _client(context)
-        if client is not None:
-            user_id, channel_id = _user_of(context)
-            return await client.get_user_token(
-                user_id, self._settings.connection_name, channel_id, code
-            )
-        token: TokenResponse | None = await _adapter(context).get_user_token(
-            context, self._settings.connection_name, code
-        )
-        return token
+        return await TokensOfTurn(context).get_user_token(self._settings.connection_name, code)
 
     async def sign_out_user(self, context: TurnContext) -> None:
-        client = _client(context)
-        if client is not None:
-            user_id, channel_id = _user_of(context)
-            await client.sign_out_user(user_id, self._settings.connection_name, channel_id)
-        else:
-            await _adapter(context).sign_out_user(context, self._settings.connection_name)
+        await TokensOfTurn(context).sign_out_user(self._settings.connection_name)
 
     async def _sign_in_resource(self, context: TurnContext) -> SignInUrlResponse:
-        client = _client(context)
-        if client is not None:
-            return await client.get_sign_in_resource(
-                self._settings.connection_name, context.activity, None
-            )
-        resource: SignInUrlResponse = await _adapter(context).get_sign_in_resource(
-            context, self._settings.connection_name
-        )
-        return resource
+        return await TokensOfTurn(context).get_sign_in_resource(self._settings.connection_name)
 
     async def _exchange(self, context: TurnContext, token: str) -> TokenResponse | None:
-        request = TokenExchangeRequest(token=token)
-        client = _client(context)
-        if client is not None:
-            user_id, channel_id = _user_of(context)
-            return await client.exchange_token(
-                user_id, self._settings.connection_name, channel_id, request
-            )
-        user_id, _ = _user_of(context)
-        exchanged: TokenResponse | None = await _adapter(context).exchange_token(
-            context, self._settings.connection_name, user_id, request
+        return await TokensOfTurn(context).exchange_token(
+            self._settings.connection_name, TokenExchangeRequest(token=token)
         )
-        return exchanged
 
     async def _send_sign_in_card(self, context: TurnContext, prompt: Activity | None) -> None:
         message = prompt or Activity(
@@ -358,31 +327,6 @@ def _is_sign_in_activity(activity: Activity) -> bool:
         or _is_invoke(activity, SignInConstants.VERIFY_STATE_OPERATION_NAME)
         or _is_invoke(activity, SignInConstants.TOKEN_EXCHANGE_OPERATION_NAME)
     )
-
-
-def _client(context: TurnContext) -> UserTokenClient | None:
-    client = context.turn_state.get(USER_TOKEN_CLIENT_KEY)
-    return client if isinstance(client, UserTokenClient) else None
-
-
-def _adapter(context: TurnContext) -> Any:
-    """The adapter's token methods (botbuilder's ExtendedUserTokenProvider), where the turn has
-    no UserTokenClient: a test adapter with a fake token store, say."""
-    adapter = context.adapter
-    if not hasattr(adapter, "get_user_token"):
-        raise RuntimeError(
-            "OAuthPrompt needs the token service: the turn has no UserTokenClient and the "
-            "adapter no get_user_token"
-        )
-    return adapter
-
-
-def _user_of(context: TurnContext) -> tuple[str, str]:
-    activity = context.activity
-    user = activity.from_property.id if activity.from_property else None
-    if not user:
-        raise TypeError("the activity has no from.id: whose sign-in is it?")
-    return user, activity.channel_id or ""
 
 
 def _active(dialog_context: DialogContext) -> DialogInstance:
