@@ -127,6 +127,8 @@ def create_app(
         signer=signer,
         reply_timeout_seconds=settings.reply_timeout_seconds,
         timeout_answer=_timeout_answer(settings),
+        stream_timeout_seconds=settings.stream_timeout_seconds,
+        stream_keepalive_seconds=settings.stream_keepalive_seconds,
         tracer=otel.tracer("turnstream.gateway"),
     )
     bot_routes = BotRoutesEndpoint(
