@@ -185,7 +185,8 @@ class HotPath:
             started = time.perf_counter()
             recorder = StatusRecorder(send)
             await _guarded(self._messages, scope, receive, recorder)
-            self._requests.acked(MESSAGES_PATH, recorder.status, time.perf_counter() - started)
+            answered = recorder.answered_at or time.perf_counter()
+            self._requests.acked(MESSAGES_PATH, recorder.status, answered - started)
         else:
             await self._app(scope, receive, send)
 

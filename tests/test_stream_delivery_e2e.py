@@ -293,6 +293,16 @@ async def test_a_turn_past_the_stream_timeout_gets_an_error_event_and_runs_on(
     assert [e.kind for e in got] == ["activity", "error"]
     assert got[1].data["error"] == "stream_timeout"
     assert [(e.kind, e.data.get("text")) for e in later] == [("activity", "done"), ("end", None)]
+    # The ack histogram counts a stream request to the head of its events, not to its end.
+    metrics_url = running.url.replace("/api/messages", "/metrics")
+    async with running.http.get(metrics_url) as response:
+        exposition = await response.text()
+    (ack_sum,) = [
+        float(line.split()[-1])
+        for line in exposition.splitlines()
+        if line.startswith("turnstream_gateway_ack_seconds_sum")
+    ]
+    assert ack_sum < 1.0  # two requests, the first of which lasted the whole second
 
 
 async def test_the_streaming_sample_read_as_events(
