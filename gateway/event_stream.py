@@ -60,35 +60,42 @@ async def relay_events(
     gone = asyncio.ensure_future(_disconnected(receive))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
+    last_sent = loop.time()
+    failing = False
     try:
         while True:
             followed.woken.clear()  # before the read: a wake-up during it is not lost
             try:
                 entries = await _read(redis, followed.key, after)
-                pause = keepalive
+                failing = False
             except (RedisError, RedisClusterException, OSError) as e:
-                log.warning("could not read the events %s: %s", followed.key, e)
-                entries, pause = [], _RETRY_SECONDS
+                if not failing:  # once per outage and request, not every retry
+                    log.warning("could not read the events %s: %s", followed.key, e)
+                entries, failing = [], True
             for entry_id, kind, data in entries:
                 await send(_body(server_sent(kind, data, entry_id)))
-                after = entry_id.decode()
+                after, last_sent = entry_id.decode(), loop.time()
                 if kind == END:
                     return "end"
             if entries:
                 continue
-            remaining = deadline - loop.time()
-            if remaining <= 0:
+            now = loop.time()
+            if now >= deadline:
                 await send(_body(_timeout_event(within)))
                 return "timeout"
+            if now - last_sent >= keepalive:
+                await send(_body(KEEP_ALIVE))
+                last_sent = now
+            wait = min(deadline, last_sent + keepalive) - now
             woken = asyncio.ensure_future(followed.woken.wait())
             done, _ = await asyncio.wait(
-                {woken, gone}, timeout=min(pause, remaining), return_when=asyncio.FIRST_COMPLETED
+                {woken, gone},
+                timeout=min(wait, _RETRY_SECONDS) if failing else wait,
+                return_when=asyncio.FIRST_COMPLETED,
             )
             woken.cancel()
             if gone in done:
                 return "disconnected"
-            if not done and pause == keepalive and loop.time() < deadline:
-                await send(_body(KEEP_ALIVE))
     finally:
         gone.cancel()
         board.unfollow(followed)
