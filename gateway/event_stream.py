@@ -20,8 +20,9 @@ from starlette.types import Receive, Send
 
 from gateway.answer_board import AnswerBoard, Followed
 from shared.protocol.answer_events import (
-    END,
+    ERROR,
     KEEP_ALIVE,
+    LAST,
     EventError,
     read_entry,
     server_sent,
@@ -53,7 +54,8 @@ async def relay_events(
     within: float,
     keepalive: float,
 ) -> str:
-    """Send the 200 head, then every event after entry `after` until `end` (returns "end"),
+    """Send the 200 head, then every event after entry `after` until `end` or a worker's
+    `error` (returns "end"),
     the client went away ("disconnected": the turn runs on), or `within` seconds passed
     (`event: error`, "timeout")."""
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
@@ -75,7 +77,7 @@ async def relay_events(
             for entry_id, kind, data in entries:
                 await send(_body(server_sent(kind, data, entry_id)))
                 after, last_sent = entry_id.decode(), loop.time()
-                if kind == END:
+                if kind in LAST:
                     return "end"
             if entries:
                 continue
@@ -137,4 +139,4 @@ def _timeout_event(timeout: float) -> bytes:
             "with the same activity id (and Last-Event-ID) reads its events",
         }
     )
-    return server_sent(b"error", data)
+    return server_sent(ERROR, data)

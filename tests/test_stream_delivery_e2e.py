@@ -35,7 +35,8 @@ TOKENS = ["Streams", " grow", " here."]
 
 class EventBot(ActivityHandler):
     """Answers "stream" with an answer streamed a token at a time, each released by the test;
-    "slow": waits for `release`, then replies; anything else: three replies. An
+    "slow": waits for `release`, then replies; "unreachable" fails as if a service were down;
+    anything else: three replies. An
     `Action.Execute` invoke is answered with a card."""
 
     def __init__(self) -> None:
@@ -53,6 +54,9 @@ class EventBot(ActivityHandler):
                 stream.queue_text_chunk(token)
             await self.tokens.get()
             await stream.end_stream()
+        elif text == "unreachable":  # a transient failure every time: dead-lettered at last
+            await turn_context.send_activity("trying")
+            raise ConnectionRefusedError("the model's service is down")
         elif text == "slow":
             await turn_context.send_activity("started")
             await self.release.wait()
@@ -324,3 +328,14 @@ async def test_the_streaming_sample_read_as_events(
     assert _stream_type(final) == "final"
     assert end.kind == "end"
     assert running.connector.received == []
+
+
+@pytest.mark.parametrize("stream_settings", [{"max_deliveries": 2}], indirect=True)
+async def test_a_dead_lettered_turn_ends_its_events_with_an_error(running: Running) -> None:
+    got = await read_all(running.http, running.url, running.streamed("unreachable", "d-1", "c-9"))
+
+    # Each try's reply (the second try's is its journaled first: sent once), then the error.
+    assert [(e.kind, e.data.get("text")) for e in got[:-1]] == [("activity", "trying")]
+    assert got[-1].kind == "error"
+    assert got[-1].data["error"] == "turn_failed"
+    assert "failed 2 times" in got[-1].data["message"]

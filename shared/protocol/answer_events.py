@@ -41,7 +41,12 @@ INVOKE_RESPONSE = b"invokeResponse"
 """The answer of an invoke: `{"status": ..., "body": ...}`."""
 END = b"end"
 """The turn is over: nothing follows. Its data is `{}`."""
-KINDS = (ACTIVITY, INVOKE_RESPONSE, END)
+ERROR = b"error"
+"""The turn will not end: `{"error": code, "message": ...}` (a worker gave it up, a dead letter;
+the gateway's own `stream_timeout` has the same shape). Nothing follows."""
+KINDS = (ACTIVITY, INVOKE_RESPONSE, END, ERROR)
+LAST = (END, ERROR)
+"""The kinds after which the gateway closes the response."""
 
 KIND_FIELD = b"k"
 DATA_FIELD = b"d"

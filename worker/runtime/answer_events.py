@@ -7,10 +7,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
+
 from shared.protocol.answer_events import (
     ACTIVITY,
     APPEND_SCRIPT,
     END,
+    ERROR,
     INVOKE_RESPONSE,
     activity_data,
     invoke_response,
@@ -56,6 +59,14 @@ class TurnEvents:
         if answer is not None:
             events += [INVOKE_RESPONSE, invoke_response(answer)]
         await self._append([*events, END, b"{}"])
+
+    async def given_up(self, reason: str) -> None:
+        """The turn will not end (its entry was dead-lettered): tell the client now rather than
+        at its timeout. Not fenced: the entry is no longer pending with anyone."""
+        self._commit = None
+        message = f"the bot could not run this turn ({reason}); see the dead letters"
+        error = orjson.dumps({"error": "turn_failed", "message": message})
+        await self._append([ERROR, error])
 
     async def _append(self, events: list[bytes], superseded: str = "") -> str:
         """Append; the last event's entry id."""

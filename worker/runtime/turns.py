@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
+from redis.exceptions import RedisClusterException, RedisError
 
 from shared.protocol.answers import STREAM
-from shared.protocol.envelope import Envelope, ProactiveTurn
+from shared.protocol.envelope import Envelope, EnvelopeError, ProactiveTurn
 from shared.protocol.keys import Keyspace
 from shared.protocol.teams_batch import TEAMS_BATCH_EVENT
 from shared.redis.connection import Redis
@@ -83,6 +84,24 @@ class Turns:
             context = await self._adapter.process_activity(activity, self._bot, turn_commit)
             key = self._keys.answer(shard, envelope.conversation, envelope.request)
             await self._answers.publish(key, answer_of(context))
+
+    async def given_up(self, envelope: Envelope, reason: str) -> None:
+        """The envelope's entry was dead-lettered: a client reading a `stream` request's events
+        hears it now (an invoke's gateway answers its fallback at its timeout, as before)."""
+        if envelope.request is None or envelope.route is not None or envelope.proactive:
+            return
+        try:
+            streamed = envelope.activity().get("deliveryMode") == STREAM
+        except EnvelopeError:
+            return
+        if streamed:
+            shard = self._keys.shard_of(envelope.conversation)
+            key = self._keys.answer_events(shard, envelope.conversation, envelope.request)
+            events = TurnEvents(self._redis, self._keys.answers_channel(), key, None)
+            try:
+                await events.given_up(reason)
+            except (RedisError, RedisClusterException, OSError) as e:
+                log.warning("could not tell the client of %s that its turn failed: %s", key, e)
 
     async def _run_proactive(
         self, activity: dict[str, Any], proactive: ProactiveTurn, turn_commit: TurnCommit
