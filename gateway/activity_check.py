@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from shared.protocol.answers import EXPECT_REPLIES
+from shared.protocol.answers import EXPECT_REPLIES, STREAM
 from shared.protocol.keys import (
     MAX_ACTIVITY_ID_LENGTH,
     MAX_SERVICE_URL_LENGTH,
@@ -40,6 +40,8 @@ class CheckedActivity(NamedTuple):
     service_url: str
     expects_answer: bool = False
     """An invoke or an expectReplies activity: the HTTP response carries the turn's answer."""
+    streamed: bool = False
+    """`deliveryMode: "stream"`: the response is the turn's events, as they come."""
 
 
 def parse_activity(body: bytes, max_depth: int = 64) -> CheckedActivity:
@@ -81,8 +83,10 @@ def parse_activity(body: bytes, max_depth: int = 64) -> CheckedActivity:
         key = conversation_key(channel_id, conversation_id)
     except BadId as e:
         raise BadActivity(str(e)) from None
-    expects_answer = activity["type"] == "invoke" or activity.get("deliveryMode") == EXPECT_REPLIES
-    return CheckedActivity(key, activity_id, channel_id, service_url, expects_answer)
+    delivery_mode = activity.get("deliveryMode")
+    streamed = delivery_mode == STREAM
+    expects_answer = streamed or activity["type"] == "invoke" or delivery_mode == EXPECT_REPLIES
+    return CheckedActivity(key, activity_id, channel_id, service_url, expects_answer, streamed)
 
 
 def _activity_id(activity: dict[str, Any]) -> str | None:

@@ -47,6 +47,15 @@ class Expected:
             self._answers.forget(self)
 
 
+class Followed:
+    """One `stream` request's events (`shared.protocol.answer_events`): `woken` is set when a
+    worker appended some, and after the subscription came back (some may have been missed)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.woken = asyncio.Event()
+
+
 class AnswerBoard:
     """Listens on the answers channel and hands each answer to the requests waiting for it."""
 
@@ -54,6 +63,7 @@ class AnswerBoard:
         self._redis = redis
         self._channel = channel
         self._waiting: dict[str, set[Expected]] = {}
+        self._following: dict[str, set[Followed]] = {}
         self._outage = OutageLog("Redis (gateway answers subscription)")
         self.subscribed = asyncio.Event()
         """Set while the subscription is live (tests wait for it)."""
@@ -70,9 +80,24 @@ class AnswerBoard:
             if not waiting:
                 del self._waiting[expected.key]
 
+    def follow(self, key: str) -> Followed:
+        """Follow the events under `key`, before the activity is queued (as `expect`)."""
+        followed = Followed(key)
+        self._following.setdefault(key, set()).add(followed)
+        return followed
+
+    def unfollow(self, followed: Followed) -> None:
+        following = self._following.get(followed.key)
+        if following is not None:
+            following.discard(followed)
+            if not following:
+                del self._following[followed.key]
+
     @property
     def waiting(self) -> int:
-        return sum(len(waiting) for waiting in self._waiting.values())
+        return sum(len(waiting) for waiting in self._waiting.values()) + sum(
+            len(following) for following in self._following.values()
+        )
 
     async def stored(self, key: str) -> Answer | None:
         """The answer kept for `key`, if its turn already ran (None on a Redis error: the
@@ -126,7 +151,11 @@ class AnswerBoard:
         raise asyncio.CancelledError  # one a wait swallowed (see `_cancel_requested`)
 
     async def _catch_up(self) -> None:
-        """Answers published while the subscription was down reached nobody: look them up."""
+        """Answers published while the subscription was down reached nobody: look them up.
+        Followers read their events themselves, from the last one they relayed."""
+        for following in self._following.values():
+            for followed in following:
+                followed.woken.set()
         keys = list(self._waiting)
         if not keys:
             return
@@ -146,6 +175,10 @@ class AnswerBoard:
             key, answer = read_publication(data)
         except AnswerError as e:
             log.error("unreadable message on %s: %s", self._channel, e)
+            return
+        if answer is None:  # new events under `key`
+            for followed in self._following.get(key, ()):
+                followed.woken.set()
             return
         self._deliver(key, answer)  # nobody waiting (a late answer): dropped here, kept stored
 

@@ -127,6 +127,8 @@ def create_app(
         signer=signer,
         reply_timeout_seconds=settings.reply_timeout_seconds,
         timeout_answer=_timeout_answer(settings),
+        stream_timeout_seconds=settings.stream_timeout_seconds,
+        stream_keepalive_seconds=settings.stream_keepalive_seconds,
         tracer=otel.tracer("turnstream.gateway"),
     )
     bot_routes = BotRoutesEndpoint(
@@ -183,7 +185,8 @@ class HotPath:
             started = time.perf_counter()
             recorder = StatusRecorder(send)
             await _guarded(self._messages, scope, receive, recorder)
-            self._requests.acked(MESSAGES_PATH, recorder.status, time.perf_counter() - started)
+            answered = recorder.answered_at or time.perf_counter()
+            self._requests.acked(MESSAGES_PATH, recorder.status, answered - started)
         else:
             await self._app(scope, receive, send)
 

@@ -7,8 +7,10 @@ one hot path: every activity of every channel passes here (see docs/benchmarks.m
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
+from typing import NamedTuple
 
 import orjson
 from starlette.types import Receive, Scope, Send
@@ -16,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.activity_check import BadActivity, CheckedActivity, parse_activity
 from gateway.authentication import Authenticator, AuthError, KeysUnavailable, VerifiedToken
 from gateway.enqueue import Enqueuer, Unavailable
+from gateway.event_stream import relay_events
 from gateway.resources import Resources, resources
 from gateway.responses import send_empty, send_error, send_json
 from shared.protocol.answers import Answer
@@ -26,6 +29,9 @@ from shared.telemetry import otel
 from shared.telemetry.tracing import TraceParent, continue_trace
 
 log = logging.getLogger(__name__)
+
+_EVENT_ID = re.compile(r"\d{1,20}-\d{1,20}")
+"""A `Last-Event-ID` the gateway gave: a Redis stream entry id."""
 
 
 class MessagesEndpoint:
@@ -43,6 +49,8 @@ class MessagesEndpoint:
         signer: EnvelopeSigner | None = None,
         reply_timeout_seconds: float = 10.0,
         timeout_answer: Answer | None = None,
+        stream_timeout_seconds: float = 300.0,
+        stream_keepalive_seconds: float = 15.0,
         tracer: otel.Tracer | None = None,
     ) -> None:
         self._keys = keys
@@ -59,11 +67,14 @@ class MessagesEndpoint:
                 {"error": "reply_timeout", "message": "the bot did not answer in time; retry"}
             ),
         )
+        self._stream_timeout = stream_timeout_seconds
+        self._stream_keepalive = stream_keepalive_seconds
         self._tracer = tracer
         """With OpenTelemetry set up, each enqueue is a span (else only W3C ids travel on)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type, declared_length, authorization, traceparent = _headers(scope)
+        headers = _headers(scope)
+        content_type, declared_length, authorization = headers[:3]
         if not _is_json(content_type):
             return await send_error(
                 send, 415, "unsupported_media_type", "send the activity as application/json"
@@ -91,9 +102,7 @@ class MessagesEndpoint:
             return await send_error(send, 400, "bad_activity", str(e))
         except AuthError as e:
             return await _refuse(send, e)
-        # An answer is kept under the activity id, so that a retry of the request finds it.
-        request = (checked.activity_id or uuid.uuid4().hex) if checked.expects_answer else None
-        await self._accept(state, body, checked, token, traceparent, request, send)
+        await self._accept(state, body, checked, token, headers, receive, send)
 
     async def _accept(
         self,
@@ -101,11 +110,19 @@ class MessagesEndpoint:
         body: bytes,
         checked: CheckedActivity,
         token: VerifiedToken | None,
-        traceparent: bytes | None,
-        request: str | None,
+        headers: _Headers,
+        receive: Receive,
         send: Send,
     ) -> None:
         """Wrap the checked activity in its envelope, in the caller's trace, and enqueue it."""
+        streamed = None
+        if checked.streamed:
+            streamed = await self._streamed(headers.accept, headers.last_event_id, receive, send)
+            if streamed is None:
+                return None  # refused
+        # An answer is kept under the activity id, so that a retry of the request finds it.
+        request = (checked.activity_id or uuid.uuid4().hex) if checked.expects_answer else None
+        traceparent = headers.traceparent
         span = (
             self._tracer.start("turnstream enqueue", TraceParent.parse(traceparent), otel.PRODUCER)
             if self._tracer is not None
@@ -122,10 +139,35 @@ class MessagesEndpoint:
             traceparent=trace.header(),
         )
         try:
-            await self._enqueue(state, checked, envelope.encode(self._signer), request, send)
+            await self._enqueue(
+                state, checked, envelope.encode(self._signer), request, send, streamed
+            )
         finally:
             if span is not None:
                 span.end()
+
+    async def _streamed(
+        self, accept: bytes | None, last_event_id: bytes | None, receive: Receive, send: Send
+    ) -> _Streamed | None:
+        """What a `stream` request needs, or None once its refusal is sent."""
+        if not _accepts_events(accept):
+            await send_error(
+                send,
+                406,
+                "not_acceptable",
+                'deliveryMode "stream" is answered as text/event-stream, which the Accept '
+                "header refuses",
+            )
+            return None
+        after = "0-0"
+        if last_event_id is not None:
+            after = last_event_id.decode("latin-1").strip()
+            if not _EVENT_ID.fullmatch(after):
+                await send_error(
+                    send, 400, "bad_last_event_id", "Last-Event-ID is not an event id this sent"
+                )
+                return None
+        return _Streamed(receive, after)
 
     async def _verify(
         self, authenticator: Authenticator, authorization: bytes | None, send: Send
@@ -152,6 +194,7 @@ class MessagesEndpoint:
         envelope: bytes,
         request: str | None,
         send: Send,
+        streamed: _Streamed | None,
     ) -> None:
         if state.backlog.over:
             return await send_error(
@@ -167,7 +210,14 @@ class MessagesEndpoint:
         keys = self._keys
         # Waiting before the activity is queued: its answer may come back at once.
         expected = (
-            state.answers.expect(keys.answer(shard, conversation, request)) if request else None
+            state.answers.expect(keys.answer(shard, conversation, request))
+            if request and streamed is None
+            else None
+        )
+        followed = (
+            state.answers.follow(keys.answer_events(shard, conversation, request))
+            if request and streamed is not None
+            else None
         )
         try:
             entry_id = await enqueuer.enqueue(
@@ -180,6 +230,8 @@ class MessagesEndpoint:
         except Unavailable:
             if expected is not None:
                 state.answers.forget(expected)
+            if followed is not None:
+                state.answers.unfollow(followed)
             # The cause is logged by the enqueuer; the answer says only what the caller can do.
             return await send_error(
                 send,
@@ -188,6 +240,27 @@ class MessagesEndpoint:
                 "the queue did not take the activity in time; retry later",
                 retry_after=self._retry_after,
             )
+        if followed is not None and streamed is not None:
+            # A duplicate reads the first copy's events, which may all be stored already.
+            outcome = await relay_events(
+                state.redis,
+                state.answers,
+                followed,
+                send,
+                streamed.receive,
+                after=streamed.after,
+                within=self._stream_timeout,
+                keepalive=self._stream_keepalive,
+            )
+            if outcome == "timeout":
+                log.warning(
+                    "%s activity %s: no end of its events within %.1f s",
+                    conversation,
+                    request,
+                    self._stream_timeout,
+                    extra={"conversation": conversation, "activity_id": activity_id},
+                )
+            return None
         if expected is None:
             # A duplicate id (None above) is answered the same way: the first copy is queued.
             return await send_empty(send, 202)
@@ -209,17 +282,36 @@ class MessagesEndpoint:
         await send_error(send, 413, "too_large", f"activity is larger than {self._max_body} bytes")
 
 
+class _Streamed(NamedTuple):
+    """A `stream` request's own: where its disconnection shows, and the last event it has."""
+
+    receive: Receive
+    after: str
+
+
 async def _refuse(send: Send, error: AuthError) -> None:
     code = "forbidden" if error.status == 403 else "unauthorized"
     await send_error(send, error.status, code, error.reason, challenge=error.status == 401)
 
 
-def _headers(scope: Scope) -> tuple[bytes, bytes, bytes | None, bytes | None]:
-    """Content type, declared length, Authorization and traceparent, in one pass."""
+class _Headers(NamedTuple):
+    content_type: bytes
+    declared_length: bytes
+    authorization: bytes | None
+    traceparent: bytes | None
+    accept: bytes | None
+    last_event_id: bytes | None
+
+
+def _headers(scope: Scope) -> _Headers:
+    """Content type, declared length, Authorization, traceparent, Accept and Last-Event-ID, in
+    one pass."""
     content_type = b""
     declared_length = b""
     authorization: bytes | None = None
     traceparent: bytes | None = None
+    accept: bytes | None = None
+    last_event_id: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"content-type":
             content_type = value
@@ -229,7 +321,28 @@ def _headers(scope: Scope) -> tuple[bytes, bytes, bytes | None, bytes | None]:
             authorization = value
         elif name == b"traceparent":
             traceparent = value
-    return content_type, declared_length, authorization, traceparent
+        elif name == b"accept":
+            accept = value
+        elif name == b"last-event-id":
+            last_event_id = value
+    return _Headers(
+        content_type, declared_length, authorization, traceparent, accept, last_event_id
+    )
+
+
+def _accepts_events(accept: bytes | None) -> bool:
+    """No Accept header, or one that admits text/event-stream (`*/*`, `text/*`, q > 0)."""
+    if accept is None:
+        return True
+    for item in accept.lower().split(b","):
+        media_type, *params = (part.strip() for part in item.split(b";"))
+        if media_type not in (b"text/event-stream", b"text/*", b"*/*"):
+            continue
+        if not any(
+            p.replace(b" ", b"") in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000") for p in params
+        ):
+            return True
+    return False
 
 
 def _is_json(content_type: bytes) -> bool:

@@ -13,6 +13,7 @@ pod (one uvicorn process per pod) and sums across them.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 
@@ -142,17 +143,22 @@ class GatewayMetrics:
 
 
 class StatusRecorder:
-    """Wraps `send` to remember the status the app answered (500 if it never answered)."""
+    """Wraps `send` to remember the status the app answered (500 if it never answered) and
+    when its head went out (a `stream` request's events follow for minutes: its ack is the
+    head)."""
 
-    __slots__ = ("_send", "status")
+    __slots__ = ("_send", "answered_at", "status")
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self.status = 500
+        self.answered_at: float | None = None
+        """`time.perf_counter()` when the head was sent."""
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
+            self.answered_at = time.perf_counter()
         await self._send(message)
 
 

@@ -159,12 +159,20 @@ def document(authenticated: bool) -> dict[str, Any]:
             "200": {
                 "description": "The answer of an `invoke` (the bot's InvokeResponse status and "
                 "body; any status the bot chooses) or of a `deliveryMode: expectReplies` activity "
-                '(`{"activities": [...]}`): the gateway queued it and waited for its turn'
+                '(`{"activities": [...]}`): the gateway queued it and waited for its turn. For '
+                '`deliveryMode: "stream"`, `text/event-stream`: `event: activity` for each '
+                "activity the turn sends, `event: invokeResponse` for an invoke, `event: end` "
+                "(or `event: error` past TURNSTREAM_STREAM_TIMEOUT_SECONDS); see docs/streaming.md",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
             },
             "202": {"description": "Queued (or a repeat of an activity id already queued)"},
-            "400": _error("Not JSON, not an activity, or an id out of bounds"),
+            "400": _error(
+                "Not JSON, not an activity, an id out of bounds, or a Last-Event-ID this gateway "
+                "did not send"
+            ),
             "401": _error("Missing, malformed or invalid token"),
             "403": _error("The token's signing key is not endorsed for the activity's channel"),
+            "406": _error('`deliveryMode: "stream"` with an Accept header refusing event streams'),
             "413": _error("Body larger than TURNSTREAM_MAX_BODY_BYTES"),
             "415": _error("Not application/json"),
             "500": _error("A gateway bug (logged); retry later"),

@@ -352,6 +352,21 @@ class Settings:
         "JSON body of the fallback, e.g. a Teams task-module message.",
         default_text="an error message",
     )
+    stream_timeout_seconds: float = setting(
+        "TURNSTREAM_STREAM_TIMEOUT_SECONDS",
+        float_between(1, 3600),
+        300.0,
+        'How long the gateway relays the events of a `deliveryMode: "stream"` request '
+        "before it sends `event: error` (`stream_timeout`) and closes; the turn runs on, and a "
+        "retry of the request with the same activity id reads its events.",
+    )
+    stream_keepalive_seconds: float = setting(
+        "TURNSTREAM_STREAM_KEEPALIVE_SECONDS",
+        float_between(0.1, 300),
+        15.0,
+        "A `stream` request that got no event for this long gets a keep-alive comment, so "
+        "proxies do not close it as idle.",
+    )
     proactive_secret: str | None = setting(
         "TURNSTREAM_PROACTIVE_SECRET",
         Rule(rules.shared_secret, f"{MIN_SECRET_LENGTH}+ characters"),

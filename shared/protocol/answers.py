@@ -23,6 +23,10 @@ stored answer)."""
 EXPECT_REPLIES = "expectReplies"
 """The `deliveryMode` whose replies go back in the HTTP response instead of to the connector."""
 
+STREAM = "stream"
+"""The `deliveryMode` whose replies go back as server-sent events, as the turn sends them
+(`shared.protocol.answer_events`)."""
+
 
 class AnswerError(TurnstreamError):
     """Stored or published bytes are not an answer."""
@@ -68,13 +72,23 @@ def publication(key: str, answer: Answer) -> bytes:
     return codec.pack([key, answer.encode()])
 
 
-def read_publication(data: bytes) -> tuple[str, Answer]:
+def wake_up(key: str) -> bytes:
+    """What a worker publishes when it appended events under `key` (a `stream` request's): the
+    key alone. The events themselves are read from Redis by the one gateway that follows them,
+    not broadcast to every gateway."""
+    return codec.pack([key])
+
+
+def read_publication(data: bytes) -> tuple[str, Answer | None]:
+    """The key and its answer, or None for a wake-up (`wake_up`)."""
     try:
         doc = codec.unpack(data)
     except codec.DecodeError as e:
         raise AnswerError(str(e)) from e
+    if isinstance(doc, list) and len(doc) == 1 and isinstance(doc[0], str):
+        return doc[0], None
     if not (isinstance(doc, list) and len(doc) == 2 and isinstance(doc[0], str)):
-        raise AnswerError("a publication is [key, answer]")
+        raise AnswerError("a publication is [key, answer] or [key]")
     if not isinstance(doc[1], bytes):
         raise AnswerError("a publication's answer must be bytes")
     return doc[0], Answer.decode(doc[1])

@@ -147,10 +147,13 @@ class Keyspace:
         """The stored answer of a request waiting for its turn (an invoke, expectReplies), in
         its shard's slot. `request_id` is the activity id (so a retry finds the answer), or
         one the gateway made up for an activity without an id."""
-        check_id_length(request_id, MAX_ACTIVITY_ID_LENGTH, "id")
-        if "%" in request_id or ":" in request_id:
-            request_id = request_id.replace("%", "%25").replace(":", "%3A")
-        return f"{self.prefix}:{{{shard}}}:answer:{conversation}:{request_id}"
+        return f"{self.prefix}:{{{shard}}}:answer:{conversation}:{_request_part(request_id)}"
+
+    def answer_events(self, shard: int, conversation: str, request_id: str) -> str:
+        """The events of a `deliveryMode: stream` request (`shared.protocol.answer_events`): a
+        short-lived stream in its shard's slot, so the worker appends to it inside the turn's
+        ownership fence."""
+        return f"{self.prefix}:{{{shard}}}:events:{conversation}:{_request_part(request_id)}"
 
     def answers_channel(self) -> str:
         """The pub/sub channel workers publish answers on; every gateway process listens."""
@@ -243,3 +246,11 @@ class Keyspace:
     def outbound_token_lock(self, credential: str) -> str:
         """Held by the one worker fetching a new token, so the others wait instead of asking."""
         return f"{self.prefix}:token-lock:{credential}"
+
+
+def _request_part(request_id: str) -> str:
+    """A request id as the last part of a key (conversation ids hold ':')."""
+    check_id_length(request_id, MAX_ACTIVITY_ID_LENGTH, "id")
+    if "%" in request_id or ":" in request_id:
+        return request_id.replace("%", "%25").replace(":", "%3A")
+    return request_id

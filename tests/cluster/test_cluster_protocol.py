@@ -1,5 +1,6 @@
 """The request/reply lane and proactive fan-out on a 3-master Redis Cluster: answers stored in
-the shard's slot and published cluster-wide; proactive turns queued on every master."""
+the shard's slot and published cluster-wide, `stream` requests' events likewise; proactive turns
+queued on every master."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from gateway.app import create_app
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import post_json, serving
+from tests.support.server_sent import read_all
 from tests.test_request_reply_e2e import CardBot, _execute
+from tests.test_stream_delivery_e2e import EventBot
 from turnstream.devconnector import DevConnector
 from worker.runtime.process import run_worker
 
@@ -73,3 +76,36 @@ async def test_invokes_expect_replies_and_a_fan_out_on_a_cluster(
     assert progress == {"total": 20, "queued": 20, "done": 20, "failed": 0, "finished": True}
     notices = sorted(r.conversation_id for r in dev.received if r.body.get("text") == "notice")
     assert notices == sorted(f"p-{n}" for n in range(20))
+
+
+async def test_stream_requests_on_every_master_of_a_cluster(
+    cluster_settings: Settings, connector: tuple[DevConnector, str]
+) -> None:
+    """Events appended in the shard's slot inside the fence, wake-ups published cluster-wide."""
+    _dev, url = connector
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(cluster_settings, EventBot(), concurrency=8, handle_signals=False, stop=stop)
+    )
+    async with serving(create_app(cluster_settings)) as gateway, aiohttp.ClientSession() as http:
+        answers = await asyncio.gather(
+            *(
+                read_all(
+                    http,
+                    f"{gateway}/api/messages",
+                    message(f"m{n}", activity_id=f"s{n}", conversation=f"k-{n}", service_url=url)
+                    | {"deliveryMode": "stream"},
+                )
+                for n in range(12)
+            )
+        )
+    stop.set()
+    await worker
+
+    for n, events in enumerate(answers):
+        assert [(e.kind, e.data.get("text")) for e in events] == [
+            ("activity", f"m{n} 1"),
+            ("activity", f"m{n} 2"),
+            ("activity", f"m{n} 3"),
+            ("end", None),
+        ]

@@ -7,7 +7,7 @@ import asyncio
 
 from gateway.answer_board import AnswerBoard
 from shared.loops import BackgroundLoops
-from shared.protocol.answers import ANSWER_TTL_SECONDS, Answer, publication
+from shared.protocol.answers import ANSWER_TTL_SECONDS, Answer, publication, wake_up
 from shared.protocol.keys import Keyspace
 from shared.redis.connection import Redis
 
@@ -53,3 +53,37 @@ async def test_answers_published_while_the_subscription_was_down_are_looked_up(
         await redis.set(key, Answer(200, b"[]").encode(), ex=ANSWER_TTL_SECONDS)
 
         assert await waiting == Answer(200, b"[]")
+
+
+async def test_a_wake_up_wakes_the_followers_of_its_key_only(redis: Redis, keys: Keyspace) -> None:
+    board = AnswerBoard(redis, keys.answers_channel())
+    async with BackgroundLoops() as loops:
+        loops.start("answers subscription", board.listen())
+        await asyncio.wait_for(board.subscribed.wait(), 5)
+        key = keys.answer_events(0, "test/c", "s-1")
+        followed = board.follow(key)
+        other = board.follow(keys.answer_events(0, "test/c", "s-2"))
+
+        await redis.publish(keys.answers_channel(), wake_up(key))
+        await asyncio.wait_for(followed.woken.wait(), 5)
+
+        assert not other.woken.is_set()
+        board.unfollow(followed)
+        board.unfollow(other)
+        assert board.waiting == 0
+
+
+async def test_followers_are_woken_when_the_subscription_comes_back(
+    redis: Redis, keys: Keyspace
+) -> None:
+    """A wake-up published while the subscription was down reached nobody: every follower
+    reads again, from the last event it relayed."""
+    board = AnswerBoard(redis, keys.answers_channel())
+    async with BackgroundLoops() as loops:
+        loops.start("answers subscription", board.listen())
+        await asyncio.wait_for(board.subscribed.wait(), 5)
+        followed = board.follow(keys.answer_events(1, "test/c", "s-3"))
+
+        await redis.client_kill_filter(_type="pubsub")
+
+        await asyncio.wait_for(followed.woken.wait(), 10)

@@ -310,3 +310,14 @@ async def test_verified_tokens_are_cached_until_their_exp_and_no_longer(
         assert authenticator.verifications == 1 + 3
     finally:
         await authenticator.aclose()
+
+
+async def test_a_stream_request_needs_a_token_like_any_activity(
+    gateway: str, idp: LoopbackIdentityProvider, redis: Redis, keys: Keyspace
+) -> None:
+    streamed = message("hi", service_url=SERVICE_URL) | {"deliveryMode": "stream"}
+
+    status, body, _ = await post(gateway, streamed, None)
+
+    assert (status, body["error"]) == (401, "unauthorized")
+    assert await stream_lengths(redis, keys) == 0

@@ -27,6 +27,7 @@ from worker.bot.errors import StateContention, TakenOver, is_transient
 from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
 from worker.bot.middleware import Middleware
 from worker.bot.proactive import LocalCallbacks, callback_name, is_named
+from worker.bot.reply_stream import REPLY_STREAM_KEY, ReplyStream
 from worker.bot.routes import RouteHandler, RouteRequest
 from worker.bot.state import save_deferred
 from worker.bot.storage import EtagConflict
@@ -127,9 +128,12 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
         turn_commit: TurnCommit | None = None,
         *,
         handler: TurnHandler | None = None,
+        reply_stream: ReplyStream | None = None,
     ) -> TurnContext:
         """Run one inbound activity (wire-format dict) through middleware and `bot.on_turn` (or
         `handler`: a proactive turn's callback), its writes and sends fenced by `turn_commit`.
+        With a `reply_stream` (`deliveryMode: "stream"`), what the turn sends goes there, not
+        to the connector.
 
         Raises only for transient failures (network, Redis, connector 429/5xx), which the caller
         retries later, and `TakenOver` once the turn's entry belongs to another worker (then
@@ -140,7 +144,7 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
         sends = _Sends(turn_commit.replies, 0, turn_commit) if turn_commit else _Sends()
         running = _running.set(turn_commit)
         try:
-            return await self._attempts(activity, pipeline, sends, turn_commit)
+            return await self._attempts(activity, pipeline, sends, turn_commit, reply_stream)
         finally:
             _running.reset(running)
 
@@ -150,14 +154,10 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
         pipeline: TurnHandler,
         sends: _Sends,
         turn_commit: TurnCommit | None,
+        reply_stream: ReplyStream | None,
     ) -> TurnContext:
         for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
-            context = TurnContext(self, Activity.from_dict(activity))
-            context.turn_state[_SENDS_KEY] = sends
-            if self._user_tokens is not None:
-                context.turn_state[USER_TOKEN_CLIENT_KEY] = self._user_tokens
-            context.turn_commit = turn_commit
-            sends.position = 0
+            context = self._attempt_context(activity, sends, turn_commit, reply_stream)
             try:
                 await run_streamed(pipeline, context)  # a stream the user stopped ends it
                 await save_deferred(context)
@@ -188,6 +188,24 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
                     log.warning("saves of failed turn %s dropped: %s", _ids(context), conflict)
                 return context
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt_context(
+        self,
+        activity: dict[str, Any],
+        sends: _Sends,
+        turn_commit: TurnCommit | None,
+        reply_stream: ReplyStream | None,
+    ) -> TurnContext:
+        """A fresh context for one attempt of the turn (what it sent so far carried over)."""
+        context = TurnContext(self, Activity.from_dict(activity))
+        context.turn_state[_SENDS_KEY] = sends
+        if reply_stream is not None:
+            context.turn_state[REPLY_STREAM_KEY] = reply_stream
+        if self._user_tokens is not None:
+            context.turn_state[USER_TOKEN_CLIENT_KEY] = self._user_tokens
+        context.turn_commit = turn_commit
+        sends.position = 0
+        return context
 
     async def continue_conversation(
         self,
@@ -371,19 +389,27 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
                     responses.append(ResourceResponse())
                 else:
                     check = _send_check(sends.commit)  # fenced like any reply: a stream too
-                    responses.append(await self._post(inbound, activity, check))
+                    responses.append(await self._deliver(context, activity, check))
                 continue
             if sends.position < len(sends.done):  # an earlier attempt of this turn sent it
                 responses.append(sends.done[sends.position])
             else:
                 # Checked before each attempt, retries too: a stall may come between them.
-                response = await self._post(inbound, activity, _send_check(sends.commit))
+                response = await self._deliver(context, activity, _send_check(sends.commit))
                 sends.done.append(response)
                 if sends.commit is not None:
                     sends.commit.sent(sends.done)
                 responses.append(response)
             sends.position += 1
         return responses
+
+    async def _deliver(
+        self, context: TurnContext, activity: Activity, check: BeforeAttempt | None
+    ) -> ResourceResponse:
+        reply_stream: ReplyStream | None = context.turn_state.get(REPLY_STREAM_KEY)
+        if reply_stream is not None:  # deliveryMode stream: fenced in the append's own script
+            return await reply_stream.append(activity.to_dict())
+        return await self._post(context.activity, activity, check)
 
     async def _post(
         self, inbound: Activity, activity: Activity, check: BeforeAttempt | None = None

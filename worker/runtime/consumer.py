@@ -50,6 +50,9 @@ TurnRunner = Callable[[Envelope, EntryCommit], Awaitable[None]]
 """Runs the turn for one envelope, its writes fenced by the commit object (the turn's
 `TurnContext.turn_commit`); raising means the turn failed and must not be acknowledged. The
 turn may commit the entry itself, atomically with its state (`EntryCommit.committed`)."""
+GaveUp = Callable[[Envelope, str], Awaitable[None]]
+"""Told of an entry dead-lettered because its turn failed or crashed too often, with the
+reason (a client waiting for the turn's events hears of it)."""
 
 
 def consumer_name() -> str:
@@ -76,8 +79,11 @@ class Consumer:
         typing: QueuedTyping | None = None,
         observer: TurnObserver | None = None,
         local: LocalCallbacks | None = None,
+        gave_up: GaveUp | None = None,
     ) -> None:
         self._redis = redis
+        self._gave_up = gave_up
+        """Told of each entry dead-lettered after its turn failed or crashed too often."""
         self._local = local
         """Proactive callbacks kept in this process's memory; entries naming another worker's
         are handed to it (worker.runtime.local_callbacks)."""
@@ -413,10 +419,8 @@ class Consumer:
             return self._backoff()
         if attempt.number > self._max_deliveries:
             # A turn that crashed its worker each time (a failing one is dead-lettered below).
-            await self._dead_letters.move(
-                entry.stream,
-                entry.entry_id,
-                entry.done_key,
+            await self._give_up(
+                entry,
                 f"tries without finishing: {attempt.number - 1} (limit {self._max_deliveries})",
             )
             return None
@@ -442,10 +446,8 @@ class Consumer:
             self.turns_failed += 1
             attempts = attempt.number
             if attempts >= self._max_deliveries:
-                await self._dead_letters.move(
-                    entry.stream,
-                    entry.entry_id,
-                    entry.done_key,
+                await self._give_up(
+                    entry,
                     f"failed {attempts} times (limit {self._max_deliveries}): "
                     f"{type(error).__name__}: {error}",
                 )
@@ -464,6 +466,11 @@ class Consumer:
             return delay
         await self._commit(entry, commit)
         return None
+
+    async def _give_up(self, entry: Entry, reason: str) -> None:
+        moved = await self._dead_letters.move(entry.stream, entry.entry_id, entry.done_key, reason)
+        if moved and self._gave_up is not None:
+            await self._gave_up(entry.envelope, reason)
 
     async def _commit(self, entry: Entry, commit: EntryCommit) -> None:
         """After the turn: commit the entry (unless its state commit did), count the outcome."""

@@ -130,6 +130,7 @@ async def run_worker(
         typing=typing,
         name=name,
         observer=TurnObserver(metrics, name, tracer),
+        gave_up=turns.given_up,
         local=local,
     )
     metrics.in_flight.set_function(lambda: consumer.held)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
-from shared.protocol.answers import EXPECT_REPLIES
+from shared.protocol.answers import EXPECT_REPLIES, STREAM
 from shared.protocol.envelope import Envelope, EnvelopeError
 from shared.schema.activity import ActivityTypes
 from worker.connector.client import ConnectorClient
@@ -72,7 +72,7 @@ class QueuedTyping:
         if (
             activity.get("type") != ActivityTypes.MESSAGE
             or activity.get("channelId") in self._excluded
-            or activity.get("deliveryMode") == EXPECT_REPLIES
+            or activity.get("deliveryMode") in (EXPECT_REPLIES, STREAM)
         ):
             return
         if envelope.service_url is not None:

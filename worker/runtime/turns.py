@@ -8,12 +8,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
+from redis.exceptions import RedisClusterException, RedisError
 
-from shared.protocol.envelope import Envelope, ProactiveTurn
+from shared.protocol.answers import STREAM
+from shared.protocol.envelope import Envelope, EnvelopeError, ProactiveTurn
 from shared.protocol.keys import Keyspace
 from shared.protocol.teams_batch import TEAMS_BATCH_EVENT
 from shared.redis.connection import Redis
-from shared.schema.activity import Activity
+from shared.schema.activity import Activity, ActivityTypes
 from shared.telemetry.logs import log_context
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.invoke import TURN_FAILED_KEY
@@ -23,6 +25,7 @@ from worker.bot.turn_commit import TurnCommit
 from worker.bot.turn_context import TurnContext
 from worker.bot.types import Bot, TurnHandler
 from worker.connector.service_urls import OutboundPolicy
+from worker.runtime.answer_events import TurnEvents
 from worker.runtime.answer_publisher import AnswerPublisher, answer_of
 from worker.runtime.bot_routes import RouteRunner
 from worker.runtime.teams_batch import teams_batch_turn
@@ -65,11 +68,40 @@ class Turns:
                 return await self._routes.run(envelope, envelope.route, turn_commit)
             if envelope.proactive is not None:
                 return await self._run_proactive(activity, envelope.proactive, turn_commit)
+            if envelope.request is None:
+                await self._adapter.process_activity(activity, self._bot, turn_commit)
+                return None
+            # A gateway waits for this turn's answer.
+            shard = self._keys.shard_of(envelope.conversation)
+            if activity.get("deliveryMode") == STREAM:  # answered as events, as they come
+                key = self._keys.answer_events(shard, envelope.conversation, envelope.request)
+                events = TurnEvents(self._redis, self._keys.answers_channel(), key, turn_commit)
+                context = await self._adapter.process_activity(
+                    activity, self._bot, turn_commit, reply_stream=events
+                )
+                invoke = activity.get("type") == ActivityTypes.INVOKE
+                return await events.end(answer_of(context) if invoke else None)
             context = await self._adapter.process_activity(activity, self._bot, turn_commit)
-            if envelope.request is not None:  # a gateway waits for this turn's answer
-                shard = self._keys.shard_of(envelope.conversation)
-                key = self._keys.answer(shard, envelope.conversation, envelope.request)
-                await self._answers.publish(key, answer_of(context))
+            key = self._keys.answer(shard, envelope.conversation, envelope.request)
+            await self._answers.publish(key, answer_of(context))
+
+    async def given_up(self, envelope: Envelope, reason: str) -> None:
+        """The envelope's entry was dead-lettered: a client reading a `stream` request's events
+        hears it now (an invoke's gateway answers its fallback at its timeout, as before)."""
+        if envelope.request is None or envelope.route is not None or envelope.proactive:
+            return
+        try:
+            streamed = envelope.activity().get("deliveryMode") == STREAM
+        except EnvelopeError:
+            return
+        if streamed:
+            shard = self._keys.shard_of(envelope.conversation)
+            key = self._keys.answer_events(shard, envelope.conversation, envelope.request)
+            events = TurnEvents(self._redis, self._keys.answers_channel(), key, None)
+            try:
+                await events.given_up(reason)
+            except (RedisError, RedisClusterException, OSError) as e:
+                log.warning("could not tell the client of %s that its turn failed: %s", key, e)
 
     async def _run_proactive(
         self, activity: dict[str, Any], proactive: ProactiveTurn, turn_commit: TurnCommit

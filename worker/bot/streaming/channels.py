@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.protocol.answers import EXPECT_REPLIES
+from shared.protocol.answers import EXPECT_REPLIES, STREAM
 from shared.schema.activity import Activity, Entity
 from worker.connector.errors import ConnectorError
 
@@ -14,6 +14,10 @@ SEND_INTERVALS = {"msteams": 1.0, "webchat": 0.5, "directline": 0.5, "emulator":
 (Teams throttles a stream to about one update a second). The emulator channel is the dev chat
 page's (`turnstream dev`), which shows the stream and has a Stop button; the Bot Framework
 Emulator shows a typing indicator until the final message."""
+
+EVENTS_INTERVAL = 0.25
+"""Seconds between two sends of a stream on a `deliveryMode: "stream"` request: its updates are
+server-sent events read by the client itself (no channel's throttle), each one Redis append."""
 
 STREAM_INFO = "streaminfo"
 STREAM_STOPPED = "ContentStreamNotAllowed"
@@ -40,11 +44,14 @@ def stream_info(**fields: Any) -> Entity:
 
 def streams(activity: Activity) -> bool:
     """Whether the user sees the answer grow: Teams (not to agentic identities), Web Chat,
-    Direct Line and the dev chat page; never for `expectReplies`, whose replies wait for the
-    turn's end."""
+    Direct Line and the dev chat page, and any `deliveryMode: "stream"` request (its client
+    reads the updates as events); never for `expectReplies`, whose replies wait for the turn's
+    end."""
     channel = channel_of(activity)
     if activity.delivery_mode == EXPECT_REPLIES:
         return False
+    if activity.delivery_mode == STREAM:
+        return True
     if channel == "msteams":
         role = activity.recipient.role if activity.recipient else None
         return role not in _AGENTIC_ROLES

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from shared.protocol.answers import STREAM
 from shared.schema.activity import Activity, ActivityTypes, Attachment, Entity
 from worker.bot.errors import TakenOver, is_transient
 from worker.bot.streaming.ai_content import (
@@ -23,6 +24,7 @@ from worker.bot.streaming.ai_content import (
 from worker.bot.streaming.channels import (
     COPILOT_KEEP_ALIVE,
     COPILOT_TIME_CAP,
+    EVENTS_INTERVAL,
     SEND_INTERVALS,
     STREAM_INFO,
     channel_of,
@@ -77,9 +79,12 @@ class StreamingResponse:
         activity = self._context.activity
         channel = channel_of(activity)
         self._streaming = streams(activity)
-        self._teams = channel == "msteams"
-        self._copilot = is_copilot(activity)
-        interval = SEND_INTERVALS.get(channel, 0.0)
+        # A `stream` request's updates go to its client as events, not to the channel: none
+        # of the channel's own rules (Teams' ids and refusals, Copilot's timers) apply.
+        to_events = activity.delivery_mode == STREAM
+        self._teams = channel == "msteams" and not to_events
+        self._copilot = is_copilot(activity) and not to_events
+        interval = EVENTS_INTERVAL if to_events else SEND_INTERVALS.get(channel, 0.0)
         self._interval = interval if self._interval_override is None else self._interval_override
         # Teams names the stream by the first send's id; the others leave it to the bot.
         self._stream_id: str | None = None if self._teams else str(uuid.uuid4())

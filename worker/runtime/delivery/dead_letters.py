@@ -85,10 +85,11 @@ class DeadLetters:
         self._outage = outage
         self._on_moved = on_moved
 
-    async def move(self, stream: str, entry_id: str, done_key: str, reason: str) -> None:
-        """Move an entry that cannot run, and its conversation on past it."""
+    async def move(self, stream: str, entry_id: str, done_key: str, reason: str) -> bool:
+        """Move an entry that cannot run, and its conversation on past it; False when it was
+        not moved (no longer this consumer's, or Redis failed: it is tried again later)."""
         try:
-            await dead_letter(
+            moved = await dead_letter(
                 self._scripts,
                 stream=stream,
                 done_key=done_key,
@@ -100,8 +101,9 @@ class DeadLetters:
             )
         except REDIS_FAILURES as e:
             self._outage.failed(e)
-            return
+            return False
         self._on_moved((stream, entry_id))
+        return moved
 
     async def move_unreadable(self, entries: list[Unreadable]) -> None:
         for entry in entries:
