@@ -16,6 +16,10 @@ page's (`turnstream dev`), which shows the stream and has a Stop button; the Bot
 Emulator shows a typing indicator until the final message."""
 
 STREAM_INFO = "streaminfo"
+MAX_INFORMATIVE_LENGTH = 1000
+"""Characters an informative update may hold: Teams refuses longer ones (its streaming docs:
+"not more than 1 kb or 1000 characters"). Checked on every channel, so a bot tried on Web Chat
+or the dev chat page meets the limit there rather than on Teams."""
 STREAM_STOPPED = "ContentStreamNotAllowed"
 """The error code of the channel's refusal once the user stopped the stream."""
 _TIMED_OUT = "content stream finished due to exceeded streaming time"
