@@ -12,6 +12,8 @@ from turnstream.loadtest.options import (
     MAX_CONVERSATIONS,
     MAX_DURATION,
     MAX_RATE,
+    MAX_TURN_SECONDS,
+    WORKLOADS,
     LoadOptions,
     OptionsError,
     is_loopback,
@@ -73,7 +75,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the activities' serviceUrl (default: the sink's URL); set it when the workers "
         "reach the sink under another address",
     )
-    add("--channel-id", default="loadtest", help="the activities' channelId (default loadtest)")
+    add(
+        "--channel-id",
+        default=None,
+        help="the activities' channelId (default loadtest; webchat for --workload streaming)",
+    )
+    add(
+        "--workload",
+        choices=WORKLOADS,
+        default="replies",
+        help="replies (default): measure each message's first reply; streaming: each message "
+        "asks for an answer streamed for --turn-seconds (aim at a worker running "
+        "turnstream.loadtest.streaming_bot:bot) and the report adds time to first chunk, chunk "
+        "interval and time to final",
+    )
+    add(
+        "--turn-seconds",
+        type=float,
+        default=30.0,
+        help=f"with --workload streaming, how long each answer streams (default 30, max "
+        f"{MAX_TURN_SECONDS:g}); --reply-timeout counts from then",
+    )
     add(
         "--out",
         type=Path,
@@ -99,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
             sink_port=args.sink_port,
             service_url=args.service_url,
             channel_id=args.channel_id,
+            workload=args.workload,
+            turn_seconds=args.turn_seconds,
             out_dir=args.out,
             progress=not args.no_progress,
         ).check()
