@@ -23,6 +23,8 @@ Reported per N (from the sink's arrival times):
   the updates that reached the sink (the turn's read, begin, commit, lease renewals and final
   message spread over its updates; the fake model's wake-ups, 10 a Web Chat update, included);
 - **worker**: its CPU utilisation over that time (near 100 %: the worker was the limit);
+- **CPU0**: how busy the worker's CPU was, whoever used it (well above the worker's own share
+  and near 100 %: other work on a shared machine competed with the worker, and the row says so);
 - **load side**: this process's and the server's (the other CPU; near 100 %: they were the
   limit and the row says so).
 """
@@ -47,7 +49,9 @@ import orjson
 import redis.asyncio as aioredis
 
 from benchmarks.harness import (
+    busy_share,
     child_setup,
+    cpu_ticks,
     machine_line,
     pin_all_threads,
     process_cpu_seconds,
@@ -71,6 +75,8 @@ HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOAD_SIDE_LIMIT = 0.9
 """Above this share of its CPU, the load side (sink, appender, server) was the limit."""
+CONTENDED = 0.9
+"""Above this, the worker's CPU was full; if others used much of it, the row says so."""
 
 
 @dataclass(frozen=True)
@@ -87,15 +93,21 @@ class Row:
     cpu_per_update_us: float
     worker_share: float
     load_share: float
+    worker_cpu_busy: float
+    """How busy the worker's CPU was, whoever used it: well above `worker_share`, other work
+    (another job on a shared machine) took CPU time the worker may have waited for."""
 
     def line(self) -> str:
         limit = "  (load side was the limit)" if self.load_share > LOAD_SIDE_LIMIT else ""
+        if self.worker_cpu_busy > CONTENDED and self.worker_cpu_busy - self.worker_share > 0.2:
+            limit += "  (other work shared the worker's CPU)"
         return (
             f"{self.turns:>6} {self.finished:>6} {self.updates:>8} "
             f"{self.first_p50:>7.0f}/{self.first_p99:<7.0f} "
             f"{self.late_p50:>6.0f}/{self.late_p99:<7.0f} "
             f"{self.final_late_p50:>6.0f}/{self.final_late_p99:<7.0f} "
-            f"{self.cpu_per_update_us:>10.0f} {self.worker_share:>6.0%} {self.load_share:>6.0%}"
+            f"{self.cpu_per_update_us:>10.0f} {self.worker_share:>6.0%} "
+            f"{self.worker_cpu_busy:>6.0%} {self.load_share:>6.0%}"
             f"{limit}"
         )
 
@@ -103,7 +115,7 @@ class Row:
 HEADER = (
     f"{'turns':>6} {'ended':>6} {'updates':>8} {'first p50/p99 ms':>15} "
     f"{'late p50/p99 ms':>14} {'final late p50/p99':>18} {'CPU/upd µs':>10} "
-    f"{'worker':>6} {'load':>6}"
+    f"{'worker':>6} {'CPU0':>6} {'load':>6}"
 )
 
 
@@ -239,9 +251,9 @@ async def measure(
                 raise RuntimeError(f"the worker did not answer; see {logs / 'worker.log'}")
             worker_cpu = process_cpu_seconds(pid)
             load_cpu = time.process_time() + process_cpu_seconds(server.pid)
-            wall = time.monotonic()
+            wall, ticks = time.monotonic(), cpu_ticks()
             recorder = await run_turns(appender, sink, service_url, turns, opts.seconds, opts.ramp)
-            wall = time.monotonic() - wall
+            wall, busy = time.monotonic() - wall, busy_share(ticks, cpu_ticks(), cpus[0])
             worker_cpu = process_cpu_seconds(pid) - worker_cpu
             load_cpu = time.process_time() + process_cpu_seconds(server.pid) - load_cpu
     finally:
@@ -253,6 +265,7 @@ async def measure(
         cpu_per_update_us=1e6 * worker_cpu / updates,
         worker_share=worker_cpu / wall,
         load_share=load_cpu / wall,
+        worker_cpu_busy=busy,
         **result,
     )
 
