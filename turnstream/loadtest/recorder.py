@@ -138,7 +138,8 @@ class Recorder:
         body = request.body if isinstance(request.body, dict) else {}
         reply_to = request.activity_id or body.get("replyToId")
         if isinstance(reply_to, str):
-            return self.outcomes.get(self._number(reply_to, self._prefix) or -1)
+            index = self._number(reply_to, self._prefix)
+            return None if index is None else self.outcomes.get(index)
         conversation = self._number(request.conversation_id, f"{self._prefix}c")
         if conversation is None or conversation not in self._latest_sent:
             return None
