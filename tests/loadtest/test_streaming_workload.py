@@ -43,6 +43,8 @@ def test_out_of_bounds_streaming_options_name_the_option(options: LoadOptions, n
         ({"streamSeconds": -3}, 0.0),
         ({"streamSeconds": "30"}, DEFAULT_SECONDS),
         ({"streamSeconds": True}, DEFAULT_SECONDS),
+        ({"streamSeconds": float("nan")}, DEFAULT_SECONDS),
+        ({"streamSeconds": float("inf")}, MAX_SECONDS),
         (None, DEFAULT_SECONDS),
         ("streamSeconds", DEFAULT_SECONDS),
     ],

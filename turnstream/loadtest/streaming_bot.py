@@ -2,9 +2,9 @@
 answer for as long as each message asks (`value.streamSeconds`, the load test's
 `--turn-seconds`), a word every `WORD_SECONDS`, as a bot awaiting a language model does.
 
-    turnstream dev --bot turnstream.loadtest.streaming_bot:bot
+    TURNSTREAM_WORKER_CONCURRENCY=1000 turnstream dev --bot turnstream.loadtest.streaming_bot:bot
     turnstream loadtest --workload streaming --turn-seconds 30 --rate 20 --duration 10 \\
-        --conversations 200
+        --conversations 100
 
 It costs what a real model's bot costs the runtime (a coroutine per turn waking per token, an
 update per channel pace) without a model: the load is the runtime's, not the model's.
@@ -13,6 +13,7 @@ update per channel pace) without a model: the load is the runtime's, not the mod
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 from worker.bot import ActivityHandler, TurnContext
@@ -25,10 +26,13 @@ WORD_SECONDS = 0.05
 
 
 def stream_seconds(value: object) -> float:
-    """How long the message asks the answer to stream, within (0, MAX_SECONDS]."""
+    """How long the message asks the answer to stream, within [0, MAX_SECONDS]; the default
+    when it asks for no number."""
     seconds = value.get("streamSeconds") if isinstance(value, dict) else None
     if not isinstance(seconds, int | float) or isinstance(seconds, bool):
         return DEFAULT_SECONDS
+    if not math.isfinite(seconds):
+        return DEFAULT_SECONDS if math.isnan(seconds) else MAX_SECONDS
     return min(max(float(seconds), 0.0), MAX_SECONDS)
 
 
