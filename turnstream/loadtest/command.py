@@ -132,6 +132,15 @@ def run(args: argparse.Namespace) -> int:
     if not is_loopback(options.url):
         # Allowed, since it was named explicitly; said aloud so a typo does not load a stranger.
         print(f"note: loading a non-loopback target, {options.url}", file=sys.stderr)
+    per_conversation = options.planned / options.conversations - 1  # after its update
+    if options.streaming and per_conversation > 1:
+        # Allowed (a conversation's answers queue, as a user's questions do), but rarely meant.
+        print(
+            f"note: ~{per_conversation:.0f} messages per conversation: their "
+            f"{options.turn_seconds:g} s answers run one after another; --conversations "
+            f"{max(1, options.planned // 2)} gives each conversation one",
+            file=sys.stderr,
+        )
     result = asyncio.run(run_load(options))
     print(summary_text(result))
     if options.out_dir is not None:
