@@ -299,7 +299,9 @@ class Settings:
         "TURNSTREAM_WORKER_CONCURRENCY",
         int_between(1, 10_000),
         64,
-        "Turns one worker process runs at once (`--concurrency` overrides).",
+        "Turns one worker process runs at once (`--concurrency` overrides). A bot whose turns "
+        "mostly wait, streaming a model's answer for seconds, needs far more: one worker "
+        "process holds about a thousand 30-second streams on a core (docs/streaming.md).",
     )
     max_deliveries: int = setting(
         "TURNSTREAM_MAX_DELIVERIES",

@@ -130,3 +130,43 @@ async def test_a_dropped_reply_is_missing_and_a_repeated_one_is_a_duplicate(
     assert replies["duplicate"] == 1
     assert replies["received"] == result["sent"]  # one short, one extra
     assert result["passed"] is False
+
+
+async def test_the_streaming_workload_measures_first_chunk_pace_and_final(
+    streaming_gateway: str, tmp_path: Path
+) -> None:
+    """Ten 2-second streamed answers on Web Chat (pace 0.5 s): every stream's updates and
+    final message reach the sink and the report holds the three streaming figures."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "turnstream", "loadtest", "--url", streaming_gateway,
+        "--workload", "streaming", "--turn-seconds", "2", "--rate", "20", "--duration", "1",
+        "--conversations", "10", "--reply-timeout", "10", "--out", str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(40):
+        stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stdout.decode() + stderr.decode()
+    summary = stdout.decode()
+    assert "1st chunk" in summary and "interval" in summary and "PASS" in summary
+
+    result = orjson.loads((tmp_path / "result.json").read_bytes())
+    assert result["options"]["channel_id"] == "webchat"
+    assert result["options"]["workload"] == "streaming"
+    assert result["replies"]["messages_answered"] == 10
+    assert result["replies"]["missing"] == 0
+    streaming = result["streaming"]
+    assert streaming["streams"] == streaming["finished"] == 10
+    # Per stream, the informative update and at least one chunk (the last text goes out before
+    # the final message); more as the 2 s go by, however slow the machine.
+    assert streaming["updates"] >= 10 * 2
+    first = streaming["time_to_first_chunk_ms"]
+    interval = streaming["chunk_interval_ms"]
+    final = streaming["time_to_final_ms"]
+    assert first["count"] == 10 and final["count"] == 10
+    # The sender pauses the pace after each answered update: no two come closer than that.
+    assert interval["count"] == streaming["updates"] - 10
+    assert interval["p50"] >= 500
+    assert final["p50"] >= 2000  # the answer streams for 2 s
+    # Each stream's first update precedes its final message, so every order statistic does.
+    assert first["p50"] < final["p50"] and first["max"] < final["max"]

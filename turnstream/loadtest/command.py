@@ -12,6 +12,8 @@ from turnstream.loadtest.options import (
     MAX_CONVERSATIONS,
     MAX_DURATION,
     MAX_RATE,
+    MAX_TURN_SECONDS,
+    WORKLOADS,
     LoadOptions,
     OptionsError,
     is_loopback,
@@ -73,7 +75,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the activities' serviceUrl (default: the sink's URL); set it when the workers "
         "reach the sink under another address",
     )
-    add("--channel-id", default="loadtest", help="the activities' channelId (default loadtest)")
+    add(
+        "--channel-id",
+        default=None,
+        help="the activities' channelId (default loadtest; webchat for --workload streaming)",
+    )
+    add(
+        "--workload",
+        choices=WORKLOADS,
+        default="replies",
+        help="replies (default): measure each message's first reply; streaming: each message "
+        "asks for an answer streamed for --turn-seconds (aim at a worker running "
+        "turnstream.loadtest.streaming_bot:bot) and the report adds time to first chunk, chunk "
+        "interval and time to final",
+    )
+    add(
+        "--turn-seconds",
+        type=float,
+        default=30.0,
+        help=f"with --workload streaming, how long each answer streams (default 30, max "
+        f"{MAX_TURN_SECONDS:g}); --reply-timeout counts from then",
+    )
     add(
         "--out",
         type=Path,
@@ -99,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
             sink_port=args.sink_port,
             service_url=args.service_url,
             channel_id=args.channel_id,
+            workload=args.workload,
+            turn_seconds=args.turn_seconds,
             out_dir=args.out,
             progress=not args.no_progress,
         ).check()
@@ -108,6 +132,15 @@ def run(args: argparse.Namespace) -> int:
     if not is_loopback(options.url):
         # Allowed, since it was named explicitly; said aloud so a typo does not load a stranger.
         print(f"note: loading a non-loopback target, {options.url}", file=sys.stderr)
+    per_conversation = options.planned / options.conversations - 1  # after its update
+    if options.streaming and per_conversation > 1:
+        # Allowed (a conversation's answers queue, as a user's questions do), but rarely meant.
+        print(
+            f"note: ~{per_conversation:.0f} messages per conversation: their "
+            f"{options.turn_seconds:g} s answers run one after another; --conversations "
+            f"{max(1, options.planned // 2)} gives each conversation one",
+            file=sys.stderr,
+        )
     result = asyncio.run(run_load(options))
     print(summary_text(result))
     if options.out_dir is not None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 MAX_RATE = 20_000.0
 """Activities per second: one process cannot send more, and a typo must not flood a server."""
 MAX_DURATION = 3_600.0
 MAX_CONVERSATIONS = 100_000
+MAX_TURN_SECONDS = 600.0
 DEFAULT_URL = "http://127.0.0.1:3978/api/messages"
+WORKLOADS = ("replies", "streaming")
+Workload = Literal["replies", "streaming"]
 
 
 class OptionsError(ValueError):
@@ -36,7 +40,15 @@ class LoadOptions:
     """0: a free port."""
     service_url: str | None = None
     """The activities' serviceUrl; default: the sink's own URL."""
-    channel_id: str = "loadtest"
+    channel_id: str | None = None
+    """The activities' channelId; default `loadtest`, or `webchat` for the streaming workload
+    (a channel the bot streams to)."""
+    workload: Workload = "replies"
+    """`replies`: every message gets replies, measured to the first. `streaming`: every message
+    asks for a streamed answer of `turn_seconds` (`turnstream.loadtest.streaming_bot`), and the
+    streams' first update, pace and final message are measured too."""
+    turn_seconds: float = 30.0
+    """How long each streamed answer takes (the streaming workload)."""
     out_dir: Path | None = None
     """Where result.json and report.html go (none written when unset)."""
     progress: bool = True
@@ -62,7 +74,33 @@ class LoadOptions:
             raise OptionsError("--reply-timeout must be in [0, 600] seconds")
         if not 0 <= self.sink_port <= 65535:
             raise OptionsError("--sink-port must be a port number")
+        return self._check_workload()
+
+    def _check_workload(self) -> LoadOptions:
+        if self.workload not in WORKLOADS:
+            raise OptionsError(f"--workload must be one of {', '.join(WORKLOADS)}")
+        if not 0 < self.turn_seconds <= MAX_TURN_SECONDS:
+            raise OptionsError(
+                f"--turn-seconds must be in (0, {MAX_TURN_SECONDS:g}], got {self.turn_seconds:g}"
+            )
         return self
+
+    @property
+    def streaming(self) -> bool:
+        return self.workload == "streaming"
+
+    @property
+    def channel(self) -> str:
+        """The activities' channelId."""
+        if self.channel_id is not None:
+            return self.channel_id
+        return "webchat" if self.streaming else "loadtest"
+
+    @property
+    def answer_window(self) -> float:
+        """After the last send, how long replies may still come: a streamed answer takes
+        `turn_seconds` before its final message."""
+        return self.reply_timeout + (self.turn_seconds if self.streaming else 0.0)
 
     @property
     def planned(self) -> int:

@@ -11,6 +11,12 @@ time, so queueing in the generator or the connection pool is part of them.
   a later one;
 - **unexpected**: a request to the sink that answers no activity of this run.
 
+In the streaming workload a message's answer is a stream: `typing` activities carrying a
+`streaminfo` entity (its updates) and then a `message` (the final one, with `streamType: final`
+where the channel streams). Per stream: the **time to first chunk** (intended send to its first
+update), the **chunk intervals** (between successive updates) and the **time to final**
+(intended send to the final message); a message is missing until its final message arrived.
+
 A reply names the activity it answers in its URL (`.../activities/{replyToId}`) or body. One
 that names none (the SDK sends a welcome to a conversationUpdate that way) counts for the most
 recent activity sent in its conversation.
@@ -18,6 +24,7 @@ recent activity sent in its conversation.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import Counter
@@ -58,13 +65,18 @@ class Outcome:
     status: int | None = None
     first_reply_at: float | None = None
     replies: set[bytes] = field(default_factory=set)
+    updates: list[float] = field(default_factory=list)
+    """Arrival times of its stream's updates (typing with `streaminfo`), in order."""
+    final_at: float | None = None
+    """When the first `message` answering it arrived (the streaming workload's end)."""
 
 
 class Recorder:
     """Collects acks and replies of one run (its activity ids are `{run_id}-{index}`)."""
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, *, streaming: bool = False) -> None:
         self._prefix = f"{run_id}-"
+        self._streaming = streaming
         self.outcomes: dict[int, Outcome] = {}
         self.status_codes: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
@@ -108,6 +120,11 @@ class Recorder:
         outcome.replies.add(fingerprint)
         if outcome.first_reply_at is None:
             outcome.first_reply_at = now
+        kind = body.get("type")
+        if kind == "typing" and _is_stream_update(body):
+            outcome.updates.append(now)
+        elif kind == "message" and outcome.final_at is None:
+            outcome.final_at = now
         conversation, sequence = outcome.planned.conversation, outcome.planned.sequence
         latest = self._latest_answered.get(conversation, -1)
         if sequence < latest:
@@ -121,7 +138,8 @@ class Recorder:
         body = request.body if isinstance(request.body, dict) else {}
         reply_to = request.activity_id or body.get("replyToId")
         if isinstance(reply_to, str):
-            return self.outcomes.get(self._number(reply_to, self._prefix) or -1)
+            index = self._number(reply_to, self._prefix)
+            return None if index is None else self.outcomes.get(index)
         conversation = self._number(request.conversation_id, f"{self._prefix}c")
         if conversation is None or conversation not in self._latest_sent:
             return None
@@ -138,8 +156,11 @@ class Recorder:
             return None
 
     def awaiting(self) -> int:
-        """Acknowledged messages still without a reply."""
-        return sum(1 for o in self.outcomes.values() if _expects_reply(o) and not o.replies)
+        """Acknowledged messages still without a reply (streaming: without a final message)."""
+        return sum(1 for o in self.outcomes.values() if _expects_reply(o) and not self._done(o))
+
+    def _done(self, outcome: Outcome) -> bool:
+        return outcome.final_at is not None if self._streaming else bool(outcome.replies)
 
     def progress(self) -> dict[str, int]:
         acked = sum(1 for o in self.outcomes.values() if o.status is not None)
@@ -167,13 +188,30 @@ class Recorder:
             if o.first_reply_at is not None
         ]
 
+    def stream_figures(self) -> dict[str, Any]:
+        """Time to first chunk, chunk intervals and time to final of the streamed answers
+        (summaries in ms), and how many streams and updates there were."""
+        answered = [o for o in self.outcomes.values() if _expects_reply(o)]
+        first = [o.updates[0] - o.intended for o in answered if o.updates]
+        intervals = [b - a for o in answered for a, b in itertools.pairwise(o.updates)]
+        final = [o.final_at - o.intended for o in answered if o.final_at is not None]
+        updates = sum(len(o.updates) for o in answered)
+        return {
+            "streams": sum(1 for o in answered if o.updates),
+            "finished": len(final),
+            "updates": updates,
+            "time_to_first_chunk_ms": summarize(first),
+            "chunk_interval_ms": summarize(intervals),
+            "time_to_final_ms": summarize(final),
+        }
+
     def counts(self) -> dict[str, Any]:
         messages = [o for o in self.outcomes.values() if o.planned.sequence > 0]
         updates = [o for o in self.outcomes.values() if o.planned.sequence == 0]
         return {
             "received": self.replies,
             "messages_acknowledged": sum(1 for o in messages if _acknowledged(o)),
-            "messages_answered": sum(1 for o in messages if o.replies),
+            "messages_answered": sum(1 for o in messages if self._done(o)),
             "conversation_updates_answered": sum(1 for o in updates if o.replies),
             "missing": self.awaiting(),
             "duplicate": self.duplicates,
@@ -188,3 +226,11 @@ def _acknowledged(outcome: Outcome) -> bool:
 
 def _expects_reply(outcome: Outcome) -> bool:
     return outcome.planned.sequence > 0 and _acknowledged(outcome)
+
+
+def _is_stream_update(body: dict[str, Any]) -> bool:
+    """A typing activity carrying a `streaminfo` entity: an informative update or a chunk."""
+    entities = body.get("entities")
+    return isinstance(entities, list) and any(
+        isinstance(e, dict) and e.get("type") == "streaminfo" for e in entities
+    )

@@ -13,6 +13,12 @@ from typing import Any
 import orjson
 
 LATENCY_ROWS = (("ack", "ack_latency_ms"), ("end-to-end", "end_to_end_latency_ms"))
+STREAM_ROWS = (
+    ("1st chunk", "time_to_first_chunk_ms"),
+    ("interval", "chunk_interval_ms"),
+    ("final", "time_to_final_ms"),
+)
+"""The streaming workload's rows: time to first chunk, chunk interval, time to final."""
 PERCENTILE_GRID = (50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0)
 
 
@@ -40,6 +46,18 @@ def summary_text(result: dict[str, Any]) -> str:
         s = result[key]
         cells = "".join(f"{_cell(s[name]):>9}" for name in ("p50", "p90", "p99", "p99_9", "max"))
         lines.append(f"{label:<12}{cells}")
+    streaming = result.get("streaming")
+    if streaming is not None:
+        for label, key in STREAM_ROWS:
+            s = streaming[key]
+            cells = "".join(
+                f"{_cell(s[name]):>9}" for name in ("p50", "p90", "p99", "p99_9", "max")
+            )
+            lines.append(f"{label:<12}{cells}")
+        lines.append(
+            f"streams: {streaming['streams']} streamed, {streaming['finished']} finished, "
+            f"{streaming['updates']} updates"
+        )
     r = result["replies"]
     lines.append(
         f"replies: {r['received']} received, {r['messages_answered']}/"

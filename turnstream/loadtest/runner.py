@@ -25,7 +25,7 @@ async def run_load(options: LoadOptions, *, out: TextIO = sys.stderr) -> dict[st
     """Run the load test `options` describes; return the result (see `report.write_json`)."""
     options.check()
     run_id = uuid.uuid4().hex[:10]
-    recorder = Recorder(run_id)
+    recorder = Recorder(run_id, streaming=options.streaming)
     sink = DevConnector(echo_log=False, keep=False)
     sink.listeners.append(recorder.on_reply)
     port = options.sink_port or free_port()
@@ -39,7 +39,8 @@ async def run_load(options: LoadOptions, *, out: TextIO = sys.stderr) -> dict[st
                 serving.result()  # the sink could not start: raise why
             await asyncio.sleep(0.01)
         service_url = options.service_url or f"http://{options.sink_host}:{port}"
-        factory = ActivityFactory(run_id, options.channel_id, service_url)
+        stream_seconds = options.turn_seconds if options.streaming else None
+        factory = ActivityFactory(run_id, options.channel, service_url, stream_seconds)
         progress = _Progress(recorder, options, out)
         started_wall = time.time()
         started = time.perf_counter()
@@ -47,7 +48,7 @@ async def run_load(options: LoadOptions, *, out: TextIO = sys.stderr) -> dict[st
             ticker = tasks.create_task(progress.run(started))
             sent_at_end = await _send_all(options, factory, recorder, started)
             finished_sending = time.perf_counter()
-            await _await_replies(recorder, options.reply_timeout)
+            await _await_replies(recorder, options.answer_window)
             ticker.cancel()
         progress.final(started)
     finally:
@@ -192,6 +193,9 @@ def _result(
             "connections": options.connections,
             "reply_timeout": options.reply_timeout,
             "service_url": service_url,
+            "channel_id": options.channel,
+            "workload": options.workload,
+            **({"turn_seconds": options.turn_seconds} if options.streaming else {}),
         },
         "elapsed_seconds": ended - started,
         "sent": sent,
@@ -205,6 +209,7 @@ def _result(
         "ack_latency_ms": summarize([lat for _, lat in acks]),
         "end_to_end_latency_ms": summarize([lat for _, lat in replies]),
         "replies": counts,
+        **({"streaming": recorder.stream_figures()} if options.streaming else {}),
         "passed": _passed(sent, ok, counts),
         "samples": {
             "ack": _timeline(acks, started),

@@ -1,7 +1,8 @@
 """The activities a load test sends and when each one is due.
 
 Each conversation opens with a conversationUpdate (the user joins, so a bot's welcome counts as
-a reply) and goes on with messages. Send times are *intended* times on a fixed schedule: a slow
+a reply) and goes on with messages (in the streaming workload, each asking for an answer
+streamed for a given time). Send times are *intended* times on a fixed schedule: a slow
 answer delays nothing after it, so it shows up in the latency instead of hiding as fewer
 requests (coordinated omission).
 """
@@ -54,10 +55,15 @@ def schedule(count: int, rate: float, ramp: float, conversations: int) -> list[P
 class ActivityFactory:
     """Builds the wire JSON of planned activities for one run (ids unique to the run)."""
 
-    def __init__(self, run_id: str, channel_id: str, service_url: str) -> None:
+    def __init__(
+        self, run_id: str, channel_id: str, service_url: str, stream_seconds: float | None = None
+    ) -> None:
         self.run_id = run_id
         self.channel_id = channel_id
         self.service_url = service_url
+        self.stream_seconds = stream_seconds
+        """When set, each message asks for a streamed answer that long (`value.streamSeconds`,
+        read by `turnstream.loadtest.streaming_bot`)."""
 
     def activity_id(self, planned: Planned) -> str:
         return f"{self.run_id}-{planned.index}"
@@ -81,4 +87,6 @@ class ActivityFactory:
             activity |= {"type": "conversationUpdate", "membersAdded": [user, bot]}
         else:
             activity |= {"type": "message", "text": f"message {planned.sequence}"}
+            if self.stream_seconds is not None:
+                activity["value"] = {"streamSeconds": self.stream_seconds}
         return orjson.dumps(activity)

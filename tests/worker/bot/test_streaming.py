@@ -178,6 +178,33 @@ async def test_after_end_stream_queueing_is_an_error_and_the_text_stays_readable
     assert stream_seen[0].get_message() == "all [1] done"
 
 
+@pytest.mark.parametrize("channel", ["msteams", "webchat", "test"])
+async def test_an_informative_update_longer_than_teams_takes_is_refused_at_once(
+    channel: str,
+) -> None:
+    """Teams refuses informative updates over 1,000 characters: the bot hears it when it
+    queues one, on every channel (so it shows in dev), and nothing of it is sent."""
+    refused: list[str] = []
+
+    async def bot(context: TurnContext) -> None:
+        stream = context.streaming_response
+        stream.queue_informative_update("x" * 1000)  # at the limit: taken
+        with pytest.raises(ValueError, match="at most 1000 characters") as error:
+            stream.queue_informative_update("y" * 1001)
+        refused.append(str(error.value))
+        stream.queue_text_chunk("answer")
+        await stream.end_stream()
+
+    adapter = adapter_on(channel, bot, PaceClock())
+    await adapter.receive_activity("go")
+    assert refused and "1001" in refused[0]
+    texts = [a.text or "" for a in adapter.activity_buffer]
+    assert not any("y" in text for text in texts)
+    assert texts[-1] == "answer"
+    if channel != "test":  # a streaming channel sent the note at the limit
+        assert texts[0] == "x" * 1000
+
+
 async def test_citations_labels_feedback_and_attachments_as_the_agents_sdk_sends_them() -> None:
     async def bot(context: TurnContext) -> None:
         stream = context.streaming_response

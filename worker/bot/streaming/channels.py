@@ -20,6 +20,10 @@ EVENTS_INTERVAL = 0.25
 server-sent events read by the client itself (no channel's throttle), each one Redis append."""
 
 STREAM_INFO = "streaminfo"
+MAX_INFORMATIVE_LENGTH = 1000
+"""Characters an informative update may hold: Teams refuses longer ones (its streaming docs:
+"not more than 1 kb or 1000 characters"). Checked on every channel, so a bot tried on Web Chat
+or the dev chat page meets the limit there rather than on Teams."""
 STREAM_STOPPED = "ContentStreamNotAllowed"
 """The error code of the channel's refusal once the user stopped the stream."""
 _TIMED_OUT = "content stream finished due to exceeded streaming time"

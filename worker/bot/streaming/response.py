@@ -25,6 +25,7 @@ from worker.bot.streaming.channels import (
     COPILOT_KEEP_ALIVE,
     COPILOT_TIME_CAP,
     EVENTS_INTERVAL,
+    MAX_INFORMATIVE_LENGTH,
     SEND_INTERVALS,
     STREAM_INFO,
     channel_of,
@@ -136,7 +137,16 @@ class StreamingResponse:
 
     def queue_informative_update(self, text: str) -> None:
         """Tell the user what the bot is doing ("Searching the docs..."), before the answer
-        starts. Sent in order with the chunks; ignored where the channel does not stream."""
+        starts. Sent in order with the chunks; ignored where the channel does not stream.
+
+        Raises ValueError, on every channel, for a text longer than 1,000 characters: Teams
+        refuses such an update, and cutting a note short would hide the bug."""
+        if len(text) > MAX_INFORMATIVE_LENGTH:
+            raise ValueError(
+                f"an informative update holds at most {MAX_INFORMATIVE_LENGTH} characters "
+                f"(Teams refuses longer ones); this one has {len(text)}: put the rest in the "
+                "answer (queue_text_chunk)"
+            )
         if self._stopped or not self._streaming or not text.strip():
             return
         self._check_open()
