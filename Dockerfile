@@ -3,6 +3,7 @@
 #   docker run IMAGE gateway --host 0.0.0.0        (the default command)
 #   docker run IMAGE worker --bot samples.echo:bot
 # Bots of your own: build FROM this image and COPY your package in (docs/kubernetes.md).
+# Without Docker, or where no registry answers: python3 tools/build_image.py (buildah, decision 0023).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
