@@ -137,12 +137,7 @@ async def converse(
     probe = worker_deployment()["livenessProbe"]["exec"]["command"]
     env, port = container_env(settings), free_port()
     with container(buildah, image) as (name, rootfs):
-        # What `buildah run` itself writes into the root file system on each run (/run, say) is
-        # the container engine's, not the processes': measured by a run that does nothing.
-        await run(buildah, name, env, "true")
-        since = file_clock(built.root)
-        await run(buildah, name, env, "true")
-        engine = changed_since(rootfs, since)
+        engine = await engine_writes(built, name, rootfs)
         since = file_clock(built.root)
         status, output = await run(buildah, name, env, *probe)
         assert status == 1, f"the probe passed without a worker:\n{output}"
@@ -164,6 +159,29 @@ async def converse(
         written = changed_since(rootfs, since) - engine
     assert reply.conversation_id == f"image-{port}", logs
     return str(reply.body["text"]), written
+
+
+async def engine_writes(built: Built, name: str, rootfs: Path) -> set[str]:
+    """What `buildah run` itself writes into the root filesystem on each run (/run, say): the
+    container engine's, not the processes'. Measured by a run that does nothing."""
+    await run(built.buildah, name, {}, "true")
+    since = file_clock(built.root)
+    status, output = await run(built.buildah, name, {}, "true")
+    assert status == 0, output
+    return changed_since(rootfs, since)
+
+
+async def test_a_write_outside_tmp_in_the_container_is_seen(built: Built) -> None:
+    with container(built.buildah, TAG) as (name, rootfs):
+        engine = await engine_writes(built, name, rootfs)
+        since = file_clock(built.root)
+        # /var/tmp is writable by anyone in Debian, but it is not the pod's emptyDir.
+        status, output = await run(
+            built.buildah, name, {}, "sh", "-c", "echo a > /tmp/fine && echo b > /var/tmp/caught"
+        )
+        written = changed_since(rootfs, since) - engine
+    assert status == 0, output
+    assert written == {"/var/tmp", "/var/tmp/caught"}
 
 
 async def ready(url: str, *processes: asyncio.subprocess.Process) -> None:
