@@ -14,6 +14,7 @@ import aiohttp
 from shared.loops import BackgroundLoops
 from shared.protocol.keys import Keyspace
 from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.schedule import Schedule
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, connect, redacted
 from shared.redis.resp_pools import open_resp_pool
@@ -38,6 +39,7 @@ from worker.runtime.metrics_server import MetricsServer
 from worker.runtime.outbound_observer import OutboundObserver
 from worker.runtime.queue_gauges import poll_dead_letters
 from worker.runtime.queued_typing import QueuedTyping
+from worker.runtime.scheduled_turns import DueTurns
 from worker.runtime.throttle import Throttle
 from worker.runtime.turn_observer import TurnObserver
 from worker.runtime.turns import Turns
@@ -88,6 +90,14 @@ async def run_worker(
     app = BotApp.of(bot)
     signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
     local = LocalCallbacks(redis, scripts, keys, name)
+    schedule = Schedule(redis, keys, signer)
+    due: DueTurns | None = None
+
+    def scheduled() -> None:
+        metrics.scheduled.inc()
+        if due is not None:
+            due.wake()
+
     adapter = ConnectorAdapter(
         connector,
         middleware=app.middleware,
@@ -100,6 +110,8 @@ async def run_worker(
         ),
         app_id=settings.app_id,
         local_callbacks=local,
+        schedule=schedule,
+        on_scheduled=scheduled,
     )
     turns = Turns(
         adapter,
@@ -133,6 +145,13 @@ async def run_worker(
         local=local,
     )
     metrics.in_flight.set_function(lambda: consumer.held)
+    shard_of_stream = {stream: shard for shard, stream in enumerate(keys.streams())}
+    due = DueTurns(
+        schedule,
+        keys.shards,
+        lambda: [shard_of_stream[stream] for stream in consumer.own_streams],
+        metrics,
+    )
     if settings.redis_url:
         log.info("worker using Redis at %s", redacted(settings.redis_url))
     heartbeat = Heartbeat(
@@ -148,6 +167,8 @@ async def run_worker(
     try:
         async with _signals(consumer, handle_signals), loops:
             loops.start("heartbeat", heartbeat.run())  # kept up while draining: still alive
+            if not burst:  # a burst drains what is queued; it does not wait for the future
+                loops.start("scheduled turns", due.run())
             if routes is not None:
                 loops.start("route announcer", routes.run())
             if stop is not None:
