@@ -323,17 +323,29 @@ class Schedule:
         """Queue every turn of `shards` due `grace` seconds before `now` or earlier, each in its
         conversation's stream (whoever else fires these shards meanwhile, each turn is queued
         once). Returns the lateness of those this call queued and the next due time there."""
+        until = now - grace
         lateness: list[float] = []
         next_due: float | None = None
-        for shard in shards:
-            while True:
-                fired, later, full = await self._fire_shard(shard, now - grace)
+        for shard, earliest in zip(shards, await self._earliest(shards), strict=True):
+            while earliest is not None and earliest <= until:
+                fired, earliest, full = await self._fire_shard(shard, until)
                 lateness += [time.time() - due for due in fired]
                 if not full:
                     break
-            if later is not None and (next_due is None or later < next_due):
-                next_due = later
+            if earliest is not None and (next_due is None or earliest < next_due):
+                next_due = earliest
         return FireRound(lateness, next_due)
+
+    async def _earliest(self, shards: Sequence[int]) -> list[float | None]:
+        """The earliest due time of each shard (None: nothing waits), in one round trip: the
+        look every watcher takes, whether anything is due or not."""
+        if not shards:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for shard in shards:
+                pipe.zrange(self._keys.due(shard), 0, 0, withscores=True)
+            heads: list[Any] = await pipe.execute()
+        return [head[0][1] / 1000 if head else None for head in heads]
 
     async def _fire_shard(self, shard: int, until: float) -> tuple[list[float], float | None, bool]:
         """Fire one batch of a shard: (due times of the turns queued, the next due time after
@@ -354,7 +366,8 @@ class Schedule:
                     await self._fire(keys=keys, args=args, client=pipe)
                 answers = await pipe.execute()
         fired = [when for (_, when), answer in zip(due, answers, strict=True) if answer]
-        return fired, later, len(head) > FIRE_BATCH and later is None
+        full = len(head) > FIRE_BATCH and later is None
+        return fired, head[-1][1] / 1000 if full else later, full
 
     def _fire_call(
         self, shard: int, scheduled_id: str, raw: bytes | None

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 """The longest the watcher sleeps between looks at its own shards."""
-SWEEP_SECONDS = 2.0
+SWEEP_SECONDS = 1.0
 """How often the watcher also looks at the shards other workers watch."""
 SWEEP_GRACE_SECONDS = 0.5
 """How overdue a turn of another worker's shard must be before this one fires it."""
