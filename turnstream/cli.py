@@ -22,7 +22,7 @@ from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, connect
 from shared.settings import LogFormat, Settings
 from shared.telemetry.logs import configure_logging
-from turnstream import ops, send, settings_reference
+from turnstream import ops, scheduled, send, settings_reference
 from turnstream.dev import DevStartupError, run_dev
 from turnstream.loadtest import command as loadtest_cli
 from worker.runtime.errors import BotLoadError
@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send.add_arguments(proactive)
     proactive.set_defaults(run=_ops(_send))
+
+    schedule = commands.add_parser("schedule", help="list, show or cancel scheduled turns")
+    scheduled.add_arguments(schedule)
+    schedule.set_defaults(run=_ops(scheduled.run_schedule))
 
     dlq = commands.add_parser("dlq", help="inspect, replay or purge dead letters")
     actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
