@@ -17,6 +17,7 @@ scheduled turn may run long after the process that asked for it is gone.
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 import time
@@ -31,6 +32,8 @@ from shared.protocol.keys import CHAIN_TTL_SECONDS, ENVELOPE_FIELD, PREVIOUS_FIE
 from shared.protocol.proactive import BadReference, continuation_activity, conversation_of
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, is_cluster
+
+log = logging.getLogger(__name__)
 
 MAX_DELAY_SECONDS = 366 * 86400
 """How far ahead a turn may be scheduled."""
@@ -78,10 +81,11 @@ cancelled, 0 if there was none (fired already, cancelled, never scheduled)."""
 
 FIRE_SCRIPT = f"""
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return false end
-if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return false end
+local recorded = redis.call('HDEL', KEYS[2], ARGV[1])
 if ARGV[3] ~= '' and redis.call('HGET', KEYS[3], ARGV[3]) == ARGV[1] then
   redis.call('HDEL', KEYS[3], ARGV[3])
 end
+if recorded == 0 or ARGV[2] == '' then return false end
 local previous = redis.call('GET', KEYS[5]) or ''
 local id = redis.call(
   'XADD', KEYS[4], '*', '{ENVELOPE_FIELD}', ARGV[2], '{PREVIOUS_FIELD}', previous)
@@ -89,9 +93,10 @@ redis.call('SET', KEYS[5], id, 'EX', {CHAIN_TTL_SECONDS})
 return id
 """
 """KEYS: due set, records, keys, the shard's stream, the conversation's last-entry pointer.
-ARGV: id, envelope, key field. Queues the turn (as the enqueue script of shared.protocol.chain
-does) only if this call removed the id from the due set: exactly once. Answers the entry id,
-or nil when another call moved or cancelled it first (an id without a record is dropped)."""
+ARGV: id, envelope ('' to drop the turn), key field. Queues the turn (as the enqueue script of
+shared.protocol.chain does) only if this call removed the id from the due set: exactly once.
+Answers the entry id, or nil when another call moved or cancelled it first, or it was dropped
+(an id without a record, a record no longer valid)."""
 
 
 class BadSchedule(BadReference):
@@ -189,7 +194,7 @@ class Schedule:
     ) -> tuple[str, list[str], list[str | bytes | int]]:
         """The new id, and KEYS and ARGV of `schedule_script` for the turn `schedule` would
         schedule. Raises `BadSchedule` (or `BadReference` for the reference)."""
-        activity = continuation_activity(reference, event=event, value=value)
+        continuation_activity(reference, event=event, value=value)  # checks all three
         conversation = conversation_of(reference)
         field = _key_field(conversation, key) if key is not None else ""
         shard = self._keys.shard_of(conversation)
@@ -198,7 +203,9 @@ class Schedule:
             record = orjson.dumps(
                 {
                     "c": conversation,
-                    "a": activity,
+                    "r": dict(reference),
+                    "e": event,
+                    "v": value,
                     "cb": callback,
                     "f": field,
                     "d": round(due * 1000),
@@ -373,15 +380,19 @@ class Schedule:
         self, shard: int, scheduled_id: str, raw: bytes | None
     ) -> tuple[list[str], list[str | bytes | int]]:
         keys = [self._keys.due(shard), self._keys.scheduled(shard), self._keys.schedule_keys(shard)]
+        dropped = [*keys, self._keys.stream(shard), self._keys.last(shard, "-")]
         if raw is None:  # cancelled meanwhile (or an id without a record): the script drops it
-            return [*keys, self._keys.stream(shard), self._keys.last(shard, "-")], [
-                scheduled_id,
-                b"",
-                "",
-            ]
+            return dropped, [scheduled_id, b"", ""]
         record = orjson.loads(raw)
+        try:
+            activity = _activity(record)
+        except BadReference as e:  # checked when scheduled: only a newer, stricter rule refuses
+            log.error(
+                "scheduled turn %s dropped: %s", scheduled_id, e, extra={"entry_id": scheduled_id}
+            )
+            return dropped, [scheduled_id, b"", record["f"]]
         envelope = Envelope(
-            orjson.dumps(record["a"]),
+            orjson.dumps(activity),
             record["c"],
             time.time(),
             proactive=ProactiveTurn(callback=record["cb"]),
@@ -398,6 +409,12 @@ def _key_field(conversation: str, key: str) -> str:
     return f"{conversation}\n{key}"
 
 
+def _activity(record: dict[str, Any]) -> dict[str, Any]:
+    """The turn's event activity, made from the record's reference when needed: kept once, the
+    reference costs half what a stored activity (which repeats it in `relatesTo`) would."""
+    return continuation_activity(record["r"], event=record["e"], value=record["v"])
+
+
 def _turn(scheduled_id: str, raw: bytes) -> ScheduledTurn:
     record = orjson.loads(raw)
     field: str = record["f"]
@@ -408,5 +425,5 @@ def _turn(scheduled_id: str, raw: bytes) -> ScheduledTurn:
         created=record["t"] / 1000,
         key=field.rpartition("\n")[2] if field else None,
         callback=record["cb"],
-        activity=record["a"],
+        activity=_activity(record),
     )

@@ -7,6 +7,7 @@ import asyncio
 import time
 from typing import Any
 
+import orjson
 import pytest
 
 from shared.protocol.envelope import Envelope
@@ -169,3 +170,28 @@ def test_due_time_takes_exactly_one_of_at_and_after() -> None:
         due_time(100.0, after=MAX_DELAY_SECONDS + 1)
     with pytest.raises(BadSchedule, match="finite"):
         due_time(100.0, after=float("nan"))
+
+
+async def test_a_record_no_longer_valid_and_an_id_without_record_are_dropped_not_queued(
+    redis: Redis, keys: Keyspace
+) -> None:
+    schedule = Schedule(redis, keys)
+    now = time.time()
+    kept = await schedule.schedule(_reference(), now - 1, event="e", key="k")
+    shard = schedule.shard_of_id(kept)
+    # As if a newer release refused what an older one accepted: the reference no longer passes.
+    raw: Any = await redis.hget(keys.scheduled(shard), kept)
+    record = orjson.loads(raw)
+    record["r"]["serviceUrl"] = "ftp://old"
+    await redis.hset(keys.scheduled(shard), kept, orjson.dumps(record))
+    await redis.zadd(keys.due(shard), {f"{shard}-orphan": round(now * 1000) - 5})
+
+    fired = await schedule.fire_due([shard], now)
+
+    assert fired.lateness == [] and fired.next_due is None
+    assert (
+        await redis.exists(
+            keys.due(shard), keys.scheduled(shard), keys.schedule_keys(shard), keys.stream(shard)
+        )
+        == 0
+    )
