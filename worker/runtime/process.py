@@ -91,12 +91,17 @@ async def run_worker(
     signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
     local = LocalCallbacks(redis, scripts, keys, name)
     schedule = Schedule(redis, keys, signer)
-    due: DueTurns | None = None
+    shard_of_stream = {stream: shard for shard, stream in enumerate(keys.streams())}
+    due = DueTurns(  # watches the shards the consumer (made below) reads first
+        schedule,
+        keys.shards,
+        lambda: [shard_of_stream[stream] for stream in consumer.own_streams],
+        metrics,
+    )
 
     def scheduled() -> None:
         metrics.scheduled.inc()
-        if due is not None:
-            due.wake()
+        due.wake()  # it may be due before the watcher's next look
 
     adapter = ConnectorAdapter(
         connector,
@@ -145,13 +150,6 @@ async def run_worker(
         local=local,
     )
     metrics.in_flight.set_function(lambda: consumer.held)
-    shard_of_stream = {stream: shard for shard, stream in enumerate(keys.streams())}
-    due = DueTurns(
-        schedule,
-        keys.shards,
-        lambda: [shard_of_stream[stream] for stream in consumer.own_streams],
-        metrics,
-    )
     if settings.redis_url:
         log.info("worker using Redis at %s", redacted(settings.redis_url))
     heartbeat = Heartbeat(
