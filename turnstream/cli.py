@@ -18,6 +18,7 @@ import gateway.__main__ as gateway_cli
 import worker.__main__ as worker_cli
 from shared.errors import ConfigError
 from shared.protocol.keys import Keyspace
+from shared.protocol.registry import ConversationRegistry
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, connect
 from shared.settings import LogFormat, Settings
@@ -196,8 +197,10 @@ def _positive_seconds(raw: str) -> float:
 
 
 async def _send(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
-    signer = EnvelopeSigner.from_secrets(Settings.from_env(os.environ).envelope_secrets)
-    return await send.send(redis, keys, args, signer)
+    settings = Settings.from_env(os.environ)
+    signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
+    registry = ConversationRegistry(redis, keys, settings.conversation_registry_ttl_seconds)
+    return await send.send(redis, keys, args, signer, registry)
 
 
 async def _dlq_list(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:

@@ -174,6 +174,16 @@ class Keyspace:
         key names, so that scheduling the same key again replaces the earlier turn."""
         return f"{self.prefix}:{{{shard}}}:schedule-keys"
 
+    def registry_conversation(self, conversation: str) -> str:
+        """The conversation registry's record of one conversation: its latest reference, tenant
+        and team (JSON, with a TTL) (shared.protocol.registry)."""
+        return f"{self.prefix}:registry:conversation:{conversation}"
+
+    def registry_index(self, kind: str, value: str) -> str:
+        """A registry index: conversations scored by when they were last seen, of one user
+        (`user`, value `channelId/userId`), channel, tenant or team."""
+        return f"{self.prefix}:registry:{kind}:{value}"
+
     def throttle(self, destination: str) -> str:
         """The pacing of proactive sends to one destination (service URL host and tenant),
         shared by every worker: the time the next send may go."""

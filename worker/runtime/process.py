@@ -14,6 +14,7 @@ import aiohttp
 from shared.loops import BackgroundLoops
 from shared.protocol.keys import Keyspace
 from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.registry import ConversationRegistry
 from shared.protocol.schedule import Schedule
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, connect, redacted
@@ -32,6 +33,7 @@ from worker.connector.token_service import TokenServiceClient
 from worker.runtime.answer_publisher import AnswerPublisher
 from worker.runtime.bot_routes import RouteAnnouncer
 from worker.runtime.consumer import Consumer, consumer_name
+from worker.runtime.conversation_registry import RegistryRecorder
 from worker.runtime.heartbeat import Heartbeat, worker_id
 from worker.runtime.local_callbacks import LocalCallbacks
 from worker.runtime.metrics import WorkerMetrics
@@ -127,6 +129,11 @@ async def run_worker(
         redis=redis,
         throttle=Throttle(redis, keys, settings.proactive_rate_per_second),
         routes=app.routes,
+        registry=RegistryRecorder(
+            ConversationRegistry(redis, keys, settings.conversation_registry_ttl_seconds)
+        )
+        if settings.conversation_registry
+        else None,
     )
     typing = QueuedTyping(
         connector,
