@@ -4,9 +4,10 @@ its conversation's stream like any other (docs/scheduled-turns.md).
 Each shard keeps its scheduled turns in its own slot (`Keyspace.due`, `.scheduled`,
 `.schedule_keys`, beside its stream): a sorted set of schedule ids by due time, a hash of the
 records, and a hash of the optional keys that make scheduling idempotent. Moving a due turn is
-one script (`FIRE_SCRIPT`) that removes it from the sorted set and appends it to the stream,
-chained after the conversation's last entry: only the call whose ZREM removed the id queues the
-turn, so a due turn is queued exactly once however many workers race for it. The records are
+one script (`FIRE_SCRIPT`, in `shared.protocol.schedule_scripts`) that removes it from the
+sorted set and appends it to the stream, chained after the conversation's last entry: only the
+call whose ZREM removed the id queues the turn, so a due turn is queued exactly once however
+many workers race for it. The records are
 plain Redis data, so they live as long as the server's data does (AOF, replicas, failover).
 
 The envelope is built when the turn is due, not when it was scheduled: its receipt time is the
@@ -28,8 +29,9 @@ from typing import Any
 import orjson
 
 from shared.protocol.envelope import Envelope, ProactiveTurn
-from shared.protocol.keys import CHAIN_TTL_SECONDS, ENVELOPE_FIELD, PREVIOUS_FIELD, Keyspace
+from shared.protocol.keys import Keyspace
 from shared.protocol.proactive import BadReference, continuation_activity, conversation_of
+from shared.protocol.schedule_scripts import CANCEL_SCRIPT, FIRE_SCRIPT, SCHEDULE_SCRIPT
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, is_cluster
 
@@ -43,60 +45,6 @@ FIRE_BATCH = 200
 """Due turns one shard moves per round trip (a backlog takes several)."""
 LATE_SECONDS = 1.0
 """A turn queued more than this after its due time counts as late (`..._late_total`)."""
-
-SCHEDULE_SCRIPT = """
-if ARGV[4] ~= '' then
-  local old = redis.call('HGET', KEYS[3], ARGV[4])
-  if old then
-    redis.call('ZREM', KEYS[1], old)
-    redis.call('HDEL', KEYS[2], old)
-  end
-  redis.call('HSET', KEYS[3], ARGV[4], ARGV[1])
-end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-return ARGV[1]
-"""
-"""KEYS: due set, records, keys. ARGV: id, due (ms), record, key field ('' for none). A key
-already naming a turn replaces that turn (same key, same conversation: one turn)."""
-
-CANCEL_SCRIPT = """
-local id = ARGV[1]
-if id == '' then
-  id = redis.call('HGET', KEYS[3], ARGV[2])
-  if not id then return 0 end
-end
-local record = redis.call('HGET', KEYS[2], id)
-if not record then return 0 end
-redis.call('ZREM', KEYS[1], id)
-redis.call('HDEL', KEYS[2], id)
-local field = cjson.decode(record)['f']
-if field and field ~= '' and redis.call('HGET', KEYS[3], field) == id then
-  redis.call('HDEL', KEYS[3], field)
-end
-return 1
-"""
-"""KEYS: due set, records, keys. ARGV: id, or '' and a key field. Answers 1 if a turn was
-cancelled, 0 if there was none (fired already, cancelled, never scheduled)."""
-
-FIRE_SCRIPT = f"""
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return false end
-local recorded = redis.call('HDEL', KEYS[2], ARGV[1])
-if ARGV[3] ~= '' and redis.call('HGET', KEYS[3], ARGV[3]) == ARGV[1] then
-  redis.call('HDEL', KEYS[3], ARGV[3])
-end
-if recorded == 0 or ARGV[2] == '' then return false end
-local previous = redis.call('GET', KEYS[5]) or ''
-local id = redis.call(
-  'XADD', KEYS[4], '*', '{ENVELOPE_FIELD}', ARGV[2], '{PREVIOUS_FIELD}', previous)
-redis.call('SET', KEYS[5], id, 'EX', {CHAIN_TTL_SECONDS})
-return id
-"""
-"""KEYS: due set, records, keys, the shard's stream, the conversation's last-entry pointer.
-ARGV: id, envelope ('' to drop the turn), key field. Queues the turn (as the enqueue script of
-shared.protocol.chain does) only if this call removed the id from the due set: exactly once.
-Answers the entry id, or nil when another call moved or cancelled it first, or it was dropped
-(an id without a record, a record no longer valid)."""
 
 
 class BadSchedule(BadReference):
