@@ -185,6 +185,8 @@ async def test_a_record_no_longer_valid_and_an_id_without_record_are_dropped_not
     record["r"]["serviceUrl"] = "ftp://old"
     await redis.hset(keys.scheduled(shard), kept, orjson.dumps(record))
     await redis.zadd(keys.due(shard), {f"{shard}-orphan": round(now * 1000) - 5})
+    (listed,) = await schedule.waiting()  # still listed, as it is (the orphan has no record)
+    assert (listed.id, listed.activity["name"], listed.key) == (kept, "e", "k")
 
     fired = await schedule.fire_due([shard], now)
 
