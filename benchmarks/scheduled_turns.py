@@ -4,8 +4,9 @@ start under load.
 Part 1 schedules `--turns` Teams-like reminders (an event with a small value, half of them with
 a key) over as many conversations on an embedded server, then reads MEMORY USAGE of the
 shards' due sets, records and key hashes (INFO used_memory is the cross-check), the server's
-CPU to schedule them and to move them all into the streams once due, and the server's CPU of one
-idle look (the earliest due time of 16 shards: what each watcher does every 0.25 s).
+CPU to schedule them and to move them all into the streams once due, the server's CPU of one
+idle look (the earliest due time of 16 shards: what each watcher does every 0.25 s), and the
+time to list one conversation's turns (a scan of its shard's records).
 
 Part 2 runs one worker (in this process) with a bot that records when each scheduled event's
 turn starts, schedules `--load` turns due evenly over `--window` seconds starting two seconds
@@ -86,6 +87,11 @@ async def memory_and_cpu(url: str, turns: int) -> None:
     records = sum([int(await client.memory_usage(keys.scheduled(s)) or 0) for s in range(SHARDS)])
     named = sum([int(await client.memory_usage(keys.schedule_keys(s)) or 0) for s in range(SHARDS)])
 
+    started = time.perf_counter()
+    listed = await schedule.waiting(conversation=f"msteams/a:1{7:06d}" + "x" * 90)
+    list_seconds = time.perf_counter() - started
+    assert len(listed) == 1
+
     cpu = await _server_cpu(client)
     looks = 2000
     for _ in range(looks):
@@ -116,6 +122,10 @@ async def memory_and_cpu(url: str, turns: int) -> None:
         f"{fire_cpu / turns * 1e6:,.1f} us per turn (XADD included)"
     )
     print(f"idle look at {SHARDS} shards: server CPU {look_cpu * 1e6:,.1f} us")
+    print(
+        f"one conversation's turns (its shard's {turns // SHARDS:,} records scanned): "
+        f"{list_seconds * 1000:,.0f} ms"
+    )
 
 
 class Recorder(ActivityHandler):
