@@ -36,6 +36,7 @@ from shared.protocol.answers import Answer
 from shared.protocol.bot_routes import METHODS as BOT_ROUTE_METHODS
 from shared.protocol.keys import Keyspace
 from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.registry import ConversationRegistry
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, connect, redacted
 from shared.settings import Settings
@@ -106,6 +107,9 @@ def create_app(
                     authenticator=authenticator,
                     answers=answers,
                     proactive=ProactiveQueue(client, keys, signer),
+                    registry=ConversationRegistry(
+                        client, keys, settings.conversation_registry_ttl_seconds
+                    ),
                     loops=loops,
                 ).as_state()
         finally:

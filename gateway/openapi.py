@@ -89,7 +89,10 @@ _HEALTH: dict[str, Any] = {
 
 _OPERATOR = {
     "401": _error("Missing or wrong `Authorization: Bearer <TURNSTREAM_PROACTIVE_SECRET>`"),
-    "404": _error("TURNSTREAM_PROACTIVE_SECRET is not set (or, for a job, unknown or expired)"),
+    "404": _error(
+        "TURNSTREAM_PROACTIVE_SECRET is not set (or, for a job, unknown or expired; for `to`, "
+        "the registry knows no such conversation)"
+    ),
     "503": _error("Redis unavailable", retry_after=True),
 }
 
@@ -102,11 +105,20 @@ _PROACTIVE_POST: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "description": "`reference` or `conversations` (Bot Framework conversation "
-                    "references), and `activity` (sent as is) or `event` (`name`, `value`: the bot "
-                    "handles it)",
+                    "references) or `to` (whom the conversation registry knows: `conversation` "
+                    "as channelId/conversationId, `user` with `channel`, or any of `channel`, "
+                    "`tenant`, `team`), and `activity` (sent as is) or `event` (`name`, `value`: "
+                    "the bot handles it)",
                     "properties": {
                         "reference": {"type": "object"},
                         "conversations": {"type": "array", "items": {"type": "object"}},
+                        "to": {
+                            "type": "object",
+                            "properties": {
+                                name: {"type": "string"}
+                                for name in ("conversation", "user", "channel", "tenant", "team")
+                            },
+                        },
                         "activity": {"type": "object"},
                         "event": {"type": "object", "properties": {"name": {"type": "string"}}},
                     },

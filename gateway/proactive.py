@@ -9,6 +9,13 @@ Protected by `TURNSTREAM_PROACTIVE_SECRET` as a bearer token; without it the rou
      "activity": {"type": "message", "text": "..."}}       (or "event": {"name": ..., "value": ...})
     -> 202 {"job": "...", "total": N}
 
+or, instead of references, whom to reach as the conversation registry knows them
+(`shared.protocol.registry`; 404 when it knows none):
+
+    {"to": {"conversation": "msteams/19:..."}, ...}
+    {"to": {"user": "29:...", "channel": "msteams"}, ...}
+    {"to": {"channel": "msteams", "tenant": "...", "team": "..."}, ...}   (any of the three)
+
 or, for Teams, one batch operation Teams runs itself (`shared.protocol.teams_batch`):
 
     {"teamsBatch": {"kind": "users", "serviceUrl": ..., "tenantId": ..., "members": [...]},
@@ -32,6 +39,7 @@ from starlette.responses import JSONResponse
 
 from gateway.resources import resources
 from shared.protocol.proactive import MAX_REFERENCES, BadReference, ProactiveQueue, activity_to_send
+from shared.protocol.registry import Target
 from shared.protocol.teams_batch import TEAMS_BATCH_EVENT, TeamsBatch
 
 MAX_PROACTIVE_BODY_BYTES = 16 * 1024 * 1024
@@ -48,6 +56,10 @@ async def start_proactive(request: Request) -> JSONResponse:
         references, event, value, send = _parse(body)
         queue: ProactiveQueue = resources(request).proactive
         async with asyncio.timeout(max(5.0, resources(request).settings.redis_timeout_seconds)):
+            if isinstance(references, Target):
+                references = await resources(request).registry.references(references)
+                if not references:
+                    return _error(404, "not_found", "the registry knows no such conversation")
             job, total = await queue.fan_out(references, event=event, value=value, send=send)
     except BadReference as e:
         return _error(400, "bad_request", str(e))
@@ -109,8 +121,9 @@ async def bounded_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _parse(body: bytes) -> tuple[list[Any], str | None, Any, bytes | None]:
-    """References, event name, event value and activity to send; raises BadReference."""
+def _parse(body: bytes) -> tuple[list[Any] | Target, str | None, Any, bytes | None]:
+    """References (or whom to find in the registry), event name, event value and activity to
+    send; raises BadReference."""
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -119,11 +132,16 @@ def _parse(body: bytes) -> tuple[list[Any], str | None, Any, bytes | None]:
         raise BadReference("the body must be a JSON object")
     if "teamsBatch" in doc:
         return _teams_batch(doc)
-    if "reference" in doc and "conversations" in doc:
-        raise BadReference("give either reference or conversations, not both")
-    references = [doc["reference"]] if "reference" in doc else doc.get("conversations")
-    if not isinstance(references, list) or not 0 < len(references) <= MAX_REFERENCES:
-        raise BadReference(f"conversations must be a list of 1-{MAX_REFERENCES} references")
+    if sum(name in doc for name in ("reference", "conversations", "to")) > 1:
+        raise BadReference("give one of reference, conversations or to")
+    references: list[Any] | Target
+    if "to" in doc:
+        references = Target.parse(doc["to"])
+    else:
+        given = [doc["reference"]] if "reference" in doc else doc.get("conversations")
+        if not isinstance(given, list) or not 0 < len(given) <= MAX_REFERENCES:
+            raise BadReference(f"conversations must be a list of 1-{MAX_REFERENCES} references")
+        references = given
     activity, event = doc.get("activity"), doc.get("event")
     if (activity is None) == (event is None):
         raise BadReference("give exactly one of activity or event")
@@ -136,7 +154,7 @@ def _parse(body: bytes) -> tuple[list[Any], str | None, Any, bytes | None]:
 
 def _teams_batch(doc: dict[str, Any]) -> tuple[list[Any], str | None, Any, bytes | None]:
     """One turn that asks Teams to deliver the activity as a batch operation."""
-    if "reference" in doc or "conversations" in doc or "event" in doc:
+    if any(name in doc for name in ("reference", "conversations", "to", "event")):
         raise BadReference("teamsBatch goes with an activity only (no conversations, no event)")
     batch = TeamsBatch.parse(doc["teamsBatch"])
     activity = orjson.loads(activity_to_send(doc.get("activity")))

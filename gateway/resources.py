@@ -20,6 +20,7 @@ from gateway.backlog import BacklogMonitor
 from gateway.enqueue import Enqueuer
 from shared.loops import BackgroundLoops
 from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.registry import ConversationRegistry
 from shared.redis.connection import Redis
 from shared.settings import Settings
 
@@ -38,6 +39,8 @@ class Resources:
     """None in anonymous mode (no app id)."""
     answers: AnswerBoard
     proactive: ProactiveQueue
+    registry: ConversationRegistry
+    """Where `POST /api/proactive` finds the conversations of a user, conversation or query."""
     loops: BackgroundLoops
     """The lifespan's background loops (/healthz fails once one died)."""
 

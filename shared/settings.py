@@ -385,6 +385,20 @@ class Settings:
         "Sends of a proactive fan-out per second per destination (service URL host + tenant), "
         "shared by all workers (Teams throttles an app at about 30/s per tenant).",
     )
+    conversation_registry: bool = setting(
+        "TURNSTREAM_CONVERSATION_REGISTRY",
+        BOOLEAN,
+        True,
+        "Workers record each conversation's latest reference and its users, so that operators "
+        "can send to a user id, a conversation id or a channel/tenant/team "
+        "(docs/scheduled-turns.md#the-conversation-registry); `false` records nothing.",
+    )
+    conversation_registry_ttl_seconds: int = setting(
+        "TURNSTREAM_CONVERSATION_REGISTRY_TTL_SECONDS",
+        int_between(3600, 400 * 86400),
+        30 * 86400,
+        "How long a conversation (and a user in it) stays in the registry after its last activity.",
+    )
     typing_while_queued_seconds: float = setting(
         "TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS",
         float_between(0, 14),

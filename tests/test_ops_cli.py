@@ -54,6 +54,8 @@ async def test_status_of_an_idle_deployment(settings: Settings) -> None:
         "pending": 0,
         "oldest_pending_seconds": None,
         "dead_letters": 0,
+        "scheduled": 0,
+        "scheduled_due": 0,
     }
     assert (report["workers"], report["gateways"]) == ({}, {})
     assert len(report["shards"]) == settings.shards

@@ -300,3 +300,44 @@ async def test_turnstream_send_refuses_a_bad_reference_file(
     assert "cannot read" in missing.stderr
     assert "Traceback" not in refused.stderr + missing.stderr
     assert await stream_lengths(redis, keys) == 0
+
+
+async def test_operators_reach_users_and_conversations_the_registry_knows(
+    running: Running, settings: Settings
+) -> None:
+    url = running.service_url
+    for conversation, user in (("r-1", "ann"), ("r-2", "ann"), ("r-3", "bob")):
+        said = message("hi", activity_id=f"{conversation}-hi", conversation=conversation, user=user)
+        said["serviceUrl"] = url
+        assert (await running.call("POST", "/api/messages", said, secret=None))[0] == 202
+    await running.connector.wait_for(3, within=20)  # each echo comes after its recording
+
+    status, body = await running.call(
+        "POST",
+        "/api/proactive",
+        {"to": {"user": "ann", "channel": "test"}, "activity": {"text": "for ann"}},
+    )
+    assert status == 202 and body["total"] == 2, body
+    await running.finished(body["job"])
+    unknown = await running.call(
+        "POST", "/api/proactive", {"to": {"conversation": "test/nobody"}, "activity": {"text": "x"}}
+    )
+    bad = await running.call(
+        "POST", "/api/proactive", {"to": {"user": "ann"}, "activity": {"text": "x"}}
+    )
+    sent = await in_thread(settings, "send", "--to-conversation", "test/r-3", "--text", "for bob")
+
+    assert sent.returncode == 0, sent.stderr
+    assert "1 conversation queued" in sent.stdout
+    assert unknown[0] == 404 and "registry" in unknown[1]["message"]
+    assert bad[0] == 400 and "to.channel" in bad[1]["message"]
+    texts = sorted((r.conversation_id, r.body["text"]) for r in running.connector.received)
+    assert texts == [
+        ("r-1", "Echo: hi"),
+        ("r-1", "for ann"),
+        ("r-2", "Echo: hi"),
+        ("r-2", "for ann"),
+        ("r-3", "Echo: hi"),
+        ("r-3", "for bob"),
+    ]
+    assert all(r.body["recipient"]["id"] in ("ann", "bob") for r in running.connector.received)

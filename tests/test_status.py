@@ -13,6 +13,7 @@ import pytest
 
 from gateway.app import create_app
 from shared.protocol.keys import CONSUMER_GROUP, Keyspace, conversation_key
+from shared.protocol.schedule import Schedule
 from shared.redis.connection import Redis
 from shared.settings import Settings
 from tests.support.activities import message
@@ -51,6 +52,12 @@ async def test_status_counts_a_known_backlog(
     shard_a, shard_b, pending_id = await known_backlog(redis, keys)
     await redis.set(keys.worker_heartbeat("pod-w1"), "reader-1 turns_done=7 failed=0", ex=15)
     entry_time = int(pending_id.split("-")[0]) / 1000
+    schedule = Schedule(redis, keys)
+    reference = {"channelId": "test", "serviceUrl": "http://127.0.0.1:9/"}
+    await schedule.schedule(reference | {"conversation": {"id": "s-1"}}, entry_time, event="e")
+    await schedule.schedule(
+        reference | {"conversation": {"id": "s-2"}}, entry_time + 600, event="e"
+    )
     report = await ops.status(redis, keys, now=entry_time + 12.5)
     shards = report["shards"]
     assert shards[shard_a]["length"] == 3 and shards[shard_a]["lag"] == 2
@@ -63,6 +70,8 @@ async def test_status_counts_a_known_backlog(
         "pending": 1,
         "oldest_pending_seconds": 12.5,
         "dead_letters": 1,
+        "scheduled": 2,
+        "scheduled_due": 1,
     }
     assert report["consumers"]["reader-1"]["pending"] == 1
     assert report["workers"] == {"pod-w1": "reader-1 turns_done=7 failed=0"}
@@ -74,7 +83,7 @@ async def test_status_counts_a_known_backlog(
     assert printed.returncode == 0, printed.stderr
     lines = printed.stdout.splitlines()
     total = next(line for line in lines if line.lstrip().startswith("total")).split()
-    assert total[:4] == ["total", "5", "4", "1"] and total[-1] == "1"
+    assert total[:4] == ["total", "5", "4", "1"] and total[-3:] == ["1", "2", "1"]
     assert "consumer reader-1: 1 pending" in printed.stdout
     assert "workers alive: 1" in lines and "gateways alive: 1" in lines
     assert as_json["totals"]["lag"] == 4

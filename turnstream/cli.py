@@ -18,11 +18,12 @@ import gateway.__main__ as gateway_cli
 import worker.__main__ as worker_cli
 from shared.errors import ConfigError
 from shared.protocol.keys import Keyspace
+from shared.protocol.registry import ConversationRegistry
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, connect
 from shared.settings import LogFormat, Settings
 from shared.telemetry.logs import configure_logging
-from turnstream import ops, send, settings_reference
+from turnstream import ops, scheduled, send, settings_reference
 from turnstream.dev import DevStartupError, run_dev
 from turnstream.loadtest import command as loadtest_cli
 from worker.runtime.errors import BotLoadError
@@ -109,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_arguments(proactive)
     proactive.set_defaults(run=_ops(_send))
 
+    schedule = commands.add_parser("schedule", help="list, show or cancel scheduled turns")
+    scheduled.add_arguments(schedule)
+    schedule.set_defaults(run=_ops(scheduled.run_schedule))
+
     dlq = commands.add_parser("dlq", help="inspect, replay or purge dead letters")
     actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="dead letters, oldest first")
@@ -192,8 +197,10 @@ def _positive_seconds(raw: str) -> float:
 
 
 async def _send(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:
-    signer = EnvelopeSigner.from_secrets(Settings.from_env(os.environ).envelope_secrets)
-    return await send.send(redis, keys, args, signer)
+    settings = Settings.from_env(os.environ)
+    signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
+    registry = ConversationRegistry(redis, keys, settings.conversation_registry_ttl_seconds)
+    return await send.send(redis, keys, args, signer, registry)
 
 
 async def _dlq_list(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""Operator commands: `turnstream status` and `turnstream dlq list|show|replay|purge`."""
+"""Operator commands: `turnstream status` and `turnstream dlq list|show|replay|purge`
+(`turnstream schedule` lives in `turnstream.scheduled`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from redis.exceptions import ResponseError
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.protocol.envelope import Envelope, EnvelopeError
 from shared.protocol.keys import CONSUMER_GROUP, ENVELOPE_FIELD, Keyspace
+from shared.protocol.schedule import Schedule
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis
 
@@ -27,6 +29,10 @@ class ShardStatus:
     oldest_pending_seconds: float | None
     """Age of the oldest entry read but not committed (from its id's time), None if none."""
     dead_letters: int
+    scheduled: int = 0
+    """Scheduled turns waiting in the shard (shared.protocol.schedule)."""
+    scheduled_due: int = 0
+    """Of those, past their due time and not queued yet: above zero for long, nobody watches."""
 
 
 async def status(redis: Redis, keys: Keyspace, now: float | None = None) -> dict[str, Any]:
@@ -63,6 +69,10 @@ async def status(redis: Redis, keys: Keyspace, now: float | None = None) -> dict
             seen["pending"] += member["pending"]
             idle = member["idle"]
             seen["idle_ms"] = idle if seen["idle_ms"] is None else min(seen["idle_ms"], idle)
+    for shard_status, (waiting, due) in zip(
+        shards, await Schedule(redis, keys).counts(now), strict=True
+    ):
+        shard_status.scheduled, shard_status.scheduled_due = waiting, due
     ages = [s.oldest_pending_seconds for s in shards if s.oldest_pending_seconds is not None]
     return {
         "shards": [vars(s) for s in shards],
@@ -78,6 +88,8 @@ async def status(redis: Redis, keys: Keyspace, now: float | None = None) -> dict
             "pending": sum(s.pending for s in shards),
             "oldest_pending_seconds": max(ages, default=None),
             "dead_letters": sum(s.dead_letters for s in shards),
+            "scheduled": sum(s.scheduled for s in shards),
+            "scheduled_due": sum(s.scheduled_due for s in shards),
         },
     }
 
@@ -116,7 +128,7 @@ def format_status(report: dict[str, Any]) -> str:
     """The report as a table for a terminal."""
     header = (
         f"{'shard':>5} {'length':>8} {'lag':>8} {'pending':>8} {'oldest pending':>14} "
-        f"{'dead letters':>12}"
+        f"{'dead letters':>12} {'scheduled':>9} {'(due)':>9}"
     )
     lines = [header]
     for s in [*report["shards"], {"shard": "total", **report["totals"]}]:
@@ -125,7 +137,7 @@ def format_status(report: dict[str, Any]) -> str:
         oldest = "-" if age is None else f"{age:.1f} s"
         lines.append(
             f"{s['shard']:>5} {s['length']:>8} {lag:>8} {s['pending']:>8} {oldest:>14} "
-            f"{s['dead_letters']:>12}"
+            f"{s['dead_letters']:>12} {s['scheduled']:>9} {s['scheduled_due']:>9}"
         )
     lines.append("")
     if not report["consumers"]:

@@ -1,6 +1,8 @@
 """`turnstream send`: queue a proactive message (or event) for one or many conversations straight
 into Redis, then follow the job until every turn ran. Same semantics as `POST /api/proactive`
-(see `shared.protocol.proactive`); for operators with Redis access, no gateway secret needed."""
+(see `shared.protocol.proactive`); for operators with Redis access, no gateway secret needed.
+`--to-conversation`, `--to-user` and `--to-query` find the conversations in the conversation
+registry (`shared.protocol.registry`) instead of a file of references."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import orjson
 
 from shared.protocol.keys import Keyspace
 from shared.protocol.proactive import BadReference, ProactiveQueue, activity_to_send
+from shared.protocol.registry import ConversationRegistry, Target
 from shared.protocol.signing import EnvelopeSigner
 from shared.protocol.teams_batch import TEAMS_BATCH_EVENT, TeamsBatch
 from shared.redis.connection import Redis
@@ -34,6 +37,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a JSON file holding a Teams batch operation (kind, serviceUrl, tenantId, ...): "
         "Teams delivers the --text or --activity itself",
     )
+    target.add_argument(
+        "--to-conversation",
+        metavar="CHANNEL/ID",
+        help="the conversation registry's latest reference of this conversation",
+    )
+    target.add_argument(
+        "--to-user",
+        metavar="CHANNEL/USER_ID",
+        help="every conversation the registry knows the user in",
+    )
+    target.add_argument(
+        "--to-query",
+        metavar="channel=..,tenant=..,team=..",
+        help="every conversation the registry knows matching all the fields given",
+    )
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--text", help="send a message with this text")
     what.add_argument("--activity", type=Path, help="send the activity in this JSON file")
@@ -46,13 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def send(
-    redis: Redis, keys: Keyspace, args: argparse.Namespace, signer: EnvelopeSigner | None
+    redis: Redis,
+    keys: Keyspace,
+    args: argparse.Namespace,
+    signer: EnvelopeSigner | None,
+    registry: ConversationRegistry | None = None,
 ) -> int:
     """0 when every turn ran; 1 when some failed in the bot or the timeout came first."""
-    if args.teams_batch:
-        references, event, value, activity = _teams_batch(args)
-    else:
-        references, event, value, activity = _turns(args)
+    references, event, value, activity = await _what(args, registry)
     queue = ProactiveQueue(redis, keys, signer)
     job, total = await queue.fan_out(references, event=event, value=value, send=activity)
     print(f"job {job}: {total} conversation{'s' if total != 1 else ''} queued", flush=True)
@@ -81,6 +100,19 @@ Turns = tuple[list[Any], str | None, Any, bytes | None]
 """What `fan_out` queues: references, event name, event value, activity to send."""
 
 
+async def _what(args: argparse.Namespace, registry: ConversationRegistry | None) -> Turns:
+    if args.teams_batch:
+        return _teams_batch(args)
+    references, event, value, activity = _turns(args)
+    target = _target(args)
+    if target is not None:
+        assert registry is not None
+        references = await registry.references(target)
+        if not references:
+            raise LookupError("the conversation registry knows no such conversation")
+    return references, event, value, activity
+
+
 def _turns(args: argparse.Namespace) -> Turns:
     references = _references(args)
     event, value, activity = None, None, None
@@ -107,7 +139,24 @@ def _teams_batch(args: argparse.Namespace) -> Turns:
     return [batch.reference()], TEAMS_BATCH_EVENT, batch.to_value(checked), None
 
 
+def _target(args: argparse.Namespace) -> Target | None:
+    """Whom to find in the conversation registry, if the arguments say so."""
+    if args.to_conversation:
+        return Target.parse({"conversation": args.to_conversation})
+    if args.to_user:
+        channel, slash, user = args.to_user.partition("/")
+        if not slash:
+            raise BadReference("--to-user is CHANNEL/USER_ID")
+        return Target.parse({"user": user, "channel": channel})
+    if args.to_query:
+        fields = dict(part.partition("=")[::2] for part in args.to_query.split(","))
+        return Target.parse(fields)
+    return None
+
+
 def _references(args: argparse.Namespace) -> list[Any]:
+    if args.reference is None and args.references is None:
+        return []  # found in the registry instead
     if args.reference:
         return [_json(_read(args.reference), str(args.reference))]
     lines = _read(args.references).splitlines()

@@ -163,6 +163,30 @@ class Keyspace:
         """A fan-out of proactive turns: a hash of its total, queued, done and failed counts."""
         return f"{self.prefix}:proactive:{job}"
 
+    def due(self, shard: int) -> str:
+        """The shard's scheduled turns: a sorted set of schedule ids scored by due time (ms since
+        the epoch). Workers move what is due into the shard's stream (shared.protocol.schedule)."""
+        return f"{self.prefix}:{{{shard}}}:due"
+
+    def scheduled(self, shard: int) -> str:
+        """The shard's scheduled turns: a hash of schedule id to its record (what to queue)."""
+        return f"{self.prefix}:{{{shard}}}:scheduled"
+
+    def schedule_keys(self, shard: int) -> str:
+        """The shard's scheduling keys: a hash of `<conversation>\\n<key>` to the schedule id that
+        key names, so that scheduling the same key again replaces the earlier turn."""
+        return f"{self.prefix}:{{{shard}}}:schedule-keys"
+
+    def registry_conversation(self, conversation: str) -> str:
+        """The conversation registry's record of one conversation: its latest reference, tenant
+        and team (JSON, with a TTL) (shared.protocol.registry)."""
+        return f"{self.prefix}:registry:conversation:{conversation}"
+
+    def registry_index(self, kind: str, value: str) -> str:
+        """A registry index: conversations scored by when they were last seen, of one user
+        (`user`, value `channelId/userId`), channel, tenant or team."""
+        return f"{self.prefix}:registry:{kind}:{value}"
+
     def throttle(self, destination: str) -> str:
         """The pacing of proactive sends to one destination (service URL host and tenant),
         shared by every worker: the time the next send may go."""

@@ -7,12 +7,14 @@ import asyncio
 import contextvars
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from shared.protocol.answers import EXPECT_REPLIES
 from shared.protocol.proactive import BadReference, ProactiveQueue, conversation_of
+from shared.protocol.schedule import Schedule, ScheduledTurn
 from shared.schema.activity import (
     Activity,
     ActivityTypes,
@@ -29,6 +31,7 @@ from worker.bot.middleware import Middleware
 from worker.bot.proactive import LocalCallbacks, callback_name, is_named
 from worker.bot.reply_stream import REPLY_STREAM_KEY, ReplyStream
 from worker.bot.routes import RouteHandler, RouteRequest
+from worker.bot.scheduled_turns import due_of, event_or_callback
 from worker.bot.state import save_deferred
 from worker.bot.storage import EtagConflict
 from worker.bot.streaming import run_streamed
@@ -100,6 +103,8 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
         user_tokens: UserTokenClient | None = None,
         app_id: str | None = None,
         local_callbacks: LocalCallbacks | None = None,
+        schedule: Schedule | None = None,
+        on_scheduled: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(on_turn_error or self.default_on_turn_error)
         self.use(*middleware)
@@ -114,6 +119,9 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
         """The app this worker acts as (`MicrosoftAppId`); None in anonymous mode."""
         self.local_callbacks = local_callbacks
         """Where proactive callbacks that cannot travel by name are kept (None: refused)."""
+        self.schedule = schedule
+        """Where `schedule_turn` keeps turns until they are due (None: refused)."""
+        self._on_scheduled = on_scheduled
 
     @property
     def connector(self) -> ConnectorClient:
@@ -262,6 +270,91 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
         write = FencedWrite(self.proactive.enqueue_script, keys, args)
         (entry_id,) = await commit.write(self.proactive.client, [write])
         return str(entry_id.decode() if isinstance(entry_id, bytes) else entry_id)
+
+    async def schedule_turn(
+        self,
+        reference: ConversationReference | dict[str, Any],
+        callback_or_event: ProactiveCallback | str,
+        *,
+        at: datetime | float | None = None,
+        after: timedelta | float | None = None,
+        key: str | None = None,
+        value: Any = None,
+    ) -> str:
+        """Schedule a proactive turn in `reference`'s conversation at `at` (an aware datetime,
+        or epoch seconds) or `after` (a timedelta, or seconds); return its schedule id. When
+        due, the turn is queued after the conversation's turns queued before then, and runs as
+        a `continue_conversation` turn does.
+
+        `callback_or_event` is a callback that travels by name (a module-level async function
+        or a method of the bot: the turn may run after this worker is gone), or an event name:
+        the bot's `on_event_activity` gets an event activity of that name, with `value`. With
+        `key`, a turn scheduled earlier with the same key in the same conversation and not yet
+        due is replaced: scheduling by key is idempotent. Raises ValueError for a bad
+        reference, time, key or value; TypeError for a callback that has no name.
+        """
+        if self.schedule is None:
+            raise RuntimeError("this adapter has no schedule (it runs inside a worker)")
+        event, callback = event_or_callback(callback_or_event, self.bot)
+        doc = reference.to_dict() if isinstance(reference, ConversationReference) else reference
+        try:
+            scheduled_id, keys, args = self.schedule.schedule_call(
+                doc, due_of(at, after), event=event, value=value, callback=callback, key=key
+            )
+        except BadReference as e:
+            raise ValueError(str(e)) from None
+        await self._write(self.schedule.schedule_script, keys, args)
+        if self._on_scheduled is not None:
+            self._on_scheduled()
+        return scheduled_id
+
+    async def cancel_scheduled_turn(
+        self,
+        scheduled_id: str | None = None,
+        *,
+        reference: ConversationReference | dict[str, Any] | None = None,
+        key: str | None = None,
+    ) -> bool:
+        """Cancel a scheduled turn by its id, or by `reference` and the `key` it was scheduled
+        with. False if no such turn waits (it ran, was queued already, or was cancelled)."""
+        if self.schedule is None:
+            raise RuntimeError("this adapter has no schedule (it runs inside a worker)")
+        try:
+            conversation = None
+            if reference is not None:
+                doc = (
+                    reference.to_dict()
+                    if isinstance(reference, ConversationReference)
+                    else reference
+                )
+                conversation = conversation_of(doc)
+            keys, args = self.schedule.cancel_call(scheduled_id, conversation=conversation, key=key)
+        except BadReference as e:
+            raise ValueError(str(e)) from None
+        return bool(await self._write(self.schedule.cancel_script, keys, args))
+
+    async def scheduled_turns(
+        self, reference: ConversationReference | dict[str, Any]
+    ) -> list[ScheduledTurn]:
+        """The turns waiting in `reference`'s conversation, by due time."""
+        if self.schedule is None:
+            raise RuntimeError("this adapter has no schedule (it runs inside a worker)")
+        doc = reference.to_dict() if isinstance(reference, ConversationReference) else reference
+        try:
+            conversation = conversation_of(doc)
+        except BadReference as e:
+            raise ValueError(str(e)) from None
+        return await self.schedule.waiting(conversation=conversation, limit=10_000)
+
+    async def _write(self, script: str, keys: list[str], args: list[str | bytes | int]) -> Any:
+        """Run a schedule script: fenced by the running turn's entry, if a turn runs (a worker
+        that lost the entry schedules and cancels nothing), else as it is."""
+        assert self.schedule is not None
+        commit = _running.get()
+        if commit is None or commit.committed:
+            return await self.schedule.client.eval(script, len(keys), *keys, *args)
+        (answer,) = await commit.write(self.schedule.client, [FencedWrite(script, keys, args)])
+        return answer
 
     def _check_identity(
         self, bot_id: object, claims_identity: object, audience: str | None

@@ -12,8 +12,10 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any, Self
 
+from shared.protocol.schedule import ScheduledTurn
 from shared.schema.activity import Activity, ActivityTypes, ConversationReference, ResourceResponse
 from shared.schema.constants import ActivityEventNames
 from worker.bot.middleware import Middleware, MiddlewareSet
@@ -97,6 +99,36 @@ class BotAdapter(ABC):
         """Start a conversation: each adapter has its own arguments (`ConnectorAdapter`'s are
         `channel_id, service_url, parameters, callback`)."""
         raise NotImplementedError(f"{type(self).__name__} cannot create conversations")
+
+    async def schedule_turn(
+        self,
+        reference: ConversationReference | dict[str, Any],
+        callback_or_event: TurnCallback | str,
+        *,
+        at: datetime | float | None = None,
+        after: timedelta | float | None = None,
+        key: str | None = None,
+        value: Any = None,
+    ) -> str:
+        """Schedule a turn for later (docs/scheduled-turns.md): a worker's `ConnectorAdapter`
+        keeps it in Redis; this adapter cannot."""
+        raise NotImplementedError(f"{type(self).__name__} cannot schedule turns")
+
+    async def cancel_scheduled_turn(
+        self,
+        scheduled_id: str | None = None,
+        *,
+        reference: ConversationReference | dict[str, Any] | None = None,
+        key: str | None = None,
+    ) -> bool:
+        """Cancel a scheduled turn by id, or by reference and key (`ConnectorAdapter`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot schedule turns")
+
+    async def scheduled_turns(
+        self, reference: ConversationReference | dict[str, Any]
+    ) -> list[ScheduledTurn]:
+        """The turns waiting in a conversation (`ConnectorAdapter`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot schedule turns")
 
 
 def continuation_of(reference: ConversationReference) -> Activity:

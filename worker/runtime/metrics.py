@@ -1,5 +1,5 @@
 """A worker's metrics: turns by outcome, turn time and queue wait, connector calls, takeovers,
-lease conflicts, dead letters.
+lease conflicts, dead letters, scheduled turns.
 
 Per turn only counters and histogram observations in process memory (no Redis command); the
 dead-letter gauge is polled in the background (`worker.runtime.queue_gauges`).
@@ -95,6 +95,39 @@ class WorkerMetrics:
             "turnstream_dead_letters",
             "Entries in the shard's dead-letter stream (polled).",
             ["shard"],
+            registry=r,
+        )
+        self.scheduled = Counter(
+            "turnstream_scheduled_turns_scheduled",
+            "Turns this worker's bot code scheduled (shared.protocol.schedule).",
+            registry=r,
+        )
+        self.scheduled_waiting = Gauge(
+            "turnstream_scheduled_turns_waiting",
+            "Scheduled turns waiting in the shard, due or not (polled).",
+            ["shard"],
+            registry=r,
+        )
+        self.scheduled_due = Gauge(
+            "turnstream_scheduled_turns_due",
+            "Scheduled turns of the shard past their due time and not queued yet (polled).",
+            ["shard"],
+            registry=r,
+        )
+        self.scheduled_fired = Counter(
+            "turnstream_scheduled_turns_fired",
+            "Due turns this worker queued into their conversation's stream.",
+            registry=r,
+        )
+        self.scheduled_late = Counter(
+            "turnstream_scheduled_turns_late",
+            "Due turns this worker queued more than a second after their due time.",
+            registry=r,
+        )
+        self.scheduled_lateness_seconds = Histogram(
+            "turnstream_scheduled_turn_lateness_seconds",
+            "From a scheduled turn's due time to its queueing in the stream.",
+            buckets=SLOW_BUCKETS,
             registry=r,
         )
         self.in_flight = Gauge(

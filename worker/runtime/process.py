@@ -14,6 +14,8 @@ import aiohttp
 from shared.loops import BackgroundLoops
 from shared.protocol.keys import Keyspace
 from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.registry import ConversationRegistry
+from shared.protocol.schedule import Schedule
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, connect, redacted
 from shared.redis.resp_pools import open_resp_pool
@@ -31,6 +33,7 @@ from worker.connector.token_service import TokenServiceClient
 from worker.runtime.answer_publisher import AnswerPublisher
 from worker.runtime.bot_routes import RouteAnnouncer
 from worker.runtime.consumer import Consumer, consumer_name
+from worker.runtime.conversation_registry import RegistryRecorder
 from worker.runtime.heartbeat import Heartbeat, worker_id
 from worker.runtime.local_callbacks import LocalCallbacks
 from worker.runtime.metrics import WorkerMetrics
@@ -38,6 +41,7 @@ from worker.runtime.metrics_server import MetricsServer
 from worker.runtime.outbound_observer import OutboundObserver
 from worker.runtime.queue_gauges import poll_dead_letters
 from worker.runtime.queued_typing import QueuedTyping
+from worker.runtime.scheduled_turns import DueTurns
 from worker.runtime.throttle import Throttle
 from worker.runtime.turn_observer import TurnObserver
 from worker.runtime.turns import Turns
@@ -88,6 +92,19 @@ async def run_worker(
     app = BotApp.of(bot)
     signer = EnvelopeSigner.from_secrets(settings.envelope_secrets)
     local = LocalCallbacks(redis, scripts, keys, name)
+    schedule = Schedule(redis, keys, signer)
+    shard_of_stream = {stream: shard for shard, stream in enumerate(keys.streams())}
+    due = DueTurns(  # watches the shards the consumer (made below) reads first
+        schedule,
+        keys.shards,
+        lambda: [shard_of_stream[stream] for stream in consumer.own_streams],
+        metrics,
+    )
+
+    def scheduled() -> None:
+        metrics.scheduled.inc()
+        due.wake()  # it may be due before the watcher's next look
+
     adapter = ConnectorAdapter(
         connector,
         middleware=app.middleware,
@@ -100,6 +117,8 @@ async def run_worker(
         ),
         app_id=settings.app_id,
         local_callbacks=local,
+        schedule=schedule,
+        on_scheduled=scheduled,
     )
     turns = Turns(
         adapter,
@@ -110,6 +129,11 @@ async def run_worker(
         redis=redis,
         throttle=Throttle(redis, keys, settings.proactive_rate_per_second),
         routes=app.routes,
+        registry=RegistryRecorder(
+            ConversationRegistry(redis, keys, settings.conversation_registry_ttl_seconds)
+        )
+        if settings.conversation_registry
+        else None,
     )
     typing = QueuedTyping(
         connector,
@@ -149,6 +173,8 @@ async def run_worker(
     try:
         async with _signals(consumer, handle_signals), loops:
             loops.start("heartbeat", heartbeat.run())  # kept up while draining: still alive
+            if not burst:  # a burst drains what is queued; it does not wait for the future
+                loops.start("scheduled turns", due.run())
             if routes is not None:
                 loops.start("route announcer", routes.run())
             if stop is not None:

@@ -28,6 +28,7 @@ from worker.connector.service_urls import OutboundPolicy
 from worker.runtime.answer_events import TurnEvents
 from worker.runtime.answer_publisher import AnswerPublisher, answer_of
 from worker.runtime.bot_routes import RouteRunner
+from worker.runtime.conversation_registry import RegistryRecorder
 from worker.runtime.teams_batch import teams_batch_turn
 from worker.runtime.throttle import Throttle
 
@@ -48,8 +49,10 @@ class Turns:
         redis: Redis,
         throttle: Throttle,
         routes: Sequence[BotRoute] = (),
+        registry: RegistryRecorder | None = None,
     ) -> None:
         self._adapter = adapter
+        self._registry = registry
         self._bot = bot
         self._policy = policy
         self._keys = keys
@@ -68,6 +71,8 @@ class Turns:
                 return await self._routes.run(envelope, envelope.route, turn_commit)
             if envelope.proactive is not None:
                 return await self._run_proactive(activity, envelope.proactive, turn_commit)
+            if self._registry is not None:  # a user's activity: operators may reach them later
+                await self._registry.saw(activity)  # before the turn: its replies come after
             if envelope.request is None:
                 await self._adapter.process_activity(activity, self._bot, turn_commit)
                 return None

@@ -11,6 +11,7 @@ import pytest
 
 from shared.protocol.keys import CONSUMER_GROUP, Keyspace
 from shared.protocol.proactive import ProactiveQueue
+from shared.protocol.schedule import Schedule
 from shared.redis.connection import OutageLog, Redis
 from shared.redis.resp_pools import RespExecutor
 from shared.schema.activity import Activity, ResourceResponse
@@ -229,6 +230,37 @@ async def test_a_proactive_turn_queued_by_bot_code_is_fenced(
     with pytest.raises(TakenOver):
         await adapter.process_activity(message("hi"), Reminding(), commit)
     assert len(queued) == 1 and await redis.xlen(stream) == 1  # the first, queued while ours
+
+
+async def test_scheduling_and_cancelling_from_bot_code_are_fenced(
+    redis: Redis,
+    keys: Keyspace,
+    scripts: RespExecutor,
+    adapter: ConnectorAdapter,
+) -> None:
+    adapter.schedule = Schedule(redis, keys)
+    entry = await deliver(redis, keys, CONVERSATION)
+    commit = commit_for(entry, redis, scripts)
+    reference = {
+        "serviceUrl": "http://127.0.0.1:9/",
+        "channelId": "test",
+        "conversation": {"id": "conv-2"},
+    }
+
+    class Planning(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            adapter = turn_context.adapter
+            await adapter.schedule_turn(reference, "first", after=60, key="kept")
+            await taken_over(redis, entry)
+            try:
+                await adapter.cancel_scheduled_turn(reference=reference, key="kept")
+            finally:
+                await adapter.schedule_turn(reference, "second", after=60)
+
+    with pytest.raises(TakenOver):
+        await adapter.process_activity(message("hi"), Planning(), commit)
+    waiting = await adapter.schedule.waiting()
+    assert [t.activity["name"] for t in waiting] == ["first"]  # scheduled while ours, kept
 
 
 async def remind(turn_context: TurnContext) -> None:

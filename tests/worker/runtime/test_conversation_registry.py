@@ -1,0 +1,51 @@
+"""The worker's recordings in the conversation registry: once per conversation and user per
+refresh, again when the reference changes, never with the registry turned off."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from samples.echo import bot as echo
+from shared.protocol.keys import Keyspace
+from shared.protocol.registry import ConversationRegistry
+from shared.redis.connection import Redis
+from shared.settings import Settings
+from tests.support.activities import message
+from tests.support.streams import enqueue
+from turnstream.devconnector import DevConnector
+from worker.runtime.conversation_registry import RegistryRecorder
+from worker.runtime.process import run_worker
+
+
+async def test_an_unchanged_conversation_is_not_written_again_a_changed_one_is(
+    redis: Redis, keys: Keyspace
+) -> None:
+    recorder = RegistryRecorder(ConversationRegistry(redis, keys, 3600))
+    said: dict[str, Any] = message("hi", service_url="https://a.example/")
+    record = keys.registry_conversation("test/conv-1")
+
+    await recorder.saw(said)
+    assert await redis.exists(record)
+    await redis.delete(record)
+    await recorder.saw(said)  # this process recorded it a moment ago: no write
+    assert not await redis.exists(record)
+    await recorder.saw(said | {"serviceUrl": "https://b.example/"})  # moved: written at once
+    assert await redis.exists(record)
+    await recorder.saw(message("hi", user="user-2", service_url="https://b.example/"))
+    found = await ConversationRegistry(redis, keys, 3600).conversation("test/conv-1")
+    assert found is not None and found["users"] == ["user-2", "user-1"]
+
+
+async def test_a_worker_records_users_activities_unless_turned_off(
+    settings: Settings, redis: Redis, keys: Keyspace, connector: tuple[DevConnector, str]
+) -> None:
+    _, service_url = connector
+    await enqueue(redis, keys, message("on", conversation="c-on", service_url=service_url))
+    await run_worker(settings, echo, burst=True, handle_signals=False)
+    off = dataclasses.replace(settings, conversation_registry=False)
+    await enqueue(redis, keys, message("off", conversation="c-off", service_url=service_url))
+    await run_worker(off, echo, burst=True, handle_signals=False)
+
+    assert await redis.exists(keys.registry_conversation("test/c-on"))
+    assert not await redis.exists(keys.registry_conversation("test/c-off"))
