@@ -64,6 +64,7 @@ from benchmarks.harness import (
 from benchmarks.profiling import Profile, summarize_folded
 from gateway.app import create_app
 from gateway.server import server_config
+from shared.gc_tuning import tune_for_serving
 from shared.protocol.keys import Keyspace
 from shared.settings import Settings
 from turnstream.embedded import EmbeddedRedis, free_port, server_binary
@@ -190,7 +191,9 @@ def serve(case: str, port: int, redis_url: str, key_prefix: str, metadata_url: s
         app = create_app(settings)
     config = server_config(app, HOST, port)
     config.loop = "uvloop"  # server_config leaves "auto"; pin it so both cases surely match
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    tune_for_serving()  # as `python -m gateway` does; the bare case gets it too
+    server.run()
     return EXIT_OK
 
 
