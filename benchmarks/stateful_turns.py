@@ -319,9 +319,16 @@ class Bench:
         return [
             f"conversation {i}: state {rows[2 * i]}, user: {rows[2 * i + 1]}"
             for i in range(self.opts.conversations)
-            if not rows[2 * i].get("ConversationData", {}).get("timestamp")
-            or rows[2 * i + 1].get("UserProfile", {}).get("name") != f"User{i}"
+            if not _field(rows[2 * i], "ConversationData", "timestamp")
+            or _field(rows[2 * i + 1], "UserProfile", "name") != f"User{i}"
         ]
+
+
+def _field(state: dict[str, Any], item: str, name: str) -> Any:
+    """A field of a stored state item; objects of the bot's classes are stored as tagged maps
+    (`{"$type": "object", "$class": ..., "$value": {...}}`, worker/bot/state_values.py)."""
+    value = state.get(item, {})
+    return value.get("$value", value).get(name)
 
 
 _METRICS = {  # RunResult.metrics key: (label, decimals)
