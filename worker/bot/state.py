@@ -27,6 +27,7 @@ from worker.bot.storage import (
     IF_ABSENT,
     Storage,
     StorageError,
+    TurnReader,
     TurnStorage,
 )
 from worker.bot.turn_context import TurnContext
@@ -282,7 +283,11 @@ async def _load_together(
         if not wanted:
             continue
         keys = [s.get_storage_key(turn_context) for s in wanted]
-        items = await storage.read(sorted(set(keys)))
+        commit = turn_context.turn_commit
+        if commit is not None and isinstance(storage, TurnReader):
+            items = await storage.read_for_turn(sorted(set(keys)), commit)
+        else:
+            items = await storage.read(sorted(set(keys)))
         for state, key in zip(wanted, keys, strict=True):
             state._remember(turn_context, key, copy.deepcopy(items.get(key)))
 

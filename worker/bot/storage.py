@@ -97,6 +97,16 @@ class Storage(Protocol):
 
 
 @runtime_checkable
+class TurnReader(Storage, Protocol):
+    """A storage that can read a turn's state over the worker's own connections (RedisStorage
+    on the worker's Redis): the same items as `read`, for less client CPU."""
+
+    async def read_for_turn(self, keys: Sequence[str], commit: TurnCommit) -> dict[str, Any]:
+        """`read`, through the turn's commit object."""
+        ...
+
+
+@runtime_checkable
 class TurnStorage(Storage, Protocol):
     """A storage whose writes the turn's commit object can fence: each write of a turn runs in
     the runtime's script that checks the turn still owns its stream entry (RedisStorage).

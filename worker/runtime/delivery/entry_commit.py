@@ -41,25 +41,26 @@ _NOTHING = "return 0"
 class Scripts:
     """The stores' scripts as one worker runs them for its turns.
 
-    Fenced, they run on the worker's plain RESP connections (`pool`, decision 0004): the fence
-    reads the entry's stream, so they must reach the server that holds the streams anyway, and
-    there a call costs a fraction of redis-py's client CPU (the end-of-turn state commit runs
-    once per turn; docs/benchmarks.md, issue 24). Their errors come out as the store's own
-    client would raise them (redis-py's `ResponseError`, `ConnectionError`, `TimeoutError`).
-    Unfenced (after the commit, or in another slot of a cluster) they run on the store's own
-    client, registered once per client and body."""
+    Fenced, and a turn's reads, they run on the worker's plain RESP connections (`pool`,
+    decision 0004): the fence reads the entry's stream, so they must reach the server that
+    holds the streams anyway, and there a call costs a fraction of redis-py's client CPU (a
+    stateful turn reads and commits its state once each; docs/benchmarks.md, issue 24). Their
+    errors come out as the store's own client would raise them (redis-py's `ResponseError`,
+    `ConnectionError`, `TimeoutError`). Unfenced writes (after the commit, or in another slot
+    of a cluster) run on the store's own client, registered once per client and body."""
 
     def __init__(self, pool: RespExecutor) -> None:
         self._pool = pool
-        self._fenced: dict[str, Script] = {}
+        self._lean: dict[tuple[str, bool], Script] = {}
         self._unfenced: dict[tuple[int, str], AsyncScript] = {}
 
-    async def run_fenced(
-        self, body: str, keys: Sequence[str], args: Sequence[str | bytes | int]
+    async def run(
+        self, body: str, keys: Sequence[str], args: Sequence[str | bytes | int], *, fence: bool
     ) -> Any:
-        script = self._fenced.get(body)
+        """One call on the worker's connections, the fence around it or not."""
+        script = self._lean.get((body, fence))
         if script is None:
-            script = self._fenced[body] = Script(fenced(body))
+            script = self._lean[body, fence] = Script(fenced(body) if fence else body)
         try:
             (answer,) = await script.run(self._pool, [(keys, args)])
         except TimeoutError as e:  # before OSError: it is one
@@ -139,6 +140,11 @@ class EntryCommit:
             self._on_fenced(operation)
         return TakenOver(f"entry {self.entry_id} belongs to another worker ({operation} refused)")
 
+    async def read(
+        self, script: str, keys: Sequence[str], args: Sequence[str | bytes | int]
+    ) -> Any:
+        return await self._scripts.run(script, keys, args, fence=False)
+
     async def ensure_owned(self, operation: str) -> None:
         if self._fenced_at is not None:
             raise TakenOver(f"entry {self.entry_id} belongs to another worker")
@@ -199,7 +205,7 @@ class EntryCommit:
         keys = [self.stream, self.done_key, self.sent_key, *write.keys]
         args = [self._group, self.entry_id, self._consumer, "1" if commit else "0", *write.args]
         try:
-            return await self._scripts.run_fenced(write.script, keys, args)
+            return await self._scripts.run(write.script, keys, args, fence=True)
         except ResponseError as e:
             if is_fenced(e):
                 raise self.fence("commit" if commit else "write") from None
