@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 from shared.protocol import codec
 from worker.bot.errors import StorageError as StorageError  # its home; used with Storage
@@ -124,6 +124,29 @@ class TurnStorage(Storage, Protocol):
     async def delete_for_turn(self, keys: Sequence[str], commit: TurnCommit) -> None:
         """`delete`, fenced by the turn's entry."""
         ...
+
+
+_KINDS: dict[tuple[type, type], bool] = {}
+
+
+def is_turn_storage(storage: Storage) -> TypeGuard[TurnStorage]:
+    """`isinstance(storage, TurnStorage)`, remembered per class (see `_is_kind`)."""
+    return _is_kind(storage, TurnStorage)
+
+
+def is_turn_reader(storage: Storage) -> TypeGuard[TurnReader]:
+    """`isinstance(storage, TurnReader)`, remembered per class (see `_is_kind`)."""
+    return _is_kind(storage, TurnReader)
+
+
+def _is_kind(storage: Storage, kind: type) -> bool:
+    # A runtime-checkable protocol's isinstance inspects every member on each call (~15 µs a
+    # stateful turn in its profile, issue 24); a storage class does not grow or lose methods
+    # while a worker runs.
+    found = _KINDS.get((type(storage), kind))
+    if found is None:
+        found = _KINDS[type(storage), kind] = isinstance(storage, kind)
+    return found
 
 
 def require_changes(changes: Changes | None) -> None:
