@@ -48,7 +48,7 @@ BOT = "samples.state_management:bot"
 HOST, CHANNEL, SHARDS = "127.0.0.1", "msteams", 16
 WORKER_CPU, LOAD_CPU = 0, 1
 TARGET = 3.0  # Redis commands per turn the worker sends for the turn itself (not in scripts)
-HARNESS_COMMANDS = {"config|resetstat", "info", "monitor"}  # ours, while stats count
+HARNESS_COMMANDS = {"config|resetstat", "info", "monitor", "echo"}  # ours, while stats count
 STATS_PATH = "/_bench/replies"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXIT_OK, EXIT_FAILED, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -178,12 +178,22 @@ def start_monitor(port: int) -> socket.socket:
     return connection
 
 
-def monitor_counts(connection: socket.socket) -> Counter[tuple[str, bool]]:
-    """Commands seen, by (name as INFO commandstats spells it, run inside a script?)."""
+def monitor_counts(connection: socket.socket, port: int) -> Counter[tuple[str, bool]]:
+    """Commands seen until now, by (name as INFO commandstats spells it, run inside a script?).
+
+    Read up to a marker (an ECHO sent now on another connection), not until MONITOR falls
+    silent: a worker's background commands (heartbeats, blocking reads) never let it."""
+    marker = f"monitor-end-{uuid.uuid4().hex}".encode()
+    with socket.create_connection((HOST, port), 10) as other:
+        other.sendall(b"ECHO " + marker + b"\r\n")
+        other.recv(1024)
     data = bytearray()
-    with contextlib.suppress(TimeoutError), connection:
-        connection.settimeout(0.5)
-        while chunk := connection.recv(1 << 20):
+    deadline = time.monotonic() + 60
+    with connection:
+        connection.settimeout(10)
+        while marker not in data[-(1 << 21) :]:
+            if time.monotonic() > deadline or not (chunk := connection.recv(1 << 20)):
+                raise BenchError("MONITOR did not show the end marker")
             data += chunk
     counts: Counter[tuple[str, bool]] = Counter()
     for where, name, sub in _MONITOR_LINE.findall(data):
@@ -269,7 +279,7 @@ class Bench:
             samples = run_worker(env, self.scratch / f"{keys.prefix}.log", self.opts)
         finally:
             if spy:
-                self.accounting = monitor_counts(spy)
+                self.accounting = monitor_counts(spy, self.valkey.port)
         valkey += process_cpu_seconds(self.valkey.pid)
         stats: dict[str, dict[str, Any]] = self.client.info("commandstats")
         calls = {name.removeprefix("cmdstat_"): int(s["calls"]) for name, s in stats.items()}
