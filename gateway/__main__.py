@@ -12,6 +12,7 @@ from gateway.app import create_app
 from gateway.edge import EdgeLimits
 from gateway.server import server_config
 from shared.errors import ConfigError
+from shared.gc_tuning import tune_for_serving
 from shared.settings import Settings
 from shared.telemetry import otel
 from shared.telemetry.logs import configure_logging
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     app = create_app(settings, on_loop_death=stop)
     server = uvicorn.Server(server_config(app, args.host, args.port, limits))
+    tune_for_serving()
     server.run()
     return 1 if died else 0
 

@@ -11,6 +11,7 @@ import sys
 from redis.exceptions import RedisError
 
 from shared.errors import ConfigError
+from shared.gc_tuning import tune_for_serving
 from shared.loops import LoopDied
 from shared.protocol.keys import Keyspace
 from shared.redis.connection import connect
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_format, settings.log_level)
     otel.configure_from_env("turnstream-worker", os.environ)
+    tune_for_serving()
     try:
         asyncio.run(run_worker(settings, bot, concurrency=args.concurrency, burst=args.burst))
     except LoopDied:

@@ -57,6 +57,12 @@ class LazyRedis:
         return self._keys
 
     @property
+    def on_worker_server(self) -> bool:
+        """True when the client is (or will be) opened from REDIS_URL: the server the worker's
+        streams are on, which the worker's own connections reach too."""
+        return self._owns_client and self._url is None
+
+    @property
     def opened(self) -> bool:
         return self._client is not None
 

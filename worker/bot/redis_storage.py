@@ -126,11 +126,18 @@ class RedisStorage:
             if self._read is None:
                 self._read = client.register_script(READ_SCRIPT)
             rows = await self._read(keys=[self._key(key) for key in keys])
-        items: dict[str, Any] = {}
-        for key, (etag, data) in zip(keys, rows, strict=True):
-            if etag is not None and data is not None:
-                items[key] = decode_item(key, data, etag.decode())
-        return items
+        return _items(keys, rows)
+
+    async def read_for_turn(self, keys: Sequence[str], commit: TurnCommit) -> dict[str, Any]:
+        """`read` for a turn: on the worker's own plain RESP connections when this storage
+        uses the worker's Redis (opened from REDIS_URL, one server), which costs a fraction of
+        redis-py's client CPU; else as `read`. The same items either way."""
+        if not keys:
+            return {}
+        if not self._redis.on_worker_server or is_cluster(self._redis.client()):
+            return await self.read(keys)
+        rows = await commit.read(READ_SCRIPT, [self._key(key) for key in keys], [])
+        return _items(keys, rows)
 
     async def write(self, changes: Changes | None) -> dict[str, str]:
         """Store every item or none (see `Storage.write`) in one script; return the new eTags.
@@ -217,3 +224,12 @@ class RedisStorage:
 
     def _key(self, storage_key: str) -> str:
         return self._redis.keys().state(storage_key)
+
+
+def _items(keys: Sequence[str], rows: list[Any]) -> dict[str, Any]:
+    """The items of `keys` that exist, from their `(eTag, data)` rows, each with its eTag."""
+    items: dict[str, Any] = {}
+    for key, (etag, data) in zip(keys, rows, strict=True):
+        if etag is not None and data is not None:
+            items[key] = decode_item(key, data, etag.decode())
+    return items

@@ -27,7 +27,8 @@ from worker.bot.storage import (
     IF_ABSENT,
     Storage,
     StorageError,
-    TurnStorage,
+    is_turn_reader,
+    is_turn_storage,
 )
 from worker.bot.turn_context import TurnContext
 
@@ -120,7 +121,7 @@ class BotState:
         commit = turn_context.turn_commit
         if commit is None:
             await self.storage.delete(keys)
-        elif isinstance(self.storage, TurnStorage):
+        elif is_turn_storage(self.storage):
             await self.storage.delete_for_turn(keys, commit)
         else:
             await commit.ensure_owned("state")
@@ -282,7 +283,11 @@ async def _load_together(
         if not wanted:
             continue
         keys = [s.get_storage_key(turn_context) for s in wanted]
-        items = await storage.read(sorted(set(keys)))
+        commit = turn_context.turn_commit
+        if commit is not None and is_turn_reader(storage):
+            items = await storage.read_for_turn(sorted(set(keys)), commit)
+        else:
+            items = await storage.read(sorted(set(keys)))
         for state, key in zip(wanted, keys, strict=True):
             state._remember(turn_context, key, copy.deepcopy(items.get(key)))
 
@@ -377,7 +382,7 @@ def _commits_the_turn(
         commit is not None
         and not commit.committed
         and len(groups) == 1
-        and isinstance(storage, TurnStorage)
+        and is_turn_storage(storage)
     )
 
 
@@ -387,7 +392,7 @@ async def _write(
     commit = turn_context.turn_commit
     if commit is None:
         return await storage.write(changes)
-    if isinstance(storage, TurnStorage):
+    if is_turn_storage(storage):
         return await storage.write_for_turn(changes, commit, final=final)
     # A storage outside Redis cannot run inside the fence's script: checked, not fenced.
     await commit.ensure_owned("state")

@@ -75,6 +75,15 @@ class TurnCommit(Protocol):
         """
         ...
 
+    async def read(
+        self, script: str, keys: Sequence[str], args: Sequence[str | bytes | int]
+    ) -> Any:
+        """Run a store's read-only script for the turn on the worker's own connections to the
+        server that holds the streams (a store whose client is that server's: opened from
+        REDIS_URL), and return its answer. Not fenced: a read changes nothing. Errors as the
+        store's redis-py client raises them."""
+        ...
+
     async def ensure_owned(self, operation: str) -> None:
         """Make sure the entry is still this worker's before something no script can fence
         (`operation`: "send", "state", ... for the metrics). A round trip only when the lease

@@ -159,7 +159,7 @@ class Consumer:
         """The most tries of a turn (worker.runtime.delivery.attempts) before its entry is
         dead-lettered."""
         self._tries = Tries(redis)
-        self._fenced_scripts = Scripts()
+        self._fenced_scripts = Scripts(scripts)
         self.turns_done = 0
         self.turns_failed = 0
 

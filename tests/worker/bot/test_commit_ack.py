@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pytest
 
 from shared.protocol.envelope import Envelope
 from shared.protocol.keys import CONSUMER_GROUP, Keyspace
 from shared.redis.connection import OutageLog, Redis
+from shared.redis.resp import Command
 from shared.redis.resp_pools import RespExecutor
 from shared.schema.activity import Activity
 from shared.settings import Settings
@@ -107,3 +111,46 @@ async def test_a_commit_by_a_worker_that_lost_the_entry_is_fenced(
     assert await owner.ack(*keys_of_commit)  # the rightful owner commits
     assert await redis.get(entry.done_key) == entry.entry_id.encode()
     assert await pending_count(redis, keys) == 0
+
+
+class CountingPool:
+    """The worker's RESP connections, counting the batches sent on them."""
+
+    def __init__(self, pool: RespExecutor) -> None:
+        self.pool = pool
+        self.batches = 0
+
+    async def execute(self, commands: Sequence[Command]) -> list[Any]:
+        self.batches += 1
+        return await self.pool.execute(commands)
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+
+async def test_a_turn_reads_its_state_on_the_workers_connections_when_the_store_uses_redis_url(
+    settings: Settings,
+    redis: Redis,
+    keys: Keyspace,
+    scripts: RespExecutor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A storage opened from REDIS_URL (the samples' `RedisStorage()`) reads a turn's state on
+    the worker's plain RESP connections; one given its own client keeps reading through it.
+    Both read the same items, eTags included."""
+    assert settings.redis_url is not None
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    monkeypatch.setenv("TURNSTREAM_KEY_PREFIX", settings.key_prefix)
+    from_url = RedisStorage()
+    given = RedisStorage(redis, key_prefix=settings.key_prefix)
+    etags = await given.write({"a": {"n": 1}, "b": {"n": 2}})
+    counting = CountingPool(scripts)
+    commit = commit_for(await delivered_entry(redis, keys), redis, counting)
+    try:
+        lean = await from_url.read_for_turn(["a", "b", "missing"], commit)
+        assert counting.batches == 1
+        assert lean == {"a": {"n": 1, ETAG: etags["a"]}, "b": {"n": 2, ETAG: etags["b"]}}
+        assert await given.read_for_turn(["a", "b", "missing"], commit) == lean
+        assert counting.batches == 1  # its own client, not the worker's connections
+    finally:
+        await from_url.aclose()

@@ -17,14 +17,19 @@ from typing import Any
 
 from redis.commands.core import AsyncScript
 from redis.crc import key_slot
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.redis.connection import Redis, is_cluster
+from shared.redis.resp import ReplyError, RespError
+from shared.redis.resp_pools import RespExecutor
 from shared.schema.activity import ResourceResponse
 from worker.bot.errors import TakenOver
 from worker.bot.turn_commit import FencedWrite
 from worker.runtime.delivery.fence import fenced, is_fenced
 from worker.runtime.delivery.leases import Leases
+from worker.runtime.delivery.scripts import Script
 from worker.runtime.delivery.send_journal import SendJournal
 
 log = logging.getLogger(__name__)
@@ -34,18 +39,47 @@ _NOTHING = "return 0"
 
 
 class Scripts:
-    """The fenced scripts of one worker, registered once per client and body."""
+    """The stores' scripts as one worker runs them for its turns.
 
-    def __init__(self) -> None:
-        self._scripts: dict[tuple[int, str, bool], AsyncScript] = {}
+    Fenced, and a turn's reads, they run on the worker's plain RESP connections (`pool`,
+    decision 0004): the fence reads the entry's stream, so they must reach the server that
+    holds the streams anyway, and there a call costs a fraction of redis-py's client CPU (a
+    stateful turn reads and commits its state once each; docs/benchmarks.md, issue 24). Their
+    errors come out as the store's own client would raise them (redis-py's `ResponseError`,
+    `ConnectionError`, `TimeoutError`). Unfenced writes (after the commit, or in another slot
+    of a cluster) run on the store's own client, registered once per client and body."""
 
-    def get(self, client: Redis, body: str, *, fence: bool) -> AsyncScript:
-        key = (id(client), body, fence)
-        script = self._scripts.get(key)
+    def __init__(self, pool: RespExecutor) -> None:
+        self._pool = pool
+        self._lean: dict[tuple[str, bool], Script] = {}
+        self._unfenced: dict[tuple[int, str], AsyncScript] = {}
+
+    async def run(
+        self, body: str, keys: Sequence[str], args: Sequence[str | bytes | int], *, fence: bool
+    ) -> Any:
+        """One call on the worker's connections, the fence around it or not."""
+        script = self._lean.get((body, fence))
+        if script is None:
+            script = self._lean[body, fence] = Script(fenced(body) if fence else body)
+        try:
+            (answer,) = await script.run(self._pool, [(keys, args)])
+        except TimeoutError as e:  # before OSError: it is one
+            raise RedisTimeoutError(f"Redis did not answer in time: {e}") from e
+        except (OSError, RespError) as e:
+            raise RedisConnectionError(f"Redis unavailable: {e}") from e
+        if isinstance(answer, RespError):  # this call's cluster master did not answer
+            raise RedisConnectionError(f"Redis unavailable: {answer}") from answer
+        if isinstance(answer, ReplyError):
+            raise ResponseError(str(answer)) from answer
+        return answer
+
+    def unfenced(self, client: Redis, body: str) -> AsyncScript:
+        key = (id(client), body)
+        script = self._unfenced.get(key)
         if script is None:
             # register_script keeps the client alive (so its id is not reused) and sends
             # EVALSHA, loading the script itself on NOSCRIPT.
-            script = self._scripts[key] = client.register_script(fenced(body) if fence else body)
+            script = self._unfenced[key] = client.register_script(body)
         return script
 
 
@@ -106,6 +140,11 @@ class EntryCommit:
             self._on_fenced(operation)
         return TakenOver(f"entry {self.entry_id} belongs to another worker ({operation} refused)")
 
+    async def read(
+        self, script: str, keys: Sequence[str], args: Sequence[str | bytes | int]
+    ) -> Any:
+        return await self._scripts.run(script, keys, args, fence=False)
+
     async def ensure_owned(self, operation: str) -> None:
         if self._fenced_at is not None:
             raise TakenOver(f"entry {self.entry_id} belongs to another worker")
@@ -132,7 +171,7 @@ class EntryCommit:
             # After its commit the entry is acknowledged: no other worker can run it, and
             # there is no pending entry to fence by (a transcript logged after AutoSave).
             for i, write in enumerate(writes):
-                answers[i] = await self._run(client, write, fence=False)
+                answers[i] = await self._run(client, write)
                 if answers[i] != 0:
                     break
             return answers
@@ -146,7 +185,7 @@ class EntryCommit:
         outside = [i for i in range(len(writes)) if i not in inside]
         for i in outside:  # another slot of a cluster: checked, not fenced
             await self.ensure_owned("write")
-            answers[i] = await self._run(client, writes[i], fence=False)
+            answers[i] = await self._run(client, writes[i])
             if answers[i] != 0:
                 return answers
         if commit and not inside:
@@ -163,18 +202,17 @@ class EntryCommit:
         return answers
 
     async def _fenced(self, client: Redis, write: FencedWrite, *, commit: bool) -> Any:
-        script = self._scripts.get(client, write.script, fence=True)
         keys = [self.stream, self.done_key, self.sent_key, *write.keys]
         args = [self._group, self.entry_id, self._consumer, "1" if commit else "0", *write.args]
         try:
-            return await script(keys=keys, args=args)
+            return await self._scripts.run(write.script, keys, args, fence=True)
         except ResponseError as e:
             if is_fenced(e):
                 raise self.fence("commit" if commit else "write") from None
             raise
 
-    async def _run(self, client: Redis, write: FencedWrite, *, fence: bool) -> Any:
-        script = self._scripts.get(client, write.script, fence=fence)
+    async def _run(self, client: Redis, write: FencedWrite) -> Any:
+        script = self._scripts.unfenced(client, write.script)
         return await script(keys=list(write.keys), args=list(write.args))
 
 

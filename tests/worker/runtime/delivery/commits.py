@@ -69,6 +69,6 @@ def commit_for(
         replies=[],
         leases=leases,
         journal=SendJournal(redis, scripts, CONSUMER_GROUP, entry.consumer, OutageLog("test")),
-        scripts=Scripts(),
+        scripts=Scripts(scripts),
         on_fenced=refused.append,
     )

@@ -3,23 +3,27 @@ old holder froze past the claim timeout): one test per fenced operation, on a re
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 from shared.protocol.keys import CONSUMER_GROUP, Keyspace
 from shared.protocol.proactive import ProactiveQueue
 from shared.protocol.schedule import Schedule
 from shared.redis.connection import OutageLog, Redis
-from shared.redis.resp_pools import RespExecutor
+from shared.redis.resp_pools import RespExecutor, open_resp_pool
 from shared.schema.activity import Activity, ResourceResponse
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.streams import pending_count
 from tests.worker.runtime.delivery.commits import Delivered, commit_for, deliver
 from turnstream.devconnector import DevConnector
+from turnstream.embedded import free_port
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.bot_adapter import BotAdapter
@@ -29,6 +33,7 @@ from worker.bot.state import ConversationState, UserState, save_deferred
 from worker.bot.state_middleware import AutoSaveStateMiddleware
 from worker.bot.storage import MemoryStorage
 from worker.bot.transcript import RedisTranscriptStore, TranscriptLoggerMiddleware
+from worker.bot.turn_commit import FencedWrite
 from worker.bot.turn_context import TurnContext
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
@@ -371,3 +376,28 @@ async def test_a_failed_turn_keeps_its_saves_unless_they_conflict(
     await adapter.process_activity(message("hi"), SavesThenFails(2, other), commit)
     assert (await storage.read([USER_KEY]))[USER_KEY]["n"] == 7  # gave way, no exception
     assert failures == ["bot bug", "bot bug"]
+
+
+async def test_a_fenced_write_fails_as_the_stores_own_client_would(
+    settings: Settings, redis: Redis, keys: Keyspace, scripts: RespExecutor
+) -> None:
+    """Fenced writes go out on the worker's plain RESP connections, yet a store sees redis-py's
+    errors as from its own client: a script's error reply is a ResponseError (not taken for the
+    fence's refusal), an unreachable server a ConnectionError; nothing is committed."""
+    entry = await deliver(redis, keys, CONVERSATION)
+    commit = commit_for(entry, redis, scripts)
+    failing = FencedWrite("return redis.error_reply('ERR the store refused')", [], [])
+    with pytest.raises(ResponseError, match="the store refused"):
+        await commit.write(redis, [failing], commit=True)
+    assert not commit.fenced and not commit.committed
+    closed = open_resp_pool(
+        dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}")
+    )
+    try:
+        unreachable = commit_for(entry, redis, closed)
+        with pytest.raises(RedisConnectionError):
+            await unreachable.write(redis, [FencedWrite("return 0", [], [])], commit=True)
+        assert not unreachable.committed
+    finally:
+        await closed.aclose()
+    assert await pending_count(redis, keys) == 1  # the entry still waits for its commit
