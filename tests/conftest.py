@@ -1,5 +1,6 @@
-"""Fixtures: one real Redis-compatible server per session, a fresh key prefix per test, a
-recording Bot Connector. Helpers live in tests/support/."""
+"""Fixtures: one real Redis-compatible server per session (per xdist worker), a fresh key prefix
+per test, a recording Bot Connector. Helpers live in tests/support/. The order the tests start
+in: the long ones first (decision 0021)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,21 @@ from shared.settings import Settings
 from tests.support.http import serving
 from turnstream.devconnector import DevConnector
 from turnstream.embedded import EmbeddedRedis
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first, then the other e2e tests, then the rest, each group in collection order
+    (a stable sort keeps a module's tests together). The suite runs in parallel processes
+    (pytest-xdist, one test handed out at a time): a ten-second test started last would leave
+    the other processes idle while it runs; started first, the short tests fill in beside it."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.get_closest_marker("e2e") else 2
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 from tests.chaos.explicit import run_explicit
 from tests.chaos.run import run_chaos
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 LIMIT_SECONDS = {"ci": 240, "soak": 900}
 """Bounds on a run, far past its usual length (~40 s, ~6 minutes): its faults wait for the

@@ -228,6 +228,7 @@ async def test_signing_in_from_the_chat_page(settings: Settings, redis: Redis) -
             await browser.close()
 
 
+@pytest.mark.slow
 async def test_a_streamed_answer_grows_in_place_and_stop_stops_the_bot(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -67,6 +67,7 @@ def stream_info(request: Recorded) -> dict[str, Any]:
     return dict(info)
 
 
+@pytest.mark.slow
 async def test_a_streamed_answer_reaches_the_connector_in_order(
     settings: Settings, redis: Redis, keys: Keyspace
 ) -> None:
@@ -127,6 +128,7 @@ async def test_stop_cancels_the_producer_and_nothing_more_is_sent(
     assert len(connector.requests[1].body["text"]) < len(ANSWER)  # stopped half-way
 
 
+@pytest.mark.slow
 async def test_a_stream_taken_over_mid_way_goes_on_afresh_and_the_old_one_stays_silent(
     settings: Settings, redis: Redis, keys: Keyspace
 ) -> None:

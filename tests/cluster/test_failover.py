@@ -12,7 +12,7 @@ import pytest
 from shared.settings import AckDurability
 from tests.cluster.failover import run_failover
 
-pytestmark = pytest.mark.e2e  # a real cluster, a master killed mid-run
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # a real cluster, a master killed mid-run
 
 
 @pytest.mark.parametrize("durability", [AckDurability.NONE, AckDurability.REPLICA])
