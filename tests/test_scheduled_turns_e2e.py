@@ -27,7 +27,7 @@ from tests.support.streams import enqueue, envelopes_in, pending_count
 from turnstream.devconnector import DevConnector
 from turnstream.embedded import EmbeddedRedis
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DUE_IN_SECONDS = 4
 LATENESS_BOUND_SECONDS = 3.0

@@ -24,7 +24,7 @@ from tests.support.http import serving
 from tests.support.processes import stderr_until, stop_processes, worker_env
 from tests.support.server_sent import Event, events
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FAST_SAMPLE = (
     "import samples.streaming\n"

@@ -148,9 +148,12 @@ async def test_a_turn_reads_its_state_on_the_workers_connections_when_the_store_
     commit = commit_for(await delivered_entry(redis, keys), redis, counting)
     try:
         lean = await from_url.read_for_turn(["a", "b", "missing"], commit)
-        assert counting.batches == 1
+        # One batch, or three where another test flushed the server's scripts (NOSCRIPT, load,
+        # again): the tests of a process share its server.
+        on_workers_connections = counting.batches
+        assert on_workers_connections in (1, 3)
         assert lean == {"a": {"n": 1, ETAG: etags["a"]}, "b": {"n": 2, ETAG: etags["b"]}}
         assert await given.read_for_turn(["a", "b", "missing"], commit) == lean
-        assert counting.batches == 1  # its own client, not the worker's connections
+        assert counting.batches == on_workers_connections  # its own client, not the worker's
     finally:
         await from_url.aclose()
