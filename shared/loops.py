@@ -37,6 +37,10 @@ class LoopDied(TurnstreamError):
         self.name = name
 
 
+_CANCEL_AGAIN_SECONDS = 2.0
+"""How long a cancelled loop may take to stop before it is cancelled again."""
+
+
 class BackgroundLoops:
     """The background loops of one process (or one app's lifespan), in one TaskGroup.
 
@@ -60,9 +64,22 @@ class BackgroundLoops:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await self._group.__aexit__(kind, error, traceback)
+        try:
+            await self._cancel_all()
+        finally:
+            await self._group.__aexit__(kind, error, traceback)
+
+    async def _cancel_all(self) -> None:
+        """Cancel every loop, and again each one that is still running a while later: a loop
+        that lost its cancellation (turned into a TimeoutError it retries on, say, when a
+        timeout expired in the same instant) would otherwise keep the process from exiting."""
+        pending = {task for task in self._tasks if not task.done()}
+        while pending:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=_CANCEL_AGAIN_SECONDS)
+            for task in pending:
+                log.error("background loop %r ignored its cancellation; again", task.get_name())
 
     def start(self, name: str, loop: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run `loop` in the group until it is cancelled (or the group is left)."""

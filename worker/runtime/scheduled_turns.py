@@ -77,6 +77,7 @@ class DueTurns:
                     )
                     self._count(swept.lateness)
             except REDIS_FAILURES as e:
+                _unless_cancelled()
                 log.warning("scheduled turns not checked (retrying): %s", e)
                 await asyncio.sleep(_RETRY_SECONDS)
                 continue
@@ -88,7 +89,7 @@ class DueTurns:
                     async with asyncio.timeout(wait):
                         await self._woken.wait()
                 except TimeoutError:
-                    pass
+                    _unless_cancelled()
 
     def _count(self, lateness: list[float]) -> None:
         self.fired += len(lateness)
@@ -101,3 +102,11 @@ class DueTurns:
                 self._metrics.scheduled_late.inc()
         if lateness:
             log.debug("queued %d due turns", len(lateness))
+
+
+def _unless_cancelled() -> None:
+    """Raise CancelledError if this task was cancelled: on Python 3.11 a cancellation that
+    meets an expiring timeout can come out as the TimeoutError this loop retries on."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

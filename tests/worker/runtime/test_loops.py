@@ -3,12 +3,14 @@ heartbeat (liveness fails) and exits non-zero, with one log line naming the loop
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
+import shared.loops as loops_module
 from samples.echo import bot as echo
-from shared.loops import LoopDied
+from shared.loops import BackgroundLoops, LoopDied
 from shared.protocol.keys import Keyspace
 from shared.redis.connection import Redis
 from shared.settings import Settings
@@ -57,3 +59,32 @@ async def test_a_worker_process_whose_loop_dies_exits_non_zero_naming_it(
     assert stderr.count("background loop 'lease renewal' died") == 1, stderr
     assert "RuntimeError: renewal bug" in stderr
     assert "stopped: 0 turns done" in stderr
+
+
+async def test_a_loop_that_loses_its_cancellation_is_cancelled_again(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leaving the group must not wait forever on a loop whose cancellation was turned into
+    something it retries on (Python 3.11: a cancel meeting an expiring timeout)."""
+    monkeypatch.setattr(loops_module, "_CANCEL_AGAIN_SECONDS", 0.05)
+    lost = 0
+
+    async def stubborn() -> None:
+        nonlocal lost
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                if lost:
+                    raise
+                lost += 1
+                task = asyncio.current_task()
+                assert task is not None
+                task.uncancel()  # as a timeout that took the cancellation for its own does
+
+    async with asyncio.timeout(10):
+        async with BackgroundLoops() as group:
+            group.start("stubborn", stubborn())
+            await asyncio.sleep(0)
+    assert lost == 1
+    assert "'stubborn' ignored its cancellation" in caplog.text
