@@ -162,7 +162,7 @@ class Schedule:
             )
         except TypeError as e:
             raise BadSchedule(f"value is not JSON: {e}") from None
-        keys = [self._keys.due(shard), self._keys.scheduled(shard), self._keys.schedule_keys(shard)]
+        keys = self._shard_keys(shard)
         return scheduled_id, keys, [scheduled_id, round(due * 1000), record, field]
 
     async def schedule(
@@ -200,7 +200,7 @@ class Schedule:
             args = ["", _key_field(conversation, key)]
         else:
             raise BadSchedule("cancel by id, or by conversation and key")
-        keys = [self._keys.due(shard), self._keys.scheduled(shard), self._keys.schedule_keys(shard)]
+        keys = self._shard_keys(shard)
         return keys, args
 
     async def cancel(
@@ -328,10 +328,14 @@ class Schedule:
         full = len(head) > FIRE_BATCH and later is None
         return fired, head[-1][1] / 1000 if full else later, full
 
+    def _shard_keys(self, shard: int) -> list[str]:
+        """The shard's due set, records and scheduling keys: the first KEYS of every script."""
+        return [self._keys.due(shard), self._keys.scheduled(shard), self._keys.schedule_keys(shard)]
+
     def _fire_call(
         self, shard: int, scheduled_id: str, raw: bytes | None
     ) -> tuple[list[str], list[str | bytes | int]]:
-        keys = [self._keys.due(shard), self._keys.scheduled(shard), self._keys.schedule_keys(shard)]
+        keys = self._shard_keys(shard)
         dropped = [*keys, self._keys.stream(shard), self._keys.last(shard, "-")]
         if raw is None:  # cancelled meanwhile (or an id without a record): the script drops it
             return dropped, [scheduled_id, b"", ""]
