@@ -38,7 +38,7 @@ from turnstream.embedded import EmbeddedRedis, free_port
 
 HOST, CHANNEL, SHARDS = "127.0.0.1", "msteams", 16
 BOT = "samples.echo:bot"
-PEER_SDK = "botbuilder-integration-aiohttp==4.17.0"
+PEER_SDK = "botbuilder-integration-aiohttp==4.17.1"
 PEER_SCRIPT = Path(__file__).resolve().parent / "peer_echo.py"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGET_CPU_RATIO = 5.0  # turnstream CPU per turn at most 1/5 of BotFrameworkAdapter's
