@@ -18,7 +18,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,27 @@ def message(tag: str, conversation: int, n: int, service_url: str) -> dict[str, 
     }  # fmt: skip
 
 
+ActivityBuilder = Callable[[str, int, int, str], dict[str, Any]]
+"""(tag, conversation, n, serviceUrl) -> message n of that conversation, as `message` does."""
+
+
+@dataclass(frozen=True)
+class Load:
+    """What a case posts: `turns` messages over `conversations`, made by `build`; the case is
+    done when the connector has `replies` replies for them."""
+
+    turns: int
+    conversations: int
+    replies: int
+    build: ActivityBuilder = message
+
+
+def echo_loads(opts: Options) -> tuple[Load, Load | None]:
+    """The measured echo turns and the warm-up before them (none if --warmup 0)."""
+    warmup = Load(opts.warmup, opts.conversations, opts.warmup) if opts.warmup else None
+    return Load(opts.turns, opts.conversations, opts.turns), warmup
+
+
 def replies(connector_url: str, prefix: str) -> tuple[int, float, float]:
     """(replies, first arrival, last arrival) for conversations starting with prefix."""
     url = f"{connector_url}{STATS_PATH.decode()}?prefix={prefix}"
@@ -177,7 +198,14 @@ def replies(connector_url: str, prefix: str) -> tuple[int, float, float]:
     return int(count), float(first), float(last)
 
 
-async def drive(url: str, tag: str, turns: int, conversations: int, service_url: str) -> int:
+async def drive(
+    url: str,
+    tag: str,
+    turns: int,
+    conversations: int,
+    service_url: str,
+    build: ActivityBuilder = message,
+) -> int:
     """Post `turns` messages over `conversations`, each conversation's in order, one request
     in flight per conversation (the SDK answers after the turn; turnstream at once). Returns
     the number of non-2xx answers."""
@@ -192,7 +220,7 @@ async def drive(url: str, tag: str, turns: int, conversations: int, service_url:
         async def talk(conversation: int) -> None:
             nonlocal failures
             for n in range(per[conversation]):
-                body = orjson.dumps(message(tag, conversation, n, service_url))
+                body = orjson.dumps(build(tag, conversation, n, service_url))
                 headers = {"Content-Type": "application/json"}
                 async with http.post(url, data=body, headers=headers) as answer:
                     await answer.read()
@@ -229,32 +257,68 @@ class CaseResult:
     non_2xx: int
 
 
+def post_load(
+    url: str, tag: str, load: Load, connector_url: str, within: float
+) -> tuple[int, float]:
+    """Post `load` under conversation ids starting with `tag` and wait for its replies:
+    (non-2xx answers, unix time of the last reply)."""
+    failures = asyncio.run(
+        drive(url, tag, load.turns, load.conversations, connector_url, load.build)
+    )
+    return failures, wait_for_replies(connector_url, tag, load.replies, within)
+
+
 def measure(
-    case: str, url: str, pids: dict[str, int], opts: Options, connector_url: str
+    case: str,
+    url: str,
+    pids: dict[str, int],
+    connector_url: str,
+    load: Load,
+    warmup: Load | None,
 ) -> CaseResult:
     """Warm up, then run the measured turns; CPU summed over `pids`."""
-    if opts.warmup:
-        tag = f"w{uuid.uuid4().hex[:8]}"
-        asyncio.run(drive(url, tag, opts.warmup, opts.conversations, connector_url))
-        wait_for_replies(connector_url, tag, opts.warmup, 120)
-    tag = f"m{uuid.uuid4().hex[:8]}"
+    if warmup:
+        post_load(url, f"w{uuid.uuid4().hex[:8]}", warmup, connector_url, 120)
     before = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
     start = time.time()
-    failures = asyncio.run(drive(url, tag, opts.turns, opts.conversations, connector_url))
-    last = wait_for_replies(connector_url, tag, opts.turns, 300)
+    failures, last = post_load(url, f"m{uuid.uuid4().hex[:8]}", load, connector_url, 300)
     after = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
     seconds = last - start
-    by_process = {name: 1e6 * (after[name] - before[name]) / opts.turns for name in pids}
+    by_process = {name: 1e6 * (after[name] - before[name]) / load.turns for name in pids}
     return CaseResult(
         case=case,
-        turns=opts.turns,
+        turns=load.turns,
         seconds=seconds,
-        turns_per_second=opts.turns / seconds,
+        turns_per_second=load.turns / seconds,
         cpu_us_per_turn=sum(by_process.values()),
         cpu_us_per_turn_by_process=by_process,
         rss_mib={name: rss_mib(pid) for name, pid in pids.items() if name != "valkey"},
         non_2xx=failures,
     )
+
+
+@contextlib.contextmanager
+def turnstream_system(
+    server: EmbeddedRedis,
+    logs: Path,
+    case: str,
+    bot: str = BOT,
+    worker_module: str = "worker",
+    settings: dict[str, str] | None = None,
+) -> Iterator[tuple[str, dict[str, int]]]:
+    """Gateway + 1 worker of `bot` on a fresh key prefix, `settings` added to their environment:
+    (the gateway's /api/messages URL, pids of gateway, worker and valkey)."""
+    env = turnstream_env(server.url, f"bench-{uuid.uuid4().hex[:8]}") | (settings or {})
+    port = free_port()
+    gateway = [sys.executable, "-m", "gateway", "--port", str(port)]
+    worker = [sys.executable, "-m", worker_module, "--bot", bot]
+    with (
+        started(gateway, env, logs / f"gateway-{case}.log", port) as gateway_pid,
+        started(worker, env, logs / f"worker-{case}.log", None) as worker_pid,
+    ):
+        assert server.pid is not None
+        pids = {"gateway": gateway_pid, "worker": worker_pid, "valkey": server.pid}
+        yield f"http://{HOST}:{port}/api/messages", pids
 
 
 def turnstream_case(
@@ -266,18 +330,8 @@ def turnstream_case(
     case: str = "turnstream",
 ) -> tuple[CaseResult, CommandCounts]:
     """Gateway + 1 worker + valkey; then an accounting pass under MONITOR (commands/turn)."""
-    env = turnstream_env(server.url, f"bench-{uuid.uuid4().hex[:8]}")
-    port = free_port()
-    gateway = [sys.executable, "-m", "gateway", "--port", str(port)]
-    worker = [sys.executable, "-m", worker_module, "--bot", BOT]
-    url = f"http://{HOST}:{port}/api/messages"
-    with (
-        started(gateway, env, logs / f"gateway-{case}.log", port) as gateway_pid,
-        started(worker, env, logs / f"worker-{case}.log", None) as worker_pid,
-    ):
-        assert server.pid is not None
-        pids = {"gateway": gateway_pid, "worker": worker_pid, "valkey": server.pid}
-        result = measure(case, url, pids, opts, connector_url)
+    with turnstream_system(server, logs, case, worker_module=worker_module) as (url, pids):
+        result = measure(case, url, pids, connector_url, *echo_loads(opts))
         commands = count_commands(server, url, opts, connector_url)
     return result, commands
 
@@ -361,15 +415,25 @@ def print_commands(c: CommandCounts) -> None:
     )
 
 
-def peer_case(mode: str, python: Path, opts: Options, connector_url: str, logs: Path) -> CaseResult:
+PEER_ADAPTERS = {"bfa": "BotFrameworkAdapter", "cloud": "CloudAdapter"}
+
+
+@contextlib.contextmanager
+def peer_system(
+    mode: str, python: Path, logs: Path, script: Path = PEER_SCRIPT
+) -> Iterator[tuple[str, dict[str, int]]]:
+    """The botbuilder bot `script` with adapter `mode` (bfa, cloud), run by the peer venv's
+    `python`: (its /api/messages URL, {"bot": its pid})."""
     port = free_port()
-    command = [str(python), str(PEER_SCRIPT), mode, str(port)]
+    command = [str(python), str(script), mode, str(port)]
     env = {k: v for k, v in os.environ.items() if k not in ("MicrosoftAppId", "PYTHONPATH")}
-    with started(command, env, logs / f"peer-{mode}.log", port) as pid:
-        name = {"bfa": "BotFrameworkAdapter", "cloud": "CloudAdapter"}[mode]
-        return measure(
-            name, f"http://{HOST}:{port}/api/messages", {"bot": pid}, opts, connector_url
-        )
+    with started(command, env, logs / f"peer-{script.stem}-{mode}.log", port) as pid:
+        yield f"http://{HOST}:{port}/api/messages", {"bot": pid}
+
+
+def peer_case(mode: str, python: Path, opts: Options, connector_url: str, logs: Path) -> CaseResult:
+    with peer_system(mode, python, logs) as (url, pids):
+        return measure(PEER_ADAPTERS[mode], url, pids, connector_url, *echo_loads(opts))
 
 
 # -- 1 vs 2 workers -----------------------------------------------------------------------------

@@ -63,13 +63,17 @@ def cloud_endpoint(bot):
     return messages
 
 
-def main():
+def serve(bot):
+    """`bot` behind `POST /api/messages`, with the adapter and port the command line names."""
     mode, port = sys.argv[1], int(sys.argv[2])
-    bot = EchoBot()
     endpoint = bfa_endpoint(bot) if mode == "bfa" else cloud_endpoint(bot)
     app = web.Application()
     app.router.add_post("/api/messages", endpoint)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def main():
+    serve(EchoBot())
 
 
 if __name__ == "__main__":

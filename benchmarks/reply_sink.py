@@ -10,6 +10,10 @@ reply by conversation and answers a fixed ResourceResponse, on uvloop: a few ten
 It answers every POST with 200 `{"id": ...}` and `GET STATS_PATH?prefix=P` with
 `[replies, first arrival, last arrival]` (unix seconds) over conversations whose id starts with
 P — the same contract as `benchmarks.stateful_turns.connector_app`.
+
+Replies to conversations whose id starts with PROBE are also kept, so that a benchmark can check
+what two bots said: `GET TEXTS_PATH?conversation=C` answers `[[activity id replied to, text],
+...]` in order of arrival. Only those are parsed; every other reply stays a count.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import orjson
 import uvloop
 
 STATS_PATH = b"/_bench/replies"
+TEXTS_PATH = b"/_bench/texts"
+PROBE = b"probe"
 HOST = "127.0.0.1"
 _CONVERSATIONS = b"/v3/conversations/"
 
@@ -33,6 +39,8 @@ class Tally:
 
     def __init__(self) -> None:
         self.by_conversation: dict[bytes, list[float]] = {}
+        self.texts: dict[str, list[tuple[str, str | None]]] = {}
+        """Per probe conversation: (activity id replied to, text) of each reply."""
 
     def add(self, conversation: bytes, now: float) -> None:
         row = self.by_conversation.get(conversation)
@@ -53,6 +61,11 @@ class Tally:
         last = max((row[2] for row in rows), default=0.0)
         return orjson.dumps([count, first, last])
 
+    def keep_text(self, conversation: bytes, reply_to: bytes, body: bytes) -> None:
+        text = orjson.loads(body).get("text")
+        row = (unquote(reply_to.decode()), text)
+        self.texts.setdefault(unquote(conversation.decode()), []).append(row)
+
 
 class SinkProtocol(asyncio.Protocol):
     """One keep-alive connection: parse requests as they come, answer each at once."""
@@ -62,6 +75,7 @@ class SinkProtocol(asyncio.Protocol):
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
+        self._body = b""
         self._replies = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -79,16 +93,27 @@ class SinkProtocol(asyncio.Protocol):
     def on_url(self, url: bytes) -> None:
         self._url += url
 
+    def on_body(self, body: bytes) -> None:
+        if self._url.startswith(_CONVERSATIONS + PROBE):
+            self._body += body
+
     def on_message_complete(self) -> None:
         url, self._url = self._url, b""
+        body, self._body = self._body, b""
         assert self._transport is not None
         if url.startswith(STATS_PATH):
             prefix = url.partition(b"prefix=")[2].decode()
             self._transport.write(_answer(200, self._tally.stats(unquote(prefix))))
             return
+        if url.startswith(TEXTS_PATH):
+            texts = self._tally.texts.get(unquote(url.partition(b"conversation=")[2].decode()))
+            self._transport.write(_answer(200, orjson.dumps(texts)))
+            return
         if url.startswith(_CONVERSATIONS):
-            conversation = url[len(_CONVERSATIONS) :].partition(b"/")[0]
+            conversation, _, rest = url[len(_CONVERSATIONS) :].partition(b"/")
             self._tally.add(conversation, time.time())
+            if body:  # a probe conversation's: /v3/conversations/C/activities[/replied-to id]
+                self._tally.keep_text(conversation, rest.rpartition(b"/")[2], body)
         self._replies += 1
         self._transport.write(_answer(200, b'{"id":"r%d"}' % self._replies))
 

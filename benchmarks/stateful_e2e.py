@@ -1,0 +1,422 @@
+"""End-to-end stateful turns, turnstream vs botbuilder-python 4.17.1 with in-memory state:
+`python -m benchmarks.stateful_e2e [--conversations 200] [--messages 10] [--repeat 2]`.
+See benchmarks/README.md.
+
+The state management sample (samples/state_management.py) on turnstream (gateway + 1 worker +
+valkey) and on botbuilder's BotFrameworkAdapter with MemoryStorage (benchmarks/peer_state.py),
+the same HTTP load on both, whole-system CPU per turn side by side. The machinery (processes,
+the load, the connector stand-in, CPU per process) is echo_turns'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from benchmarks.echo_turns import (
+    HOST,
+    PEER_ADAPTERS,
+    CaseResult,
+    Load,
+    ensure_peer_venv,
+    measure,
+    peer_system,
+    post_load,
+    print_case,
+    started,
+    turnstream_system,
+)
+from benchmarks.gateway_ack import print_profiles
+from benchmarks.harness import (
+    BenchError,
+    cpu_seconds,
+    cpu_ticks,
+    machine,
+    machine_line,
+    pin_all_threads,
+    process_cpu_seconds,
+    py_spy_binary,
+)
+from benchmarks.profiling import Profile, summarize_folded
+from benchmarks.reply_sink import PROBE, TEXTS_PATH
+from benchmarks.stateful_turns import BOT, TARGET_WORKER_CPU_US
+from benchmarks.stateful_turns import activity as stateful_activity
+from turnstream.embedded import EmbeddedRedis, free_port
+
+PEER_SCRIPT = Path(__file__).resolve().parent / "peer_state.py"
+PEER_MODE = "bfa"  # BotFrameworkAdapter: the issue's reference (CloudAdapter costs far more)
+SUT_CPU, LOAD_CPU = 0, 1
+"""The system under test on one CPU; this process (the load) and the connector on the other."""
+TARGET_CPU_RATIO = 5.0  # turnstream's CPU per stateful turn at most 1/5 of botbuilder's
+PROBE_MESSAGES = 2
+"""Messages after hi + name in the conversation whose replies are compared, text for text."""
+SATURATED, OTHERS_NOISY = 0.90, 0.10
+EXIT_OK, EXIT_FAILED, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 130
+TURNSTREAM_SETTINGS = {"TURNSTREAM_TYPING_WHILE_QUEUED_SECONDS": "0"}
+"""The load queues turns for seconds: their typing indicators, which botbuilder does not send,
+would be extra replies (and extra work) on one side only."""
+
+
+@dataclass(frozen=True)
+class Options:
+    conversations: int
+    messages: int
+    warmup_messages: int
+    repeat: int
+    peer_venv: Path
+    profile_dir: Path | None
+    json_path: Path | None
+
+
+def parse_options(argv: Sequence[str]) -> Options:
+    default_venv = Path.home() / ".cache" / "turnstream-bench" / "botbuilder-4.17"
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.stateful_e2e",
+        description="The state management sample end to end: turns/s and whole-system CPU per "
+        "turn of turnstream (gateway + 1 worker + valkey) vs botbuilder-python 4.17.1 "
+        "(BotFrameworkAdapter, MemoryStorage).",
+    )
+    add = parser.add_argument
+    add("--conversations", type=int, default=200, help="conversations, one user each (200)")
+    add("--messages", type=int, default=10, help="messages after hi + name, each (10)")
+    add("--warmup-messages", type=int, default=1, help="the same for the uncounted warm-up (1)")
+    add("--repeat", type=int, default=2, help="measured rounds, sides alternating (2)")
+    add("--peer-venv", type=Path, default=default_venv, help=f"botbuilder venv ({default_venv})")
+    add(
+        "--profile",
+        type=Path,
+        dest="profile_dir",
+        help="then one uncounted round per side with py-spy on every Python process; "
+        "raw stacks into this directory",
+    )
+    add("--json", type=Path, dest="json_path", help="also write the results here")
+    opts = Options(**vars(parser.parse_args(argv)))
+    if min(opts.conversations, opts.messages, opts.repeat) < 1 or opts.warmup_messages < 0:
+        parser.error("numbers must be >= 1 (--warmup-messages >= 0)")
+    return opts
+
+
+def state_load(conversations: int, messages: int) -> Load:
+    """Each conversation: "hi" (1 reply: the name is asked), a name (1 reply), then `messages`
+    messages (3 replies each); every message carries a new timestamp, so every turn writes
+    conversation state."""
+    return Load(
+        turns=conversations * (messages + 2),
+        conversations=conversations,
+        replies=conversations * (2 + 3 * messages),
+        build=stateful_activity,
+    )
+
+
+# -- same replies on both sides -----------------------------------------------------------------
+
+
+Said = list[list[str | None]]
+"""Per turn of a conversation, the texts of its replies in order of arrival."""
+
+
+def probe(url: str, connector_url: str, side: str) -> Said:
+    """One conversation through the system; what reached the connector, turn by turn."""
+    tag = f"{PROBE.decode()}-{side}-{uuid.uuid4().hex[:8]}"
+    load = state_load(1, PROBE_MESSAGES)
+    failures, _ = post_load(url, tag, load, connector_url, 60)
+    if failures:
+        raise BenchError(f"{side}: {failures} non-2xx answers to the probe conversation")
+    conversation = f"{tag}-conv-0"  # as stateful_turns.activity names it
+    query = f"{TEXTS_PATH.decode()}?conversation={quote(conversation)}"
+    with urllib.request.urlopen(connector_url + query, timeout=10) as answer:
+        rows: list[tuple[str, str | None]] = orjson.loads(answer.read()) or []
+    said: Said = [[] for _ in range(load.turns)]
+    for replied_to, text in rows:
+        # stateful_turns.activity's ids: f"{tag}-{conversation}-{n}"
+        prefix = f"{tag}-0-"
+        if not replied_to.startswith(prefix):
+            raise BenchError(f"{side}: a reply to {replied_to!r}, not to a probe message")
+        said[int(replied_to.removeprefix(prefix))].append(text)
+    return said
+
+
+def check_same_replies(ours: Said, theirs: Said) -> None:
+    """BenchError unless both said the same, turn by turn: else the CPU per turn compares
+    different work."""
+    if ours == theirs:
+        return
+    lines = [
+        f"  turn {n}: turnstream {a!r}\n  {'':>{len(str(n)) + 6}}botbuilder {b!r}"
+        for n, (a, b) in enumerate(zip(ours, theirs, strict=True))
+        if a != b
+    ]
+    raise BenchError("the two bots' replies differ (MISMATCH):\n" + "\n".join(lines))
+
+
+# -- one round of one side ----------------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    result: CaseResult
+    sut_busy: float
+    """The system's own CPU / wall time of the measured part: near 1 means its CPU was full."""
+    others_busy: float
+    """CPU time other processes took on the system's CPU meanwhile, as a share of wall time."""
+
+    @property
+    def label(self) -> str:
+        """Why turns/s is not the system's capacity on one CPU, if it is not."""
+        if self.others_busy > OTHERS_NOISY:
+            return "CPU SHARED"
+        return "" if self.sut_busy >= SATURATED else "LOAD-BOUND"
+
+
+def run_round(
+    name: str,
+    system: contextlib.AbstractContextManager[tuple[str, dict[str, int]]],
+    opts: Options,
+    connector_url: str,
+) -> tuple[Round, Said]:
+    """Start the system, pin it to SUT_CPU, check what it says, warm it up, measure."""
+    with system as (url, pids):
+        for pid in pids.values():
+            pin_all_threads(pid, {SUT_CPU})
+        said = probe(url, connector_url, name.lower().replace(" ", "-"))
+        if opts.warmup_messages:
+            warmup = state_load(opts.conversations, opts.warmup_messages)
+            post_load(url, f"w{uuid.uuid4().hex[:8]}", warmup, connector_url, 300)
+        before = cpu_ticks()
+        load = state_load(opts.conversations, opts.messages)
+        result = measure(name, url, pids, connector_url, load, None)
+        busy, elapsed = cpu_seconds(before, cpu_ticks(), SUT_CPU)
+    if result.non_2xx:
+        raise BenchError(f"{name}: {result.non_2xx} non-2xx answers")
+    own = result.cpu_us_per_turn * result.turns / 1e6
+    return Round(result, own / elapsed, max(0.0, busy - own) / elapsed), said
+
+
+def print_round(r: Round) -> None:
+    print_case(r.result)
+    label = f"  {r.label}: turns/s is not a capacity" if r.label else ""
+    print(
+        f"{'':<20} system CPU {r.sut_busy:.0%} busy, other processes {r.others_busy:.0%} "
+        f"of it{label}"
+    )
+
+
+# -- profiles -----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def sampled(pids: dict[str, int], out: Path) -> Iterator[dict[str, Path]]:
+    """py-spy recording each Python process of `pids` (not valkey) until the block ends."""
+    binary = py_spy_binary()
+    assert binary is not None
+    spies: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+    for name, pid in pids.items():
+        if name == "valkey":
+            continue
+        path = out / f"{name}.folded"
+        # --nonblocking: sampling must not pause the process, or it would measure itself.
+        command = [binary, "record", "--pid", str(pid), "--format", "raw", "--output",
+                   str(path), "--rate", "250", "--nonblocking"]  # fmt: skip
+        spies[name] = (
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+            path,
+        )
+    try:
+        yield {name: path for name, (_, path) in spies.items()}
+    finally:
+        for spy, _ in spies.values():
+            spy.send_signal(signal.SIGINT)  # py-spy writes its output, then exits
+        for name, (spy, path) in spies.items():
+            _, err = spy.communicate(timeout=60)
+            if not path.exists():
+                raise BenchError(f"py-spy on {name} wrote nothing: {err.decode(errors='replace')}")
+
+
+def profile_round(
+    name: str,
+    system: contextlib.AbstractContextManager[tuple[str, dict[str, int]]],
+    opts: Options,
+    connector_url: str,
+    out: Path,
+) -> list[Profile]:
+    """An uncounted round with py-spy on; CPU per turn by innermost frame, per process."""
+    load = state_load(opts.conversations, opts.messages)
+    with system as (url, pids):
+        for pid in pids.values():
+            pin_all_threads(pid, {SUT_CPU})
+        post_load(
+            url, f"w{uuid.uuid4().hex[:8]}", state_load(opts.conversations, 1), connector_url, 300
+        )
+        before = {n: process_cpu_seconds(pid) for n, pid in pids.items()}
+        with sampled(pids, out) as paths:
+            post_load(url, f"p{uuid.uuid4().hex[:8]}", load, connector_url, 300)
+            cpu = {n: process_cpu_seconds(pid) - before[n] for n, pid in pids.items()}
+    return [
+        summarize_folded(f"{name} {process}", path, load.turns, cpu[process] * 1e6 / load.turns)
+        for process, path in paths.items()
+    ]
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def run(opts: Options) -> dict[str, Any]:
+    python = ensure_peer_venv(opts.peer_venv)
+    peer_name = PEER_ADAPTERS[PEER_MODE]
+    load = state_load(opts.conversations, opts.messages)
+    print(f"machine: {machine_line()}")
+    print(
+        f"{load.turns} turns of {BOT} per round ({opts.conversations} conversations x "
+        f"{opts.messages + 2}, {load.replies} replies), turnstream vs botbuilder 4.17.1's "
+        f"{peer_name} with MemoryStorage; system on CPU {SUT_CPU}, load and connector on "
+        f"CPU {LOAD_CPU}",
+        flush=True,
+    )
+    results: dict[str, Any] = {"machine": machine(), "options": asdict(opts)}
+    sink_port = free_port()
+    sink = [sys.executable, "-m", "benchmarks.reply_sink", str(sink_port)]
+    with (
+        tempfile.TemporaryDirectory(prefix="stateful-e2e-") as tmp,
+        EmbeddedRedis(appendonly=False) as server,
+        started(sink, dict(os.environ), Path(tmp) / "connector.log", sink_port),
+    ):
+        logs, connector_url = Path(tmp), f"http://{HOST}:{sink_port}"
+
+        def systems() -> dict[str, contextlib.AbstractContextManager[tuple[str, dict[str, int]]]]:
+            return {
+                "turnstream": turnstream_system(
+                    server, logs, "turnstream", BOT, settings=TURNSTREAM_SETTINGS
+                ),
+                peer_name: peer_system(PEER_MODE, python, logs, PEER_SCRIPT),
+            }
+
+        rounds: dict[str, list[Round]] = {"turnstream": [], peer_name: []}
+        for n in range(opts.repeat):  # the sides alternate: drift on the machine hits both
+            said = {}
+            for name, system in systems().items():
+                round_, said[name] = run_round(name, system, opts, connector_url)
+                rounds[name].append(round_)
+                print_round(round_)
+            check_same_replies(said["turnstream"], said[peer_name])
+            results["replies_compared"] = said["turnstream"]
+            ratio = (
+                rounds[peer_name][n].result.cpu_us_per_turn
+                / rounds["turnstream"][n].result.cpu_us_per_turn
+            )
+            print(
+                f"round {n + 1}: same replies on both sides; CPU per turn {peer_name} / "
+                f"turnstream = {ratio:.2f}x",
+                flush=True,
+            )
+        results["rounds"] = {
+            name: [
+                asdict(r.result)
+                | {"sut_busy": r.sut_busy, "others_busy": r.others_busy, "label": r.label}
+                for r in rs
+            ]
+            for name, rs in rounds.items()
+        }
+        results["summary"] = summarize(rounds, peer_name)
+        if opts.profile_dir is not None:
+            opts.profile_dir.mkdir(parents=True, exist_ok=True)
+            profiles = []
+            for name, system in systems().items():
+                out = opts.profile_dir / name.replace(" ", "-")
+                out.mkdir(exist_ok=True)
+                profiles += profile_round(name, system, opts, connector_url, out)
+            print_profiles(profiles)
+    return results
+
+
+def summarize(rounds: dict[str, list[Round]], peer_name: str) -> dict[str, Any]:
+    """Print and return the medians over rounds, the ratio, the worker's part."""
+    medians = {name: median_case(name, [r.result for r in rs]) for name, rs in rounds.items()}
+    ours, theirs = medians["turnstream"], medians[peer_name]
+    ratios = [
+        b.result.cpu_us_per_turn / a.result.cpu_us_per_turn
+        for a, b in zip(rounds["turnstream"], rounds[peer_name], strict=True)
+    ]
+    ratio = theirs.cpu_us_per_turn / ours.cpu_us_per_turn
+    worker = ours.cpu_us_per_turn_by_process["worker"]
+    print(f"\n== median of {len(ratios)} round(s) ==")
+    for case in medians.values():
+        print_case(case)
+    verdict = "meets" if ratio >= TARGET_CPU_RATIO else "MISSES"
+    print(
+        f"CPU per stateful turn: {peer_name} / turnstream = {ratio:.2f}x ({verdict} the target "
+        f">= {TARGET_CPU_RATIO:g}x); per round: {', '.join(f'{r:.2f}x' for r in ratios)}\n"
+        f"worker {worker:.0f} us per turn end to end, {worker / ours.cpu_us_per_turn:.0%} of "
+        f"turnstream's (stateful_turns' worker target, on a prefilled stream: <= "
+        f"{TARGET_WORKER_CPU_US} us once running)"
+    )
+    return {
+        "median": {name: asdict(case) for name, case in medians.items()},
+        "cpu_ratio": ratio,
+        "cpu_ratio_per_round": ratios,
+        "target_cpu_ratio": TARGET_CPU_RATIO,
+        "worker_cpu_us_per_turn": worker,
+    }
+
+
+def median_case(name: str, results: list[CaseResult]) -> CaseResult:
+    """Per figure, the median over rounds (each process's CPU on its own)."""
+
+    def mid(values: list[float]) -> float:
+        return statistics.median(values)
+
+    processes = results[0].cpu_us_per_turn_by_process
+    by_process = {p: mid([r.cpu_us_per_turn_by_process[p] for r in results]) for p in processes}
+    return CaseResult(
+        case=name,
+        turns=results[0].turns,
+        seconds=mid([r.seconds for r in results]),
+        turns_per_second=mid([r.turns_per_second for r in results]),
+        cpu_us_per_turn=mid([r.cpu_us_per_turn for r in results]),
+        cpu_us_per_turn_by_process=by_process,
+        rss_mib={p: mid([r.rss_mib[p] for r in results]) for p in results[0].rss_mib},
+        non_2xx=sum(r.non_2xx for r in results),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse_options(sys.argv[1:] if argv is None else argv)
+    if not sys.platform.startswith("linux") or not {SUT_CPU, LOAD_CPU} <= os.sched_getaffinity(0):
+        print(f"needs Linux and CPUs {SUT_CPU} and {LOAD_CPU}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    if opts.profile_dir is not None and py_spy_binary() is None:
+        print("--profile needs py-spy: pip install py-spy (into this virtualenv)", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwind every `finally`
+    os.sched_setaffinity(0, {LOAD_CPU})  # the connector and (until pinned) the system inherit it
+    try:
+        results = run(opts)
+    except BenchError as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted; every process started was stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if opts.json_path:
+        opts.json_path.write_text(json.dumps(results, indent=2, default=str))
+        print(f"results written to {opts.json_path}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
