@@ -57,10 +57,16 @@ def pin_all_threads(pid: int, cpus: set[int]) -> None:
 
 def process_cpu_seconds(pid: int) -> float:
     """utime + stime of all threads of a process, from /proc/<pid>/stat."""
+    return sum(process_cpu_times(pid))
+
+
+def process_cpu_times(pid: int) -> tuple[float, float]:
+    """(utime, stime) of all threads of a process, from /proc/<pid>/stat: user and kernel CPU
+    seconds (the kernel's: system calls such as socket reads and writes)."""
     with open(f"/proc/{pid}/stat") as f:
         text = f.read()
     fields = text[text.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
 
 
 Ticks = dict[int, tuple[int, int]]

@@ -42,7 +42,6 @@ from benchmarks.echo_turns import (
     started,
     turnstream_system,
 )
-from benchmarks.gateway_ack import print_profiles
 from benchmarks.harness import (
     BenchError,
     cpu_seconds,
@@ -50,7 +49,7 @@ from benchmarks.harness import (
     machine,
     machine_line,
     pin_all_threads,
-    process_cpu_seconds,
+    process_cpu_times,
     py_spy_binary,
 )
 from benchmarks.profiling import Profile, summarize_folded
@@ -79,6 +78,7 @@ class Options:
     messages: int
     warmup_messages: int
     repeat: int
+    spread: bool
     peer_venv: Path
     profile_dir: Path | None
     json_path: Path | None
@@ -97,12 +97,17 @@ def parse_options(argv: Sequence[str]) -> Options:
     add("--messages", type=int, default=10, help="messages after hi + name, each (10)")
     add("--warmup-messages", type=int, default=1, help="the same for the uncounted warm-up (1)")
     add("--repeat", type=int, default=2, help="measured rounds, sides alternating (2)")
+    add(
+        "--spread",
+        action="store_true",
+        help="do not pin: every process may use every CPU (as echo_turns runs), for comparison",
+    )
     add("--peer-venv", type=Path, default=default_venv, help=f"botbuilder venv ({default_venv})")
     add(
         "--profile",
         type=Path,
         dest="profile_dir",
-        help="then one uncounted round per side with py-spy on every Python process; "
+        help="then one uncounted turnstream round with py-spy on the gateway and the worker; "
         "raw stacks into this directory",
     )
     add("--json", type=Path, dest="json_path", help="also write the results here")
@@ -168,6 +173,24 @@ def check_same_replies(ours: Said, theirs: Said) -> None:
 # -- one round of one side ----------------------------------------------------------------------
 
 
+System = contextlib.AbstractContextManager[tuple[str, dict[str, int]]]
+"""echo_turns' turnstream_system or peer_system: (its /api/messages URL, pids by process)."""
+
+
+@contextlib.contextmanager
+def warm(system: System, opts: Options, connector_url: str) -> Iterator[tuple[str, dict[str, int]]]:
+    """The system started, pinned to SUT_CPU (unless --spread), warmed up by --warmup-messages
+    over every conversation (uncounted)."""
+    with system as (url, pids):
+        if not opts.spread:
+            for pid in pids.values():
+                pin_all_threads(pid, {SUT_CPU})
+        if opts.warmup_messages:
+            warmup = state_load(opts.conversations, opts.warmup_messages)
+            post_load(url, f"w{uuid.uuid4().hex[:8]}", warmup, connector_url, 300)
+        yield url, pids
+
+
 @dataclass
 class Round:
     result: CaseResult
@@ -175,29 +198,22 @@ class Round:
     """The system's own CPU / wall time of the measured part: near 1 means its CPU was full."""
     others_busy: float
     """CPU time other processes took on the system's CPU meanwhile, as a share of wall time."""
+    pinned: bool
 
     @property
     def label(self) -> str:
         """Why turns/s is not the system's capacity on one CPU, if it is not."""
+        if not self.pinned:
+            return "NOT PINNED"
         if self.others_busy > OTHERS_NOISY:
             return "CPU SHARED"
         return "" if self.sut_busy >= SATURATED else "LOAD-BOUND"
 
 
-def run_round(
-    name: str,
-    system: contextlib.AbstractContextManager[tuple[str, dict[str, int]]],
-    opts: Options,
-    connector_url: str,
-) -> tuple[Round, Said]:
-    """Start the system, pin it to SUT_CPU, check what it says, warm it up, measure."""
-    with system as (url, pids):
-        for pid in pids.values():
-            pin_all_threads(pid, {SUT_CPU})
-        said = probe(url, connector_url, name.lower().replace(" ", "-"))
-        if opts.warmup_messages:
-            warmup = state_load(opts.conversations, opts.warmup_messages)
-            post_load(url, f"w{uuid.uuid4().hex[:8]}", warmup, connector_url, 300)
+def run_round(name: str, system: System, opts: Options, connector_url: str) -> tuple[Round, Said]:
+    """What the system says to the probe conversation, then the measured load."""
+    with warm(system, opts, connector_url) as (url, pids):
+        said = probe(url, connector_url, name.lower())
         before = cpu_ticks()
         load = state_load(opts.conversations, opts.messages)
         result = measure(name, url, pids, connector_url, load, None)
@@ -205,38 +221,42 @@ def run_round(
     if result.non_2xx:
         raise BenchError(f"{name}: {result.non_2xx} non-2xx answers")
     own = result.cpu_us_per_turn * result.turns / 1e6
-    return Round(result, own / elapsed, max(0.0, busy - own) / elapsed), said
+    others = max(0.0, busy - own) / elapsed
+    return Round(result, own / elapsed, others, pinned=not opts.spread), said
 
 
 def print_round(r: Round) -> None:
     print_case(r.result)
-    label = f"  {r.label}: turns/s is not a capacity" if r.label else ""
-    print(
-        f"{'':<20} system CPU {r.sut_busy:.0%} busy, other processes {r.others_busy:.0%} "
-        f"of it{label}"
-    )
+    if r.pinned:
+        label = f"  {r.label}: turns/s is not a capacity" if r.label else ""
+        print(
+            f"{'':<20} system CPU {r.sut_busy:.0%} busy, other processes {r.others_busy:.0%} "
+            f"of it{label}"
+        )
+    else:
+        print(f"{'':<20} NOT PINNED: the system used {r.sut_busy:.0%} of one CPU")
 
 
 # -- profiles -----------------------------------------------------------------------------------
 
+SAMPLES_PER_S = 250
+
 
 @contextlib.contextmanager
 def sampled(pids: dict[str, int], out: Path) -> Iterator[dict[str, Path]]:
-    """py-spy recording each Python process of `pids` (not valkey) until the block ends."""
+    """py-spy recording each process of `pids` until the block ends: {name: its raw stacks}."""
     binary = py_spy_binary()
     assert binary is not None
     spies: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
     for name, pid in pids.items():
-        if name == "valkey":
-            continue
         path = out / f"{name}.folded"
         # --nonblocking: sampling must not pause the process, or it would measure itself.
-        command = [binary, "record", "--pid", str(pid), "--format", "raw", "--output",
-                   str(path), "--rate", "250", "--nonblocking"]  # fmt: skip
-        spies[name] = (
-            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
-            path,
-        )
+        # --gil: a thread that wrote to a socket and lost the CPU to the process it woke (valkey,
+        # on the same CPU) would otherwise count as busy in the write for as long as it waits.
+        command = [binary, "record", "--pid", str(pid), "--format", "raw", "--output", str(path),
+                   "--rate", str(SAMPLES_PER_S), "--nonblocking", "--gil"]  # fmt: skip
+        spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        spies[name] = spy, path
     try:
         yield {name: path for name, (_, path) in spies.items()}
     finally:
@@ -248,29 +268,52 @@ def sampled(pids: dict[str, int], out: Path) -> Iterator[dict[str, Path]]:
                 raise BenchError(f"py-spy on {name} wrote nothing: {err.decode(errors='replace')}")
 
 
-def profile_round(
-    name: str,
-    system: contextlib.AbstractContextManager[tuple[str, dict[str, int]]],
-    opts: Options,
-    connector_url: str,
-    out: Path,
-) -> list[Profile]:
-    """An uncounted round with py-spy on; CPU per turn by innermost frame, per process."""
+@dataclass(frozen=True)
+class ProcessProfile:
+    profile: Profile
+    """Shares of py-spy's samples, scaled to the process's user CPU per turn."""
+    kernel_us_per_turn: float
+    """Its system CPU per turn: time in system calls, which the samples do not see."""
+
+
+def profile_turnstream(
+    system: System, opts: Options, connector_url: str, out: Path
+) -> list[ProcessProfile]:
+    """An uncounted round with py-spy on the gateway and the worker: their user CPU per turn by
+    innermost Python frame, their kernel CPU beside it."""
     load = state_load(opts.conversations, opts.messages)
-    with system as (url, pids):
-        for pid in pids.values():
-            pin_all_threads(pid, {SUT_CPU})
-        post_load(
-            url, f"w{uuid.uuid4().hex[:8]}", state_load(opts.conversations, 1), connector_url, 300
-        )
-        before = {n: process_cpu_seconds(pid) for n, pid in pids.items()}
-        with sampled(pids, out) as paths:
+    with warm(system, opts, connector_url) as (url, pids):
+        python = {name: pids[name] for name in ("gateway", "worker")}
+        before = {name: process_cpu_times(pid) for name, pid in python.items()}
+        with sampled(python, out) as paths:
             post_load(url, f"p{uuid.uuid4().hex[:8]}", load, connector_url, 300)
-            cpu = {n: process_cpu_seconds(pid) - before[n] for n, pid in pids.items()}
-    return [
-        summarize_folded(f"{name} {process}", path, load.turns, cpu[process] * 1e6 / load.turns)
-        for process, path in paths.items()
-    ]
+            after = {name: process_cpu_times(pid) for name, pid in python.items()}
+    profiles = []
+    for name, path in paths.items():
+        (user_before, kernel_before), (user, kernel) = before[name], after[name]
+        per_turn = 1e6 / load.turns
+        profile = summarize_folded(name, path, load.turns, (user - user_before) * per_turn)
+        profiles.append(ProcessProfile(profile, (kernel - kernel_before) * per_turn))
+    return profiles
+
+
+def print_profile(process: ProcessProfile, top: int = 15) -> None:
+    """User CPU µs per turn of the process's busiest components and functions (innermost frame).
+    Shares are of samples where Python held the GIL: a thread waiting in a system call is left
+    out (its kernel time is printed apart), but one preempted while holding it is counted, so
+    when the samples cover more time than the process's CPU, other work shared its CPU."""
+    p = process.profile
+    print(
+        f"\n-- py-spy, {p.case}: {p.server_cpu_us_per_req:.0f} us user CPU per turn (below) + "
+        f"{process.kernel_us_per_turn:.0f} us kernel; {p.samples} samples "
+        f"({p.samples / SAMPLES_PER_S:.2f} s sampled for "
+        f"{p.server_cpu_us_per_req * p.requests / 1e6:.2f} s of user CPU); stacks in {p.path}"
+    )
+    for component, share in list(p.components.items())[:top]:
+        print(f"  {share:6.1%} {p.us_per_request(component):6.1f} us/turn  {component}")
+    print("  busiest functions:")
+    for function, share in p.functions[:top]:
+        print(f"  {share:6.1%} {share * p.server_cpu_us_per_req:6.1f} us/turn  {function}")
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -284,8 +327,12 @@ def run(opts: Options) -> dict[str, Any]:
     print(
         f"{load.turns} turns of {BOT} per round ({opts.conversations} conversations x "
         f"{opts.messages + 2}, {load.replies} replies), turnstream vs botbuilder 4.17.1's "
-        f"{peer_name} with MemoryStorage; system on CPU {SUT_CPU}, load and connector on "
-        f"CPU {LOAD_CPU}",
+        f"{peer_name} with MemoryStorage; "
+        + (
+            "nothing pinned (--spread)"
+            if opts.spread
+            else f"system on CPU {SUT_CPU}, load and connector on CPU {LOAD_CPU}"
+        ),
         flush=True,
     )
     results: dict[str, Any] = {"machine": machine(), "options": asdict(opts)}
@@ -298,19 +345,17 @@ def run(opts: Options) -> dict[str, Any]:
     ):
         logs, connector_url = Path(tmp), f"http://{HOST}:{sink_port}"
 
-        def systems() -> dict[str, contextlib.AbstractContextManager[tuple[str, dict[str, int]]]]:
-            return {
-                "turnstream": turnstream_system(
-                    server, logs, "turnstream", BOT, settings=TURNSTREAM_SETTINGS
-                ),
-                peer_name: peer_system(PEER_MODE, python, logs, PEER_SCRIPT),
-            }
+        def turnstream() -> System:
+            return turnstream_system(server, logs, "turnstream", BOT, settings=TURNSTREAM_SETTINGS)
+
+        def peer() -> System:
+            return peer_system(PEER_MODE, python, logs, PEER_SCRIPT)
 
         rounds: dict[str, list[Round]] = {"turnstream": [], peer_name: []}
         for n in range(opts.repeat):  # the sides alternate: drift on the machine hits both
             said = {}
-            for name, system in systems().items():
-                round_, said[name] = run_round(name, system, opts, connector_url)
+            for name, system in (("turnstream", turnstream), (peer_name, peer)):
+                round_, said[name] = run_round(name, system(), opts, connector_url)
                 rounds[name].append(round_)
                 print_round(round_)
             check_same_replies(said["turnstream"], said[peer_name])
@@ -335,12 +380,8 @@ def run(opts: Options) -> dict[str, Any]:
         results["summary"] = summarize(rounds, peer_name)
         if opts.profile_dir is not None:
             opts.profile_dir.mkdir(parents=True, exist_ok=True)
-            profiles = []
-            for name, system in systems().items():
-                out = opts.profile_dir / name.replace(" ", "-")
-                out.mkdir(exist_ok=True)
-                profiles += profile_round(name, system, opts, connector_url, out)
-            print_profiles(profiles)
+            for profile in profile_turnstream(turnstream(), opts, connector_url, opts.profile_dir):
+                print_profile(profile)
     return results
 
 
@@ -403,7 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("--profile needs py-spy: pip install py-spy (into this virtualenv)", file=sys.stderr)
         return EXIT_ENVIRONMENT
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwind every `finally`
-    os.sched_setaffinity(0, {LOAD_CPU})  # the connector and (until pinned) the system inherit it
+    if not opts.spread:  # the connector and (until pinned) the system inherit it
+        os.sched_setaffinity(0, {LOAD_CPU})
     try:
         results = run(opts)
     except BenchError as e:
