@@ -147,10 +147,13 @@ def probe(url: str, connector_url: str, side: str) -> Said:
     query = f"{TEXTS_PATH.decode()}?conversation={quote(conversation)}"
     with urllib.request.urlopen(connector_url + query, timeout=10) as answer:
         rows: list[tuple[str, str | None]] = orjson.loads(answer.read()) or []
+    if len(rows) != load.replies:  # else two empty lists would compare equal
+        raise BenchError(
+            f"{side}: the connector kept {len(rows)} probe replies, not {load.replies}"
+        )
     said: Said = [[] for _ in range(load.turns)]
+    prefix = f"{tag}-0-"  # stateful_turns.activity's ids: f"{tag}-{conversation}-{n}"
     for replied_to, text in rows:
-        # stateful_turns.activity's ids: f"{tag}-{conversation}-{n}"
-        prefix = f"{tag}-0-"
         if not replied_to.startswith(prefix):
             raise BenchError(f"{side}: a reply to {replied_to!r}, not to a probe message")
         said[int(replied_to.removeprefix(prefix))].append(text)
@@ -163,7 +166,7 @@ def check_same_replies(ours: Said, theirs: Said) -> None:
     if ours == theirs:
         return
     lines = [
-        f"  turn {n}: turnstream {a!r}\n  {'':>{len(str(n)) + 6}}botbuilder {b!r}"
+        f"  turn {n}: turnstream {a!r}\n          botbuilder {b!r}"
         for n, (a, b) in enumerate(zip(ours, theirs, strict=True))
         if a != b
     ]
