@@ -22,7 +22,7 @@ from typing import Any
 
 import redis
 
-from benchmarks.echo_turns import HOST, drive, started, wait_for_replies
+from benchmarks.echo_turns import HOST, REPO_ROOT, drive, started, wait_for_replies
 from benchmarks.harness import BenchError, machine
 from shared.protocol.keys import Keyspace
 from shared.settings import Settings
@@ -34,7 +34,10 @@ APP_ID = "idle-memory-bench-app"
 TARGET_BYTES = 60_000_000
 """The issue's target, 60 MB (decimal: 57.2 MiB), for each process's resident set."""
 MIB, MB = 1024 * 1024, 1_000_000
-CASES = ("anonymous", "app-id")
+CASES = ("anonymous", "app-id", "deployment")
+"""Default settings without and with an app id; then as k8s/base deploys them: an app id and
+the ConfigMap's settings (JSON logs, the worker's /metrics server, ...)."""
+CONFIGMAP = REPO_ROOT / "k8s" / "base" / "config" / "turnstream.env"
 EXIT_OK, EXIT_FAILED, EXIT_ENVIRONMENT = 0, 1, 2
 
 
@@ -44,6 +47,7 @@ class Options:
     conversations: int
     settle: float
     command: Path
+    breakdown: bool
     json_path: Path | None
 
 
@@ -66,6 +70,11 @@ def parse_options(argv: Sequence[str]) -> Options:
         default=default_command,
         help=f"the `turnstream` command to run ({default_command}); another virtualenv's, e.g. "
         "one with the image's dependencies only",
+    )
+    add(
+        "--breakdown",
+        action="store_true",
+        help="also print each process's resident memory by mapping after the load",
     )
     add("--json", type=Path, dest="json_path", help="also write the results here")
     opts = Options(**vars(parser.parse_args(argv)))
@@ -111,18 +120,43 @@ def read_memory(pid: int) -> Memory:
     )
 
 
+def mapping_breakdown(pid: int, top: int = 12) -> list[tuple[str, int, int]]:
+    """(mapping, resident bytes, private bytes) from /proc/<pid>/smaps, largest first: the heap
+    (`[heap]`: glibc's brk heap; `[anon]`: CPython's object arenas and malloc's large blocks)
+    and each shared library, named by its file (site-packages left out)."""
+    totals: dict[str, list[int]] = {}
+    name = ""
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and not parts[0].endswith(":"):  # a mapping's header line
+                path = parts[5] if len(parts) > 5 else "[anon]"
+                name = path.rpartition("site-packages/")[2] if path.startswith("/") else path
+                totals.setdefault(name, [0, 0])
+            elif parts[0] == "Rss:":
+                totals[name][0] += int(parts[1]) * 1024
+            elif parts[0] in ("Private_Clean:", "Private_Dirty:"):
+                totals[name][1] += int(parts[1]) * 1024
+    ranked = sorted(totals.items(), key=lambda item: -item[1][0])
+    return [(name, rss, private) for name, (rss, private) in ranked[:top]]
+
+
 # -- one case -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CaseResult:
     case: str
+    settings: dict[str, str]
+    """What the case sets beyond REDIS_URL and the loopback connector."""
     idle: dict[str, Memory]
     """Per process, after start-up (ready, then `settle` seconds idle)."""
     after_load: dict[str, Memory]
     """Per process, `settle` seconds after the load's last reply."""
     turns: int
     non_2xx: int
+    breakdown: dict[str, list[tuple[str, int, int]]]
+    """Per process after the load, with --breakdown."""
 
 
 def wait_until(ready: Callable[[], object], what: str, within: float = 60.0) -> None:
@@ -141,16 +175,22 @@ def gateway_ready(port: int) -> bool:
         return bool(answer.status == 200)
 
 
+def configmap() -> dict[str, str]:
+    """The base ConfigMap's settings, the worker's metrics port made free on this machine."""
+    lines = CONFIGMAP.read_text().splitlines()
+    values = dict(ln.split("=", 1) for ln in lines if "=" in ln and not ln.startswith("#"))
+    return values | {"TURNSTREAM_METRICS_PORT": str(free_port())}
+
+
 def run_case(case: str, opts: Options, connector_url: str, logs: Path) -> CaseResult:
-    """A fresh valkey, `turnstream gateway` and `turnstream worker` with default settings (the
+    """A fresh valkey, `turnstream gateway` and `turnstream worker` (the case's settings, the
     loopback connector allowed), read idle, loaded with echo turns, read idle again."""
-    idp_cm = LoopbackIdentityProvider(app_id=APP_ID) if case == "app-id" else None
     with contextlib.ExitStack() as stack:
-        env = os.environ | {"TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true"}
+        settings_env = configmap() if case == "deployment" else {}
         authorization = None
-        if idp_cm is not None:
-            idp = stack.enter_context(idp_cm)
-            env |= {
+        if case != "anonymous":
+            idp = stack.enter_context(LoopbackIdentityProvider(app_id=APP_ID))
+            settings_env |= {
                 "MicrosoftAppId": APP_ID,
                 "MicrosoftAppPassword": idp.app_password,
                 "TURNSTREAM_OPENID_METADATA_URL": idp.metadata_url,
@@ -158,6 +198,7 @@ def run_case(case: str, opts: Options, connector_url: str, logs: Path) -> CaseRe
             }
             # One channel token for the whole load, as a channel reuses its token.
             authorization = f"Bearer {idp.channel_token(connector_url, lifetime=3600)}"
+        env = os.environ | settings_env | {"TURNSTREAM_ALLOW_PRIVATE_SERVICE_URLS": "true"}
         valkey = stack.enter_context(EmbeddedRedis(appendonly=False))
         env["REDIS_URL"] = valkey.url
         port = free_port()
@@ -190,7 +231,11 @@ def run_case(case: str, opts: Options, connector_url: str, logs: Path) -> CaseRe
         wait_for_replies(connector_url, tag, opts.turns, 300)
         time.sleep(opts.settle)
         after = {name: read_memory(pid) for name, pid in pids.items()}
-    return CaseResult(case, idle, after, opts.turns, failures)
+        breakdown = {name: mapping_breakdown(pid) for name, pid in pids.items()}
+    shown = {k: ("(set)" if "Password" in k else v) for k, v in settings_env.items()}
+    return CaseResult(
+        case, shown, idle, after, opts.turns, failures, breakdown if opts.breakdown else {}
+    )
 
 
 # -- output -------------------------------------------------------------------------------------
@@ -201,17 +246,23 @@ def verdict(memory: Memory) -> str:
 
 
 def print_case(result: CaseResult) -> None:
+    given = ", ".join(f"{k}={v}" for k, v in result.settings.items()) or "defaults"
+    print(f"{result.case}: {given}")
     for phase, readings in (
         ("idle", result.idle),
         (f"after {result.turns} turns", result.after_load),
     ):
         for name, m in readings.items():
             print(
-                f"{result.case:<9} {name:<7} {phase:<17} RSS {m.rss / MB:5.1f} MB "
+                f"{result.case:<10} {name:<7} {phase:<17} RSS {m.rss / MB:5.1f} MB "
                 f"({m.rss / MIB:5.1f} MiB)  PSS {m.pss / MB:5.1f} MB ({m.pss / MIB:5.1f} MiB)  "
                 f"USS {m.uss / MB:5.1f} MB ({m.uss / MIB:5.1f} MiB)  threads {m.threads}  "
                 f"{verdict(m)} the target (RSS <= {TARGET_BYTES / MB:.0f} MB)"
             )
+    for name, mappings in result.breakdown.items():
+        print(f"  {result.case} {name} after the load, by mapping (resident / private MB):")
+        for mapping, rss, private in mappings:
+            print(f"    {rss / MB:5.1f} / {private / MB:5.1f}  {mapping}")
 
 
 def environment(command: Path) -> dict[str, Any]:
