@@ -1,5 +1,6 @@
 """Memory of an idle gateway and an idle worker, started as an operator starts them:
-`python -m benchmarks.idle_memory [--turns 2000] [--json PATH]`. See benchmarks/README.md.
+`python -m benchmarks.idle_memory [--turns 2000] [--breakdown] [--json PATH]`.
+See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.idle_memory",
         description="Resident memory (VmRSS, PSS, USS) of `turnstream gateway` and `turnstream "
-        "worker`, idle after start and idle again after a short load; anonymous and with an "
-        "app id (token checks).",
+        "worker`, idle after start and idle again after a short load; anonymous, with an "
+        "app id (token checks), and as k8s/base deploys them.",
     )
     add = parser.add_argument
     add("--turns", type=int, default=2000, help="echo turns of the load between the readings")
