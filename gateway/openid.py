@@ -167,7 +167,8 @@ class OpenIdKeys:
             async with asyncio.timeout(FETCH_TIMEOUT_SECONDS):
                 status, body = await _in_daemon_thread(_download, opener, url)
         except (OSError, http.client.HTTPException, ValueError) as e:  # TimeoutError included
-            cause = e.reason if isinstance(e, urllib.error.URLError) else e
+            reason = e.reason if isinstance(e, urllib.error.URLError) else e
+            cause = reason if isinstance(reason, BaseException) else e  # the socket's error
             raise KeyFetchError(f"GET {url} failed: {type(cause).__name__}") from e
         if status != 200:
             raise KeyFetchError(f"GET {url} answered {status}")
