@@ -205,10 +205,15 @@ async def drive(
     conversations: int,
     service_url: str,
     build: ActivityBuilder = message,
+    authorization: str | None = None,
 ) -> int:
     """Post `turns` messages over `conversations`, each conversation's in order, one request
-    in flight per conversation (the SDK answers after the turn; turnstream at once). Returns
-    the number of non-2xx answers."""
+    in flight per conversation (the SDK answers after the turn; turnstream at once), with
+    `authorization` as the Authorization header when given. Returns the number of non-2xx
+    answers."""
+    headers = {"Content-Type": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
     failures = 0
     per = [
         turns // conversations + (1 if i < turns % conversations else 0)
@@ -221,7 +226,6 @@ async def drive(
             nonlocal failures
             for n in range(per[conversation]):
                 body = orjson.dumps(build(tag, conversation, n, service_url))
-                headers = {"Content-Type": "application/json"}
                 async with http.post(url, data=body, headers=headers) as answer:
                     await answer.read()
                     failures += answer.status >= 300

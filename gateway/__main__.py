@@ -6,16 +6,8 @@ import argparse
 import os
 import sys
 
-import uvicorn
-
-from gateway.app import create_app
-from gateway.edge import EdgeLimits
-from gateway.server import server_config
 from shared.errors import ConfigError
-from shared.gc_tuning import tune_for_serving
 from shared.settings import Settings
-from shared.telemetry import otel
-from shared.telemetry.logs import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +37,18 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
+    # Imported here, not at the top: `turnstream` imports this module to build its parser for
+    # every command, and a worker process must not carry the gateway's modules (issue 24:
+    # each process's resident memory).
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.edge import EdgeLimits
+    from gateway.server import server_config
+    from shared.gc_tuning import tune_for_serving
+    from shared.telemetry import otel
+    from shared.telemetry.logs import configure_logging
+
     configure_logging(settings.log_format, settings.log_level)
     otel.configure_from_env("turnstream-gateway", os.environ)
     limits = EdgeLimits.from_settings(settings)

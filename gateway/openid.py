@@ -1,24 +1,34 @@
-"""The keys that sign channel tokens: an OpenID metadata document names a JWKS, fetched with
-aiohttp, cached, refreshed daily in the background (`keep_fresh`, one of the gateway's
+"""The keys that sign channel tokens: an OpenID metadata document names a JWKS, fetched,
+cached, refreshed daily in the background (`keep_fresh`, one of the gateway's
 background loops) and at most once a minute when a token names
 a key id the cache does not know (keys rotate; forged tokens name keys that do not exist, and
 must not make the gateway hammer the identity provider).
 
 Nothing here runs on the request path except a dictionary lookup, and the rate-limited fetch for
 an unknown key id.
+
+The two documents are fetched with the standard library's urllib in a thread, not with an async
+HTTP client: a gateway fetches them a few times a day, and aiohttp, which nothing else in the
+gateway uses, added ~8 MB to its resident memory (issue 24). As before: no redirects followed,
+no proxy taken from the environment, at most `MAX_DOCUMENT_BYTES`, `FETCH_TIMEOUT_SECONDS` in all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import logging
+import ssl
+import threading
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import jwt
 import orjson
 
@@ -65,7 +75,7 @@ class OpenIdKeys:
         """When an unknown key id last caused a fetch (scheduled fetches do not count: a key
         rotated just after one must still be picked up)."""
         self._refreshing: asyncio.Task[bool] | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self._opener: urllib.request.OpenerDirector | None = None
         self._last_fetch_ok = False
         self.fetches = 0
         """Completed fetches of the key set (tests read it)."""
@@ -77,9 +87,7 @@ class OpenIdKeys:
 
     async def start(self) -> None:
         """Fetch the keys once (a failure is logged: tokens get 503 until a fetch succeeds)."""
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=FETCH_TIMEOUT_SECONDS)
-        )
+        self._opener = _opener()
         await self._refresh()
 
     async def keep_fresh(self) -> None:
@@ -91,13 +99,11 @@ class OpenIdKeys:
             await self._refresh()
 
     async def aclose(self) -> None:
-        """After `keep_fresh` stopped: end a fetch for an unknown key id, close the session."""
+        """After `keep_fresh` stopped: end a fetch for an unknown key id."""
         if self._refreshing is not None:
             self._refreshing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refreshing
-        if self._session is not None:
-            await self._session.close()
 
     def get(self, kid: str) -> SigningKey | None:
         return self._keys.get(kid)
@@ -155,14 +161,17 @@ class OpenIdKeys:
         return keys
 
     async def _get_json(self, url: str) -> dict[str, Any]:
-        assert self._session is not None, "start() first"
+        opener = self._opener
+        assert opener is not None, "start() first"
         try:
-            async with self._session.get(url, allow_redirects=False) as response:
-                if response.status != 200:
-                    raise KeyFetchError(f"GET {url} answered {response.status}")
-                body = await response.content.read(MAX_DOCUMENT_BYTES + 1)
-        except (aiohttp.ClientError, TimeoutError, OSError) as e:
-            raise KeyFetchError(f"GET {url} failed: {type(e).__name__}") from e
+            async with asyncio.timeout(FETCH_TIMEOUT_SECONDS):
+                status, body = await _in_daemon_thread(_download, opener, url)
+        except (OSError, http.client.HTTPException, ValueError) as e:  # TimeoutError included
+            reason = e.reason if isinstance(e, urllib.error.URLError) else e
+            cause = reason if isinstance(reason, BaseException) else e  # the socket's error
+            raise KeyFetchError(f"GET {url} failed: {type(cause).__name__}") from e
+        if status != 200:
+            raise KeyFetchError(f"GET {url} answered {status}")
         if len(body) > MAX_DOCUMENT_BYTES:
             raise KeyFetchError(f"GET {url}: document larger than {MAX_DOCUMENT_BYTES} bytes")
         try:
@@ -172,6 +181,64 @@ class OpenIdKeys:
         if not isinstance(doc, dict):
             raise KeyFetchError(f"GET {url}: not a JSON object")
         return doc
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """http and https only, certificates checked against the system's CAs (one context, loaded
+    once); without a proxy handler (none is taken from the environment) and without a redirect
+    handler (a 3xx is answered as the status it is: nothing but the configured and published
+    documents is fetched)."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _in_daemon_thread(
+    download: Callable[[urllib.request.OpenerDirector, str], tuple[int, bytes]],
+    opener: urllib.request.OpenerDirector,
+    url: str,
+) -> asyncio.Future[tuple[int, bytes]]:
+    """`download(opener, url)` in a thread of its own, as a future of the running loop. A daemon
+    thread, not the loop's executor: a fetch given up (timeout, cancel, shutdown) must not hold
+    the process's exit until its socket times out."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[tuple[int, bytes]] = loop.create_future()
+
+    def settle(outcome: tuple[int, bytes] | BaseException) -> None:
+        if future.done():  # given up meanwhile
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+    def run() -> None:
+        outcome: tuple[int, bytes] | BaseException
+        try:
+            outcome = download(opener, url)
+        except Exception as e:
+            outcome = e
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=run, name="openid-fetch", daemon=True).start()
+    return future
+
+
+def _download(opener: urllib.request.OpenerDirector, url: str) -> tuple[int, bytes]:
+    """(status, at most MAX_DOCUMENT_BYTES + 1 bytes of the body); runs in a thread."""
+    try:
+        with opener.open(url, timeout=FETCH_TIMEOUT_SECONDS) as response:
+            return int(response.status), response.read(MAX_DOCUMENT_BYTES + 1)
+    except urllib.error.HTTPError as e:  # any status but 2xx, a redirect's included
+        e.close()
+        return e.code, b""
 
 
 def _signing_key(entry: object) -> SigningKey | None:

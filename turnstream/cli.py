@@ -24,10 +24,8 @@ from shared.redis.connection import Redis, connect
 from shared.settings import LogFormat, Settings
 from shared.telemetry.logs import configure_logging
 from turnstream import ops, scheduled, send, settings_reference
-from turnstream.dev import DevStartupError, run_dev
 from turnstream.loadtest import command as loadtest_cli
 from worker.runtime.errors import BotLoadError
-from worker.runtime.loading import load_bot
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,6 +249,11 @@ def _settings(args: argparse.Namespace) -> int:
 
 
 def _run_dev(args: argparse.Namespace) -> int:
+    # Imported here: the dev stack holds the gateway and the worker together, which
+    # `turnstream gateway` and `turnstream worker` must not load (issue 24: resident memory).
+    from turnstream.dev import DevStartupError, run_dev
+    from worker.runtime.loading import load_bot
+
     try:
         settings = Settings.from_env(os.environ)
         settings.check_worker()

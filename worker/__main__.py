@@ -11,17 +11,11 @@ import sys
 from redis.exceptions import RedisError
 
 from shared.errors import ConfigError
-from shared.gc_tuning import tune_for_serving
-from shared.loops import LoopDied
 from shared.protocol.keys import Keyspace
 from shared.redis.connection import connect
 from shared.settings import Settings
-from shared.telemetry import otel
-from shared.telemetry.logs import configure_logging
 from worker.runtime.errors import BotLoadError
 from worker.runtime.heartbeat import HEARTBEAT_TTL_SECONDS, read_heartbeat, worker_id
-from worker.runtime.loading import load_bot
-from worker.runtime.process import run_worker
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +55,16 @@ def add_app_dir_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `turnstream` imports this module to build its parser for
+    # every command, and a gateway process (or `--check`) must not carry the worker's modules
+    # (issue 24: each process's resident memory).
+    from shared.gc_tuning import tune_for_serving
+    from shared.loops import LoopDied
+    from shared.telemetry import otel
+    from shared.telemetry.logs import configure_logging
+    from worker.runtime.loading import load_bot
+    from worker.runtime.process import run_worker
+
     try:
         settings = Settings.from_env(os.environ)
         if not settings.redis_url:

@@ -18,8 +18,6 @@ from turnstream.loadtest.options import (
     OptionsError,
     is_loopback,
 )
-from turnstream.loadtest.report import summary_text, write_html, write_json
-from turnstream.loadtest.runner import run_load
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -108,6 +106,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when every activity was acknowledged and answered once, in order; 1 otherwise;
     2 for options out of bounds."""
+    # Imported here, not at the top: every `turnstream` command builds this parser, and a
+    # gateway or a worker process has no use for the load generator (aiohttp, Plotly).
+    from turnstream.loadtest.report import summary_text, write_html, write_json
+    from turnstream.loadtest.runner import run_load
+
     try:
         options = LoadOptions(
             url=args.url,

@@ -33,7 +33,7 @@ class RegistryRecorder:
 
     def __init__(self, registry: ConversationRegistry) -> None:
         self._registry = registry
-        self._recorded: dict[tuple[str, str | None], tuple[bytes, float]] = {}
+        self._recorded: dict[tuple[str, str | None], tuple[int, float]] = {}
 
     async def saw(self, activity: Mapping[str, Any]) -> None:
         """A user sent `activity` (no proactive turn, no bot route): record its conversation
@@ -42,7 +42,10 @@ class RegistryRecorder:
         if entry is None:
             return
         key = (entry.conversation, entry.user)
-        digest = orjson.dumps([entry.reference, entry.tenant, entry.team])
+        # Its hash, not the JSON itself: each bytes object orjson returns keeps a 4 KB buffer,
+        # ~400 MB at MAX_REMEMBERED (issue 24). A 64-bit collision between a conversation's old
+        # and new reference would only delay its re-recording by up to REFRESH_SECONDS.
+        digest = hash(orjson.dumps([entry.reference, entry.tenant, entry.team]))
         now = time.monotonic()
         known = self._recorded.get(key)
         if known is not None and known[0] == digest and now - known[1] < REFRESH_SECONDS:

@@ -4,6 +4,7 @@ refresh, again when the reference changes, never with the registry turned off.""
 from __future__ import annotations
 
 import dataclasses
+import tracemalloc
 from typing import Any
 
 from samples.echo import bot as echo
@@ -49,3 +50,26 @@ async def test_a_worker_records_users_activities_unless_turned_off(
 
     assert await redis.exists(keys.registry_conversation("test/c-on"))
     assert not await redis.exists(keys.registry_conversation("test/c-off"))
+
+
+async def test_what_a_process_remembers_per_conversation_stays_small(
+    redis: Redis, keys: Keyspace
+) -> None:
+    """Up to MAX_REMEMBERED conversations are remembered: each must cost a few hundred bytes,
+    not the 4 KB buffer behind a bytes object orjson returns (issue 24)."""
+    recorder = RegistryRecorder(ConversationRegistry(redis, keys, 3600))
+    said = [
+        message("hi", conversation=f"remembered-{n}", service_url="https://a.example/")
+        for n in range(200)
+    ]
+    for activity in said[:10]:  # the first recordings' one-off allocations (scripts, pools)
+        await recorder.saw(activity)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for activity in said[10:]:
+            await recorder.saw(activity)
+        per_conversation = (tracemalloc.get_traced_memory()[0] - before) / 190
+    finally:
+        tracemalloc.stop()
+    assert per_conversation < 1024, f"{per_conversation:.0f} bytes per conversation"
