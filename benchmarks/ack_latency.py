@@ -183,7 +183,7 @@ def generator_verdict(
     problems = []
     if lag_p99_ms is None or lag_p99_ms > LAG_LIMIT_MS:
         late = "?" if lag_p99_ms is None else f"{lag_p99_ms:.2f}"
-        problems.append(f"its sends began {late} ms late at p99 (limit {LAG_LIMIT_MS:g})")
+        problems.append(f"its sends began {late} ms late at p99 (limit {LAG_LIMIT_MS:g} ms)")
     if generator_share >= GENERATOR_FULL:
         problems.append(f"it used {generator_share:.0%} of its CPU")
     if sent_per_s < RATE_SHORTFALL * offered_per_s:
