@@ -44,6 +44,7 @@ from benchmarks.harness import (
     machine_line,
     pin_all_threads,
     process_cpu_seconds,
+    wait_for_quiet,
 )
 from turnstream.embedded import EmbeddedRedis
 from turnstream.loopback_idp import LoopbackIdentityProvider
@@ -192,6 +193,7 @@ def generator_verdict(
 
 
 def run_open_loop(opts: Options, bench: gateway_ack.Bench, rate: float, scratch: Path) -> OpenLoop:
+    wait_for_quiet({opts.server_cpu, opts.load_cpu})
     with bench.warm_server("turnstream", opts.probe_connections) as (server, _keys):
         out = scratch / "loadtest"
         command = [
