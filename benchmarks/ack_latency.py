@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import os
 import signal
 import subprocess
@@ -151,6 +152,47 @@ class CpuSampler:
         return inside[0], inside[-1]
 
 
+# --------------------------------------------------------------------------- the gateway's view
+
+ACK_HISTOGRAM = "turnstream_gateway_ack_seconds"
+
+
+def gateway_ack_histogram(port: int) -> dict[str, float]:
+    """The gateway's own ack-time histogram from its /metrics (request in to 202 out, the
+    Redis round trip included): cumulative counts by upper bound (`le`), plus `sum`."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    histogram: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(f"{ACK_HISTOGRAM}_bucket{{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            histogram[bound] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith(f"{ACK_HISTOGRAM}_sum "):
+            histogram["sum"] = float(line.rsplit(" ", 1)[1])
+    if "+Inf" not in histogram:
+        raise BenchError(f"the gateway's /metrics has no {ACK_HISTOGRAM} histogram")
+    return histogram
+
+
+def gateway_view(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Over the open loop only (the warm-up's requests subtracted): the share of acks at or
+    under each bound, and the mean in ms."""
+    count = after["+Inf"] - before["+Inf"]
+    if count <= 0:
+        return {}
+    view = {
+        f"<= {float(bound) * 1000:g} ms": (after[bound] - before[bound]) / count
+        for bound in after
+        if bound not in ("+Inf", "sum") and float(bound) <= 0.05
+    }
+    view["mean ms"] = 1000 * (after["sum"] - before["sum"]) / count
+    return view
+
+
 # --------------------------------------------------------------------------- the open loop
 
 
@@ -174,6 +216,9 @@ class OpenLoop:
     """Share of the gateway's CPU that other processes used."""
     load_cpu_others: float
     """Share of the load CPU used by processes other than the generator and valkey."""
+    gateway_view: dict[str, float]
+    """The gateway's own ack times over the open loop (`gateway_view`): the part of the
+    latency spent between its request in and its 202 out, Redis round trip included."""
     verdict: str
 
 
@@ -204,6 +249,7 @@ def run_open_loop(opts: Options, bench: gateway_ack.Bench, rate: float, scratch:
             "--out", str(out),
         ]  # fmt: skip
         assert bench.valkey.pid is not None
+        histogram_before = gateway_ack_histogram(server.port)
         generator = subprocess.Popen(
             command, cwd=gateway_ack.REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, preexec_fn=child_setup({opts.load_cpu}),
@@ -215,16 +261,21 @@ def run_open_loop(opts: Options, bench: gateway_ack.Bench, rate: float, scratch:
             if generator.poll() is None:
                 generator.kill()
                 generator.wait(5)
+        seen_by_gateway = gateway_view(histogram_before, gateway_ack_histogram(server.port))
     result_path = out / "result.json"
     if not result_path.exists():
         raise BenchError(f"turnstream loadtest wrote no result:\n{output.decode()[-3000:]}")
     result = orjson.loads(result_path.read_bytes())
     # No worker runs, so no message is answered: its exit status 1 says only that.
-    return open_loop_figures(opts, result, sampler, rate)
+    return open_loop_figures(opts, result, sampler, rate, seen_by_gateway)
 
 
 def open_loop_figures(
-    opts: Options, result: dict[str, Any], sampler: CpuSampler, rate: float
+    opts: Options,
+    result: dict[str, Any],
+    sampler: CpuSampler,
+    rate: float,
+    seen_by_gateway: dict[str, float],
 ) -> OpenLoop:
     started = float(result["started_at"])
     # The first second is left out: connections opening, the loop finding its pace.
@@ -258,6 +309,7 @@ def open_loop_figures(
         # This script's sampling thread is on the load CPU too: a few per cent at most.
         server_cpu_others=max(0.0, server_cpu_busy - gateway_share),
         load_cpu_others=max(0.0, load_cpu_busy - generator_share - valkey_share),
+        gateway_view=seen_by_gateway,
         verdict=generator_verdict(lag["p99"], generator_share, sent_per_s, rate),
     )
 
@@ -303,6 +355,14 @@ def print_open_loop(r: OpenLoop, fraction: float) -> None:
         f"valkey {r.valkey_cpu_share:.0%}; other processes: {r.server_cpu_others:.0%} of the "
         f"gateway's CPU, {r.load_cpu_others:.0%} of the load CPU"
     )
+    if r.gateway_view:
+        shares = ", ".join(
+            f"{bound} {share:.1%}" for bound, share in r.gateway_view.items() if bound != "mean ms"
+        )
+        print(
+            f"the gateway's own ack times (its metrics: request in to 202 out, Redis round trip "
+            f"included): mean {r.gateway_view['mean ms']:.2f} ms; {shares}"
+        )
     print(f"generator: {r.verdict}")
 
 
