@@ -366,7 +366,7 @@ def print_open_loop(r: OpenLoop, fraction: float) -> None:
     print(f"generator: {r.verdict}")
 
 
-def judge(r: OpenLoop, probe: gateway_ack.RunResult | None) -> str:
+def judge(r: OpenLoop, probe: gateway_ack.RunResult | None, fraction: float) -> str:
     if r.verdict != "kept its schedule":
         return "ack latency target: not judged (the generator fell behind its schedule)"
     if r.errors or any(not code.startswith("2") for code in r.status_codes):
@@ -378,7 +378,12 @@ def judge(r: OpenLoop, probe: gateway_ack.RunResult | None) -> str:
         )
     p99 = r.ack_ms["p99"]
     assert p99 is not None
-    at = "half its maximum" if probe is None or probe.limit == "server" else "half a LOWER BOUND"
+    if probe is None:
+        at = f"{fraction:.0%} of the --max-rate given"
+    elif probe.limit == "server":
+        at = f"{fraction:.0%} of its maximum"
+    else:
+        at = f"{fraction:.0%} of a LOWER BOUND of its maximum"
     verdict = "meets" if p99 <= TARGET_P99_MS else "MISSES"
     return f"ack latency p99 {p99:.2f} ms at {at}: target <= {TARGET_P99_MS:g} ms: {verdict}"
 
@@ -451,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; every process started was stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
     print_open_loop(open_loop, opts.fraction)
-    print(judge(open_loop, probe))
+    print(judge(open_loop, probe, opts.fraction))
     if opts.json_path is not None:
         document = {
             "benchmark": "ack_latency",
