@@ -18,6 +18,7 @@ benchmarks/README.md for what each column means.
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import dataclasses
 import http.client
@@ -455,8 +456,11 @@ class RunResult:
     stream_entries: int | None
     entries_verdict: str
     limit: str
-    """What held the run back: `server` (its core was full: a capacity), `load` (the server
-    idled: wrk or valkey could not keep up) or `shared` (other processes took its core)."""
+    """What held the run back: `server` (its core was full: a capacity), `shared` (other
+    processes took its core), `load` (the server idled while the load CPU was full: wrk +
+    valkey + others could not keep up) or `waited` (the server idled though neither CPU was
+    full: every connection's request was waiting on a round trip, to valkey or back through
+    wrk; wrk's closed loop with valkey on the same CPU, not the gateway's own CPU, set the pace)."""
 
 
 @dataclass(frozen=True)
@@ -617,15 +621,20 @@ class Bench:
             stream_entries=stored,
             entries_verdict=entries_verdict(stored, wrk.accepted, wrk.sent),
             limit=limit_of(
-                server_s / server_window, max(0.0, server_busy - server_s) / server_window
+                server_s / server_window,
+                max(0.0, server_busy - server_s) / server_window,
+                load_busy / load_window,
             ),
         )
 
 
-def limit_of(server_share: float, server_foreign: float) -> str:
+def limit_of(server_share: float, server_foreign: float, load_busy: float) -> str:
+    """What held a run back; see `RunResult.limit`."""
     if server_share >= SATURATED:
         return "server"
-    return "shared" if server_share + server_foreign >= SATURATED else "load"
+    if server_share + server_foreign >= SATURATED:
+        return "shared"
+    return "load" if load_busy >= SATURATED else "waited"
 
 
 # --------------------------------------------------------------------------- profiling
@@ -694,6 +703,8 @@ class CaseSummary:
     valkey_cpu_share: float
     load_cpu_foreign_max: float
     entries_ok: bool
+    limits: dict[str, int]
+    """How many runs each `RunResult.limit` held back."""
 
 
 @dataclass(frozen=True)
@@ -757,6 +768,7 @@ def summarize(runs: list[RunResult], case: str, conns: int) -> CaseSummary:
         valkey_cpu_share=median([r.valkey_cpu_share for r in mine]),
         load_cpu_foreign_max=max(r.load_cpu_foreign for r in mine),
         entries_ok=all(not r.entries_verdict.startswith("MISMATCH") for r in mine),
+        limits=dict(collections.Counter(r.limit for r in mine)),
     )
 
 
@@ -801,7 +813,8 @@ def compare(runs: list[RunResult], conns: int) -> Comparison:
 
 _LIMITS = {
     "server": "server-bound",
-    "load": "LOAD-BOUND: not a capacity",
+    "load": "LOAD-BOUND, load CPU full: not a capacity",
+    "waited": "LOAD-BOUND, neither CPU full: the server waited on round trips; not a capacity",
     "shared": "CPU SHARED with other work: not a capacity",
 }
 
@@ -859,6 +872,9 @@ def print_comparison(c: Comparison) -> None:
             f"turnstream/bare capacity: not measured (a case never filled {SATURATED:.0%} of its "
             "core: its req/s says what the load generator or the machine allowed, not the server)"
         )
+        for s in c.cases:
+            held = ", ".join(f"{n} {_LIMITS[limit]}" for limit, n in s.limits.items())
+            print(f"  {s.case} runs: {held}")
     else:
         pairs = ", ".join(f"{p:.2f}" for p in c.pair_ratios) or "none with both saturated"
         verdict = "meets" if c.meets_target else "BELOW"

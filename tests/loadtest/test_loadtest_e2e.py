@@ -170,3 +170,51 @@ async def test_the_streaming_workload_measures_first_chunk_pace_and_final(
     assert final["p50"] >= 2000  # the answer streams for 2 s
     # Each stream's first update precedes its final message, so every order statistic does.
     assert first["p50"] < final["p50"] and first["max"] < final["max"]
+
+
+async def test_every_status_is_counted_and_an_unreachable_target_is_an_error_per_activity() -> None:
+    """The sender (the worker's keep-alive client) reports what a user's deployment answered:
+    each status as it came, and each activity that could not be sent as an error of its kind."""
+
+    async def answer(request: web.Request) -> web.Response:
+        activity = orjson.loads(await request.read())
+        index = int(activity["id"].rsplit("-", 1)[1])  # ids are `{run}-{index}`
+        return web.Response(status=503 if index % 3 == 0 else 202)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        refusing = LoadOptions(
+            url=f"http://127.0.0.1:{port}/api/messages",
+            rate=30,
+            duration=1,
+            conversations=30,
+            reply_timeout=0,
+            progress=False,
+        )
+        result = await run_load(refusing)
+    finally:
+        await runner.cleanup()
+    assert result["sent"] == 30
+    assert result["status_codes"] == {"202": 20, "503": 10}  # indexes 0, 3, ..., 27 refused
+    assert result["errors"] == {}
+    assert result["send_lag_ms"]["count"] == 30
+    assert result["passed"] is False
+
+    nobody = LoadOptions(
+        url=f"http://127.0.0.1:{free_port()}/api/messages",
+        rate=10,
+        duration=1,
+        conversations=10,
+        reply_timeout=0,
+        progress=False,
+    )
+    result = await run_load(nobody)
+    assert result["status_codes"] == {}
+    assert result["errors"] == {"CannotConnect": 10}
+    assert result["ack_latency_ms"]["count"] == 0
+    assert result["passed"] is False

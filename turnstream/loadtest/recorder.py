@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,8 @@ import orjson
 from turnstream.devconnector import ReceivedRequest
 from turnstream.loadtest.workload import Planned
 
+RECENT = 2000
+"""Latencies the live progress line summarizes: the most recent ones."""
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99_9", 99.9))
 VOLATILE_FIELDS = ("id", "timestamp", "localTimestamp")
 """Reply fields that may differ between two deliveries of the same reply."""
@@ -61,6 +63,9 @@ class Outcome:
 
     planned: Planned
     intended: float
+    began_at: float | None = None
+    """When the generator began sending it (before any wait for its conversation's previous
+    activity): `began_at - intended` is the generator's own lateness."""
     acked_at: float | None = None
     status: int | None = None
     first_reply_at: float | None = None
@@ -86,16 +91,29 @@ class Recorder:
         self.unexpected = 0
         self._latest_answered: dict[int, int] = {}  # conversation -> highest sequence answered
         self._latest_sent: dict[int, int] = {}  # conversation -> index of its newest activity
+        # Kept as they happen, so the live progress line costs the same at any run length
+        # (scanning every outcome stalled the sender for tens of ms on long runs).
+        self._acked = 0
+        self._awaiting: set[int] = set()  # acknowledged messages not answered yet
+        self.recent_acks: deque[float] = deque(maxlen=RECENT)
+        self.recent_replies: deque[float] = deque(maxlen=RECENT)
 
     def sent(self, planned: Planned, intended: float) -> None:
         self.outcomes[planned.index] = Outcome(planned, intended)
         self._latest_sent[planned.conversation] = planned.index
+
+    def began(self, planned: Planned) -> None:
+        self.outcomes[planned.index].began_at = time.perf_counter()
 
     def acked(self, planned: Planned, status: int) -> None:
         outcome = self.outcomes[planned.index]
         outcome.acked_at = time.perf_counter()
         outcome.status = status
         self.status_codes[str(status)] += 1
+        self._acked += 1
+        self.recent_acks.append(outcome.acked_at - outcome.intended)
+        if _expects_reply(outcome) and not self._done(outcome):
+            self._awaiting.add(planned.index)
 
     def failed(self, planned: Planned, error: BaseException) -> None:
         self.outcomes[planned.index].acked_at = time.perf_counter()
@@ -120,11 +138,14 @@ class Recorder:
         outcome.replies.add(fingerprint)
         if outcome.first_reply_at is None:
             outcome.first_reply_at = now
+            self.recent_replies.append(now - outcome.intended)
         kind = body.get("type")
         if kind == "typing" and _is_stream_update(body):
             outcome.updates.append(now)
         elif kind == "message" and outcome.final_at is None:
             outcome.final_at = now
+        if self._done(outcome):
+            self._awaiting.discard(outcome.planned.index)
         conversation, sequence = outcome.planned.conversation, outcome.planned.sequence
         latest = self._latest_answered.get(conversation, -1)
         if sequence < latest:
@@ -157,16 +178,15 @@ class Recorder:
 
     def awaiting(self) -> int:
         """Acknowledged messages still without a reply (streaming: without a final message)."""
-        return sum(1 for o in self.outcomes.values() if _expects_reply(o) and not self._done(o))
+        return len(self._awaiting)
 
     def _done(self, outcome: Outcome) -> bool:
         return outcome.final_at is not None if self._streaming else bool(outcome.replies)
 
     def progress(self) -> dict[str, int]:
-        acked = sum(1 for o in self.outcomes.values() if o.status is not None)
         return {
             "sent": len(self.outcomes),
-            "acked": acked,
+            "acked": self._acked,
             "errors": sum(self.errors.values()),
             "replies": self.replies,
             "awaiting": self.awaiting(),
@@ -179,6 +199,12 @@ class Recorder:
             for o in self.outcomes.values()
             if o.status is not None and o.acked_at is not None
         ]
+
+    def send_lags(self) -> list[float]:
+        """How late the generator began each send against its intended time (seconds): a
+        generator that cannot keep its schedule shows here, and its lateness is in every
+        latency."""
+        return [o.began_at - o.intended for o in self.outcomes.values() if o.began_at is not None]
 
     def reply_latencies(self) -> list[tuple[float, float]]:
         """(intended send time, end-to-end latency to the first reply), replied activities."""
