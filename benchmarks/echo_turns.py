@@ -444,6 +444,8 @@ class WorkerRun:
     exited_after: float
     """Seconds from the start of the workers to its exit (its last turn, the drain, the stop)."""
     cpu_seconds: float
+    system_seconds: float
+    """Of `cpu_seconds`, in the kernel (socket I/O, wake-ups)."""
     voluntary_switches: int
     involuntary_switches: int
     """Context switches: voluntary ones are waits (epoll with nothing ready), involuntary ones
@@ -509,7 +511,7 @@ def drain(
     for log, (returncode, exited, usage) in zip(worker_logs, exits, strict=True):
         if returncode != 0:
             raise BenchError(f"a burst worker exited with {returncode}: {log}")
-        per_worker.append(_worker_run(log, exited - start, usage))
+        per_worker.append(_worker_run(log, workers, exited - start, usage))
     cpu["workers"] = sum(w.cpu_seconds for w in per_worker)
     wait_for_replies(connector_url, prefix, opts.prefill, 60)
     _, first, last = replies(connector_url, prefix)
@@ -552,15 +554,21 @@ def _wait_all(
     return [done[process.pid] for process in processes]
 
 
-def _worker_run(log: Path, exited_after: float, usage: resource.struct_rusage) -> WorkerRun:
+def _worker_run(
+    log: Path, workers: int, exited_after: float, usage: resource.struct_rusage
+) -> WorkerRun:
     text = log.read_text(errors="replace")
     turns = re.findall(r"(\d+) turns done", text)
-    shares = re.findall(r"reading (\d+ of \d+) shard streams first", text)
+    # Its share while all the drain's workers were live (the first to stop leaves its share
+    # to the other, which logs that too).
+    shares = re.findall(r"reading (\d+ of \d+) shard streams first \((\d+) live workers", text)
+    share = [s for s, live in shares if int(live) == workers]
     return WorkerRun(
         turns=int(turns[-1]) if turns else -1,
-        share=shares[-1] if shares else "all",
+        share=share[-1] if share else "all",
         exited_after=exited_after,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
+        system_seconds=usage.ru_stime,
         voluntary_switches=usage.ru_nvcsw,
         involuntary_switches=usage.ru_nivcsw,
     )
@@ -626,13 +634,14 @@ def print_drain(d: Drain, startup: float) -> None:
         print(
             f"  worker {n}: {w.turns} turns ({w.turns / d.turns:.0%}), shards read first: "
             f"{w.share}, exited {w.exited_after:.2f} s after the start, {per_turn:.0f} us "
-            f"CPU/turn; per 1000 turns {1000 * w.voluntary_switches / turns:.0f} waits, "
+            f"CPU/turn ({w.system_seconds / w.cpu_seconds:.0%} system); per 1000 turns "
+            f"{1000 * w.voluntary_switches / turns:.0f} waits, "
             f"{1000 * w.involuntary_switches / turns:.0f} preemptions"
         )
     calls = d.redis_calls
     print(
-        "  Redis per turn: XREADGROUP {:.3f}, order-gate polls (GET) {:.3f}, claims "
-        "(XAUTOCLAIM + XCLAIM) {:.3f}".format(
+        "  Redis per turn: XREADGROUP {:.3f}, order-gate polls (GET) {:.3f}, claims and "
+        "lease renewals (XAUTOCLAIM, XCLAIM) {:.3f}".format(
             calls.get("xreadgroup", 0) / d.turns,
             calls.get("get", 0) / d.turns,
             (calls.get("xautoclaim", 0) + calls.get("xclaim", 0)) / d.turns,
