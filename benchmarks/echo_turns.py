@@ -37,7 +37,7 @@ from benchmarks.harness import (
     process_cpu_seconds,
     wait_for_quiet,
 )
-from benchmarks.reply_sink import STATS_PATH
+from benchmarks.reply_sink import CONNECTIONS_PATH, STATS_PATH
 from benchmarks.stateful_turns import _RECORDS as RECORDS
 from benchmarks.stateful_turns import monitor_counts, start_monitor
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
@@ -235,6 +235,14 @@ async def drive(url: str, tag: str, turns: int, conversations: int, service_url:
 
         await asyncio.gather(*(talk(i) for i in range(conversations)))
     return failures
+
+
+def connections_accepted(connector_url: str) -> int:
+    """Connections the reply sink accepted so far."""
+    url = f"{connector_url}{CONNECTIONS_PATH.decode()}"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        (count,) = orjson.loads(r.read())
+    return int(count)
 
 
 def wait_for_replies(connector_url: str, prefix: str, expected: int, within: float) -> float:
@@ -470,6 +478,8 @@ class Drain:
     per_worker: list[WorkerRun]
     redis_calls: dict[str, int]
     """INFO commandstats calls during the drain (commands scripts ran included)."""
+    connections: int
+    """HTTP connections the workers opened to the connector."""
 
 
 def drain(
@@ -492,6 +502,7 @@ def drain(
     others = {"valkey": server.pid, "connector": connector_pid}
     before = {name: process_cpu_seconds(pid) for name, pid in others.items()}
     calls_before = _command_calls(stats)
+    connections_before = connections_accepted(connector_url)
     ticks_before = cpu_ticks()
     start = time.time()
     processes, worker_logs = [], []
@@ -503,6 +514,8 @@ def drain(
             )
     exits = _wait_all(processes, 600)
     wall = time.time() - start
+    # Each look at the sink is a connection of its own: 1 is this one.
+    connections = connections_accepted(connector_url) - connections_before - 1
     ticks_after = cpu_ticks()
     calls = _command_calls(stats)
     stats.close()
@@ -529,6 +542,7 @@ def drain(
         others_share=max(0.0, busy - sum(cpu.values())) / capacity,
         per_worker=per_worker,
         redis_calls={k: calls.get(k, 0) - calls_before.get(k, 0) for k in calls},
+        connections=connections,
     )
 
 
@@ -646,6 +660,8 @@ def print_drain(d: Drain, startup: float) -> None:
             calls.get("get", 0) / d.turns,
             (calls.get("xautoclaim", 0) + calls.get("xclaim", 0)) / d.turns,
         )
+        + f"; {d.connections} connections to the connector, "
+        f"{d.turns / max(d.connections, 1):.0f} replies each"
     )
 
 

@@ -24,6 +24,9 @@ import orjson
 import uvloop
 
 STATS_PATH = b"/_bench/replies"
+CONNECTIONS_PATH = b"/_bench/connections"
+"""`GET` answers `[connections accepted so far]`: replies per connection tell whether a client
+keeps its connections alive."""
 HOST = "127.0.0.1"
 _CONVERSATIONS = b"/v3/conversations/"
 
@@ -33,6 +36,7 @@ class Tally:
 
     def __init__(self) -> None:
         self.by_conversation: dict[bytes, list[float]] = {}
+        self.connections = 0
 
     def add(self, conversation: bytes, now: float) -> None:
         row = self.by_conversation.get(conversation)
@@ -66,6 +70,7 @@ class SinkProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
+        self._tally.connections += 1
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -85,6 +90,9 @@ class SinkProtocol(asyncio.Protocol):
         if url.startswith(STATS_PATH):
             prefix = url.partition(b"prefix=")[2].decode()
             self._transport.write(_answer(200, self._tally.stats(unquote(prefix))))
+            return
+        if url.startswith(CONNECTIONS_PATH):
+            self._transport.write(_answer(200, orjson.dumps([self._tally.connections])))
             return
         if url.startswith(_CONVERSATIONS):
             conversation = url[len(_CONVERSATIONS) :].partition(b"/")[0]
