@@ -477,7 +477,8 @@ class Drain:
     """CPU time of processes other than ours / (wall time x CPUs)."""
     per_worker: list[WorkerRun]
     redis_calls: dict[str, int]
-    """INFO commandstats calls during the drain (commands scripts ran included)."""
+    """INFO commandstats calls during the drain (commands scripts ran included), and `reads`:
+    the server's socket reads."""
     connections: int
     """HTTP connections the workers opened to the connector."""
 
@@ -589,8 +590,11 @@ def _worker_run(
 
 
 def _command_calls(client: redis.Redis) -> dict[str, int]:
+    """INFO commandstats calls per command, and the server's socket reads (`reads`: the
+    fewer per turn, the larger the batches clients send)."""
     info = client.info("commandstats")
-    return {name.removeprefix("cmdstat_"): int(row["calls"]) for name, row in info.items()}
+    calls = {name.removeprefix("cmdstat_"): int(row["calls"]) for name, row in info.items()}
+    return calls | {"reads": int(client.info("stats")["total_reads_processed"])}
 
 
 def startup_cpu_seconds(server: EmbeddedRedis, bot: str) -> float:
@@ -654,8 +658,10 @@ def print_drain(d: Drain, startup: float) -> None:
         )
     calls = d.redis_calls
     print(
-        "  Redis per turn: XREADGROUP {:.3f}, order-gate polls (GET) {:.3f}, claims and "
+        "  Redis per turn: valkey socket reads {:.3f}, XREADGROUP {:.3f}, order-gate polls "
+        "(GET) {:.3f}, claims and "
         "lease renewals (XAUTOCLAIM, XCLAIM) {:.3f}".format(
+            calls.get("reads", 0) / d.turns,
             calls.get("xreadgroup", 0) / d.turns,
             calls.get("get", 0) / d.turns,
             (calls.get("xautoclaim", 0) + calls.get("xclaim", 0)) / d.turns,
