@@ -690,9 +690,19 @@ def print_scaling(
         f"/ ({cost['workers']:.0f} + {cost['valkey']:.0f} + {cost['connector']:.0f}) = "
         f"{result.ceiling:.2f}x; achieved {result.share_of_ceiling:.0%} of it"
     )
+    inflation = {
+        name: two_cost / cost[name] if cost[name] else 0.0
+        for name, two_cost in per_turn_us(two, startup).items()
+    }
+    print(
+        "  CPU per turn, 2 workers / 1 worker (1.00: each turn costs what it did with one; the "
+        "ceiling assumes so): "
+        + ", ".join(f"{name} {ratio:.2f}x" for name, ratio in inflation.items())
+    )
     return {
         "one": asdict(one),
         "two": asdict(two),
+        "cpu_per_turn_two_over_one": inflation,
         "worker_startup_cpu_seconds": startup,
         "scaling": result.ratio,
         "ceiling": result.ceiling,
