@@ -75,13 +75,14 @@ class Options:
     conversations: int
     warmup: int
     prefill: int
-    prefill_conversations: int
-    scaling_only: bool
-    scaling_repeat: int
     peer_venv: Path
     skip_peer: bool
     aiohttp_baseline: bool
     json_path: Path | None
+    # Defaults, so that a benchmark importing this one can build Options as before.
+    prefill_conversations: int = PREFILL_CONVERSATIONS
+    scaling_only: bool = False
+    scaling_repeat: int = 1
 
 
 def parse_options(argv: Sequence[str]) -> Options:
