@@ -30,6 +30,9 @@ import uvloop
 STATS_PATH = b"/_bench/replies"
 TEXTS_PATH = b"/_bench/texts"
 PROBE = b"probe"
+CONNECTIONS_PATH = b"/_bench/connections"
+"""`GET` answers `[connections accepted so far]`: replies per connection tell whether a client
+keeps its connections alive."""
 HOST = "127.0.0.1"
 _CONVERSATIONS = b"/v3/conversations/"
 
@@ -41,6 +44,7 @@ class Tally:
         self.by_conversation: dict[bytes, list[float]] = {}
         self.texts: dict[str, list[tuple[str, str | None]]] = {}
         """Per probe conversation: (activity id replied to, text) of each reply."""
+        self.connections = 0
 
     def add(self, conversation: bytes, now: float) -> None:
         row = self.by_conversation.get(conversation)
@@ -80,6 +84,7 @@ class SinkProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
+        self._tally.connections += 1
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -108,6 +113,9 @@ class SinkProtocol(asyncio.Protocol):
         if url.startswith(TEXTS_PATH):
             texts = self._tally.texts.get(unquote(url.partition(b"conversation=")[2].decode()))
             self._transport.write(_answer(200, orjson.dumps(texts)))
+            return
+        if url.startswith(CONNECTIONS_PATH):
+            self._transport.write(_answer(200, orjson.dumps([self._tally.connections])))
             return
         if url.startswith(_CONVERSATIONS):
             conversation, _, rest = url[len(_CONVERSATIONS) :].partition(b"/")

@@ -6,8 +6,8 @@ that one commits. With a backlog, workers reading every shard take turns at each
 entries, and every turn then waits on the other worker: two workers drained a prefilled stream
 *slower* than one (the counter bot: ~0.6x), spending ~30 % more CPU per turn on the waiting.
 
-So the live workers split the shards among them (rendezvous hashing over their consumer names:
-a worker joining or leaving moves only its share) and each reads its own shards first. It
+So the live workers split the shards among them (rendezvous hashing over their consumer names,
+with a bound on each one's share: see `preferred_streams`) and each reads its own shards first. It
 reads the others' only when its own are empty, so nothing waits for a worker that is gone or
 busy: a preference, not an ownership, and never needed for correctness. Membership is a sorted
 set of consumer names scored by the server's clock, renewed every `REFRESH_SECONDS` by each
@@ -47,12 +47,31 @@ _JOIN = Script(JOIN_SCRIPT)
 
 
 def preferred_streams(me: str, readers: list[str], streams: list[str]) -> list[str]:
-    """The streams whose highest-scoring reader is `me` (rendezvous hashing): each stream has
-    one preferred reader, and a reader joining or leaving moves only the streams it wins or
-    held. Every stream if `me` is not among `readers` (not registered yet)."""
+    """`me`'s share of the streams: rendezvous hashing with bounded loads. Every (reader,
+    stream) pair gets a score; going down the pairs from the highest, a stream goes to the
+    reader of its pair unless it went to another already or that reader holds
+    ceil(streams / readers). Every reader computes the same split from the same names.
+
+    Plain rendezvous hashing (each stream to its highest-scoring reader) moves the fewest
+    streams when a reader joins or leaves, but splits unevenly: with 2 workers and 16 shards
+    the busier one got 9.7 shards on average, up to 14, and the drain of a backlog lasts as
+    long as the busier worker's share. The bound makes the largest share ceil(16 / 2) = 8; a
+    reader leaving still moves few streams among those who stay (0 to 2 of 16 with 3 readers).
+    Every stream if `me` is not among `readers` (not registered yet)."""
     if me not in readers or len(readers) < 2:
         return list(streams)
-    return [s for s in streams if max(readers, key=lambda reader: _score(reader, s)) == me]
+    most = -(-len(streams) // len(readers))
+    pairs = sorted(
+        ((_score(reader, stream), reader, stream) for reader in readers for stream in streams),
+        reverse=True,
+    )
+    owner: dict[str, str] = {}
+    held = dict.fromkeys(readers, 0)
+    for _, reader, stream in pairs:
+        if stream not in owner and held[reader] < most:
+            owner[stream] = reader
+            held[reader] += 1
+    return [stream for stream in streams if owner[stream] == me]
 
 
 def _score(reader: str, stream: str) -> bytes:
@@ -69,6 +88,8 @@ class ShardAffinity:
         self._name = name
         self._streams = streams
         self.preferred = list(streams)
+        self._readers: frozenset[str] = frozenset()
+        """The live names the share was computed from (it is computed again when they change)."""
 
     async def refresh(self) -> None:
         (readers,) = await _JOIN.run(
@@ -77,8 +98,10 @@ class ShardAffinity:
         if isinstance(readers, Exception):
             raise readers
         assert isinstance(readers, list)
-        names = [r.decode() if isinstance(r, bytes) else str(r) for r in readers]
-        preferred = preferred_streams(self._name, names, self._streams)
+        names = frozenset(r.decode() if isinstance(r, bytes) else str(r) for r in readers)
+        if names == self._readers:
+            return
+        preferred = preferred_streams(self._name, sorted(names), self._streams)
         if preferred != self.preferred:
             log.info(
                 "reading %d of %d shard streams first (%d live workers)",
@@ -87,6 +110,7 @@ class ShardAffinity:
                 len(names),
             )
         self.preferred = preferred
+        self._readers = names
 
     async def run(self) -> None:
         """Refresh every `REFRESH_SECONDS` until cancelled (`join` first)."""
@@ -101,12 +125,16 @@ class ShardAffinity:
             await self.refresh()
         except REDIS_FAILURES as e:
             log.debug("could not refresh the readers: %s", e)
-            self.preferred = list(self._streams)
+            self._prefer_all()
 
     async def leave(self) -> None:
         """Stop preferring anything: the others take this worker's share at their next refresh."""
-        self.preferred = list(self._streams)
+        self._prefer_all()
         try:
             await self._scripts.execute([("ZREM", self._key, self._name)])
         except REDIS_FAILURES as e:
             log.debug("could not leave the readers: %s", e)  # it expires in MEMBER_TTL_SECONDS
+
+    def _prefer_all(self) -> None:
+        self.preferred = list(self._streams)
+        self._readers = frozenset()  # the next refresh computes the share again

@@ -27,12 +27,34 @@ def test_each_stream_has_exactly_one_preferred_reader() -> None:
     assert all(share for share in shares.values())  # 16 streams over 3: nobody left out here
 
 
-def test_a_reader_leaving_moves_only_its_own_streams() -> None:
-    before = {r: set(preferred_streams(r, ["w-a", "w-b", "w-c"], STREAMS)) for r in ("w-a", "w-b")}
-    after = {r: set(preferred_streams(r, ["w-a", "w-b"], STREAMS)) for r in ("w-a", "w-b")}
-    for reader in ("w-a", "w-b"):
-        assert before[reader] <= after[reader]  # nothing taken from those who stay
-    assert after["w-a"] | after["w-b"] == set(STREAMS)
+def test_the_split_is_even_whatever_the_names() -> None:
+    # Plain rendezvous hashing gave the busier of 2 workers 9.7 of 16 shards on average (up to
+    # 14): a backlog then drains at the pace of the larger share. The bound caps every share.
+    for n in range(200):
+        for count in (2, 3, 5):
+            readers = [f"host-{n}-{k}" for k in range(count)]
+            shares = [preferred_streams(r, readers, STREAMS) for r in readers]
+            assert sorted(s for share in shares for s in share) == sorted(STREAMS)
+            assert max(len(share) for share in shares) == -(-len(STREAMS) // count)
+
+
+def test_every_reader_computes_the_same_split_in_any_order() -> None:
+    readers = ["w-a", "w-b", "w-c"]
+    for reader in readers:
+        assert preferred_streams(reader, readers, STREAMS) == preferred_streams(
+            reader, readers[::-1], STREAMS
+        )
+
+
+def test_a_reader_leaving_moves_few_streams_among_those_who_stay() -> None:
+    moved = 0
+    for n in range(100):
+        three = [f"host-{n}-{k}" for k in range(3)]
+        before = {r: set(preferred_streams(r, three, STREAMS)) for r in three[:2]}
+        after = {r: set(preferred_streams(r, three[:2], STREAMS)) for r in three[:2]}
+        assert after[three[0]] | after[three[1]] == set(STREAMS)
+        moved += sum(len(before[r] - after[r]) for r in three[:2])
+    assert moved / 100 < 1  # of 16 streams; the leaver's own 5 or 6 move in any case
 
 
 def test_an_unregistered_or_lone_reader_reads_everything() -> None:
