@@ -45,7 +45,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 _HEAD_END = b"\r\n\r\n"
-_FILES_KEPT = 64
+FILES_KEPT = 64
 """Open files left to the process besides its connections (Redis pools, logs, the listener)."""
 
 
@@ -79,9 +79,9 @@ class EdgeLimits:
         """These limits with `max_connections` lowered to what the open-file limit allows: past
         it `accept` fails and every caller, not only the newest, is refused."""
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft == resource.RLIM_INFINITY or self.max_connections + _FILES_KEPT <= soft:
+        if soft == resource.RLIM_INFINITY or self.max_connections + FILES_KEPT <= soft:
             return self
-        fitted = max(1, soft - _FILES_KEPT)
+        fitted = max(1, soft - FILES_KEPT)
         log.warning(
             "%d connections do not fit the open-file limit (%d): at most %d are kept open "
             "(TURNSTREAM_MAX_CONNECTIONS, for a gateway)",

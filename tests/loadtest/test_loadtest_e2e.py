@@ -192,7 +192,7 @@ async def test_every_status_is_counted_and_an_unreachable_target_is_an_error_per
             url=f"http://127.0.0.1:{port}/api/messages",
             rate=30,
             duration=1,
-            conversations=30,
+            conversations=5,
             reply_timeout=0,
             progress=False,
         )
@@ -209,7 +209,7 @@ async def test_every_status_is_counted_and_an_unreachable_target_is_an_error_per
         url=f"http://127.0.0.1:{free_port()}/api/messages",
         rate=10,
         duration=1,
-        conversations=10,
+        conversations=5,
         reply_timeout=0,
         progress=False,
     )

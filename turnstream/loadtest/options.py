@@ -68,6 +68,13 @@ class LoadOptions:
             raise OptionsError("--ramp must be >= 0 and shorter than --duration")
         if not 1 <= self.conversations <= MAX_CONVERSATIONS:
             raise OptionsError(f"--conversations must be in [1, {MAX_CONVERSATIONS}]")
+        if self.planned <= self.conversations:  # else every activity is a conversationUpdate
+            raise OptionsError(
+                f"--conversations {self.conversations} leaves no message to send: the run sends "
+                f"{self.planned} activities (--rate x (--duration - --ramp/2)) and each "
+                "conversation opens with a conversationUpdate; use fewer conversations or a "
+                "longer run"
+            )
         if not 1 <= self.connections <= 4096:
             raise OptionsError("--connections must be in [1, 4096]")
         if not 0 <= self.reply_timeout <= 600:

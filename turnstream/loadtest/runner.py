@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import resource
 import sys
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from gateway.edge import EdgeLimits
+from gateway.edge import FILES_KEPT, EdgeLimits
 from gateway.server import EmbeddedServer, server_config
 from turnstream.devconnector import DevConnector
 from turnstream.embedded import free_port
@@ -31,8 +32,9 @@ async def run_load(options: LoadOptions, *, out: TextIO = sys.stderr) -> dict[st
     sink = DevConnector(echo_log=False, keep=False)
     sink.listeners.append(recorder.on_reply)
     port = options.sink_port or free_port()
-    # Every worker keeps up to 100 connections to the sink: no cap below the open-file limit.
-    limits = EdgeLimits(max_connections=1_000_000)
+    # Every worker keeps up to 100 connections to the sink: as many as the open-file limit
+    # allows (said quietly: the gateway's warning about it names a gateway setting).
+    limits = EdgeLimits(max_connections=sink_connection_limit())
     server = EmbeddedServer(server_config(sink.app, options.sink_host, port, limits))
     serving = asyncio.create_task(server.serve())
     try:
@@ -243,6 +245,11 @@ def _result(
             "replied": _per_second([t + lat for t, lat in replies], started),
         },
     }
+
+
+def sink_connection_limit() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return 1_000_000 if soft == resource.RLIM_INFINITY else max(1, soft - FILES_KEPT)
 
 
 def _passed(sent: int, ok: int, counts: dict[str, Any]) -> bool:
