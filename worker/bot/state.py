@@ -288,11 +288,10 @@ async def _load_together(
             continue
         keys = [s.get_storage_key(turn_context) for s in wanted]
         commit = turn_context.turn_commit
-        fresh = commit is not None and is_turn_reader(storage)
-        if fresh:
-            items = await storage.read_for_turn(sorted(set(keys)), commit)
+        if commit is not None and is_turn_reader(storage):
+            items, fresh = await storage.read_for_turn(sorted(set(keys)), commit), True
         else:
-            items = await storage.read(sorted(set(keys)))
+            items, fresh = await storage.read(sorted(set(keys))), False
         handed: set[str] = set()
         for state, key in zip(wanted, keys, strict=True):
             item = items.get(key)
