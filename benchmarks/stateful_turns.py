@@ -33,8 +33,10 @@ from benchmarks.harness import (
     child_setup,
     pin_all_threads,
     process_cpu_seconds,
+    py_spy_binary,
     wait_for_quiet,
 )
+from benchmarks.profiling import Profile, summarize_folded
 from gateway.enqueue import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.protocol import codec
 from shared.protocol.envelope import Envelope
@@ -63,6 +65,7 @@ class Options:
     repeat: int
     worker_module: str
     json_path: Path | None
+    profile_path: Path | None
 
     @property
     def turns(self) -> int:
@@ -87,9 +90,14 @@ def parse_options(argv: Sequence[str]) -> Options:
         "client over aiohttp, the transport before decision 0014)",
     )
     add("--json", type=Path, dest="json_path", help="also write the results to this JSON file")
+    add("--profile", type=Path, dest="profile_path", metavar="DIR",
+        help="after measuring, profile one extra run of the worker with py-spy (on the load "
+        "CPU) and write its raw stacks to DIR/worker.folded")  # fmt: skip
     opts = Options(**vars(parser.parse_args(argv)))
     if min(opts.conversations, opts.messages, opts.concurrency, opts.repeat) < 1:
         parser.error("numbers must be >= 1")
+    if opts.profile_path is not None and py_spy_binary() is None:
+        parser.error("--profile needs py-spy: pip install py-spy (into this virtualenv)")
     return opts
 
 
@@ -220,9 +228,11 @@ class RunResult:
     commands: dict[str, float]  # INFO commandstats calls per turn, commands run by scripts too
 
 
-def run_worker(env: dict[str, str], log: Path, opts: Options) -> list[tuple[float, float]]:
+def run_worker(
+    env: dict[str, str], log: Path, opts: Options, profile: Path | None = None
+) -> list[tuple[float, float]]:
     """Run one worker on WORKER_CPU to its exit; (unix time, its CPU seconds) every 10 ms, the
-    last one its total from wait4."""
+    last one its total from wait4. With `profile`, py-spy samples it into that file."""
     command = [sys.executable, "-m", opts.worker_module, "--bot", BOT, "--burst", "--concurrency",
                str(opts.concurrency)]  # fmt: skip
     samples = [(time.time(), 0.0)]
@@ -231,6 +241,7 @@ def run_worker(env: dict[str, str], log: Path, opts: Options) -> list[tuple[floa
             command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=child_setup({WORKER_CPU}),
         )  # fmt: skip
+    spy = None if profile is None else start_py_spy(process.pid, profile)
     timeout = 60 + opts.turns / 50  # generous: a healthy worker does hundreds of turns/s
     deadline = time.monotonic() + timeout
     try:
@@ -246,10 +257,58 @@ def run_worker(env: dict[str, str], log: Path, opts: Options) -> list[tuple[floa
         if process.returncode is None:  # timed out or interrupted
             process.kill()
             process.wait(10)
+        if spy is not None:
+            stop_py_spy(spy, profile)
     if process.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
         raise BenchError(f"worker exited {process.returncode} (timeout {timeout:.0f} s?): {tail}")
     return samples
+
+
+def start_py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling `pid` until it exits, on LOAD_CPU. --nonblocking: sampling must not pause
+    the worker, or the profile would measure itself."""
+    binary = py_spy_binary()
+    assert binary is not None
+    command = [binary, "record", "--pid", str(pid), "--format", "raw", "--output", str(out),
+               "--rate", "250", "--nonblocking"]  # fmt: skip
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True, preexec_fn=child_setup({LOAD_CPU}),
+    )  # fmt: skip
+
+
+def stop_py_spy(spy: subprocess.Popen[bytes], out: Path | None) -> None:
+    """py-spy ends with the worker and writes its stacks then; wait for that."""
+    try:
+        _, err = spy.communicate(timeout=30)
+    finally:
+        if spy.poll() is None:
+            spy.kill()
+            spy.wait(5)
+    if out is None or not out.exists():
+        raise BenchError(f"py-spy failed ({spy.returncode}): {err.decode(errors='replace')}")
+
+
+_IMPORTING = "_find_and_load ("
+"""In a stack, the frame of an import: start-up, which --profile leaves out (the rest of start-up,
+connecting and loading scripts, is a few samples)."""
+
+
+def steady_stacks(folded: Path, out: Path) -> tuple[int, int]:
+    """Copy py-spy's raw stacks without those of imports; (samples kept, samples dropped)."""
+    kept, dropped, lines = 0, 0, []
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        if _IMPORTING in stack:
+            dropped += int(count)
+        else:
+            kept += int(count)
+            lines.append(line)
+    out.write_text("\n".join(lines) + "\n")
+    return kept, dropped
 
 
 class Bench:
@@ -260,7 +319,7 @@ class Bench:
         self.client = redis.Redis.from_url(valkey.url)
         self.accounting: Counter[tuple[str, bool]] = Counter()
 
-    def run(self, label: str, monitor: bool = False) -> RunResult:
+    def run(self, label: str, monitor: bool = False, profile: Path | None = None) -> RunResult:
         assert self.valkey.pid is not None
         wait_for_quiet({WORKER_CPU, LOAD_CPU})
         keys = Keyspace(f"bench-{uuid.uuid4().hex[:10]}", SHARDS)
@@ -277,7 +336,7 @@ class Bench:
         spy = start_monitor(self.valkey.port) if monitor else None
         valkey = -process_cpu_seconds(self.valkey.pid)
         try:
-            samples = run_worker(env, self.scratch / f"{keys.prefix}.log", self.opts)
+            samples = run_worker(env, self.scratch / f"{keys.prefix}.log", self.opts, profile)
         finally:
             if spy:
                 self.accounting = monitor_counts(spy, self.valkey.port)
@@ -409,7 +468,31 @@ def print_summary(opts: Options, summary: dict[str, Any]) -> None:
           f"(target <= {TARGET_WORKER_CPU_US} us): {verdict}")  # fmt: skip
 
 
-def run_all(opts: Options) -> tuple[list[RunResult], RunResult, Counter[tuple[str, bool]]]:
+def profile_run(bench: Bench, directory: Path) -> Profile:
+    """One extra, uncounted run with py-spy sampling the worker; scaled by that run's worker CPU
+    per turn once running (imports left out of the stacks, as start-up is of the CPU)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    raw, steady = directory / "worker.folded", directory / "worker.steady.folded"
+    result = bench.run("profiled run (py-spy on, not counted)", profile=raw)
+    kept, dropped = steady_stacks(raw, steady)
+    print(f"  py-spy: {kept} samples once imported, {dropped} importing (left out)")
+    return summarize_folded(
+        "worker", steady, bench.opts.turns, result.metrics["steady_worker_cpu_us"], top=30
+    )
+
+
+def print_profile(profile: Profile) -> None:
+    print("\n== py-spy: worker CPU per turn once running, by innermost Python frame ==")
+    for name, share in profile.components.items():
+        print(f"  {share:6.1%} {share * profile.server_cpu_us_per_req:6.1f} us/turn  {name}")
+    print(f"-- {profile.samples} samples, {profile.requests} turns, stacks in {profile.path}")
+    for function, share in profile.functions:
+        print(f"  {share:6.1%} {share * profile.server_cpu_us_per_req:6.1f} us/turn  {function}")
+
+
+def run_all(
+    opts: Options,
+) -> tuple[list[RunResult], RunResult, Counter[tuple[str, bool]], Profile | None]:
     with (
         tempfile.TemporaryDirectory(prefix="stateful-turns-") as scratch,
         EmbeddedRedis(appendonly=False) as valkey,
@@ -422,7 +505,9 @@ def run_all(opts: Options) -> tuple[list[RunResult], RunResult, Counter[tuple[st
         # First, not counted: MONITOR tells which commands ran inside scripts; warms caches.
         accounting = bench.run("accounting run (MONITOR on, not counted)", monitor=True)
         runs = [bench.run(f"run {i + 1}") for i in range(opts.repeat)]
-        return runs, accounting, bench.accounting
+        counts = bench.accounting
+        profile = None if opts.profile_path is None else profile_run(bench, opts.profile_path)
+        return runs, accounting, counts, profile
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -435,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"stateful_turns: {opts.turns} turns of {BOT}; worker on CPU {WORKER_CPU}, valkey "
           f"and connector on CPU {LOAD_CPU}; 1 accounting run + {opts.repeat} runs")  # fmt: skip
     try:
-        runs, accounting, counts = run_all(opts)
+        runs, accounting, counts, profile = run_all(opts)
     except BenchError as e:
         print(f"benchmark failed: {e}", file=sys.stderr)
         return EXIT_FAILED
@@ -444,10 +529,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     summary = summarize(runs, counts)
     print_summary(opts, summary)
+    if profile is not None:
+        print_profile(profile)
     if opts.json_path is not None:
         options = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()}
         document = {"benchmark": "stateful_turns", "options": options, "summary": summary,
-                    "runs": [asdict(r) for r in [accounting, *runs]]}  # fmt: skip
+                    "runs": [asdict(r) for r in [accounting, *runs]],
+                    "profile": asdict(profile) if profile else None}  # fmt: skip
         opts.json_path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
         print(f"results written to {opts.json_path}")
     return EXIT_OK

@@ -62,7 +62,16 @@ def connect(
 
 def is_cluster(redis: Redis) -> bool:
     """True for a Redis Cluster client: multi-key commands must stay inside one slot."""
-    return isinstance(redis, RedisCluster)
+    # Remembered per client class: redis-py's client classes derive from typing.Protocol, whose
+    # isinstance goes through `_ProtocolMeta` (~0.5 µs; asked several times a stateful turn).
+    kind = type(redis)
+    found = _CLUSTER_CLASSES.get(kind)
+    if found is None:
+        found = _CLUSTER_CLASSES[kind] = isinstance(redis, RedisCluster)
+    return found
+
+
+_CLUSTER_CLASSES: dict[type, bool] = {}
 
 
 async def subscriber(redis: Redis) -> Redis:

@@ -57,18 +57,51 @@ def open_resp_pool(
 
 
 class _Timed:
-    """Every batch bounded in time (the gateway bounds its batches itself)."""
+    """Every batch bounded in time (the gateway bounds its batches itself).
+
+    One timer per batch that cancels the batch's task, and that cancellation turned into
+    TimeoutError, as `asyncio.timeout` does; without its context manager object, which cost
+    ~4 µs a batch against ~2 µs for the bare timer (two or three batches a stateful turn,
+    issue 24)."""
 
     def __init__(self, pool: RespExecutor, seconds: float) -> None:
         self._pool = pool
         self._seconds = seconds
 
     async def execute(self, commands: Sequence[Command]) -> list[Any]:
-        async with asyncio.timeout(self._seconds):
+        task = asyncio.current_task()
+        assert task is not None, "execute runs in a task"
+        loop = asyncio.get_running_loop()
+        expiry = _Expiry(task)
+        timer = loop.call_at(loop.time() + self._seconds, expiry.fire)
+        try:
             return await self._pool.execute(commands)
+        except asyncio.CancelledError as e:
+            # Ours only if no other cancellation was asked for meanwhile (asyncio.timeout's
+            # rule): an outer cancel or timeout still reaches its owner as CancelledError.
+            if expiry.fired and task.uncancel() <= expiry.cancelling:
+                raise TimeoutError("Redis did not answer in time") from e
+            raise
+        finally:
+            timer.cancel()
 
     async def aclose(self) -> None:
         await self._pool.aclose()
+
+
+class _Expiry:
+    """A batch's timer: cancels the batch's task once, and remembers that it did."""
+
+    __slots__ = ("cancelling", "fired", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.cancelling = task.cancelling()  # cancellations asked for before the batch began
+        self.fired = False
+
+    def fire(self) -> None:
+        self.fired = True
+        self.task.cancel()
 
 
 def _tls(enabled: bool) -> ssl.SSLContext | None:

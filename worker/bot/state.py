@@ -44,6 +44,9 @@ class CachedState:
     created: bool = False
     """Read as missing: saved only if still missing then (`IF_ABSENT`), so two turns creating
     the same state cannot both win. The bot sees `{}`, as in botbuilder."""
+    checked: bytes | None = None
+    """The encoded state as `is_changed` last saw it: what a save that follows writes, and so
+    the next snapshot, without encoding the state once more (issue 24)."""
 
     def for_write(self) -> dict[str, Any]:
         """The state as `Storage.write` takes it, with the eTag the write must match."""
@@ -54,7 +57,8 @@ class CachedState:
     def is_changed(self, owner: str = "state") -> bool:
         """Whether the state differs from its snapshot; `StorageError` naming `owner` and the
         place if it holds what cannot be stored."""
-        return _encode(self.state, owner) != self.snapshot
+        self.checked = _encode(self.state, owner)
+        return self.checked != self.snapshot
 
 
 class BotState:
@@ -285,11 +289,19 @@ async def _load_together(
         keys = [s.get_storage_key(turn_context) for s in wanted]
         commit = turn_context.turn_commit
         if commit is not None and is_turn_reader(storage):
-            items = await storage.read_for_turn(sorted(set(keys)), commit)
+            items, fresh = await storage.read_for_turn(sorted(set(keys)), commit), True
         else:
-            items = await storage.read(sorted(set(keys)))
+            items, fresh = await storage.read(sorted(set(keys))), False
+        handed: set[str] = set()
         for state, key in zip(wanted, keys, strict=True):
-            state._remember(turn_context, key, copy.deepcopy(items.get(key)))
+            item = items.get(key)
+            # `read_for_turn` decodes its items for this call alone: the first state of a key
+            # may keep its item (a copy costs ~8 µs a stateful turn, issue 24). Any other read
+            # may hand out what the storage keeps, and a key read twice must not be shared.
+            if not fresh or key in handed:
+                item = copy.deepcopy(item)
+            handed.add(key)
+            state._remember(turn_context, key, item)
 
 
 async def _save_together(
@@ -326,7 +338,11 @@ async def _save_together(
                 cached.created = False
             else:
                 cached.state[ETAG] = etags[cached.key]
-            cached.snapshot = _encode(cached.state)
+            # Without `force`, `is_changed` encoded the state just before the write; the write
+            # took that state (the eTag is not part of the encoding).
+            written = None if force else cached.checked
+            cached.snapshot = written if written is not None else _encode(cached.state)
+            cached.checked = None
 
 
 _DEFERRED = "turnstream.state.deferred"

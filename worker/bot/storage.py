@@ -102,7 +102,8 @@ class TurnReader(Storage, Protocol):
     on the worker's Redis): the same items as `read`, for less client CPU."""
 
     async def read_for_turn(self, keys: Sequence[str], commit: TurnCommit) -> dict[str, Any]:
-        """`read`, through the turn's commit object."""
+        """`read`, through the turn's commit object; items decoded for this call alone (the
+        caller may keep and change them: the turn's state loads them without a copy)."""
         ...
 
 

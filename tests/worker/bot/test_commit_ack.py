@@ -20,7 +20,7 @@ from tests.worker.bot.test_turn_context import RecordingSender
 from tests.worker.runtime.delivery.commits import Delivered, commit_for, deliver
 from worker.bot.errors import TakenOver
 from worker.bot.redis_storage import RedisStorage
-from worker.bot.state import UserState
+from worker.bot.state import BotStateSet, UserState
 from worker.bot.state_middleware import AutoSaveStateMiddleware
 from worker.bot.storage import ETAG, EtagConflict
 from worker.bot.turn_context import TurnContext
@@ -157,3 +157,35 @@ async def test_a_turn_reads_its_state_on_the_workers_connections_when_the_store_
         assert counting.batches == on_workers_connections  # its own client, not the worker's
     finally:
         await from_url.aclose()
+
+
+async def test_states_loaded_in_a_turn_never_share_what_they_read(
+    settings: Settings, redis: Redis, keys: Keyspace, scripts: RespExecutor
+) -> None:
+    """A turn's read hands its decoded items to the states without a copy; two states on the
+    same key still get one each."""
+    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
+    first, second = UserState(storage), UserState(storage)
+    context = TurnContext(RecordingSender(), Activity.from_dict(message("hi")))
+    context.turn_commit = commit_for(await delivered_entry(redis, keys), redis, scripts)
+    await storage.write({first.get_storage_key(context): {"n": 1}})
+    await BotStateSet(first, second).load_all(context)
+    first.get(context)["n"] = 2
+    assert second.get(context)["n"] == 1  # not the same dict
+
+
+async def test_a_change_after_a_save_is_saved_again(settings: Settings, redis: Redis) -> None:
+    """A save's snapshot is what it wrote (the encoding `is_changed` made just before)."""
+    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
+    state = UserState(storage)
+    context = TurnContext(RecordingSender(), Activity.from_dict(message("hi")))
+    key = state.get_storage_key(context)
+    await state.load(context)
+    state.get(context)["n"] = 1
+    await state.save_changes(context)
+    cached = state.get_cached_state(context)
+    assert cached is not None and not cached.is_changed()
+    state.get(context)["n"] = 2
+    await state.save_changes(context)
+    assert (await storage.read([key]))[key]["n"] == 2
+    assert not cached.is_changed()

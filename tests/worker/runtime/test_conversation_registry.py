@@ -33,6 +33,9 @@ async def test_an_unchanged_conversation_is_not_written_again_a_changed_one_is(
     assert not await redis.exists(record)
     await recorder.saw(said | {"serviceUrl": "https://b.example/"})  # moved: written at once
     assert await redis.exists(record)
+    await recorder.saw(said)  # and back: recorded a moment ago, but no longer the latest
+    found = await ConversationRegistry(redis, keys, 3600).conversation("test/conv-1")
+    assert found is not None and found["reference"]["serviceUrl"] == "https://a.example/"
     await recorder.saw(message("hi", user="user-2", service_url="https://b.example/"))
     found = await ConversationRegistry(redis, keys, 3600).conversation("test/conv-1")
     assert found is not None and found["users"] == ["user-2", "user-1"]
