@@ -79,11 +79,12 @@ class _Timed:
         except asyncio.CancelledError as e:
             # Ours only if no other cancellation was asked for meanwhile (asyncio.timeout's
             # rule): an outer cancel or timeout still reaches its owner as CancelledError.
-            if expiry.fired and task.uncancel() <= expiry.cancelling:
+            if expiry.settle():
                 raise TimeoutError("Redis did not answer in time") from e
             raise
         finally:
             timer.cancel()
+            expiry.settle()  # a cancellation the batch swallowed is not left on the task
 
     async def aclose(self) -> None:
         await self._pool.aclose()
@@ -92,16 +93,25 @@ class _Timed:
 class _Expiry:
     """A batch's timer: cancels the batch's task once, and remembers that it did."""
 
-    __slots__ = ("cancelling", "fired", "task")
+    __slots__ = ("cancelling", "fired", "settled", "task")
 
     def __init__(self, task: asyncio.Task[Any]) -> None:
         self.task = task
         self.cancelling = task.cancelling()  # cancellations asked for before the batch began
         self.fired = False
+        self.settled = False
 
     def fire(self) -> None:
         self.fired = True
         self.task.cancel()
+
+    def settle(self) -> bool:
+        """Once the batch ended: take back the timer's cancellation request (once, as
+        `asyncio.timeout` does). True if it fired and no other cancellation was asked for."""
+        if not self.fired or self.settled:
+            return False
+        self.settled = True
+        return self.task.uncancel() <= self.cancelling
 
 
 def _tls(enabled: bool) -> ssl.SSLContext | None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.redis.resp_pools import RespExecutor, open_resp_pool
+from shared.redis.resp_pools import RespExecutor, _Timed, open_resp_pool
 from shared.settings import Settings
 from turnstream.embedded import EmbeddedRedis
 
@@ -81,3 +81,24 @@ async def test_batches_answered_in_time_leave_no_cancellation_behind(redis_url: 
     task = asyncio.current_task()
     assert task is not None and task.cancelling() == 0
     await pool.aclose()
+
+
+async def test_a_cancellation_the_batch_swallowed_is_taken_back() -> None:
+    """A pool that answers even though its timer fired (it caught the cancellation) returns its
+    answer, and leaves no cancellation request on the task for a later timeout to misread."""
+
+    class Stubborn:
+        async def execute(self, commands: object) -> list[object]:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                pass  # a pool that should not do this; the timer must still clean up after it
+            return [b"late"]
+
+        async def aclose(self) -> None:
+            return None
+
+    pool = _Timed(Stubborn(), 0.05)
+    assert await pool.execute([("PING",)]) == [b"late"]
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
