@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.edge import EdgeLimits
     from gateway.server import server_config
+    from shared import event_loop
     from shared.gc_tuning import tune_for_serving
     from shared.telemetry import otel
     from shared.telemetry.logs import configure_logging
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(settings, on_loop_death=stop)
     server = uvicorn.Server(server_config(app, args.host, args.port, limits))
     tune_for_serving()
-    server.run()
+    event_loop.run(server.serve())  # uvicorn's `run`, on the loop every process uses
     return 1 if died else 0
 
 

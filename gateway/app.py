@@ -31,6 +31,7 @@ from gateway.presence import gateway_heartbeat
 from gateway.proactive import proactive_progress, start_proactive
 from gateway.resources import Resources
 from gateway.responses import send_error
+from shared.event_loop import loop_name
 from shared.loops import BackgroundLoops
 from shared.protocol.answers import Answer
 from shared.protocol.bot_routes import METHODS as BOT_ROUTE_METHODS
@@ -88,7 +89,10 @@ def create_app(
             await authenticator.start()
         if settings.redis_url:
             log.info(
-                "gateway using Redis at %s, %d shards", redacted(settings.redis_url), keys.shards
+                "gateway using Redis at %s, %d shards, on the %s event loop",
+                redacted(settings.redis_url),
+                keys.shards,
+                loop_name(),
             )
         try:
             # The loops are cancelled and awaited when the block is left: before what they

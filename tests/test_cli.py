@@ -127,6 +127,11 @@ async def test_dev_quickstart_echoes_through_an_embedded_redis() -> None:
             process.send_signal(signal.SIGINT)
             await _read_until(process.stderr, r"embedded Redis stopped", seen)
             assert await process.wait() == 0
+            # The gateway and the worker run on the loop they run on in production.
+            for side in ("gateway", "worker"):
+                started = [line for line in seen if f"{side} using Redis at" in line]
+                assert started, f"no start-up line from the {side}"
+                assert started[0].rstrip().endswith("on the uvloop event loop"), started[0]
     finally:
         if process.returncode is None:
             process.kill()

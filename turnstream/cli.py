@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 import gateway.__main__ as gateway_cli
 import worker.__main__ as worker_cli
+from shared import event_loop
 from shared.errors import ConfigError
 from shared.protocol.keys import Keyspace
 from shared.protocol.registry import ConversationRegistry
@@ -264,7 +265,9 @@ def _run_dev(args: argparse.Namespace) -> int:
     configure_logging(LogFormat.TEXT, settings.log_level)
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # the banner says where things are
     try:
-        asyncio.run(
+        # The loop the gateway and the worker run on in production, so that the dev stack
+        # behaves as they do (shared.event_loop).
+        event_loop.run(
             run_dev(
                 settings,
                 bot,

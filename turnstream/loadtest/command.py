@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
+from shared import event_loop
 from turnstream.loadtest.options import (
     DEFAULT_URL,
     MAX_CONVERSATIONS,
@@ -103,16 +103,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--no-progress", action="store_true", help="no live progress line")
 
 
-def _event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop where it is installed (not on Windows): the sender's CPU per request is what
-    bounds the rate it can offer on time."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - Windows
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when every activity was acknowledged and answered once, in order; 1 otherwise;
     2 for options out of bounds."""
@@ -154,8 +144,8 @@ def run(args: argparse.Namespace) -> int:
             f"{max(1, options.planned // 2)} gives each conversation one",
             file=sys.stderr,
         )
-    with asyncio.Runner(loop_factory=_event_loop) as runner:
-        result = runner.run(run_load(options))
+    # uvloop: the sender's CPU per request is what bounds the rate it can offer on time.
+    result = event_loop.run(run_load(options))
     print(summary_text(result))
     if options.out_dir is not None:
         options.out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from shared.event_loop import loop_name
 from shared.loops import BackgroundLoops
 from shared.protocol.keys import Keyspace
 from shared.protocol.proactive import ProactiveQueue
@@ -159,7 +160,11 @@ async def run_worker(
     )
     metrics.in_flight.set_function(lambda: consumer.held)
     if settings.redis_url:
-        log.info("worker using Redis at %s", redacted(settings.redis_url))
+        log.info(
+            "worker using Redis at %s, on the %s event loop",
+            redacted(settings.redis_url),
+            loop_name(),
+        )
     heartbeat = Heartbeat(
         redis,
         keys.worker_heartbeat(worker_id()),

@@ -61,6 +61,7 @@ async def test_sigterm_drains_the_turn_in_flight(
     groups = await redis.xinfo_groups(stream)
     assert groups[0]["lag"] == 1  # "late" waits for the next worker
     assert b"draining 1 in-flight turns" in stderr
+    assert b"on the uvloop event loop" in stderr  # the loop whose signal handling this tested
 
 
 async def test_worker_waits_for_redis_instead_of_crashing(settings: Settings) -> None:
