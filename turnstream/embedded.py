@@ -155,9 +155,13 @@ class EmbeddedRedis:
     def _collect_failure(self, data_dir: Path) -> str:
         assert self._process is not None
         self._terminate()
-        stderr = (
-            self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
-        )
+        stderr = ""
+        if self._process.stderr:
+            # Closed here: the next attempt replaces this process, and a pipe left to the
+            # garbage collector is an unclosed-file warning in whatever runs then (it failed a
+            # test that had nothing to do with it, after a port taken between probe and bind).
+            with self._process.stderr:
+                stderr = self._process.stderr.read().decode(errors="replace")
         log_file = data_dir / "server.log"
         tail = log_file.read_text(errors="replace")[-500:] if log_file.exists() else ""
         return (stderr + tail).strip() or f"exit code {self._process.returncode}"
