@@ -44,6 +44,12 @@ from worker.runtime.delivery.send_journal import SendJournal
 CONVERSATION = "test/conv-1"
 STATE_KEY = "test/conversations/conv-1"
 USER_KEY = "test/users/user-1"
+OTHER_REFERENCE = {
+    "serviceUrl": "http://127.0.0.1:9/",
+    "channelId": "test",
+    "conversation": {"id": "conv-2"},
+}
+"""Another conversation, which bot code queues a turn in while its own turn runs."""
 
 
 @pytest.fixture
@@ -218,11 +224,7 @@ async def test_a_proactive_turn_queued_by_bot_code_is_fenced(
     adapter.proactive = ProactiveQueue(redis, keys)
     entry = await deliver(redis, keys, CONVERSATION)
     commit = commit_for(entry, redis, scripts)
-    reference = {
-        "serviceUrl": "http://127.0.0.1:9/",
-        "channelId": "test",
-        "conversation": {"id": "conv-2"},
-    }
+    reference = OTHER_REFERENCE
     queued: list[str] = []
 
     class Reminding(ActivityHandler):
@@ -246,11 +248,7 @@ async def test_scheduling_and_cancelling_from_bot_code_are_fenced(
     adapter.schedule = Schedule(redis, keys)
     entry = await deliver(redis, keys, CONVERSATION)
     commit = commit_for(entry, redis, scripts)
-    reference = {
-        "serviceUrl": "http://127.0.0.1:9/",
-        "channelId": "test",
-        "conversation": {"id": "conv-2"},
-    }
+    reference = OTHER_REFERENCE
 
     class Planning(ActivityHandler):
         async def on_message_activity(self, turn_context: TurnContext) -> None:
