@@ -45,7 +45,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 _HEAD_END = b"\r\n\r\n"
-FILES_KEPT = 64
+_FILES_KEPT = 64
 """Open files left to the process besides its connections (Redis pools, logs, the listener)."""
 
 
@@ -78,18 +78,23 @@ class EdgeLimits:
     def fitted_to_open_files(self) -> EdgeLimits:
         """These limits with `max_connections` lowered to what the open-file limit allows: past
         it `accept` fails and every caller, not only the newest, is refused."""
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft == resource.RLIM_INFINITY or self.max_connections + FILES_KEPT <= soft:
+        fitted = connections_that_fit()
+        if fitted is None or self.max_connections <= fitted:
             return self
-        fitted = max(1, soft - FILES_KEPT)
         log.warning(
             "%d connections do not fit the open-file limit (%d): at most %d are kept open "
             "(TURNSTREAM_MAX_CONNECTIONS, for a gateway)",
             self.max_connections,
-            soft,
+            resource.getrlimit(resource.RLIMIT_NOFILE)[0],
             fitted,
         )
         return dataclasses.replace(self, max_connections=fitted)
+
+
+def connections_that_fit() -> int | None:
+    """How many connections the open-file limit leaves room for (None: no limit)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else max(1, soft - _FILES_KEPT)
 
 
 def refusal(status: int, code: str, message: str, *, retry_after: int | None = None) -> bytes:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import resource
 import sys
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from gateway.edge import FILES_KEPT, EdgeLimits
+from gateway.edge import EdgeLimits, connections_that_fit
 from gateway.server import EmbeddedServer, server_config
 from turnstream.devconnector import DevConnector
 from turnstream.embedded import free_port
@@ -248,8 +247,7 @@ def _result(
 
 
 def sink_connection_limit() -> int:
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return 1_000_000 if soft == resource.RLIM_INFINITY else max(1, soft - FILES_KEPT)
+    return connections_that_fit() or 1_000_000
 
 
 def _passed(sent: int, ok: int, counts: dict[str, Any]) -> bool:
