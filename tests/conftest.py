@@ -12,7 +12,7 @@ import pytest
 
 from shared.protocol.keys import Keyspace
 from shared.redis.connection import Redis, connect
-from shared.redis.resp_pools import RespExecutor, open_resp_pool
+from shared.redis.resp_pools import RespExecutor, open_pipelined_pool
 from shared.settings import Settings
 from tests.support.http import serving
 from turnstream.devconnector import DevConnector
@@ -73,8 +73,8 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
 
 @pytest.fixture
 async def scripts(settings: Settings) -> AsyncIterator[RespExecutor]:
-    """Plain RESP connections, as the worker sends its scripts on."""
-    pool = open_resp_pool(settings, timeout_seconds=10)
+    """The pipelined RESP connection the worker sends its scripts on."""
+    pool = open_pipelined_pool(settings, timeout_seconds=10)
     yield pool
     await pool.aclose()
 

@@ -1,4 +1,4 @@
-"""The gateway's plain RESP batches on a Redis Cluster: each command goes to the master that owns
+"""Plain RESP batches on a Redis Cluster: each command goes to the master that owns
 its key's slot.
 
 The slot map comes from `CLUSTER SLOTS`. A `MOVED` answer (the slot moved: resharding or a
@@ -22,12 +22,12 @@ from redis.crc import key_slot
 
 from shared.redis.resp import (
     Command,
-    Durability,
     Endpoint,
     ReplyError,
     RespConnection,
     RespError,
-    RespPool,
+    ServerPool,
+    ServerPools,
 )
 
 log = logging.getLogger(__name__)
@@ -60,23 +60,17 @@ def command_slot(command: Command) -> int | None:
 
 
 class ClusterRespPool:
-    """`execute(commands)` like `RespPool`, routed by slot. Keyless commands (SCRIPT LOAD) go to
-    every master; the first master's reply is returned."""
+    """`execute(commands)` like `RespPool`, routed by slot, each master's share sent on its pool
+    from `servers`. Keyless commands (SCRIPT LOAD) go to every master; the first master's reply
+    is returned."""
 
-    def __init__(
-        self,
-        seeds: Sequence[Endpoint],
-        *,
-        max_connections: int,
-        durability: Durability | None = None,
-    ) -> None:
+    def __init__(self, seeds: Sequence[Endpoint], *, servers: ServerPools) -> None:
         if not seeds:
             raise ValueError("a cluster needs at least one seed node")
         self._seeds = list(seeds)
-        self._max_connections = max_connections
-        self._durability = durability
+        self.servers = servers
         self._owners: list[Node] = []
-        self._pools: dict[Node, RespPool] = {}
+        self._pools: dict[Node, ServerPool] = {}
         self._refresh_lock = asyncio.Lock()
         self._refreshed_at = -1.0
         self._stale = True
@@ -156,14 +150,11 @@ class ClusterRespPool:
                 return answer if isinstance(answer, RespError) else NodeUnreachable(str(answer))
         return answers[0][0]  # type: ignore[index]
 
-    def _pool(self, node: Node) -> RespPool:
+    def _pool(self, node: Node) -> ServerPool:
         pool = self._pools.get(node)
         if pool is None:
             endpoint = dataclasses.replace(self._seeds[0], host=node[0], port=node[1], path=None)
-            pool = RespPool(
-                endpoint, max_connections=self._max_connections, durability=self._durability
-            )
-            self._pools[node] = pool
+            pool = self._pools[node] = self.servers(endpoint)
         return pool
 
     async def _refresh(self, *, moved_since: int | None = None) -> None:

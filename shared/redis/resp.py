@@ -3,16 +3,17 @@
 redis-py spends ~23 µs of client CPU per pipelined command, most of it packing the command and
 parsing each reply in Python; packing with `hiredis.pack_command` and parsing with
 `hiredis.Reader` on a plain asyncio stream costs ~7 µs (docs/decisions/0004). The gateway's
-enqueue, which runs once per inbound activity, uses this; everything else uses redis-py.
+enqueue, which runs once per inbound activity, sends on this pool; the worker's per-turn
+scripts on its pipelined sibling (`shared.redis.resp_pipeline`); everything else uses redis-py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import hiredis
 from redis.asyncio.connection import parse_url
@@ -225,3 +226,29 @@ class RespPool:
         for connection in self._idle:
             connection.close()
         self._idle.clear()
+
+
+class ServerPool(Protocol):
+    """One server's batches: what the cluster and Sentinel pools send through."""
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+
+    async def execute(self, commands: Sequence[Command]) -> list[Any]: ...
+
+    async def aclose(self) -> None: ...
+
+
+ServerPools = Callable[[Endpoint], ServerPool]
+"""Makes the pool for a server the cluster or Sentinel pool found."""
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A `RespPool` of `max_connections` per server (the gateway's enqueue)."""
+
+    max_connections: int
+    durability: Durability | None = None
+
+    def __call__(self, endpoint: Endpoint) -> RespPool:
+        return RespPool(endpoint, max_connections=self.max_connections, durability=self.durability)

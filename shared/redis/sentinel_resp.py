@@ -1,4 +1,4 @@
-"""The gateway's plain RESP batches on a Sentinel-managed primary: ask the Sentinels where the
+"""Plain RESP batches on a Sentinel-managed primary: ask the Sentinels where the
 primary is, send there, and ask again when it stops answering or turns out to be a replica.
 
 During a failover the batches fail fast (connection refused, `READONLY` from a demoted primary,
@@ -16,12 +16,12 @@ from typing import Any
 
 from shared.redis.resp import (
     Command,
-    Durability,
     Endpoint,
     ReplyError,
     RespConnection,
     RespError,
-    RespPool,
+    ServerPool,
+    ServerPools,
 )
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ class NoPrimary(RespError):
 
 
 class SentinelRespPool:
-    """`execute(commands)` like `RespPool`, on whichever server the Sentinels call primary."""
+    """`execute(commands)` like `RespPool`, on whichever server the Sentinels call primary,
+    through its pool from `servers`."""
 
     def __init__(
         self,
@@ -42,15 +43,13 @@ class SentinelRespPool:
         service: str,
         template: Endpoint,
         *,
-        max_connections: int,
-        durability: Durability | None = None,
+        servers: ServerPools,
     ) -> None:
         self._sentinels = list(sentinels)
         self._service = service
         self._template = template
-        self._max_connections = max_connections
-        self._durability = durability
-        self._pool: RespPool | None = None
+        self.servers = servers
+        self._pool: ServerPool | None = None
         self._lock = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()
         self.switches = 0
@@ -67,7 +66,7 @@ class SentinelRespPool:
             self._forget(pool)  # it was demoted to a replica: the next batch asks again
         return replies
 
-    def _forget(self, pool: RespPool) -> None:
+    def _forget(self, pool: ServerPool) -> None:
         if self._pool is pool:
             self._pool = None
             self.switches += 1
@@ -75,7 +74,7 @@ class SentinelRespPool:
             self._closing.add(task)  # held until done: a task nobody references may vanish
             task.add_done_callback(self._closing.discard)
 
-    async def _discover(self) -> RespPool:
+    async def _discover(self) -> ServerPool:
         async with self._lock:
             if self._pool is not None:
                 return self._pool
@@ -87,10 +86,8 @@ class SentinelRespPool:
                     self._template, host=address[0], port=address[1], path=None
                 )
                 log.info("Sentinel %s:%d names %s:%d primary", host, port, *address)
-                self._pool = RespPool(
-                    endpoint, max_connections=self._max_connections, durability=self._durability
-                )
-                return self._pool
+                self._pool = pool = self.servers(endpoint)
+                return pool
             raise NoPrimary(f"no Sentinel named a primary for {self._service!r}")
 
     async def aclose(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from shared.protocol.keys import Keyspace
 from shared.redis.connection import Redis, connect
-from shared.redis.resp_pools import RespExecutor, open_resp_pool
+from shared.redis.resp_pools import RespExecutor, open_pipelined_pool
 from shared.settings import Settings
 from turnstream.embedded_cluster import EmbeddedCluster
 
@@ -48,7 +48,7 @@ async def cluster_redis(cluster_settings: Settings) -> AsyncIterator[Redis]:
 
 @pytest.fixture
 async def cluster_scripts(cluster_settings: Settings) -> AsyncIterator[RespExecutor]:
-    """Plain RESP connections to the cluster, as the worker sends its scripts on."""
-    pool = open_resp_pool(cluster_settings, timeout_seconds=10)
+    """The pipelined RESP connections to the cluster the worker sends its scripts on."""
+    pool = open_pipelined_pool(cluster_settings, timeout_seconds=10)
     yield pool
     await pool.aclose()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from gateway.enqueue_pool import open_enqueue_pool
 from shared.redis.cluster_resp import SLOTS, ClusterRespPool, command_slot
-from shared.redis.resp import Durability, Endpoint, NotDurable, RespPool
+from shared.redis.resp import Durability, Endpoint, NotDurable, Pooled, RespPool
+from shared.redis.resp_pipeline import Pipelined
+from shared.redis.resp_pools import open_pipelined_pool
 from shared.redis.url import parse_target
 from shared.settings import AckDurability, Settings
 from turnstream.embedded_cluster import EmbeddedCluster
@@ -25,7 +29,7 @@ def test_a_script_call_is_routed_by_its_first_key() -> None:
 
 
 async def test_a_batch_spanning_every_master_comes_back_in_order(cluster: EmbeddedCluster) -> None:
-    pool = ClusterRespPool(_seeds(cluster.url), max_connections=4)
+    pool = ClusterRespPool(_seeds(cluster.url), servers=Pooled(4))
     try:
         keys = [f"resp-test:{{{n}}}" for n in range(30)]
         assert await pool.execute([("SET", key, key) for key in keys]) == [b"OK"] * 30
@@ -35,7 +39,7 @@ async def test_a_batch_spanning_every_master_comes_back_in_order(cluster: Embedd
 
 
 async def test_moved_refreshes_the_map_and_sends_again(cluster: EmbeddedCluster) -> None:
-    pool = ClusterRespPool(_seeds(cluster.url), max_connections=4)
+    pool = ClusterRespPool(_seeds(cluster.url), servers=Pooled(4))
     try:
         await pool.execute([("SET", "resp-moved:{1}", "x")])
         # A stale map (as after a failover or resharding): every slot on one master.
@@ -50,7 +54,7 @@ async def test_moved_refreshes_the_map_and_sends_again(cluster: EmbeddedCluster)
 
 
 async def test_script_load_reaches_every_master(cluster: EmbeddedCluster) -> None:
-    pool = ClusterRespPool(_seeds(cluster.url), max_connections=4)
+    pool = ClusterRespPool(_seeds(cluster.url), servers=Pooled(4))
     try:
         (sha,) = await pool.execute([("SCRIPT", "LOAD", "return 7")])
         keys = [f"resp-script:{{{n}}}" for n in range(12)]
@@ -62,8 +66,8 @@ async def test_script_load_reaches_every_master(cluster: EmbeddedCluster) -> Non
 
 async def test_wait_for_a_replica_on_the_cluster(cluster: EmbeddedCluster) -> None:
     """Each master has one replica: WAIT 1 succeeds; WAIT 2 cannot, and fails the batch."""
-    one = ClusterRespPool(_seeds(cluster.url), max_connections=2, durability=Durability(1, 500))
-    two = ClusterRespPool(_seeds(cluster.url), max_connections=2, durability=Durability(2, 50))
+    one = ClusterRespPool(_seeds(cluster.url), servers=Pooled(2, Durability(1, 500)))
+    two = ClusterRespPool(_seeds(cluster.url), servers=Pooled(2, Durability(2, 50)))
     try:
         assert await one.execute([("SET", "resp-wait:{1}", "x")]) == [b"OK"]
         (failed,) = await two.execute([("SET", "resp-wait:{1}", "y")])
@@ -85,10 +89,23 @@ async def test_without_replicas_a_durable_batch_fails(redis_url: str) -> None:
         await pool.aclose()
 
 
+async def test_the_worker_pipelines_its_batches_to_each_master(cluster: EmbeddedCluster) -> None:
+    pool = open_pipelined_pool(Settings(redis_url=cluster.url), timeout_seconds=5)
+    assert isinstance(pool, ClusterRespPool) and pool.servers == Pipelined(5)
+    try:
+        keys = [f"resp-pipelined:{{{n}}}" for n in range(30)]
+        batches = [pool.execute([("SET", key, key), ("GET", key)]) for key in keys]
+        replies = await asyncio.gather(*batches)
+        assert replies == [[b"OK", key.encode()] for key in keys]
+        assert len(pool._pools) == 3  # one pipelined connection per master
+    finally:
+        await pool.aclose()
+
+
 def test_the_gateway_picks_the_pool_for_the_topology(cluster: EmbeddedCluster) -> None:
     settings = Settings(redis_url=cluster.url, ack_durability=AckDurability.REPLICA_AOF)
     pool = open_enqueue_pool(settings)
     assert isinstance(pool, ClusterRespPool)
-    assert pool._durability == Durability(1, 500, aof=True)
+    assert pool.servers == Pooled(64, Durability(1, 500, aof=True))
     single = open_enqueue_pool(Settings(redis_url="redis://127.0.0.1:6379/0"))
     assert isinstance(single, RespPool)

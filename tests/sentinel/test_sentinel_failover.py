@@ -18,7 +18,7 @@ import pytest
 from gateway.app import create_app
 from gateway.enqueue import Enqueuer, Unavailable
 from samples.echo import bot as echo
-from shared.redis.resp import Endpoint
+from shared.redis.resp import Endpoint, Pooled
 from shared.redis.sentinel_resp import SentinelRespPool
 from shared.settings import Settings
 from tests.support.activities import message
@@ -106,7 +106,7 @@ async def test_the_gateway_never_hangs_and_the_worker_resumes_after_a_failover(
 
 async def test_no_sentinel_answering_is_a_503_not_a_hang() -> None:
     pool = SentinelRespPool(
-        [("127.0.0.1", free_port())], "turnstream", Endpoint(), max_connections=1
+        [("127.0.0.1", free_port())], "turnstream", Endpoint(), servers=Pooled(1)
     )
     enqueuer = Enqueuer(pool, dedupe_window_seconds=60, timeout_seconds=1.0)
     started = time.monotonic()

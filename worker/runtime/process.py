@@ -19,7 +19,7 @@ from shared.protocol.registry import ConversationRegistry
 from shared.protocol.schedule import Schedule
 from shared.protocol.signing import EnvelopeSigner
 from shared.redis.connection import Redis, connect, redacted
-from shared.redis.resp_pools import open_resp_pool
+from shared.redis.resp_pools import open_pipelined_pool
 from shared.settings import Settings
 from shared.telemetry import otel
 from worker.bot.adapter import ConnectorAdapter
@@ -70,7 +70,7 @@ async def run_worker(
     `LoopDied` (after draining and closing everything) if a background loop died."""
     settings.check_worker()
     redis = connect(settings, read_block_seconds=_BLOCK_MS / 1000)
-    scripts = open_resp_pool(settings, timeout_seconds=settings.redis_timeout_seconds)
+    scripts = open_pipelined_pool(settings, timeout_seconds=settings.redis_timeout_seconds)
     keys = Keyspace(settings.key_prefix, settings.shards)
     token_service_host = urlsplit(settings.token_service_url).hostname or ""
     policy = OutboundPolicy(

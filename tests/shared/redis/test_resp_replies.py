@@ -18,11 +18,11 @@ from shared.redis.resp import Endpoint, RespConnection, RespError, RespPool
 
 
 @asynccontextmanager
-async def scripted(
+async def scripted_server(
     answers: list[bytes],
-) -> AsyncIterator[tuple[RespPool, list[asyncio.StreamWriter]]]:
+) -> AsyncIterator[tuple[int, list[asyncio.StreamWriter]]]:
     """A RESP server answering each command it reads with the next of `answers` (PONG when they
-    run out); yields a pool on it and the server's side of each connection it accepted."""
+    run out); yields its port and the server's side of each connection it accepted."""
     accepted: list[asyncio.StreamWriter] = []
     pending = list(answers)
 
@@ -40,14 +40,24 @@ async def scripted(
             writer.close()
 
     server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    pool = RespPool(Endpoint("127.0.0.1", port), max_connections=1)
     try:
-        yield pool, accepted
+        yield server.sockets[0].getsockname()[1], accepted
     finally:
-        await pool.aclose()
         server.close()
         await server.wait_closed()
+
+
+@asynccontextmanager
+async def scripted(
+    answers: list[bytes],
+) -> AsyncIterator[tuple[RespPool, list[asyncio.StreamWriter]]]:
+    """`scripted_server`, and a pool of one connection on it."""
+    async with scripted_server(answers) as (port, accepted):
+        pool = RespPool(Endpoint("127.0.0.1", port), max_connections=1)
+        try:
+            yield pool, accepted
+        finally:
+            await pool.aclose()
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from shared.protocol.keys import CONSUMER_GROUP, Keyspace
 from shared.protocol.proactive import ProactiveQueue
 from shared.protocol.schedule import Schedule
 from shared.redis.connection import OutageLog, Redis
-from shared.redis.resp_pools import RespExecutor, open_resp_pool
+from shared.redis.resp_pools import RespExecutor, open_pipelined_pool
 from shared.schema.activity import Activity, ResourceResponse
 from shared.settings import Settings
 from tests.support.activities import message
@@ -388,8 +388,9 @@ async def test_a_fenced_write_fails_as_the_stores_own_client_would(
     with pytest.raises(ResponseError, match="the store refused"):
         await commit.write(redis, [failing], commit=True)
     assert not commit.fenced and not commit.committed
-    closed = open_resp_pool(
-        dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}")
+    closed = open_pipelined_pool(
+        dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}"),
+        timeout_seconds=5,
     )
     try:
         unreachable = commit_for(entry, redis, closed)
