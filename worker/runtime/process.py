@@ -159,12 +159,6 @@ async def run_worker(
         local=local,
     )
     metrics.in_flight.set_function(lambda: consumer.held)
-    if settings.redis_url:
-        log.info(
-            "worker using Redis at %s, on the %s event loop",
-            redacted(settings.redis_url),
-            loop_name(),
-        )
     heartbeat = Heartbeat(
         redis,
         keys.worker_heartbeat(worker_id()),
@@ -177,6 +171,12 @@ async def run_worker(
     routes = RouteAnnouncer(redis, keys, name, app.routes) if app.routes else None
     try:
         async with _signals(consumer, handle_signals), loops:
+            # Logged once SIGTERM drains: whoever waits for this line may stop the worker.
+            log.info(
+                "worker using Redis at %s, on the %s event loop",
+                redacted(settings.redis_url or ""),
+                loop_name(),
+            )
             loops.start("heartbeat", heartbeat.run())  # kept up while draining: still alive
             if not burst:  # a burst drains what is queued; it does not wait for the future
                 loops.start("scheduled turns", due.run())
