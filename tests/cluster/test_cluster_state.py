@@ -32,7 +32,12 @@ async def _pending_entry(
     answer: Any = await redis.xreadgroup(CONSUMER_GROUP, consumer, {stream: ">"})
     entry_id = answer[0][1][0][0].decode()
     entry = Delivered(
-        stream, entry_id, keys.done(shard, "msteams/19:a/b"), keys.sent(shard, entry_id), consumer
+        stream,
+        entry_id,
+        keys.done(shard, "msteams/19:a/b"),
+        keys.sent(shard, entry_id),
+        consumer,
+        keys.starts(shard, entry_id),
     )
     return commit_for(entry, redis, scripts)
 

@@ -27,7 +27,7 @@ from worker.bot.errors import TakenOver
 from worker.runtime.delivery import group, trimming
 from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.affinity import ShardAffinity
-from worker.runtime.delivery.attempts import Tries
+from worker.runtime.delivery.attempts import AlreadyCommitted, Tries, Try
 from worker.runtime.delivery.dead_letters import DeadLetters
 from worker.runtime.delivery.entries import Entry, EntryDecoder
 from worker.runtime.delivery.entry_commit import EntryCommit, Scripts
@@ -158,7 +158,7 @@ class Consumer:
         self._max_deliveries = max_deliveries
         """The most tries of a turn (worker.runtime.delivery.attempts) before its entry is
         dead-lettered."""
-        self._tries = Tries(redis)
+        self._tries = Tries(scripts, CONSUMER_GROUP, self.name)
         self._fenced_scripts = Scripts(scripts)
         self.turns_done = 0
         self.turns_failed = 0
@@ -405,18 +405,9 @@ class Consumer:
         holder = self._local.cannot_run(entry.envelope) if self._local is not None else None
         if holder is not None:
             return await self._pass_on(entry, holder)
-        try:
-            # Read (or last renewed) long ago, say before this worker was frozen: make sure it
-            # is still ours before anything is done for it. No round trip otherwise.
-            await self._leases.ensure(entry.key)
-            attempt = await self._tries.begin(entry.key, entry.starts_key, entry.sent_key)
-        except TakenOver:
-            self.observer.metrics.fenced("start")
-            self._fenced_off(entry, None)
-            return None
-        except (RedisError, OSError) as e:
-            self._outage.failed(e)  # not started, so not a try: begin again once Redis answers
-            return self._backoff()
+        attempt = await self._begin(entry)
+        if not isinstance(attempt, Try):
+            return attempt  # not to be run: done with it (None), or begin again after a delay
         if attempt.number > self._max_deliveries:
             # A turn that crashed its worker each time (a failing one is dead-lettered below).
             await self._give_up(
@@ -429,6 +420,8 @@ class Consumer:
             entry_id=entry.entry_id,
             done_key=entry.done_key,
             sent_key=entry.sent_key,
+            starts_key=entry.starts_key,
+            try_count=attempt.count,
             group=CONSUMER_GROUP,
             consumer=self.name,
             replies=attempt.replies,
@@ -467,6 +460,31 @@ class Consumer:
         await self._commit(entry, commit)
         return None
 
+    async def _begin(self, entry: Entry) -> Try | float | None:
+        """Count a try of the entry's turn (attempts.Tries), or say why it is not run: None
+        when the entry is no longer this worker's to run, a delay when Redis did not answer."""
+        try:
+            # Read (or last renewed) long ago, say before this worker was frozen: make sure it
+            # is still ours before anything is done for it. No round trip otherwise.
+            await self._leases.ensure(entry.key)
+            return await self._tries.begin(entry.key, entry.starts_key, entry.sent_key)
+        except TakenOver:
+            self.observer.metrics.fenced("start")
+            self._fenced_off(entry, None)
+            return None
+        except AlreadyCommitted:
+            log.warning(
+                "entry %s was committed by its last try after all (its answer was lost); "
+                "not run again",
+                entry.entry_id,
+                extra={"conversation": entry.envelope.conversation, "entry_id": entry.entry_id},
+            )
+            self._committed(entry, Outcome.OK)
+            return None
+        except REDIS_FAILURES as e:
+            self._outage.failed(e)  # not started, so not a try: begin again once Redis answers
+            return self._backoff()
+
     async def _give_up(self, entry: Entry, reason: str) -> None:
         moved = await self._dead_letters.move(entry.stream, entry.entry_id, entry.done_key, reason)
         if moved and self._gave_up is not None:
@@ -486,11 +504,14 @@ class Consumer:
                 self._fenced_off(entry, commit, counted=True)
                 return
             commit.acknowledged()
+        self._committed(entry, Outcome.FAILED if commit.bot_error else Outcome.OK)
+
+    def _committed(self, entry: Entry, outcome: Outcome) -> None:
         self.journal.forget(entry.sent_key)
         self._gate.committed(entry.done_key, entry.entry_id)
         self._local_finished(entry.key)
         self.turns_done += 1
-        self.observer.ended(Outcome.FAILED if commit.bot_error else Outcome.OK)
+        self.observer.ended(outcome)
 
     def _fenced_off(
         self, entry: Entry, commit: EntryCommit | None, *, counted: bool = False

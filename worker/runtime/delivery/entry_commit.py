@@ -93,6 +93,8 @@ class EntryCommit:
         entry_id: str,
         done_key: str,
         sent_key: str,
+        starts_key: str,
+        try_count: int,
         group: str,
         consumer: str,
         replies: list[ResourceResponse],
@@ -105,6 +107,8 @@ class EntryCommit:
         self.entry_id = entry_id
         self.done_key = done_key
         self.sent_key = sent_key
+        self.starts_key = starts_key
+        self._try_count = try_count
         self._group = group
         self._consumer = consumer
         self.replies = replies
@@ -202,8 +206,15 @@ class EntryCommit:
         return answers
 
     async def _fenced(self, client: Redis, write: FencedWrite, *, commit: bool) -> Any:
-        keys = [self.stream, self.done_key, self.sent_key, *write.keys]
-        args = [self._group, self.entry_id, self._consumer, "1" if commit else "0", *write.args]
+        keys = [self.stream, self.done_key, self.sent_key, self.starts_key, *write.keys]
+        args = [
+            self._group,
+            self.entry_id,
+            self._consumer,
+            "1" if commit else "0",
+            self._try_count,
+            *write.args,
+        ]
         try:
             return await self._scripts.run(write.script, keys, args, fence=True)
         except ResponseError as e:

@@ -11,6 +11,12 @@ another round trip, would leave the gap the fence exists to close.
 record of sent replies (`send_journal`), dead letters (`dead_letters`), renewals (`takeover`),
 and — through `fenced()` — every write a turn asks of its commit object (`entry_commit`): bot
 state, deletes, transcripts, proactive enqueues, and the end-of-turn commit.
+
+`fenced()` also refuses the writes of an earlier try of the turn on the same worker. A write
+whose answer never came back (Redis stalled past the timeout, a connection broke) may still be
+applied later, from a socket buffer, after the turn was retried in place; each try past the
+first counts itself in the entry's `starts` key (`worker.runtime.delivery.attempts`), and a
+write carries the count its try began with, so a stale try's write finds the count moved on.
 """
 
 from __future__ import annotations
@@ -32,29 +38,44 @@ deliveries) if it is pending with that consumer, else false (acknowledged, or ta
 FENCED = "FENCED"
 """The error a fenced script answers when the entry is not this consumer's any more."""
 
-_FENCE_KEYS = 3
-"""KEYS of `fenced()` before the body's own: the stream, the done pointer, the sent record."""
-_FENCE_ARGS = 4
-"""ARGV of `fenced()` before the body's own: group, entry id, consumer, '1' to commit."""
+CURRENT = """
+local function current(starts, try)
+  return (tonumber(redis.call('GET', starts)) or 0) == tonumber(try)
+end
+"""
+"""`current(starts key, try)`: whether the entry's count of tries is still the one this try
+began with (0 for the first try of an entry read here, which counts nothing)."""
+
+_FENCE_KEYS = 4
+"""KEYS of `fenced()` before the body's own: the stream, the done pointer, the sent record, the
+count of tries."""
+_FENCE_ARGS = 5
+"""ARGV of `fenced()` before the body's own: group, entry id, consumer, '1' to commit, the try's
+count."""
 
 
 def fenced(body: str) -> str:
     """A script that runs `body` (a store's own script, reading its own KEYS and ARGV) only if
-    the entry is still this consumer's, and, when asked to commit and the body answered 0,
+    the entry is still this consumer's and this try's, and, when asked to commit and the body
+    answered 0,
     moves the conversation's done pointer to the entry, deletes its record of sent replies and
     acknowledges it, in the same atomic step: state committed means entry acknowledged.
 
-    KEYS: the shard stream, the conversation's done pointer, the entry's record of sent replies
-    (one slot), then the body's keys. ARGV: group, entry id, consumer, '1' to commit or '0',
-    then the body's arguments. Answers the error FENCED, having run nothing, when another
-    consumer owns the entry (or it was acknowledged); else what the body answered.
+    KEYS: the shard stream, the conversation's done pointer, the entry's record of sent replies,
+    its count of tries (one slot), then the body's keys. ARGV: group, entry id, consumer, '1'
+    to commit or '0', the count the try began with, then the body's arguments. Answers the
+    error FENCED, having run nothing, when another consumer owns the entry (or it was
+    acknowledged) or a later try began; else what the body answered.
     """
-    return f"""{OWNS}
+    return f"""{OWNS}{CURRENT}
 local function body(KEYS, ARGV)
 {body}
 end
 if not owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then
   return redis.error_reply('{FENCED} entry ' .. ARGV[2] .. ' is not owned by ' .. ARGV[3])
+end
+if not current(KEYS[4], ARGV[5]) then
+  return redis.error_reply('{FENCED} entry ' .. ARGV[2] .. ': a later try began')
 end
 local result = body({{unpack(KEYS, {_FENCE_KEYS + 1})}}, {{unpack(ARGV, {_FENCE_ARGS + 1})}})
 if ARGV[4] == '1' and result == 0 then

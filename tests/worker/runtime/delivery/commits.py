@@ -26,6 +26,7 @@ class Delivered:
     done_key: str
     sent_key: str
     consumer: str
+    starts_key: str
 
 
 async def deliver(
@@ -40,7 +41,12 @@ async def deliver(
     answer: Any = await redis.xreadgroup(CONSUMER_GROUP, consumer, {stream: ">"}, count=1)
     entry_id = answer[0][1][0][0].decode()
     return Delivered(
-        stream, entry_id, keys.done(shard, conversation), keys.sent(shard, entry_id), consumer
+        stream,
+        entry_id,
+        keys.done(shard, conversation),
+        keys.sent(shard, entry_id),
+        consumer,
+        keys.starts(shard, entry_id),
     )
 
 
@@ -64,6 +70,8 @@ def commit_for(
         entry_id=entry.entry_id,
         done_key=entry.done_key,
         sent_key=entry.sent_key,
+        starts_key=entry.starts_key,
+        try_count=0,
         group=CONSUMER_GROUP,
         consumer=entry.consumer,
         replies=[],

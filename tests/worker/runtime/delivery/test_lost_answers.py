@@ -1,0 +1,149 @@
+"""A turn's commit whose answer never came back (Redis applied it, then stalled past the
+worker's timeout; or the connection broke on the way back): the worker cannot tell it from a
+commit that never ran, and retries the turn in place. The retry must not run a committed turn
+again, and a commit of an earlier try that lands late must not overwrite a later try's."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from shared.protocol.keys import Keyspace
+from shared.redis.connection import Redis
+from shared.redis.resp import Command
+from shared.redis.resp_pools import RespExecutor, open_pipelined_pool
+from shared.settings import Settings
+from tests.support.activities import message
+from tests.support.streams import enqueue, pending_count
+from turnstream.devconnector import DevConnector
+from worker.bot import (
+    ActivityHandler,
+    AutoSaveStateMiddleware,
+    BotApp,
+    ConversationState,
+    RedisStorage,
+    TurnContext,
+)
+from worker.runtime import process
+from worker.runtime.delivery.fence import is_fenced
+from worker.runtime.process import run_worker
+
+
+class Counter(ActivityHandler):
+    """Counts messages in conversation state (AutoSave commits it with the entry). A try that
+    finds the count already moved says more than the first try did, so a turn run again
+    after its commit shows in the replies."""
+
+    def __init__(self, state: ConversationState) -> None:
+        self.count = state.create_property("count")
+        self.tries = 0
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        self.tries += 1
+        count = await self.count.get(turn_context, 0) + 1
+        await self.count.set(turn_context, count)
+        await turn_context.send_activity(f"count {count}")
+        if count > 1:
+            await turn_context.send_activity("ran again")
+
+
+def _is_commit(command: Command) -> bool:
+    """A fenced script asked to commit: ARGV[4] (after the keys) is '1'."""
+    if str(command[0]).upper() != "EVALSHA":
+        return False
+    args = command[3 + int(command[2]) :]
+    return len(args) > 3 and args[3] == "1"
+
+
+class LosesACommitAnswer:
+    """The worker's script connection; the first turn commit is applied by Redis but its answer
+    is lost (TimeoutError). `hold`: the commit is not sent then, but just after the retry
+    counted its try, as a write stuck in a stalled server lands after the retry began; what it
+    answered is kept in `late_answer`."""
+
+    def __init__(self, pool: RespExecutor, *, hold: bool) -> None:
+        self._pool = pool
+        self._hold = hold
+        self._held: list[Command] | None = None
+        self.lost = 0
+        self.late_answer: list[Any] | None = None
+
+    async def execute(self, commands: Sequence[Command]) -> list[Any]:
+        if self.lost == 0 and await self._loaded_commit(commands):
+            self.lost = 1
+            if self._hold:
+                self._held = list(commands)
+            else:
+                await self._pool.execute(commands)
+            raise TimeoutError("the answer was lost")
+        replies = await self._pool.execute(commands)
+        if self._held is not None and any(_counts_a_try(c) for c in commands):
+            held, self._held = self._held, None
+            self.late_answer = await self._pool.execute(held)
+        return replies
+
+    async def _loaded_commit(self, commands: Sequence[Command]) -> bool:
+        """A commit the server will run (not one it answers NOSCRIPT to, to be sent again once
+        the script is loaded: that one would be lost before it ran)."""
+        shas = [c[1] for c in commands if _is_commit(c)]
+        if not shas:
+            return False
+        (loaded,) = await self._pool.execute([("SCRIPT", "EXISTS", *shas)])
+        return all(loaded)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+def _counts_a_try(command: Command) -> bool:
+    return any(":starts:" in str(part) for part in command)
+
+
+def _losing(hold: bool, made: list[LosesACommitAnswer]) -> Callable[..., RespExecutor]:
+    def open_pool(settings: Settings, *, timeout_seconds: float) -> RespExecutor:
+        pool = LosesACommitAnswer(
+            open_pipelined_pool(settings, timeout_seconds=timeout_seconds), hold=hold
+        )
+        made.append(pool)
+        return pool
+
+    return open_pool
+
+
+@pytest.mark.parametrize("hold", [False, True], ids=["landed-before-the-retry", "landed-late"])
+async def test_a_commit_whose_answer_was_lost_is_not_run_or_written_twice(
+    settings: Settings,
+    redis: Redis,
+    keys: Keyspace,
+    connector: tuple[DevConnector, str],
+    monkeypatch: pytest.MonkeyPatch,
+    hold: bool,
+) -> None:
+    dev, service_url = connector
+    made: list[LosesACommitAnswer] = []
+    monkeypatch.setattr(process, "open_pipelined_pool", _losing(hold, made))
+    await enqueue(redis, keys, message("hi", service_url=service_url))
+    storage = RedisStorage(redis, key_prefix=settings.key_prefix)
+    state = ConversationState(storage)
+    bot = Counter(state)
+    app = BotApp(bot, middleware=[AutoSaveStateMiddleware(state)], conversation_state=state)
+
+    consumer = await run_worker(
+        dataclasses.replace(settings, max_deliveries=3), app, burst=True, handle_signals=False
+    )
+
+    assert [pool.lost for pool in made] == [1]
+    assert [a["text"] for a in dev.activities()] == ["count 1"]
+    assert await pending_count(redis, keys) == 0
+    stored: Any = await storage.read(["test/conversations/conv-1"])
+    assert stored["test/conversations/conv-1"]["count"] == 1
+    assert consumer.turns_done == 1
+    if hold:  # landed late: refused, and the retry committed in its place
+        assert bot.tries == 2
+        (late,) = [made[0].late_answer]
+        assert late is not None and is_fenced(late[0]), late
+    else:  # landed before the retry: the retry found the turn committed and did not run it
+        assert bot.tries == 1
