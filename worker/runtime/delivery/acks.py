@@ -12,15 +12,18 @@ from shared.backoff import exponential
 from shared.protocol.keys import CHAIN_TTL_SECONDS
 from shared.redis.connection import OutageLog
 from shared.redis.resp_pools import RespExecutor
-from worker.runtime.delivery.fence import OWNS
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 5
 
-COMMIT_SCRIPT = f"""{OWNS}
-if not owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then
+COMMIT_SCRIPT = f"""
+local row = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #row == 0 then
+  return -2
+end
+if row[1][2] ~= ARGV[3] then
   return -1
 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', {CHAIN_TTL_SECONDS})
@@ -29,10 +32,11 @@ return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 """
 """KEYS: the shard stream, the conversation's done pointer, the entry's record of sent replies
 (one slot; the record is no longer needed once the entry is committed). ARGV: group, entry id,
-this consumer. Fenced: if another consumer took the entry over (this one was paused or cut off
-past the claim timeout), nothing happens and -1 comes back. The pointer moves before the XACK:
-if the XACK never happens, a redelivery finds the entry committed."""
-_COMMIT = Script(COMMIT_SCRIPT)
+this consumer. Fenced (as `fence.OWNS`): if another consumer took the entry over (this one was
+paused or cut off past the claim timeout), nothing happens and -1 comes back; -2 if the entry is
+no longer pending at all (acknowledged). The pointer moves before the XACK: if the XACK never
+happens, a redelivery finds the entry committed."""
+COMMIT = Script(COMMIT_SCRIPT)
 
 _Commit = tuple[str, str, str, str, "asyncio.Future[bool]"]
 """stream, entry id, done pointer, record of sent replies, and who waits for it."""
@@ -99,7 +103,7 @@ class Acknowledger:
     async def _commit(self, batch: list[_Commit]) -> None:
         for attempt in range(_ATTEMPTS):
             try:
-                results = await _COMMIT.run(
+                results = await COMMIT.run(
                     self._scripts,
                     [
                         ((stream, done_key, sent_key), (self._group, entry_id, self._consumer))
@@ -110,7 +114,12 @@ class Acknowledger:
                 if errors:
                     raise errors[0]
                 for (_, entry_id, *_, future), result in zip(batch, results, strict=True):
-                    if result == -1:
+                    if result == -2 and attempt > 0:
+                        # Acknowledged since this commit was first sent: by that very send,
+                        # whose answer was lost (or by a worker that took the entry over and
+                        # committed it meanwhile): committed either way.
+                        log.info("entry %s: an earlier send of its commit landed", entry_id)
+                    elif result in (-1, -2):
                         log.warning(
                             "entry %s was taken over by another worker: not committed", entry_id
                         )

@@ -7,7 +7,8 @@ entries may reach Redis: so every script that writes for a turn checks ownership
 same atomic step as its writes, with the Lua function below. A check made before the write, in
 another round trip, would leave the gap the fence exists to close.
 
-`OWNS` is prepended to every such script: the commit of a turn without state (`acks`), the
+`OWNS` is prepended to every such script (the commit of a turn without state inlines the same
+check, to tell an acknowledged entry from one taken over): that commit (`acks`), the
 record of sent replies (`send_journal`), dead letters (`dead_letters`), renewals (`takeover`),
 and — through `fenced()` — every write a turn asks of its commit object (`entry_commit`): bot
 state, deletes, transcripts, proactive enqueues, and the end-of-turn commit.

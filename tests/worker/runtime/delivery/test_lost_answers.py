@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from samples.echo import bot as echo
 from shared.protocol.keys import Keyspace
 from shared.redis.connection import Redis
 from shared.redis.resp import Command
@@ -28,6 +29,7 @@ from worker.bot import (
     TurnContext,
 )
 from worker.runtime import process
+from worker.runtime.delivery import acks
 from worker.runtime.delivery.fence import is_fenced
 from worker.runtime.process import run_worker
 
@@ -51,9 +53,12 @@ class Counter(ActivityHandler):
 
 
 def _is_commit(command: Command) -> bool:
-    """A fenced script asked to commit: ARGV[4] (after the keys) is '1'."""
+    """A fenced script asked to commit (ARGV[4], after the keys, is '1'), or the commit of a
+    turn that saved no state."""
     if str(command[0]).upper() != "EVALSHA":
         return False
+    if command[1] == acks.COMMIT.sha:
+        return True
     args = command[3 + int(command[2]) :]
     return len(args) > 3 and args[3] == "1"
 
@@ -147,3 +152,28 @@ async def test_a_commit_whose_answer_was_lost_is_not_run_or_written_twice(
         assert late is not None and is_fenced(late[0]), late
     else:  # landed before the retry: the retry found the turn committed and did not run it
         assert bot.tries == 1
+
+
+async def test_a_stateless_commit_whose_answer_was_lost_counts_as_committed(
+    settings: Settings,
+    redis: Redis,
+    keys: Keyspace,
+    connector: tuple[DevConnector, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The commit of a turn that saved nothing is sent again by the worker itself (the turn is
+    not run again); the second send finds the entry acknowledged by the first, and that is a
+    commit, not a takeover."""
+    dev, service_url = connector
+    made: list[LosesACommitAnswer] = []
+    monkeypatch.setattr(process, "open_pipelined_pool", _losing(False, made))
+    await enqueue(redis, keys, message("hi", service_url=service_url))
+
+    consumer = await run_worker(settings, echo, burst=True, handle_signals=False)
+
+    assert [pool.lost for pool in made] == [1]
+    assert [a["text"] for a in dev.activities()] == ["Echo: hi"]
+    assert await pending_count(redis, keys) == 0
+    assert (consumer.turns_done, consumer.turns_failed) == (1, 0)
+    assert "taken over" not in caplog.text
