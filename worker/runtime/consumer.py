@@ -46,6 +46,10 @@ from worker.runtime.turn_observer import TurnObserver
 
 log = logging.getLogger(__name__)
 
+_FLUSH_SECONDS = 5.0
+"""How long a stopping worker waits, after its drain, for commits Redis has not taken yet (it
+is unreachable): past that their entries stay pending, for another worker to run again."""
+
 TurnRunner = Callable[[Envelope, EntryCommit], Awaitable[None]]
 """Runs the turn for one envelope, its writes fenced by the commit object (the turn's
 `TurnContext.turn_commit`); raising means the turn failed and must not be acknowledged. The
@@ -545,7 +549,7 @@ class Consumer:
             )
             self._scheduler.cancel()
             await self._scheduler.join()
-        await self._acks.flush()
+        await self._acks.flush(within=_FLUSH_SECONDS)
         await self.journal.flush()
         await group.leave_group(self._redis, self._streams, self.name)
 

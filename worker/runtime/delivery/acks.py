@@ -1,6 +1,12 @@
 """Commit turns that saved no state: move the conversation's `done` pointer to the entry and
 acknowledge it, atomically (one small script per entry), every commit of one event-loop tick in
-one pipelined round trip. Turns that saved state commit inside the state script instead."""
+one pipelined round trip. Turns that saved state commit inside the state script instead.
+
+A commit is sent again until Redis answers: its turn already replied, so the entry stays held
+(renewed) by its worker meanwhile, and its conversation's next turn waits for it. Giving up
+would leave the entry pending with nobody running it until a takeover, and a worker that took
+its own entry over could queue it behind the successor that waits for it (a Redis Cluster
+failover longer than the retries lasted left conversations stuck that way)."""
 
 from __future__ import annotations
 
@@ -15,8 +21,6 @@ from shared.redis.resp_pools import RespExecutor
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
-
-_ATTEMPTS = 5
 
 COMMIT_SCRIPT = f"""
 local row = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
@@ -65,8 +69,9 @@ class Acknowledger:
 
     def ack(self, stream: str, entry_id: str, done_key: str, sent_key: str) -> asyncio.Future[bool]:
         """Commit a turn that saved no state (fenced: see COMMIT_SCRIPT). The future resolves
-        once the commit was sent (or given up), to False if the fence refused it (another
-        worker took the entry over); the commit goes out with this tick's batch
+        once Redis took the commit, to False if the fence refused it (another worker took the
+        entry over); it is cancelled if the worker stopped first (`flush`). The commit goes out
+        with this tick's batch
         whether or not anyone still waits for it, so a stop that cancels the waiting turn does
         not cancel a commit begun (no `asyncio.shield`, and its task, needed)."""
         loop = asyncio.get_running_loop()
@@ -76,13 +81,25 @@ class Acknowledger:
         self._batch.append((stream, entry_id, done_key, sent_key, future))
         return future
 
-    async def flush(self) -> None:
-        """Wait for commits already handed over (a draining worker calls this before it closes
-        the connections they go out on: a turn cut short by the drain timeout no longer waits
-        for its own)."""
+    async def flush(self, within: float) -> None:
+        """Wait up to `within` seconds for commits already handed over (a draining worker calls
+        this before it closes the connections they go out on: a turn cut short by the drain
+        timeout no longer waits for its own). Commits Redis has not taken by then are given up:
+        their entries stay pending, for another worker to run again."""
         self._flush()
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if not self._in_flight:
+            return
+        _, unsent = await asyncio.wait(self._in_flight, timeout=within)
+        if unsent:
+            log.error(
+                "%d commit batches not taken by Redis within %.0f s; their entries will be "
+                "delivered again",
+                len(unsent),
+                within,
+            )
+            for task in unsent:
+                task.cancel()
+            await asyncio.gather(*unsent, return_exceptions=True)
 
     def _flush(self) -> None:
         if not self._batch:
@@ -95,13 +112,17 @@ class Acknowledger:
     async def _send(self, batch: list[_Commit]) -> None:
         try:
             await self._commit(batch)
-        finally:
+        except asyncio.CancelledError:
             for *_, future in batch:
-                if not future.done():
-                    future.set_result(True)
+                future.cancel()  # not committed: nobody may take it for a commit
+            raise
+        for *_, future in batch:
+            if not future.done():
+                future.set_result(True)
 
     async def _commit(self, batch: list[_Commit]) -> None:
-        for attempt in range(_ATTEMPTS):
+        attempt = 0
+        while True:
             try:
                 results = await COMMIT.run(
                     self._scripts,
@@ -132,4 +153,4 @@ class Acknowledger:
             except REDIS_FAILURES as e:
                 self._outage.failed(e)
                 await asyncio.sleep(exponential(attempt, first=0.1, cap=1.6))
-        log.error("could not commit %d entries; they will be delivered again", len(batch))
+                attempt += 1

@@ -1,10 +1,12 @@
 """A turn's commit whose answer never came back (Redis applied it, then stalled past the
 worker's timeout; or the connection broke on the way back): the worker cannot tell it from a
 commit that never ran, and retries the turn in place. The retry must not run a committed turn
-again, and a commit of an earlier try that lands late must not overwrite a later try's."""
+again, and a commit of an earlier try that lands late must not overwrite a later try's. And a
+commit Redis cannot take for a while is sent again until it can, not given up."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,13 +14,14 @@ from typing import Any
 import pytest
 
 from samples.echo import bot as echo
-from shared.protocol.keys import Keyspace
-from shared.redis.connection import Redis
+from shared.protocol.keys import CONSUMER_GROUP, Keyspace
+from shared.redis.connection import OutageLog, Redis
 from shared.redis.resp import Command
 from shared.redis.resp_pools import RespExecutor, open_pipelined_pool
 from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.streams import enqueue, pending_count
+from tests.worker.runtime.delivery.commits import deliver
 from turnstream.devconnector import DevConnector
 from worker.bot import (
     ActivityHandler,
@@ -30,6 +33,7 @@ from worker.bot import (
 )
 from worker.runtime import process
 from worker.runtime.delivery import acks
+from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.fence import is_fenced
 from worker.runtime.process import run_worker
 
@@ -177,3 +181,52 @@ async def test_a_stateless_commit_whose_answer_was_lost_counts_as_committed(
     assert await pending_count(redis, keys) == 0
     assert (consumer.turns_done, consumer.turns_failed) == (1, 0)
     assert "taken over" not in caplog.text
+
+
+class Unreachable:
+    """The worker's script connection while Redis cannot be reached: `failures` batches fail
+    with ConnectionError, then batches go through."""
+
+    def __init__(self, pool: RespExecutor, failures: int) -> None:
+        self._pool = pool
+        self.failures = failures
+
+    async def execute(self, commands: Sequence[Command]) -> list[Any]:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("Redis unreachable")
+        return await self._pool.execute(commands)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+async def test_a_stateless_commit_is_sent_until_redis_takes_it(
+    redis: Redis, keys: Keyspace, scripts: RespExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis unreachable for longer than the commit's backoff once lasted (a cluster failover):
+    the commit waits for it, and resolves only once it landed."""
+    monkeypatch.setattr(acks, "exponential", lambda *_, **__: 0.01)
+    entry = await deliver(redis, keys, "test/conv-1")
+    flaky = Unreachable(scripts, failures=12)  # the retries gave up after 5 before
+    committing = Acknowledger(flaky, CONSUMER_GROUP, "w1", OutageLog("test"))
+
+    committed = await committing.ack(entry.stream, entry.entry_id, entry.done_key, entry.sent_key)
+
+    assert committed and flaky.failures == 0
+    assert await redis.get(entry.done_key) == entry.entry_id.encode()
+    assert await pending_count(redis, keys) == 0
+
+
+async def test_a_stopping_worker_gives_up_a_commit_redis_never_takes(
+    redis: Redis, keys: Keyspace, scripts: RespExecutor
+) -> None:
+    entry = await deliver(redis, keys, "test/conv-1")
+    committing = Acknowledger(Unreachable(scripts, 10**9), CONSUMER_GROUP, "w1", OutageLog("t"))
+    waiting = committing.ack(entry.stream, entry.entry_id, entry.done_key, entry.sent_key)
+
+    await asyncio.wait_for(committing.flush(within=0.3), timeout=5)
+
+    assert waiting.cancelled()  # not taken for a commit
+    assert await redis.get(entry.done_key) is None
+    assert await pending_count(redis, keys) == 1  # for another worker to run again
