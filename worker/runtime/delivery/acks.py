@@ -4,9 +4,8 @@ one pipelined round trip. Turns that saved state commit inside the state script 
 
 A commit is sent again until Redis answers: its turn already replied, so the entry stays held
 (renewed) by its worker meanwhile, and its conversation's next turn waits for it. Giving up
-would leave the entry pending with nobody running it until a takeover, and a worker that took
-its own entry over could queue it behind the successor that waits for it (a Redis Cluster
-failover longer than the retries lasted left conversations stuck that way)."""
+left the entry pending while the worker counted it done, and a Redis Cluster failover that
+outlasted the retries left the conversations' next turns waiting for it (docs/reliability.md)."""
 
 from __future__ import annotations
 
