@@ -46,6 +46,7 @@ async def test_no_loss_no_reordering_no_double_commit_under_faults(profile: str)
     # connector's reply requests, so each comes however slow the machine (report.ok also
     # checks that the connector served each of its faults as many times as planned).
     assert report.kills >= 3 and report.stops >= 1 and report.server_restarts == 1
+    assert report.server_stalls == 1
     assert report.takeovers > 0
     assert set(report.connector_faults) == {"THROTTLE", "UNAVAILABLE", "SLOW"}
     assert report.resent > 0 and report.poison >= 1

@@ -2,7 +2,8 @@
 posting counter messages through the gateway, a fault injector, and a checker.
 
 Faults: kill -9 of a worker (restarted at once), SIGSTOP of a worker past its claim timeout,
-kill -9 and restart of the server, a connector answering 429/503/slowly, re-POSTs of activities
+kill -9 and restart of the server, the server stalled (SIGSTOP) past the Redis timeout and the
+claim timeout, a connector answering 429/503/slowly, re-POSTs of activities
 with the same id (a channel's resend), poison turns. The checker compares what the gateway
 acknowledged with what the connector received and with the state in Redis.
 
@@ -52,7 +53,13 @@ CONNECTOR_FAULTS = [
 the expected replies to the share `to` (as many times as fit in between)."""
 STOP_AT = 0.35
 RESTART_AT = 0.5
-"""When the worker is stopped and the server restarted: shares of the expected replies."""
+STALL_AT = 0.85
+"""When the worker is stopped, the server restarted and stalled: shares of the expected
+replies."""
+STALL_SECONDS = 2.5
+"""How long the server stalls: past TURNSTREAM_REDIS_TIMEOUT_SECONDS (1 s), so commits time out
+and may land after their turn was retried (worker.runtime.delivery.attempts), and past the claim
+timeout, so held entries go idle long enough to be taken over."""
 
 CHANNEL = "chaos"
 RECORD_WINDOW_SECONDS = 0.3
@@ -144,6 +151,7 @@ class Report:
     kills: int = 0
     stops: int = 0
     server_restarts: int = 0
+    server_stalls: int = 0
     connector_faults: dict[str, int] = field(default_factory=dict)
     takeovers: int = 0
     takeover_p50_s: float = 0.0
@@ -199,6 +207,8 @@ class ChaosRun:
         stopped and thawed may be killed later)."""
         self.server_away: tuple[float, float] | None = None
         """From the server's kill until it answered again (plus RECONNECT_SECONDS)."""
+        self.server_stalled: tuple[float, float] | None = None
+        """From the server's stop until it was resumed."""
         self._started = 0.0
         self._log_index = 0
         self._watchers: list[asyncio.Task[None]] = []
@@ -361,7 +371,7 @@ class ChaosRun:
         """(reply requests the connector has seen, fault due then), in order."""
         kills = self.profile.kills
         shares = [((n + 0.5) / kills, "kill") for n in range(kills)]
-        shares += [(STOP_AT, "stop"), (RESTART_AT, "restart")]
+        shares += [(STOP_AT, "stop"), (RESTART_AT, "restart"), (STALL_AT, "stall")]
         return sorted((math.floor(share * self.expected_replies), what) for share, what in shares)
 
     async def _inject(self, redis: Redis) -> None:
@@ -380,6 +390,8 @@ class ChaosRun:
                 await self._freeze_one(redis, until)
             elif what == "restart":
                 await self._restart_server()
+            elif what == "stall":
+                await self._stall_server()
             else:
                 await self._kill_one(redis, until)
 
@@ -482,6 +494,20 @@ class ChaosRun:
         await asyncio.to_thread(self.server.start)
         self.server_away = (killed_at, time.monotonic() + RECONNECT_SECONDS)
         self.report.server_restarts += 1
+
+    async def _stall_server(self) -> None:
+        pid = self.server.pid
+        assert pid is not None
+        self._event(f"server stalled (reply request {self.connector.requests})")
+        stalled_at = time.monotonic()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(STALL_SECONDS)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.server_stalled = (stalled_at, time.monotonic())
+        self._event("server resumed")
+        self.report.server_stalls += 1
 
     # -- takeover timing ---------------------------------------------------------------------
 
@@ -686,11 +712,11 @@ class ChaosRun:
         # and its record of the reply. Up to one duplicate per fault passes; beyond that, only
         # duplicates every one of which such a window explains (slow answers widen it).
         unexplained = report.duplicate_replies - report.duplicate_replies_at_a_kill
-        if report.duplicate_replies > report.kills + report.stops and unexplained > 0:
+        faults = report.kills + report.stops + report.server_stalls
+        if report.duplicate_replies > faults and unexplained > 0:
             report.problems.append(
-                f"{report.duplicate_replies} duplicate replies for "
-                f"{report.kills + report.stops} kills and stops, {unexplained} of them not "
-                "at a kill or stop"
+                f"{report.duplicate_replies} duplicate replies for {faults} kills, stops and "
+                f"stalls, {unexplained} of them not at a kill, stop or stall"
             )
         if report.takeover_p99_s > 10:
             report.problems.append(f"takeover p99 {report.takeover_p99_s} s > 10 s")
@@ -699,12 +725,17 @@ class ChaosRun:
         """Whether the worker that sent `reply` was killed or stopped while it was in flight
         or before it could record it: RECORD_WINDOW_SECONDS after the answer, or, for an answer
         while the server was away, any time before the reply came `again` (a record that could
-        not be written waits for the turn's retry to commit)."""
+        not be written waits for the turn's retry to commit). Or whether the server stalled
+        then: no worker could record it until the stall ended, and the entries held went idle
+        long enough to be taken over."""
         faults = self.faults.get(reply.sender, []) if reply.sender is not None else []
         recorded_by = reply.at + RECORD_WINDOW_SECONDS
         away = self.server_away
         if again is not None and away is not None and away[0] <= reply.at <= away[1]:
             recorded_by = again.arrived_at
+        stalled = self.server_stalled
+        if stalled is not None and stalled[0] <= recorded_by and reply.arrived_at <= stalled[1]:
+            return True
         return any(reply.arrived_at - LOOP_LAG_SECONDS <= t <= recorded_by for t in faults)
 
     async def _stored_count(self, redis: Redis, conversation: str) -> int | None:
