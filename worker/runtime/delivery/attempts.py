@@ -64,7 +64,7 @@ ARGV: group, entry id, this consumer, '1' to read the record. Answers 0 if the e
 longer pending (committed), -1 if another consumer holds it, else {the count after adding this
 try, the record or false}. Checked and counted in one step: a commit of an earlier try that
 lands later finds the count moved on (`fence.fenced`); one that landed before is seen here."""
-_BEGIN = Script(BEGIN_SCRIPT)
+BEGIN = Script(BEGIN_SCRIPT)
 
 
 class AlreadyCommitted(Exception):
@@ -115,7 +115,7 @@ class Tries:
             replies = self._replies[key] = []
             return Try(1, replies)
         stream, entry_id = key
-        (answer,) = await _BEGIN.run(
+        (answer,) = await BEGIN.run(
             self._scripts,
             [
                 (

@@ -163,7 +163,14 @@ class EntryCommit:
         # Fenced in its own script (send_journal.RECORD_SCRIPT). A refused record is not
         # reported to the turn: it may also be one that lost the race with this entry's own
         # commit; a real loss is caught by the turn's next write (fenced) or send (checked).
-        self._journal.record(self.stream, self.sent_key, self.entry_id, replies)
+        self._journal.record(
+            self.stream,
+            self.sent_key,
+            self.entry_id,
+            replies,
+            starts_key=self.starts_key,
+            try_count=self._try_count,
+        )
 
     async def write(
         self, client: Redis, writes: Sequence[FencedWrite], *, commit: bool = False

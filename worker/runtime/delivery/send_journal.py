@@ -32,7 +32,7 @@ from shared.protocol.keys import SENT_TTL_SECONDS
 from shared.redis.connection import OutageLog, Redis
 from shared.redis.resp_pools import RespExecutor
 from shared.schema.activity import ResourceResponse
-from worker.runtime.delivery.fence import OWNS
+from worker.runtime.delivery.fence import CURRENT, OWNS
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
@@ -42,20 +42,21 @@ _ATTEMPTS = 3
 RECORD_DELAY_SECONDS = 0.002
 """How long a record waits for the turn to commit before it is written (the residual window)."""
 
-RECORD_SCRIPT = f"""{OWNS}
-if not owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then
+RECORD_SCRIPT = f"""{OWNS}{CURRENT}
+if not owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) or not current(KEYS[3], ARGV[5]) then
   return -1
 end
 redis.call('SET', KEYS[2], ARGV[4], 'EX', {SENT_TTL_SECONDS})
 return 0
 """
-"""KEYS: the shard stream, the entry's record (same slot). ARGV: group, entry id, this consumer,
-the msgpack list of resource ids. Fenced like a commit: a worker that lost the entry to another
-cannot overwrite the new owner's record."""
+"""KEYS: the shard stream, the entry's record, its count of tries (one slot). ARGV: group,
+entry id, this consumer, the msgpack list of resource ids, the count the try began with.
+Fenced like a commit: a worker that lost the entry to another cannot overwrite the new owner's
+record, nor an earlier try's late record the longer one of the try after it."""
 _RECORD = Script(RECORD_SCRIPT)
 
-_Record = tuple[str, str, str, bytes]
-"""stream, record key, entry id, packed ids."""
+_Record = tuple[str, str, str, bytes, str, int]
+"""stream, record key, entry id, packed ids, count-of-tries key, the try's count."""
 
 
 def pack(replies: Sequence[ResourceResponse]) -> bytes:
@@ -88,13 +89,21 @@ class SendJournal:
         """Records given up on (Redis unreachable): replies a takeover would send again."""
 
     def record(
-        self, stream: str, key: str, entry_id: str, replies: Sequence[ResourceResponse]
+        self,
+        stream: str,
+        key: str,
+        entry_id: str,
+        replies: Sequence[ResourceResponse],
+        *,
+        starts_key: str,
+        try_count: int,
     ) -> None:
         """Record every reply sent so far for the entry (the whole list: writes are idempotent
-        and the latest one wins)."""
+        and the latest one wins), by the try that began at `try_count`
+        (worker.runtime.delivery.attempts)."""
         if not self._batch:
             asyncio.get_running_loop().call_later(RECORD_DELAY_SECONDS, self._flush)
-        self._batch[key] = (stream, key, entry_id, pack(replies))
+        self._batch[key] = (stream, key, entry_id, pack(replies), starts_key, try_count)
 
     def forget(self, key: str) -> None:
         """The entry committed: its record is not needed (if already sent, the commit deleted
@@ -124,8 +133,8 @@ class SendJournal:
 
     async def _send(self, batch: list[_Record]) -> None:
         calls = [
-            ((stream, key), (self._group, entry_id, self._consumer, packed))
-            for stream, key, entry_id, packed in batch
+            ((stream, key, starts_key), (self._group, entry_id, self._consumer, packed, count))
+            for stream, key, entry_id, packed, starts_key, count in batch
         ]
         for attempt in range(_ATTEMPTS):
             try:

@@ -330,7 +330,14 @@ async def test_a_sent_reply_record_is_fenced(
     entry = await deliver(redis, keys, CONVERSATION)
     await taken_over(redis, entry)
     journal = SendJournal(redis, scripts, CONSUMER_GROUP, "w1", OutageLog("test"))
-    journal.record(entry.stream, entry.sent_key, entry.entry_id, [ResourceResponse(id="r1")])
+    journal.record(
+        entry.stream,
+        entry.sent_key,
+        entry.entry_id,
+        [ResourceResponse(id="r1")],
+        starts_key=entry.starts_key,
+        try_count=0,
+    )
     await journal.flush()
     assert not await redis.exists(entry.sent_key)  # the new owner's record is its own
 

@@ -32,7 +32,7 @@ from worker.bot import (
     TurnContext,
 )
 from worker.runtime import process
-from worker.runtime.delivery import acks
+from worker.runtime.delivery import acks, attempts
 from worker.runtime.delivery.acks import Acknowledger
 from worker.runtime.delivery.fence import is_fenced
 from worker.runtime.process import run_worker
@@ -89,7 +89,11 @@ class LosesACommitAnswer:
                 await self._pool.execute(commands)
             raise TimeoutError("the answer was lost")
         replies = await self._pool.execute(commands)
-        if self._held is not None and any(_counts_a_try(c) for c in commands):
+        counted = any(
+            _counts_a_try(c) and not str(r).startswith("NOSCRIPT")
+            for c, r in zip(commands, replies, strict=True)
+        )
+        if self._held is not None and counted:
             held, self._held = self._held, None
             self.late_answer = await self._pool.execute(held)
         return replies
@@ -108,7 +112,7 @@ class LosesACommitAnswer:
 
 
 def _counts_a_try(command: Command) -> bool:
-    return any(":starts:" in str(part) for part in command)
+    return str(command[0]).upper() == "EVALSHA" and command[1] == attempts.BEGIN.sha
 
 
 def _losing(hold: bool, made: list[LosesACommitAnswer]) -> Callable[..., RespExecutor]:

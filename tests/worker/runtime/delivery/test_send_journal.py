@@ -24,6 +24,11 @@ async def _delivered(redis: Redis, keys: Keyspace, consumer: str) -> tuple[str, 
     return stream, entry_id, keys.done(shard, "test/conv-1"), keys.sent(shard, entry_id)
 
 
+def _first_try(keys: Keyspace, entry_id: str) -> dict[str, Any]:
+    """The record's arguments for the first try of an entry read here (its count: none)."""
+    return {"starts_key": keys.starts(keys.shard_of("test/conv-1"), entry_id), "try_count": 0}
+
+
 def test_ids_survive_the_round_trip_including_missing_ones() -> None:
     replies = [ResourceResponse(id="a1"), ResourceResponse(), ResourceResponse(id="a3")]
     assert [r.id for r in unpack(pack(replies))] == ["a1", None, "a3"]
@@ -36,9 +41,10 @@ async def test_records_what_was_sent_and_the_commit_removes_it(
     stream, entry_id, done_key, sent_key = await _delivered(redis, keys, "w1")
     journal = SendJournal(redis, scripts, CONSUMER_GROUP, "w1", OutageLog("test"))
 
-    journal.record(stream, sent_key, entry_id, [ResourceResponse(id="r1")])
+    first = _first_try(keys, entry_id)
+    journal.record(stream, sent_key, entry_id, [ResourceResponse(id="r1")], **first)
     journal.record(
-        stream, sent_key, entry_id, [ResourceResponse(id="r1"), ResourceResponse(id="r2")]
+        stream, sent_key, entry_id, [ResourceResponse(id="r1"), ResourceResponse(id="r2")], **first
     )
     await journal.flush()
 
@@ -57,13 +63,39 @@ async def test_a_worker_that_lost_the_entry_cannot_overwrite_its_record(
     stream, entry_id, _, sent_key = await _delivered(redis, keys, "w1")
     await redis.xclaim(stream, CONSUMER_GROUP, "w2", 0, [entry_id])  # taken over by w2
     new_owner = SendJournal(redis, scripts, CONSUMER_GROUP, "w2", OutageLog("test"))
-    new_owner.record(stream, sent_key, entry_id, [ResourceResponse(id="fresh")])
+    new_owner.record(
+        stream, sent_key, entry_id, [ResourceResponse(id="fresh")], **_first_try(keys, entry_id)
+    )
     await new_owner.flush()
 
     stale = SendJournal(redis, scripts, CONSUMER_GROUP, "w1", OutageLog("test"))
-    stale.record(stream, sent_key, entry_id, [ResourceResponse(id="stale")])
+    stale.record(
+        stream, sent_key, entry_id, [ResourceResponse(id="stale")], **_first_try(keys, entry_id)
+    )
     await stale.flush()
 
     recorded: Any = await redis.get(sent_key)
     assert [r.id for r in unpack(recorded)] == ["fresh"]
     assert stale.unrecorded == 0  # refused, not failed: nothing to retry
+
+
+async def test_an_earlier_try_cannot_overwrite_the_record_of_the_try_after_it(
+    redis: Redis, keys: Keyspace, scripts: RespExecutor
+) -> None:
+    """A record of the first try that reaches Redis late (it stalled) after the retry in place
+    recorded its longer list: the retry's stands."""
+    stream, entry_id, _, sent_key = await _delivered(redis, keys, "w1")
+    first = _first_try(keys, entry_id)
+    await redis.incr(first["starts_key"])  # the retry counted itself (attempts.BEGIN_SCRIPT)
+    journal = SendJournal(redis, scripts, CONSUMER_GROUP, "w1", OutageLog("test"))
+    retry = {**first, "try_count": 1}
+    journal.record(
+        stream, sent_key, entry_id, [ResourceResponse(id="r1"), ResourceResponse(id="r2")], **retry
+    )
+    await journal.flush()
+
+    journal.record(stream, sent_key, entry_id, [ResourceResponse(id="r1")], **first)
+    await journal.flush()
+
+    recorded: Any = await redis.get(sent_key)
+    assert [r.id for r in unpack(recorded)] == ["r1", "r2"]
