@@ -10,6 +10,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import hiredis
@@ -17,9 +18,10 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from shared.redis.resp import Endpoint, ReplyError, RespError
+from shared.redis.resp import Endpoint, ReplyError, RespError, RespPool
 from shared.redis.resp_pipeline import PipelinedRespPool, _Connection
 from tests.shared.redis.test_resp_replies import REPLIES, scripted_server
+from tests.support.tls import tls_proxy
 from turnstream.embedded import EmbeddedRedis, free_port
 
 TIMEOUT = 0.3
@@ -239,3 +241,29 @@ def _comparable(reply: object) -> object:
     if isinstance(reply, list):
         return [_comparable(item) for item in reply]
     return ("error", str(reply)) if isinstance(reply, ReplyError) else reply
+
+
+async def test_a_unix_socket_carries_the_batches_too(tmp_path: Path) -> None:
+    socket_path = tmp_path / "valkey.sock"
+    with EmbeddedRedis(appendonly=False, extra_args=["--unixsocket", str(socket_path)]):
+        pool = PipelinedRespPool(
+            Endpoint.from_url(f"unix://{socket_path}?db=2"), timeout_seconds=TIMEOUT
+        )
+        replies = await asyncio.gather(*(pool.execute([("CLIENT", "INFO")]) for _ in range(3)))
+        assert all(b" db=2 " in info for (info,) in replies)
+        assert len({info.split()[0] for (info,) in replies}) == 1  # one connection: one id
+        await pool.aclose()
+
+
+async def test_rediss_reaches_the_server_through_tls(tmp_path: Path, redis_url: str) -> None:
+    """`rediss://` (a managed Redis such as Azure Cache for Redis takes only TLS), through a
+    TLS proxy in front of the embedded server, for the worker's connection and the gateway's."""
+    port = Endpoint.from_url(redis_url).port
+    async with tls_proxy(tmp_path, port) as tls_port:
+        url = f"rediss://127.0.0.1:{tls_port}/0?ssl_cert_reqs=none"
+        pipelined = PipelinedRespPool(Endpoint.from_url(url), timeout_seconds=5)
+        pooled = RespPool(Endpoint.from_url(url), max_connections=2)
+        for pool in (pipelined, pooled):
+            replies = await asyncio.gather(*(pool.execute([("ECHO", str(i))]) for i in range(5)))
+            assert replies == [[str(i).encode()] for i in range(5)]
+            await pool.aclose()
