@@ -58,9 +58,9 @@ count."""
 def fenced(body: str) -> str:
     """A script that runs `body` (a store's own script, reading its own KEYS and ARGV) only if
     the entry is still this consumer's and this try's, and, when asked to commit and the body
-    answered 0,
-    moves the conversation's done pointer to the entry, deletes its record of sent replies and
-    acknowledges it, in the same atomic step: state committed means entry acknowledged.
+    answered 0, moves the conversation's done pointer to the entry, deletes its record of sent
+    replies and acknowledges it, in the same atomic step: state committed means entry
+    acknowledged.
 
     KEYS: the shard stream, the conversation's done pointer, the entry's record of sent replies,
     its count of tries (one slot), then the body's keys. ARGV: group, entry id, consumer, '1'
