@@ -19,14 +19,15 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
 
-import aiohttp
 import orjson
 from redis.exceptions import RedisError
 
 from shared.protocol.keys import Keyspace
 from shared.redis.connection import Redis
 from worker.connector.errors import TokenUnavailable
+from worker.connector.keepalive_http import KeepAliveHttp
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class ClientCredentialsTokens:
     def __init__(
         self,
         *,
-        session: aiohttp.ClientSession,
+        http: KeepAliveHttp,
         redis: Redis,
         keys: Keyspace,
         token_url: str,
@@ -87,15 +88,18 @@ class ClientCredentialsTokens:
         app_password: str,
         scope: str = BOT_FRAMEWORK_SCOPE,
     ) -> None:
-        self._session = session
+        self._http = http
         self._redis = redis
         self._token_url = token_url
-        self._form = {
-            "grant_type": "client_credentials",
-            "client_id": app_id,
-            "client_secret": app_password,
-            "scope": scope,
-        }
+        self._endpoint = _Endpoint.of(token_url)
+        self._form = urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": app_id,
+                "client_secret": app_password,
+                "scope": scope,
+            }
+        ).encode()
         credential = hashlib.sha256(f"{app_id}\0{token_url}\0{scope}".encode()).hexdigest()[:32]
         self._key = keys.outbound_token(credential)
         self._lock_key = keys.outbound_token_lock(credential)
@@ -197,13 +201,21 @@ class ClientCredentialsTokens:
 
     async def _fetch(self) -> AccessToken:
         self.fetches += 1
+        endpoint = self._endpoint
         try:
-            async with self._session.post(
-                self._token_url, data=self._form, allow_redirects=False
-            ) as response:
-                status = response.status
-                body = await response.content.read(MAX_RESPONSE_BYTES)
-        except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            # Never redirected: the keep-alive client does not follow a 3xx, which then fails
+            # below like any answer but 200 (the secret must not be sent anywhere else).
+            status, body, _ = await self._http.request(
+                "POST",
+                endpoint.scheme,
+                endpoint.host,
+                endpoint.port,
+                endpoint.target,
+                {"Content-Type": "application/x-www-form-urlencoded"},
+                self._form,
+                max_body=MAX_RESPONSE_BYTES,
+            )
+        except (TimeoutError, OSError) as e:
             raise TokenUnavailable(f"token endpoint unreachable: {type(e).__name__}") from e
         doc = _json_object(body)
         if status != 200:
@@ -218,6 +230,23 @@ class ClientCredentialsTokens:
         return AccessToken(
             value, now + lifetime, now + lifetime - min(REFRESH_AHEAD_SECONDS, lifetime / 2)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    scheme: str
+    host: str
+    port: int
+    target: str
+
+    @classmethod
+    def of(cls, url: str) -> _Endpoint:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return cls(parts.scheme, parts.hostname, port, target)
 
 
 def _json_object(body: bytes) -> dict[str, object]:

@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from shared.event_loop import loop_name
 from shared.loops import BackgroundLoops
 from shared.protocol.keys import Keyspace
@@ -29,6 +27,7 @@ from worker.bot.user_tokens import UserTokenClient
 from worker.connector.app_token import ClientCredentialsTokens
 from worker.connector.authorization import AppCredentials
 from worker.connector.client import ConnectorClient
+from worker.connector.keepalive_http import KeepAliveHttp
 from worker.connector.service_urls import OutboundPolicy
 from worker.connector.token_service import TokenServiceClient
 from worker.runtime.answer_publisher import AnswerPublisher
@@ -77,7 +76,7 @@ async def run_worker(
         (*settings.outbound_allowed_hosts, token_service_host),
         allow_private=settings.allow_private_service_urls,
     )
-    token_session, tokens = _tokens(settings, redis, keys)
+    token_http, tokens = _tokens(settings, redis, keys)
     credentials = AppCredentials(tokens, policy) if tokens is not None else None
     metrics = WorkerMetrics()
     name = consumer_name()
@@ -198,8 +197,8 @@ async def run_worker(
         await connector.aclose()
         if tokens is not None:
             await tokens.aclose()
-        if token_session is not None:
-            await token_session.close()
+        if token_http is not None:
+            await token_http.aclose()
         await scripts.aclose()
         await redis.aclose()
     log.info(
@@ -214,25 +213,25 @@ async def run_worker(
 
 def _tokens(
     settings: Settings, redis: Redis, keys: Keyspace
-) -> tuple[aiohttp.ClientSession | None, ClientCredentialsTokens | None]:
-    """The outbound token (with an app id), on a session of its own: the token endpoint is
-    configuration, not a service URL from an activity."""
+) -> tuple[KeepAliveHttp | None, ClientCredentialsTokens | None]:
+    """The outbound token (with an app id), on an HTTP client of its own: the token endpoint is
+    configuration, not a service URL from an activity (so a private address is allowed)."""
     if not settings.app_id:
         log.warning("ANONYMOUS MODE: MicrosoftAppId is not set; replies carry no token")
         return None, None
     assert settings.app_password is not None  # check_worker
-    session = aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds)
+    http = KeepAliveHttp(
+        timeout_seconds=settings.connector_timeout_seconds, allow_private=True, max_connections=4
     )
     tokens = ClientCredentialsTokens(
-        session=session,
+        http=http,
         redis=redis,
         keys=keys,
         token_url=settings.token_url(),
         app_id=settings.app_id,
         app_password=settings.app_password,
     )
-    return session, tokens
+    return http, tokens
 
 
 @asynccontextmanager

@@ -31,6 +31,7 @@ from turnstream.loopback_idp import LoopbackIdentityProvider
 from worker.connector.app_token import AccessToken, ClientCredentialsTokens
 from worker.connector.client import ConnectorClient
 from worker.connector.errors import ForbiddenServiceUrl
+from worker.connector.keepalive_http import KeepAliveHttp
 from worker.connector.safe_resolver import PrivateAddressRefused, PublicOnlyResolver
 from worker.connector.service_urls import OutboundPolicy
 from worker.runtime.process import run_worker
@@ -275,10 +276,11 @@ async def test_an_authenticated_activity_gets_the_token_end_to_end(
 async def test_tokens_are_shared_by_workers_and_fetched_once(
     redis: Redis, keys: Keyspace, idp: LoopbackIdentityProvider
 ) -> None:
-    async with aiohttp.ClientSession() as session:
+    http = KeepAliveHttp(timeout_seconds=5, allow_private=True)
+    try:
         workers = [
             ClientCredentialsTokens(
-                session=session,
+                http=http,
                 redis=redis,
                 keys=keys,
                 token_url=idp.token_url,
@@ -288,6 +290,8 @@ async def test_tokens_are_shared_by_workers_and_fetched_once(
             for _ in range(3)
         ]
         tokens = await asyncio.gather(*(w.token() for w in workers for _ in range(5)))
+    finally:
+        await http.aclose()
     assert len(set(tokens)) == 1
     assert sum(w.fetches for w in workers) == 1
     assert await redis.ttl(keys.outbound_token("x")) == -2  # keys are digests, not the app id
@@ -298,9 +302,10 @@ async def test_tokens_are_shared_by_workers_and_fetched_once(
 async def test_a_token_due_for_renewal_serves_while_a_new_one_is_fetched(
     redis: Redis, keys: Keyspace, idp: LoopbackIdentityProvider
 ) -> None:
-    async with aiohttp.ClientSession() as session:
+    http = KeepAliveHttp(timeout_seconds=5, allow_private=True)
+    try:
         tokens = ClientCredentialsTokens(
-            session=session,
+            http=http,
             redis=redis,
             keys=keys,
             token_url=idp.token_url,
@@ -318,6 +323,8 @@ async def test_a_token_due_for_renewal_serves_while_a_new_one_is_fetched(
         # An expired one is never handed out: the caller waits for the new one.
         tokens._current = AccessToken("expired", now - 1, now - 100)
         assert await tokens.token() != "expired"
+    finally:
+        await http.aclose()
 
 
 async def test_a_failing_token_endpoint_fails_the_turn_transiently(
