@@ -17,12 +17,10 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
-import aiohttp
 import orjson
-from yarl import URL
 
 from shared.backoff import exponential
 from shared.schema.activity import (
@@ -35,10 +33,16 @@ from shared.schema.activity import (
     Transcript,
 )
 from worker.connector import bodies
-from worker.connector.errors import ConnectorError, ForbiddenServiceUrl
+from worker.connector.errors import ConnectorError, ForbiddenServiceUrl, PrivateAddressRefused
 from worker.connector.keepalive_http import AnswerRefused, KeepAliveHttp
-from worker.connector.safe_resolver import PrivateAddressRefused, PublicOnlyResolver
 from worker.connector.service_urls import OutboundPolicy
+
+if TYPE_CHECKING:
+    import aiohttp
+    from yarl import URL
+
+# aiohttp (the former transport, `ConnectorClient.over_aiohttp`) is imported only by a client
+# that sends through it: ~11 MB of a worker's resident memory otherwise (issue 24).
 
 T = TypeVar("T")
 
@@ -106,6 +110,11 @@ class ConnectorClient:
         `max_large_answer_bytes` (reads: member lists); past it the call fails."""
         if session is None and http is None:
             raise ValueError("a ConnectorClient needs an aiohttp session or a KeepAliveHttp")
+        self._connection_errors: tuple[type[BaseException], ...] = (TimeoutError, OSError)
+        if session is not None:
+            import aiohttp
+
+            self._connection_errors += (aiohttp.ClientConnectionError,)
         self._session = session
         self._http = http
         self._credentials = credentials
@@ -161,6 +170,10 @@ class ConnectorClient:
     ) -> ConnectorClient:
         """`create`'s client sending through aiohttp instead (the former transport, kept for
         side-by-side benchmarks: benchmarks/connector_post.py)."""
+        import aiohttp
+
+        from worker.connector.safe_resolver import PublicOnlyResolver
+
         policy = policy or OutboundPolicy()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
@@ -376,7 +389,7 @@ class ConnectorClient:
                     "refused the answer of %s %s: %s", method, url, e, extra={"service_url": url}
                 )
                 raise ConnectorError(method, url, BAD_ANSWER_STATUS, "", message=str(e)) from e
-            except (TimeoutError, OSError, aiohttp.ClientConnectionError):
+            except self._connection_errors:
                 # A POST that timed out may have been delivered: only a request that can be
                 # repeated without effect is sent again.
                 if method == "POST" or attempt == RETRY_ATTEMPTS:
@@ -448,6 +461,8 @@ class ConnectorClient:
             except PrivateAddressRefused as e:
                 raise ForbiddenServiceUrl(url, str(e)) from e
         assert self._session is not None
+        import aiohttp
+
         try:
             # No redirects: a 3xx could send the request, token included, somewhere else.
             async with self._session.request(
@@ -525,6 +540,8 @@ left to yarl to percent-encode."""
 def _as_sent(url: str) -> URL:
     # aiohttp would otherwise re-quote the path and turn the ids' %3A, %40, %3B back into
     # ':', '@', ';' (and a ';' starts path parameters on some servers): send what was escaped.
+    from yarl import URL  # aiohttp's URL type: only the aiohttp transport gets here
+
     return URL(url, encoded=True) if _ENCODED_URL.fullmatch(url) else URL(url)
 
 

@@ -52,3 +52,7 @@ class ForbiddenServiceUrl(WorkerError):
 class TokenUnavailable(WorkerError):
     """The bot's outbound token could not be obtained (the token endpoint failed or refused).
     Transient: the turn runs again later, and lands in the dead letters if it never works."""
+
+
+class PrivateAddressRefused(OSError):
+    """A name resolved to a private, loopback, link-local or reserved address."""

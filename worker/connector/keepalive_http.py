@@ -40,7 +40,7 @@ from typing import cast
 import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from worker.connector.safe_resolver import PrivateAddressRefused
+from worker.connector.errors import PrivateAddressRefused
 from worker.connector.service_urls import is_public
 
 Resolve = Callable[[str, int], Awaitable[list[str]]]

@@ -15,11 +15,10 @@ import socket
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
+from worker.connector.errors import PrivateAddressRefused
 from worker.connector.service_urls import is_public
 
-
-class PrivateAddressRefused(OSError):
-    """A name resolved to a private, loopback, link-local or reserved address."""
+__all__ = ["PrivateAddressRefused", "PublicOnlyResolver"]
 
 
 class PublicOnlyResolver(AbstractResolver):
