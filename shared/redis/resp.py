@@ -65,6 +65,23 @@ class Endpoint:
             tls=tls,
         )
 
+    def handshake(self) -> list[Command]:
+        """What a new connection sends first: AUTH and SELECT, as the URL asks (maybe nothing)."""
+        commands: list[Command] = []
+        if self.password:
+            credentials = [self.username] if self.username else []
+            commands.append(["AUTH", *credentials, self.password])
+        if self.db:
+            commands.append(["SELECT", self.db])
+        return commands
+
+
+def check_handshake(replies: Sequence[Any]) -> None:
+    """Raise `RespError` if the server refused a command of `Endpoint.handshake`."""
+    for reply in replies:
+        if isinstance(reply, ReplyError):
+            raise RespError(f"Redis refused the connection handshake: {reply}")
+
 
 class RespConnection:
     """One connection; `execute` writes a batch and reads exactly as many replies.
@@ -94,16 +111,9 @@ class RespConnection:
         return connection
 
     async def _handshake(self, endpoint: Endpoint) -> None:
-        commands: list[Command] = []
-        if endpoint.password:
-            credentials = [endpoint.username] if endpoint.username else []
-            commands.append(["AUTH", *credentials, endpoint.password])
-        if endpoint.db:
-            commands.append(["SELECT", endpoint.db])
+        commands = endpoint.handshake()
         if commands:
-            for reply in await self.execute(commands):
-                if isinstance(reply, ReplyError):
-                    raise RespError(f"Redis refused the connection handshake: {reply}")
+            check_handshake(await self.execute(commands))
 
     @property
     def usable(self) -> bool:

@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import hiredis
 
-from shared.redis.resp import Command, Endpoint, ReplyError, RespError
+from shared.redis.resp import Command, Endpoint, RespError, check_handshake
 
 
 class _Batch:
@@ -211,13 +211,6 @@ class Pipelined:
 
 
 async def _handshake(connection: _Connection, endpoint: Endpoint) -> None:
-    commands: list[Command] = []
-    if endpoint.password:
-        credentials = [endpoint.username] if endpoint.username else []
-        commands.append(["AUTH", *credentials, endpoint.password])
-    if endpoint.db:
-        commands.append(["SELECT", endpoint.db])
+    commands = endpoint.handshake()
     if commands:
-        for reply in await connection.send(commands):
-            if isinstance(reply, ReplyError):
-                raise RespError(f"Redis refused the connection handshake: {reply}")
+        check_handshake(await connection.send(commands))
