@@ -16,11 +16,11 @@ from typing import Any
 import hiredis
 import hypothesis.strategies as st
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from shared.redis.resp import Endpoint, ReplyError, RespError, RespPool
 from shared.redis.resp_pipeline import PipelinedRespPool, _Connection
-from tests.shared.redis.test_resp_replies import REPLIES, scripted_server
+from tests.shared.redis.test_resp_replies import ANY_BYTES_EXAMPLES, REPLIES, scripted_server
 from tests.support.tls import tls_proxy
 from turnstream.embedded import EmbeddedRedis, free_port
 
@@ -187,13 +187,7 @@ class _Transport:
         pass
 
 
-@settings(
-    max_examples=300,
-    derandomize=True,  # the same examples every run: never a flaky failure
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@ANY_BYTES_EXAMPLES
 @given(
     counts=st.lists(st.integers(1, 3), min_size=1, max_size=4),
     pieces=st.lists(REPLIES, max_size=12),

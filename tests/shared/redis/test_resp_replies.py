@@ -119,14 +119,17 @@ REPLIES = st.one_of(
     st.binary(max_size=12),
 )
 
-
-@settings(
+ANY_BYTES_EXAMPLES = settings(
     max_examples=300,
     derandomize=True,  # the same examples every run: never a flaky failure
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+"""How the any-bytes properties of both RESP clients are explored."""
+
+
+@ANY_BYTES_EXAMPLES
 @given(
     commands=st.integers(1, 4),
     pieces=st.lists(REPLIES, max_size=12),
