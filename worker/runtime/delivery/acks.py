@@ -17,16 +17,17 @@ from shared.backoff import exponential
 from shared.protocol.keys import CHAIN_TTL_SECONDS
 from shared.redis.connection import OutageLog
 from shared.redis.resp_pools import RespExecutor
+from worker.runtime.delivery.fence import HOLDER
 from worker.runtime.delivery.scripts import REDIS_FAILURES, Script
 
 log = logging.getLogger(__name__)
 
-COMMIT_SCRIPT = f"""
-local row = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #row == 0 then
+COMMIT_SCRIPT = f"""{HOLDER}
+local who = holder(KEYS[1], ARGV[1], ARGV[2])
+if not who then
   return -2
 end
-if row[1][2] ~= ARGV[3] then
+if who ~= ARGV[3] then
   return -1
 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', {CHAIN_TTL_SECONDS})
@@ -35,7 +36,7 @@ return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 """
 """KEYS: the shard stream, the conversation's done pointer, the entry's record of sent replies
 (one slot; the record is no longer needed once the entry is committed). ARGV: group, entry id,
-this consumer. Fenced (as `fence.OWNS`): if another consumer took the entry over (this one was
+this consumer. Fenced (`fence.HOLDER`): if another consumer took the entry over (this one was
 paused or cut off past the claim timeout), nothing happens and -1 comes back; -2 if the entry is
 no longer pending at all (acknowledged). The pointer moves before the XACK: if the XACK never
 happens, a redelivery finds the entry committed."""

@@ -35,6 +35,7 @@ from shared.redis.resp import ReplyError, RespError
 from shared.redis.resp_pools import RespExecutor
 from shared.schema.activity import ResourceResponse
 from worker.bot.errors import TakenOver
+from worker.runtime.delivery.fence import HOLDER
 from worker.runtime.delivery.scripts import Script
 from worker.runtime.delivery.send_journal import unpack
 
@@ -43,12 +44,12 @@ log = logging.getLogger(__name__)
 EntryKey = tuple[str, str]
 """(stream, entry id): unique across shards."""
 
-BEGIN_SCRIPT = f"""
-local row = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #row == 0 then
+BEGIN_SCRIPT = f"""{HOLDER}
+local who = holder(KEYS[1], ARGV[1], ARGV[2])
+if not who then
   return 0
 end
-if row[1][2] ~= ARGV[3] then
+if who ~= ARGV[3] then
   return -1
 end
 local count = redis.call('INCR', KEYS[2])

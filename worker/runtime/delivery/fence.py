@@ -7,8 +7,9 @@ entries may reach Redis: so every script that writes for a turn checks ownership
 same atomic step as its writes, with the Lua function below. A check made before the write, in
 another round trip, would leave the gap the fence exists to close.
 
-`OWNS` is prepended to every such script (the commit of a turn without state inlines the same
-check, to tell an acknowledged entry from one taken over): that commit (`acks`), the
+`OWNS` is prepended to every such script (`HOLDER` instead where an acknowledged entry and one
+taken over are answered apart: the commit of a turn without state, the count of a try): that
+commit (`acks`), the
 record of sent replies (`send_journal`), dead letters (`dead_letters`), renewals (`takeover`),
 and — through `fenced()` — every write a turn asks of its commit object (`entry_commit`): bot
 state, deletes, transcripts, proactive enqueues, and the end-of-turn commit.
@@ -35,6 +36,19 @@ end
 """
 """`owns(stream, group, entry, consumer)`: the entry's pending row (id, consumer, idle ms,
 deliveries) if it is pending with that consumer, else false (acknowledged, or taken over)."""
+
+HOLDER = """
+local function holder(stream, group, entry)
+  local rows = redis.call('XPENDING', stream, group, entry, entry, 1)
+  if #rows == 0 then
+    return false
+  end
+  return rows[1][2]
+end
+"""
+"""`holder(stream, group, entry)`: the consumer the entry is pending with, or false when it is
+not pending (acknowledged): for scripts that answer those two cases apart, where `owns` says
+only whether it is this consumer's."""
 
 FENCED = "FENCED"
 """The error a fenced script answers when the entry is not this consumer's any more."""
