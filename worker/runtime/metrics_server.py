@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 
 from prometheus_client import CollectorRegistry
 
@@ -70,10 +71,11 @@ class MetricsServer:
             async with asyncio.timeout(_READ_SECONDS):
                 head = await reader.readuntil(b"\r\n\r\n")
             status, content_type, body = self._answer(head)
+            reason = HTTPStatus(status).phrase.encode()
             writer.write(
                 b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
                 b"Connection: close\r\n\r\n%s"
-                % (status, _REASONS[status], content_type.encode(), len(body), body)
+                % (status, reason, content_type.encode(), len(body), body)
             )
             await writer.drain()
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, OSError):
@@ -96,12 +98,3 @@ class MetricsServer:
         if self._healthy():
             return 200, "application/json", b'{"status":"ok"}'
         return 503, "application/json", b'{"status":"stopping"}'
-
-
-_REASONS = {
-    200: b"OK",
-    400: b"Bad Request",
-    404: b"Not Found",
-    405: b"Method Not Allowed",
-    503: b"Service Unavailable",
-}
