@@ -14,7 +14,7 @@ from gateway.enqueue_pool import EnqueuePool
 from shared.errors import TurnstreamError
 from shared.protocol.chain import ENQUEUE_KEYS, ENQUEUE_SCRIPT, enqueue_arguments
 from shared.redis.connection import OutageLog
-from shared.redis.resp import Command, ReplyError, RespError
+from shared.redis.resp import Command, ReplyError, RespError, is_noscript
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class Enqueuer:
         try:
             async with asyncio.timeout(self._timeout):
                 results = await self._pool.execute([command for command, _ in batch])
-                missing = [i for i, r in enumerate(results) if _is_noscript(r)]
+                missing = [i for i, r in enumerate(results) if is_noscript(r)]
                 if missing:  # the server lost its script cache (restart, failover): load and redo
                     await self._pool.execute([("SCRIPT", "LOAD", ENQUEUE_SCRIPT)])
                     retried = await self._pool.execute([batch[i][0] for i in missing])
@@ -133,10 +133,6 @@ class Enqueuer:
         """Wait for batches already sent, so no caller is left without an answer."""
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
-
-
-def _is_noscript(result: object) -> bool:
-    return isinstance(result, ReplyError) and str(result).startswith("NOSCRIPT")
 
 
 def _fail_all(batch: list[_Pending], error: Exception) -> None:

@@ -76,6 +76,12 @@ class Endpoint:
         return commands
 
 
+def is_noscript(reply: object) -> bool:
+    """Whether a reply is NOSCRIPT: the server lost its script cache (a restart, a failover) and
+    ran nothing; load the script and send the call again."""
+    return isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT")
+
+
 def check_handshake(replies: Sequence[Any]) -> None:
     """Raise `RespError` if the server refused a command of `Endpoint.handshake`."""
     for reply in replies:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from redis.exceptions import RedisError
 
-from shared.redis.resp import Command, ReplyError, RespError
+from shared.redis.resp import Command, ReplyError, RespError, is_noscript
 from shared.redis.resp_pools import RespExecutor
 
 REDIS_FAILURES = (RedisError, OSError, RespError, ReplyError)
@@ -38,7 +38,7 @@ class Script:
         NOSCRIPT without running the call: the script is loaded and only those calls are
         sent again, so none runs twice."""
         results = await pool.execute([self._command(call) for call in calls])
-        missing = [i for i, result in enumerate(results) if _is_noscript(result)]
+        missing = [i for i, result in enumerate(results) if is_noscript(result)]
         if missing:
             await pool.execute([("SCRIPT", "LOAD", self.text)])
             retried = await pool.execute([self._command(calls[i]) for i in missing])
@@ -49,7 +49,3 @@ class Script:
     def _command(self, call: ScriptCall) -> Command:
         keys, args = call
         return ("EVALSHA", self.sha, len(keys), *keys, *args)
-
-
-def _is_noscript(result: object) -> bool:
-    return isinstance(result, ReplyError) and str(result).startswith("NOSCRIPT")

@@ -16,7 +16,7 @@ import pytest
 from samples.echo import bot as echo
 from shared.protocol.keys import CONSUMER_GROUP, Keyspace
 from shared.redis.connection import OutageLog, Redis
-from shared.redis.resp import Command
+from shared.redis.resp import Command, is_noscript
 from shared.redis.resp_pools import RespExecutor, open_pipelined_pool
 from shared.settings import Settings
 from tests.support.activities import message
@@ -90,8 +90,7 @@ class LosesACommitAnswer:
             raise TimeoutError("the answer was lost")
         replies = await self._pool.execute(commands)
         counted = any(
-            _counts_a_try(c) and not str(r).startswith("NOSCRIPT")
-            for c, r in zip(commands, replies, strict=True)
+            _counts_a_try(c) and not is_noscript(r) for c, r in zip(commands, replies, strict=True)
         )
         if self._held is not None and counted:
             held, self._held = self._held, None
