@@ -40,11 +40,9 @@ def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `turnstream` imports this module to build its parser for
     # every command, and a worker process must not carry the gateway's modules (issue 24:
     # each process's resident memory).
-    import uvicorn
-
     from gateway.app import create_app
     from gateway.edge import EdgeLimits
-    from gateway.server import server_config
+    from gateway.server import GatewayServer, server_config
     from shared import event_loop
     from shared.gc_tuning import tune_for_serving
     from shared.telemetry import otel
@@ -60,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         server.should_exit = True
 
     app = create_app(settings, on_loop_death=stop)
-    server = uvicorn.Server(server_config(app, args.host, args.port, limits))
+    server = GatewayServer(server_config(app, args.host, args.port, limits))
     tune_for_serving()
     event_loop.run(server.serve())  # uvicorn's `run`, on the loop every process uses
     return 1 if died else 0
