@@ -8,7 +8,6 @@ import contextvars
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -24,6 +23,7 @@ from shared.schema.activity import (
     InputHints,
     ResourceResponse,
 )
+from worker.bot import turn_effects
 from worker.bot.bot_adapter import BotAdapter
 from worker.bot.errors import StateContention, TakenOver, is_transient
 from worker.bot.invoke import BUFFERED_REPLIES_KEY, INVOKE_RESPONSE_KEY, TURN_FAILED_KEY
@@ -37,6 +37,7 @@ from worker.bot.storage import EtagConflict
 from worker.bot.streaming import run_streamed
 from worker.bot.turn_commit import FencedWrite, TurnCommit
 from worker.bot.turn_context import TurnContext
+from worker.bot.turn_effects import TurnEffects
 from worker.bot.types import Bot, OnTurnError, ProactiveCallback, TurnHandler
 from worker.bot.user_tokens import (
     USER_TOKEN_CLIENT_KEY,
@@ -54,7 +55,7 @@ jittered pause that doubles each time up to half a second (writers to one key st
 lockstep). Each round of colliding writers has one winner, so a turn waits at most for the
 others writing the same state at that moment."""
 
-_SENDS_KEY = "turnstream.Sends"
+_EFFECTS_KEY = "turnstream.TurnEffects"
 
 BOT_FRAMEWORK_AUDIENCE = BOT_FRAMEWORK_SCOPE.removesuffix("/.default")
 """The audience of the token a worker sends with (the SDK's default `to_channel_from_bot`
@@ -71,18 +72,6 @@ class ClearableState(Protocol):
     """What the default on_turn_error needs of the conversation state: `delete(context)`."""
 
     async def delete(self, turn_context: TurnContext) -> None: ...
-
-
-@dataclass
-class _Sends:
-    """Replies of one inbound activity across attempts: the i-th send of a retry returns the
-    i-th response of an earlier attempt instead of sending the reply a second time. Attempts
-    in this process (state conflicts) share the list; other deliveries of the stream entry get
-    it from the entry's record (`TurnCommit.replies`, worker.runtime.delivery.send_journal)."""
-
-    done: list[ResourceResponse] = field(default_factory=list)
-    position: int = 0
-    commit: TurnCommit | None = None
 
 
 class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
@@ -149,23 +138,25 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
         turn.
         """
         pipeline = self._middleware.around(handler or bot.on_turn)
-        sends = _Sends(turn_commit.replies, 0, turn_commit) if turn_commit else _Sends()
+        effects = TurnEffects.of(turn_commit)
         running = _running.set(turn_commit)
+        effects_running = turn_effects.running.set(effects)
         try:
-            return await self._attempts(activity, pipeline, sends, turn_commit, reply_stream)
+            return await self._attempts(activity, pipeline, effects, turn_commit, reply_stream)
         finally:
+            turn_effects.running.reset(effects_running)
             _running.reset(running)
 
     async def _attempts(
         self,
         activity: dict[str, Any],
         pipeline: TurnHandler,
-        sends: _Sends,
+        effects: TurnEffects,
         turn_commit: TurnCommit | None,
         reply_stream: ReplyStream | None,
     ) -> TurnContext:
         for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
-            context = self._attempt_context(activity, sends, turn_commit, reply_stream)
+            context = self._attempt_context(activity, effects, turn_commit, reply_stream)
             try:
                 await run_streamed(pipeline, context)  # a stream the user stopped ends it
                 await save_deferred(context)
@@ -200,19 +191,19 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
     def _attempt_context(
         self,
         activity: dict[str, Any],
-        sends: _Sends,
+        effects: TurnEffects,
         turn_commit: TurnCommit | None,
         reply_stream: ReplyStream | None,
     ) -> TurnContext:
-        """A fresh context for one attempt of the turn (what it sent so far carried over)."""
+        """A fresh context for one attempt of the turn (what it did so far carried over)."""
         context = TurnContext(self, Activity.from_dict(activity))
-        context.turn_state[_SENDS_KEY] = sends
+        context.turn_state[_EFFECTS_KEY] = effects
         if reply_stream is not None:
             context.turn_state[REPLY_STREAM_KEY] = reply_stream
         if self._user_tokens is not None:
             context.turn_state[USER_TOKEN_CLIENT_KEY] = self._user_tokens
         context.turn_commit = turn_commit
-        sends.position = 0
+        effects.position = 0
         return context
 
     async def continue_conversation(
@@ -239,23 +230,29 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
             raise RuntimeError("this adapter has no proactive queue (it runs inside a worker)")
         self._check_identity(bot_id, claims_identity, audience)
         doc = reference.to_dict() if isinstance(reference, ConversationReference) else reference
-        local = None
-        if is_named(callback, self.bot) or self.local_callbacks is None:
-            name = callback_name(callback, self.bot)  # raises TypeError outside a worker
-        else:
-            if not callable(callback):
-                raise TypeError(f"a proactive callback must be callable, not {callback!r}")
-            local = self.local_callbacks
-            name = await local.keep(callback)
-        try:
-            entry_id = await self._queue(doc, name)
-        except BaseException:
+        local = None if is_named(callback, self.bot) else self.local_callbacks
+
+        async def queue() -> str:
+            if local is None:
+                name = callback_name(callback, self.bot)  # raises TypeError outside a worker
+            else:
+                if not callable(callback):
+                    raise TypeError(f"a proactive callback must be callable, not {callback!r}")
+                name = await local.keep(callback)
+            try:
+                entry_id = await self._queue(doc, name)
+            except BaseException:
+                if local is not None:
+                    local.dropped(name)
+                raise
             if local is not None:
-                local.dropped(name)
-            raise
-        if local is not None:
-            local.queued(name, conversation_of(doc), entry_id)
-        return entry_id
+                local.queued(name, conversation_of(doc), entry_id)
+            return entry_id
+
+        # Queued once per turn, however often the turn runs. A callback kept in memory is
+        # queued again by another delivery: the one queued before waits for a worker that
+        # may be gone, and is dead-lettered (decision 0019).
+        return await turn_effects.once(queue, kept_in_memory=local is not None)
 
     async def _queue(self, doc: dict[str, Any], name: str) -> str:
         assert self.proactive is not None
@@ -303,10 +300,15 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
             )
         except BadReference as e:
             raise ValueError(str(e)) from None
-        await self._write(self.schedule.schedule_script, keys, args)
-        if self._on_scheduled is not None:
-            self._on_scheduled()
-        return scheduled_id
+        schedule = self.schedule
+
+        async def write() -> str:
+            await self._write(schedule.schedule_script, keys, args)
+            if self._on_scheduled is not None:
+                self._on_scheduled()
+            return scheduled_id
+
+        return await turn_effects.once(write)  # once per turn, however often the turn runs
 
     async def cancel_scheduled_turn(
         self,
@@ -390,7 +392,10 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
     ) -> ConversationResourceResponse:
         """Start a conversation (POST /v3/conversations) and, with a `callback`, queue a
         proactive turn in it that runs `callback` (as `continue_conversation` does)."""
-        created = await self._connector.create_conversation(service_url, parameters)
+
+        created = await turn_effects.conversation_created_once(
+            lambda: self._connector.create_conversation(service_url, parameters)
+        )
         if callback is not None:
             if not created.id:
                 raise ValueError("the channel created a conversation but did not say its id")
@@ -461,7 +466,7 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
         self, context: TurnContext, activities: list[Activity]
     ) -> list[ResourceResponse]:
         inbound = context.activity
-        sends: _Sends = context.turn_state.setdefault(_SENDS_KEY, _Sends())
+        effects: TurnEffects = context.turn_state.setdefault(_EFFECTS_KEY, TurnEffects())
         responses = []
         for activity in activities:
             if activity.type == ActivityTypes.INVOKE_RESPONSE:
@@ -476,24 +481,23 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
                 responses.append(ResourceResponse())
                 continue
             if activity.type == ActivityTypes.TYPING:  # ephemeral: not replayed, not counted
-                if sends.position < len(sends.done):
+                if effects.position < len(effects.done):
                     # A retry still short of what an earlier attempt sent: the answer this
                     # would show progress on (a streamed one included) was delivered already.
                     responses.append(ResourceResponse())
                 else:
-                    check = _send_check(sends.commit)  # fenced like any reply: a stream too
+                    check = _send_check(effects.commit)  # fenced like any reply: a stream too
                     responses.append(await self._deliver(context, activity, check))
                 continue
-            if sends.position < len(sends.done):  # an earlier attempt of this turn sent it
-                responses.append(sends.done[sends.position])
+            earlier = effects.recorded()
+            if earlier is not None:  # an earlier attempt of this turn sent it
+                responses.append(earlier)
+                effects.position += 1
             else:
                 # Checked before each attempt, retries too: a stall may come between them.
-                response = await self._deliver(context, activity, _send_check(sends.commit))
-                sends.done.append(response)
-                if sends.commit is not None:
-                    sends.commit.sent(sends.done)
+                response = await self._deliver(context, activity, _send_check(effects.commit))
+                effects.did(response)
                 responses.append(response)
-            sends.position += 1
         return responses
 
     async def _deliver(

@@ -10,6 +10,7 @@ rules: the outbound allow-list, the bot's token, retries on 429 with Retry-After
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from shared.schema.activity import (
@@ -37,6 +38,7 @@ from worker.bot.teams.meetings import (
     TeamsMeetingParticipant,
 )
 from worker.bot.turn_context import TurnContext
+from worker.bot.turn_effects import conversation_created_once, once
 from worker.connector.client import ConnectorClient
 from worker.connector.teams import TeamsOperations
 
@@ -230,7 +232,9 @@ class TeamsInfo:
             tenant_id=_tenant_id(turn_context),
             activity=activity,
         )
-        created = await _client(turn_context).create_conversation(service_url, parameters)
+        created = await conversation_created_once(
+            lambda: _client(turn_context).create_conversation(service_url, parameters)
+        )
         conversation_id = created.id or ""
         reference = ConversationReference(
             activity_id=created.activity_id,
@@ -263,7 +267,7 @@ class TeamsInfo:
             "activity": activity.to_dict(),
             "tenantId": tenant_id,
         }
-        return _operation_id(await _teams(turn_context).send_to_list_of_users(body))
+        return await _once_in_turn(lambda: _teams(turn_context).send_to_list_of_users(body))
 
     @staticmethod
     async def send_message_to_all_users_in_tenant(
@@ -273,7 +277,7 @@ class TeamsInfo:
         _require(activity, "activity")
         _require(tenant_id, "tenant_id")
         body = {"activity": activity.to_dict(), "tenantId": tenant_id}
-        return _operation_id(await _teams(turn_context).send_to_all_users_in_tenant(body))
+        return await _once_in_turn(lambda: _teams(turn_context).send_to_all_users_in_tenant(body))
 
     @staticmethod
     async def send_message_to_all_users_in_team(
@@ -284,7 +288,7 @@ class TeamsInfo:
         _require(team_id, "team_id")
         _require(tenant_id, "tenant_id")
         body = {"activity": activity.to_dict(), "teamId": team_id, "tenantId": tenant_id}
-        return _operation_id(await _teams(turn_context).send_to_all_users_in_team(body))
+        return await _once_in_turn(lambda: _teams(turn_context).send_to_all_users_in_team(body))
 
     @staticmethod
     async def send_message_to_list_of_channels(
@@ -303,7 +307,7 @@ class TeamsInfo:
             "activity": activity.to_dict(),
             "tenantId": tenant_id,
         }
-        return _operation_id(await _teams(turn_context).send_to_list_of_channels(body))
+        return await _once_in_turn(lambda: _teams(turn_context).send_to_list_of_channels(body))
 
     @staticmethod
     async def get_operation_state(
@@ -411,6 +415,16 @@ def _object(doc: Any) -> dict[str, Any]:
 def _require(value: Any, name: str) -> None:
     if not value:
         raise ValueError(f"{name} is required")
+
+
+async def _once_in_turn(send: Callable[[], Awaitable[Any]]) -> str:
+    """A batch send's operation id, sent once per turn however often the turn runs (a second
+    POST would message every member again)."""
+
+    async def perform() -> str:
+        return _operation_id(await send())
+
+    return await once(perform)
 
 
 def _operation_id(doc: Any) -> str:
