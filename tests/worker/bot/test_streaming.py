@@ -105,7 +105,7 @@ async def test_web_chat_streams_under_an_id_of_its_own_at_half_a_second() -> Non
     assert clock.pauses == [0.5] * 5
 
 
-async def test_chunks_queued_while_one_waits_go_out_as_one() -> None:
+async def test_chunks_queued_while_one_waits_go_out_as_one_and_the_final_supersedes_it() -> None:
     clock = PaceClock()
     clock.hold()
 
@@ -121,12 +121,32 @@ async def test_chunks_queued_while_one_waits_go_out_as_one() -> None:
     adapter = adapter_on("msteams", fast_producer, clock)
     await adapter.receive_activity("go")
     sent = adapter.activity_buffer
+    # "bcd" waited as one chunk; end_stream came before its turn, so the final message took
+    # its place with the whole text (the Agents SDK 1.9 sends no chunk there either).
+    assert [(a.type, a.text) for a in sent] == [("typing", "a"), ("message", "abcd")]
+    assert [info(a).get("streamSequence") for a in sent] == [1, None]
+    assert [info(a).get("streamId") for a in sent] == [None, "reply-1"]
+
+
+async def test_more_text_after_a_chunk_went_out_goes_in_a_chunk_of_its_own() -> None:
+    clock = PaceClock()
+
+    async def producer(context: TurnContext) -> None:
+        stream = context.streaming_response
+        stream.queue_text_chunk("a")
+        await stream.wait_for_queue()  # "a" went out, and the pause after it
+        stream.queue_text_chunk("b")
+        await stream.wait_for_queue()
+        await stream.end_stream()
+
+    adapter = adapter_on("msteams", producer, clock)
+    await adapter.receive_activity("go")
+    sent = adapter.activity_buffer
     assert [(a.type, a.text) for a in sent] == [
         ("typing", "a"),
-        ("typing", "abcd"),
-        ("message", "abcd"),
+        ("typing", "ab"),
+        ("message", "ab"),
     ]
-    assert [info(a).get("streamSequence") for a in sent] == [1, 2, None]
 
 
 async def test_a_channel_that_does_not_stream_gets_only_the_final_message() -> None:

@@ -175,6 +175,12 @@ class StreamingResponse:
         is queued went out. Does nothing more after the user stopped the stream."""
         self._check_open()
         self._ended = True
+        if self._stream_id is not None and None in self._queue:
+            # A chunk still waiting for its turn is superseded by the final message, which
+            # carries the whole text at that turn, as the Agents SDK's does: one update fewer,
+            # and the answer final one pause sooner. (Not the stream's first update: its
+            # answer is the stream's id on Teams.)
+            self._queue.remove(None)
         if self._time_cap is not None and not self._capped:
             self._time_cap.cancel()  # ends now, inside the cap (unless it is closing already)
         await self._timers_done()
