@@ -26,7 +26,12 @@ from shared.settings import Settings
 from tests.support.activities import message
 from tests.support.http import serving
 from tests.support.processes import start_workers, stderr_until, stop_processes, worker_env
-from tests.support.recording_connector import Answer, Recorded, RecordingConnector
+from tests.support.recording_connector import (
+    Answer,
+    NumberingConnector,
+    Recorded,
+    RecordingConnector,
+)
 from tests.support.streams import pending_count
 
 pytestmark = pytest.mark.e2e
@@ -71,7 +76,7 @@ def stream_info(request: Recorded) -> dict[str, Any]:
 async def test_a_streamed_answer_reaches_the_connector_in_order(
     settings: Settings, redis: Redis, keys: Keyspace
 ) -> None:
-    connector = RecordingConnector(default={"id": "ignored"})
+    connector = NumberingConnector()
     workers: list[asyncio.subprocess.Process] = []
     async with serving(connector.app) as service_url, serving(create_app(settings)) as gateway:
         workers = await start_workers(worker_env(settings), BOT, 2)
@@ -93,7 +98,13 @@ async def test_a_streamed_answer_reaches_the_connector_in_order(
         ["informative"] + ["streaming"] * (len(sent) - 2) + ["final"]
     )
     assert [i.get("streamSequence") for i in infos[:-1]] == list(range(1, len(sent)))
-    assert len({i["streamId"] for i in infos}) == 1  # Web Chat: one id of the bot's own
+    # Named by the id the channel gave its first activity, which carries none (Web Chat's
+    # livestreaming), and the fields in channelData too (Web Chat up to 4.18 reads only those).
+    assert "streamId" not in infos[0]
+    assert {i["streamId"] for i in infos[1:]} == {"act-1"}
+    assert [r.body["channelData"] for r in sent] == [
+        {k: v for k, v in i.items() if k != "type"} for i in infos
+    ]
     texts = [r.body["text"] for r in sent[1:]]
     assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(texts))
     assert texts[-1] == ANSWER  # the final message: the whole answer
@@ -132,7 +143,7 @@ async def test_stop_cancels_the_producer_and_nothing_more_is_sent(
 async def test_a_stream_taken_over_mid_way_goes_on_afresh_and_the_old_one_stays_silent(
     settings: Settings, redis: Redis, keys: Keyspace
 ) -> None:
-    connector = RecordingConnector(default={"id": "ignored"})
+    connector = NumberingConnector()
     env = {**worker_env(settings), "TURNSTREAM_CLAIM_IDLE_SECONDS": "2"}
 
     async def worker() -> asyncio.subprocess.Process:
@@ -164,9 +175,11 @@ async def test_a_stream_taken_over_mid_way_goes_on_afresh_and_the_old_one_stays_
 
     sent = connector.requests
     old, new = sent[:before], sent[before:]
-    old_ids = {stream_info(r)["streamId"] for r in old}
-    new_ids = {stream_info(r)["streamId"] for r in new}
-    assert len(old_ids) == 1 and len(new_ids) == 1 and old_ids != new_ids
+    # Each stream is named by its own first activity's id (which carries none).
+    old_ids = {stream_info(r).get("streamId") for r in old[1:]}
+    new_ids = {stream_info(r).get("streamId") for r in new[1:]}
+    assert "streamId" not in stream_info(old[0]) and "streamId" not in stream_info(new[0])
+    assert old_ids == {"act-1"} and new_ids == {f"act-{before + 1}"}
     # ... and sends nothing more: every request after the freeze belongs to the new stream,
     # which starts over at 1 and ends with the whole answer.
     assert [stream_info(r).get("streamSequence") for r in new][:2] == [1, 2]

@@ -76,3 +76,12 @@ class RecordingConnector:
     @property
     def last(self) -> Recorded:
         return self.requests[-1]
+
+
+class NumberingConnector(RecordingConnector):
+    """Answers the n-th request 200 `{"id": "act-n"}`, as a channel gives each activity an id
+    of its own (a stream is named by its first activity's)."""
+
+    async def _handle(self, request: Request) -> Response:
+        self._answers.append(Answer(body={"id": f"act-{len(self.requests) + 1}"}))
+        return await super()._handle(request)

@@ -94,15 +94,26 @@ async def test_teams_gets_informative_cumulative_chunks_and_a_final_with_the_str
     assert clock.pauses == [1.0] * 5  # Teams' pace after every update, before the final
 
 
-async def test_web_chat_streams_under_an_id_of_its_own_at_half_a_second() -> None:
+@pytest.mark.parametrize("channel", ["webchat", "directline", "emulator"])
+async def test_web_chat_streams_under_its_first_activitys_id_in_channel_data_too(
+    channel: str,
+) -> None:
+    # Web Chat's livestreaming: the stream is named by its first activity's id, and Web Chat
+    # up to 4.18 reads the stream's fields from channelData only.
     clock = PaceClock()
-    adapter = adapter_on("webchat", word_by_word, clock)
+    adapter = adapter_on(channel, word_by_word, clock)
     await adapter.receive_activity("tell me")
     sent = adapter.activity_buffer
-    ids = {info(a)["streamId"] for a in sent}
-    assert len(ids) == 1 and len(ids.pop()) == 36  # a uuid, on the first update too
+    assert [info(a).get("streamId") for a in sent] == [None] + ["reply-1"] * 5
+    assert [a.channel_data for a in sent] == [info(a) for a in sent]
     assert [info(a)["streamType"] for a in sent][-1] == "final"
     assert clock.pauses == [0.5] * 5
+
+
+async def test_teams_gets_the_streams_fields_in_the_entity_only() -> None:
+    adapter = adapter_on("msteams", word_by_word, PaceClock())
+    await adapter.receive_activity("tell me")
+    assert [a.channel_data for a in adapter.activity_buffer] == [None] * 6
 
 
 async def test_chunks_queued_while_one_waits_go_out_as_one_and_the_final_supersedes_it() -> None:

@@ -15,6 +15,12 @@ SEND_INTERVALS = {"msteams": 1.0, "webchat": 0.5, "directline": 0.5, "emulator":
 page's (`turnstream dev`), which shows the stream and has a Stop button; the Bot Framework
 Emulator shows a typing indicator until the final message."""
 
+WEB_CHAT_CHANNELS = ("webchat", "directline", "emulator")
+"""Channels whose client is Web Chat (or built on it: the Bot Framework Emulator). Web Chat's
+livestreaming names a stream by its first activity's id and, up to 4.18.1 (npm's latest in
+2026-12), reads `streamType`, `streamSequence` and `streamId` from channelData only; a later
+prerelease reads the `streaminfo` entity as well."""
+
 EVENTS_INTERVAL = 0.25
 """Seconds between two sends of a stream on a `deliveryMode: "stream"` request: its updates are
 server-sent events read by the client itself (no channel's throttle), each one Redis append."""

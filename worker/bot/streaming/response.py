@@ -28,6 +28,7 @@ from worker.bot.streaming.channels import (
     MAX_INFORMATIVE_LENGTH,
     SEND_INTERVALS,
     STREAM_INFO,
+    WEB_CHAT_CHANNELS,
     channel_of,
     is_copilot,
     is_stop,
@@ -87,8 +88,12 @@ class StreamingResponse:
         self._copilot = is_copilot(activity) and not to_events
         interval = EVENTS_INTERVAL if to_events else SEND_INTERVALS.get(channel, 0.0)
         self._interval = interval if self._interval_override is None else self._interval_override
-        # Teams names the stream by the first send's id; the others leave it to the bot.
-        self._stream_id: str | None = None if self._teams else str(uuid.uuid4())
+        # A channel names the stream by the id it gave the stream's first activity (Teams; Web
+        # Chat's livestreaming takes no other); a `stream` request's events, by the bot.
+        self._stream_id: str | None = str(uuid.uuid4()) if to_events else None
+        # Web Chat up to 4.18.1 (behind Direct Line and the emulator too) reads the stream's
+        # fields from channelData only: there too, not only in the entity.
+        self._in_channel_data = channel in WEB_CHAT_CHANNELS and not to_events
         self._sequence = 1
         self._message = ""
         self._queue: deque[str | None] = deque()
@@ -305,6 +310,7 @@ class StreamingResponse:
         if self._stream_id is not None:
             assert update.entities is not None
             update.entities[0].additional_properties["streamId"] = self._stream_id
+        self._mirror_in_channel_data(update)
         try:
             response = await self._context.send_activity(update)
         except ConnectorError as error:
@@ -321,6 +327,12 @@ class StreamingResponse:
         if self._copilot and self._streaming:
             self._watch_copilot()
         return True
+
+    def _mirror_in_channel_data(self, activity: Activity) -> None:
+        """On Web Chat's channels, the `streaminfo` entity's fields in channelData too."""
+        info = next((e for e in activity.entities or () if e.type == STREAM_INFO), None)
+        if self._in_channel_data and info is not None:
+            activity.channel_data = {**(activity.channel_data or {}), **info.additional_properties}
 
     def _refused(self, error: ConnectorError) -> bool:
         """What a refused update means: the user stopped the stream, it ran past the channel's
@@ -442,6 +454,7 @@ class StreamingResponse:
         )
         if self._feedback_loop and self._teams:
             final.channel_data = {"feedbackLoop": {"type": self._feedback_loop_type or "default"}}
+        self._mirror_in_channel_data(final)
         return final
 
     def _used_citations(self) -> list[dict[str, Any]]:
