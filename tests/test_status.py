@@ -96,7 +96,8 @@ async def _gateways(redis: Redis, keys: Keyspace, count: int) -> bool:
     return len((await ops.status(redis, keys))["gateways"]) == count
 
 
-def test_watch_refreshes_until_interrupted(settings: Settings) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_watch_refreshes_until_interrupted(settings: Settings, stop: signal.Signals) -> None:
     with subprocess.Popen(
         [sys.executable, "-m", "turnstream", "status", "--json", "--watch", "0.2"],
         stdout=subprocess.PIPE,
@@ -108,7 +109,7 @@ def test_watch_refreshes_until_interrupted(settings: Settings) -> None:
         try:
             first = process.stdout.readline()
             second = process.stdout.readline()
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
             code = process.wait(10)
             errors = process.stderr.read()
         finally:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -176,7 +178,20 @@ async def _status(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int
         report = await ops.status(redis, keys)
         print(ops.to_json(report) if args.json else ops.format_status(report))
         return 0
-    while True:
+    # Ctrl-C (or SIGTERM) ends the watch between two reports, by an event rather than by
+    # cancelling the task: Python 3.11 can hand a cancellation that lands in a Redis command
+    # to redis-py as the TimeoutError it retries on, and the watch then went on forever. A
+    # second Ctrl-C interrupts at once (a Redis that does not answer).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def stopped(sig: signal.Signals) -> None:
+        stop.set()
+        loop.remove_signal_handler(sig)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped, sig)
+    while not stop.is_set():
         report = await ops.status(redis, keys)
         if args.json:
             print(orjson.dumps(report).decode(), flush=True)
@@ -185,7 +200,9 @@ async def _status(redis: Redis, keys: Keyspace, args: argparse.Namespace) -> int
             # Clear the terminal and redraw, as `watch` does.
             print(f"\x1b[H\x1b[2J{stamp}  (every {args.watch:g} s, Ctrl-C to stop)", flush=True)
             print(ops.format_status(report), flush=True)
-        await asyncio.sleep(args.watch)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), args.watch)
+    return 0
 
 
 def _positive_seconds(raw: str) -> float:
