@@ -9,6 +9,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -31,7 +32,6 @@ from worker.bot.teams import TeamMember, TeamsInfo
 from worker.bot.turn_context import TurnContext
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
-from worker.runtime.delivery.entry_commit import EntryCommit
 from worker.runtime.delivery.send_journal import unpack
 
 TARGET = {
@@ -93,132 +93,120 @@ class Memory:
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[tuple[RecordingConnector, str]]:
-    recording = RecordingConnector(
-        default={"id": "r-1", "activityId": "a-1", "operationId": "op-1"}
-    )
-    async with serving(recording.app) as url:
-        yield recording, url
-
-
-@pytest.fixture
 async def client() -> AsyncIterator[ConnectorClient]:
     made = ConnectorClient.create(timeout_seconds=5, policy=OutboundPolicy(allow_private=True))
     yield made
     await made.aclose()
 
 
-def adapter_for(
-    client: ConnectorClient, redis: Redis, keys: Keyspace, bot: ConflictingBot
-) -> ConnectorAdapter:
-    return ConnectorAdapter(
-        client,
-        proactive=ProactiveQueue(redis, keys),
-        schedule=Schedule(redis, keys),
-        bot=bot,
-        local_callbacks=Memory(),
+@dataclass
+class World:
+    """Real Redis, a connector on loopback and a worker's adapter: `deliver()` an entry, `run`
+    its turn (by a bot as given), as a worker would, and look at what came of it."""
+
+    redis: Redis
+    keys: Keyspace
+    scripts: RespExecutor
+    client: ConnectorClient
+    connector: RecordingConnector
+    url: str
+
+    async def deliver(self) -> Delivered:
+        return await deliver(self.redis, self.keys, "test/conv-1")
+
+    async def run(
+        self, bot: ConflictingBot, entry: Delivered, record: list[ResourceResponse] | None = None
+    ) -> None:
+        """Run `entry`'s turn with `bot`; with the `record` an earlier delivery left, as the
+        worker that takes the entry over does."""
+        commit = commit_for(entry, self.redis, self.scripts)
+        if record is not None:
+            commit.replies = record
+        adapter = ConnectorAdapter(
+            self.client,
+            proactive=ProactiveQueue(self.redis, self.keys),
+            schedule=Schedule(self.redis, self.keys),
+            bot=bot,
+            local_callbacks=Memory(),
+        )
+        activity = message("go", conversation="conv-1", service_url=self.url)
+        await adapter.process_activity(activity, bot, commit)
+
+    def replies(self) -> list[str]:
+        return [r.raw_path for r in self.connector.requests if r.raw_path.endswith("/activities/1")]
+
+    async def proactive_turns(self) -> list[Envelope]:
+        """Every proactive turn queued in the keyspace's streams (the entries `deliver` appends
+        by hand, whose envelope is a placeholder, left out)."""
+        found = []
+        for stream in self.keys.streams():
+            entries: Any = await self.redis.xrange(stream)
+            for _id, fields in entries:
+                raw = fields[ENVELOPE_FIELD.encode()]
+                if raw != PLACEHOLDER and (envelope := Envelope.decode(raw)).proactive is not None:
+                    found.append(envelope)
+        return found
+
+    async def recorded(self, entry: Delivered, positions: int) -> list[ResourceResponse]:
+        """The entry's record of what its turn did, once it holds `positions` (it is written
+        ~2 ms after each effect, not awaited by the turn)."""
+        deadline = time.monotonic() + 5
+        while True:
+            stored: Any = await self.redis.get(entry.sent_key)
+            recorded = unpack(stored)
+            if len(recorded) >= positions:
+                return recorded
+            assert time.monotonic() < deadline, f"record holds {len(recorded)} of {positions}"
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def world(
+    redis: Redis, keys: Keyspace, scripts: RespExecutor, client: ConnectorClient
+) -> AsyncIterator[World]:
+    recording = RecordingConnector(
+        default={"id": "r-1", "activityId": "a-1", "operationId": "op-1"}
     )
-
-
-async def proactive_turns(redis: Redis, keys: Keyspace) -> list[Envelope]:
-    """Every proactive turn queued in the keyspace's streams (the entries `deliver` appends by
-    hand, whose envelope is a placeholder, left out)."""
-    found = []
-    for stream in keys.streams():
-        entries: Any = await redis.xrange(stream)
-        for _id, fields in entries:
-            raw = fields[ENVELOPE_FIELD.encode()]
-            if raw != PLACEHOLDER and (envelope := Envelope.decode(raw)).proactive is not None:
-                found.append(envelope)
-    return found
-
-
-async def run_turn(
-    adapter: ConnectorAdapter, bot: ConflictingBot, commit: EntryCommit, service_url: str
-) -> None:
-    activity = message("go", conversation="conv-1", service_url=service_url)
-    await adapter.process_activity(activity, bot, commit)
-
-
-def replies(recording: RecordingConnector) -> list[str]:
-    return [r.raw_path for r in recording.requests if r.raw_path.endswith("/activities/1")]
-
-
-async def recorded_by_the_first_delivery(
-    redis: Redis, entry: Delivered, positions: int
-) -> list[ResourceResponse]:
-    """The entry's record of what its turn did, once it holds `positions` (it is written
-    ~2 ms after each effect, not awaited by the turn)."""
-    deadline = time.monotonic() + 5
-    while True:
-        stored: Any = await redis.get(entry.sent_key)
-        recorded = unpack(stored)
-        if len(recorded) >= positions:
-            return recorded
-        assert time.monotonic() < deadline, f"record holds {len(recorded)} of {positions}"
-        await asyncio.sleep(0.01)
+    async with serving(recording.app) as url:
+        yield World(redis, keys, scripts, client, recording, url)
 
 
 async def test_a_turn_run_again_after_a_state_conflict_queues_its_proactive_turn_once(
-    redis: Redis,
-    keys: Keyspace,
-    scripts: RespExecutor,
-    client: ConnectorClient,
-    connector: tuple[RecordingConnector, str],
+    world: World,
 ) -> None:
-    recording, url = connector
     bot = ConflictingBot(
         lambda context: context.adapter.continue_conversation(TARGET, remind), conflicts=2
     )
-    entry = await deliver(redis, keys, "test/conv-1")
+    entry = await world.deliver()
 
-    await run_turn(
-        adapter_for(client, redis, keys, bot), bot, commit_for(entry, redis, scripts), url
-    )
+    await world.run(bot, entry)
 
     assert len(bot.results) == 3  # ran three times
     assert len(set(bot.results)) == 1  # and got the one queued turn's entry id each time
-    (queued,) = await proactive_turns(redis, keys)
+    (queued,) = await world.proactive_turns()
     assert queued.proactive is not None and queued.proactive.callback == f"{__name__}:remind"
-    assert len(replies(recording)) == 1
+    assert len(world.replies()) == 1
 
 
-async def test_another_delivery_of_the_entry_gets_the_queued_turn_back(
-    redis: Redis,
-    keys: Keyspace,
-    scripts: RespExecutor,
-    client: ConnectorClient,
-    connector: tuple[RecordingConnector, str],
-) -> None:
-    recording, url = connector
+async def test_another_delivery_of_the_entry_gets_the_queued_turn_back(world: World) -> None:
     bot = ConflictingBot(
         lambda context: context.adapter.continue_conversation(TARGET, remind), conflicts=0
     )
-    adapter = adapter_for(client, redis, keys, bot)
-    entry = await deliver(redis, keys, "test/conv-1")
-    await run_turn(adapter, bot, commit_for(entry, redis, scripts), url)
+    entry = await world.deliver()
+    await world.run(bot, entry)
     # The worker stopped before committing; the entry is delivered again with its record.
-    record = await recorded_by_the_first_delivery(redis, entry, 2)
-    again = commit_for(entry, redis, scripts)
-    again.replies = record
+    await world.run(bot, entry, await world.recorded(entry, 2))
 
-    await run_turn(adapter, bot, again, url)
-
-    assert len(await proactive_turns(redis, keys)) == 1
+    assert len(await world.proactive_turns()) == 1
     assert bot.results[0] == bot.results[1]
-    assert len(replies(recording)) == 1
+    assert len(world.replies()) == 1
 
 
 async def test_a_closure_is_queued_again_by_another_delivery_but_once_in_one_process(
-    redis: Redis,
-    keys: Keyspace,
-    scripts: RespExecutor,
-    client: ConnectorClient,
-    connector: tuple[RecordingConnector, str],
+    world: World,
 ) -> None:
     # A closure lives in the memory of the worker that queued it: a delivery in another worker
     # queues its own, or the message would wait for a worker that is gone (decision 0019).
-    recording, url = connector
 
     async def queue_closure(context: TurnContext) -> Any:
         return await context.adapter.continue_conversation(
@@ -226,79 +214,51 @@ async def test_a_closure_is_queued_again_by_another_delivery_but_once_in_one_pro
         )
 
     bot = ConflictingBot(queue_closure, conflicts=1)
-    adapter = adapter_for(client, redis, keys, bot)
-    entry = await deliver(redis, keys, "test/conv-1")
-    await run_turn(adapter, bot, commit_for(entry, redis, scripts), url)
-    assert len(await proactive_turns(redis, keys)) == 1  # two runs in this process: one turn
+    entry = await world.deliver()
+    await world.run(bot, entry)
+    assert len(await world.proactive_turns()) == 1  # two runs in this process: one turn
 
-    record = await recorded_by_the_first_delivery(redis, entry, 2)
-    again = commit_for(entry, redis, scripts)
-    again.replies = record
-    await run_turn(adapter, bot, again, url)
+    await world.run(bot, entry, await world.recorded(entry, 2))
 
-    assert len(await proactive_turns(redis, keys)) == 2
-    assert len(replies(recording)) == 1  # the reply is still sent once
+    assert len(await world.proactive_turns()) == 2
+    assert len(world.replies()) == 1  # the reply is still sent once
 
 
-async def test_a_turn_it_schedules_is_scheduled_once(
-    redis: Redis,
-    keys: Keyspace,
-    scripts: RespExecutor,
-    client: ConnectorClient,
-    connector: tuple[RecordingConnector, str],
-) -> None:
-    _, url = connector
+async def test_a_turn_it_schedules_is_scheduled_once(world: World) -> None:
     bot = ConflictingBot(
         lambda context: context.adapter.schedule_turn(TARGET, remind, after=3600), conflicts=1
     )
-    entry = await deliver(redis, keys, "test/conv-1")
+    entry = await world.deliver()
 
-    await run_turn(
-        adapter_for(client, redis, keys, bot), bot, commit_for(entry, redis, scripts), url
-    )
+    await world.run(bot, entry)
 
     assert bot.results[0] == bot.results[1]
-    assert len(await Schedule(redis, keys).waiting(conversation="test/c-target")) == 1
+    assert len(await Schedule(world.redis, world.keys).waiting(conversation="test/c-target")) == 1
 
 
 async def test_a_conversation_it_creates_is_created_once_and_its_callback_queued_once(
-    redis: Redis,
-    keys: Keyspace,
-    scripts: RespExecutor,
-    client: ConnectorClient,
-    connector: tuple[RecordingConnector, str],
+    world: World,
 ) -> None:
-    recording, url = connector
     parameters = ConversationParameters(members=[ChannelAccount(id="u-2")], tenant_id="t-1")
 
     async def create(context: TurnContext) -> Any:
-        created = await context.adapter.create_conversation("test", url, parameters, remind)
+        created = await context.adapter.create_conversation("test", world.url, parameters, remind)
         return (created.id, created.activity_id)
 
     bot = ConflictingBot(create, conflicts=1)
-    entry = await deliver(redis, keys, "test/conv-1")
+    entry = await world.deliver()
 
-    await run_turn(
-        adapter_for(client, redis, keys, bot), bot, commit_for(entry, redis, scripts), url
-    )
+    await world.run(bot, entry)
 
     assert bot.results == [("r-1", "a-1"), ("r-1", "a-1")]
-    created = [r for r in recording.requests if r.raw_path == "/v3/conversations"]
+    created = [r for r in world.connector.requests if r.raw_path == "/v3/conversations"]
     assert len(created) == 1
-    (queued,) = await proactive_turns(redis, keys)
+    (queued,) = await world.proactive_turns()
     assert queued.conversation == "test/r-1"
 
 
 @pytest.mark.parametrize("kind", ["channel thread", "batch send"])
-async def test_a_teams_thread_or_batch_send_is_started_once(
-    redis: Redis,
-    keys: Keyspace,
-    scripts: RespExecutor,
-    client: ConnectorClient,
-    connector: tuple[RecordingConnector, str],
-    kind: str,
-) -> None:
-    recording, url = connector
+async def test_a_teams_thread_or_batch_send_is_started_once(world: World, kind: str) -> None:
 
     async def start(context: TurnContext) -> Any:
         activity = context.activity.create_reply("news")
@@ -311,14 +271,14 @@ async def test_a_teams_thread_or_batch_send_is_started_once(
         return await TeamsInfo.send_message_to_list_of_users(context, activity, members, "t-1")
 
     bot = ConflictingBot(start, conflicts=1)
-    entry = await deliver(redis, keys, "test/conv-1")
+    entry = await world.deliver()
 
-    await run_turn(
-        adapter_for(client, redis, keys, bot), bot, commit_for(entry, redis, scripts), url
-    )
+    await world.run(bot, entry)
 
     assert bot.results[0] == bot.results[1]
     posts = [
-        r for r in recording.requests if r.method == "POST" and "/activities/" not in r.raw_path
+        r
+        for r in world.connector.requests
+        if r.method == "POST" and "/activities/" not in r.raw_path
     ]
     assert len(posts) == 1, [r.raw_path for r in posts]
