@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from shared.schema.activity import Activity, ActivityTypes, ChannelAccount, MessageReaction, Model
@@ -15,7 +16,17 @@ from worker.bot.invoke import (
 )
 from worker.bot.turn_context import TurnContext
 
+log = logging.getLogger(__name__)
+
 _SIGN_IN_INVOKES = ("signin/verifyState", "signin/tokenExchange")
+SIGN_IN_FAILURE = "signin/failure"
+_SIGN_IN_FAILURE_HINTS = {
+    "resourcematchfailed": "the token exchange resource URI of the sign-in card (the OAuth "
+    "connection's Token Exchange URL) is not the Application ID URI of the Entra app ('Expose "
+    "an API') that the app manifest's webApplicationInfo names",
+    "installedappnotfound": "the bot's app is not installed for this user or group chat",
+}
+"""What the commonest of Teams' failure codes mean (Teams' SSO troubleshooting page lists them)."""
 
 
 class ActivityHandler:
@@ -108,6 +119,12 @@ class ActivityHandler:
             if name in _SIGN_IN_INVOKES:
                 await self.on_sign_in_invoke(turn_context)
                 return InvokeResponse(200)
+            if name == SIGN_IN_FAILURE:
+                value = turn_context.activity.value
+                failure = value if isinstance(value, dict) else {}
+                code, message = str(failure.get("code") or ""), str(failure.get("message") or "")
+                await self.on_sign_in_failure(turn_context, code, message)
+                return InvokeResponse(200)
             raise InvokeResponseError(501)
         except InvokeResponseError as e:
             return e.response()
@@ -127,6 +144,26 @@ class ActivityHandler:
     async def on_sign_in_invoke(self, turn_context: TurnContext) -> None:
         """`signin/verifyState` or `signin/tokenExchange`. Not implemented by default: 501."""
         raise InvokeResponseError(501)
+
+    async def on_sign_in_failure(self, turn_context: TurnContext, code: str, message: str) -> None:
+        """`signin/failure`: the client (Teams) could not sign the user in silently (SSO), and
+        says why in `code` and `message`. Most such failures show the user nothing: sign-in just
+        does not complete. By default logged as a warning, with what the commonest codes mean,
+        and answered 200; override to tell the user, or to send a sign-in card. Not in
+        botbuilder 4.17, which answers 501 and says nothing."""
+        activity = turn_context.activity
+        user = activity.from_property.id if activity.from_property else None
+        conversation = activity.conversation.id if activity.conversation else None
+        hint = _SIGN_IN_FAILURE_HINTS.get(code.lower())
+        log.warning(
+            "sign-in failed in the client for user %s in conversation %s: %s -- %s%s",
+            user,
+            conversation,
+            code or "(no code)",
+            message or "(no message)",
+            f" ({hint})" if hint else "",
+            extra={"conversation": conversation, "activity_id": activity.id},
+        )
 
     async def on_end_of_conversation_activity(self, turn_context: TurnContext) -> None:
         """The conversation ended."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -154,6 +155,33 @@ async def invoke(handler: ActivityHandler, name: str, value: Any = None) -> Invo
 @pytest.mark.parametrize("name", ["signin/verifyState", "signin/tokenExchange", "task/fetch", ""])
 async def test_unhandled_invokes_answer_501_and_never_crash(name: str) -> None:
     assert await invoke(ActivityHandler(), name) == InvokeResponse(501)
+
+
+async def test_a_sign_in_failure_is_answered_200_and_logged_with_what_it_means(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failure = {"code": "resourcematchfailed", "message": "Resource match failed"}
+    with caplog.at_level(logging.WARNING, logger="worker.bot.activity_handler"):
+        assert await invoke(ActivityHandler(), "signin/failure", failure) == InvokeResponse(200)
+    (record,) = caplog.records
+    assert "user-1 in conversation conv-1: resourcematchfailed -- Resource match failed" in (
+        record.getMessage()
+    )
+    assert "Application ID URI" in record.getMessage()
+
+
+async def test_a_bot_can_answer_a_sign_in_failure_itself() -> None:
+    seen: list[tuple[str, str]] = []
+
+    class Bot(ActivityHandler):
+        async def on_sign_in_failure(
+            self, turn_context: TurnContext, code: str, message: str
+        ) -> None:
+            seen.append((code, message))
+
+    assert await invoke(Bot(), "signin/failure", "not an object") == InvokeResponse(200)
+    assert await invoke(Bot(), "signin/failure", {"code": "tokenmissing"}) == InvokeResponse(200)
+    assert seen == [("", ""), ("tokenmissing", "")]
 
 
 GOOD_CARD_ACTION = {
