@@ -7,7 +7,8 @@ delivery loads it), and a later run's n-th reply returns the n-th recorded respo
 being sent again.
 
 Replies are not all a turn does that must not happen twice: it may queue a proactive turn,
-schedule one, start a conversation or a Teams channel thread. Those take a position in the same
+schedule one, start a conversation or a Teams channel thread, send a Teams batch or a meeting
+notification. Those take a position in the same
 list (`once`), their result kept as the position's id, so that a run again gets the earlier
 run's result back: one reminder, one thread, one message per member, however often the turn ran.
 """

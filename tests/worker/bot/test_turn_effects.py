@@ -28,7 +28,12 @@ from tests.worker.runtime.delivery.commits import Delivered, commit_for, deliver
 from worker.bot.activity_handler import ActivityHandler
 from worker.bot.adapter import ConnectorAdapter
 from worker.bot.storage import EtagConflict
-from worker.bot.teams import TeamMember, TeamsInfo
+from worker.bot.teams import (
+    TargetedMeetingNotification,
+    TargetedMeetingNotificationValue,
+    TeamMember,
+    TeamsInfo,
+)
 from worker.bot.turn_context import TurnContext
 from worker.connector.client import ConnectorClient
 from worker.connector.service_urls import OutboundPolicy
@@ -257,8 +262,10 @@ async def test_a_conversation_it_creates_is_created_once_and_its_callback_queued
     assert queued.conversation == "test/r-1"
 
 
-@pytest.mark.parametrize("kind", ["channel thread", "batch send"])
-async def test_a_teams_thread_or_batch_send_is_started_once(world: World, kind: str) -> None:
+@pytest.mark.parametrize("kind", ["channel thread", "batch send", "meeting notification"])
+async def test_a_teams_thread_batch_send_or_meeting_notification_is_sent_once(
+    world: World, kind: str
+) -> None:
 
     async def start(context: TurnContext) -> Any:
         activity = context.activity.create_reply("news")
@@ -267,6 +274,12 @@ async def test_a_teams_thread_or_batch_send_is_started_once(world: World, kind: 
                 context, activity, "19:channel"
             )
             return (reference.conversation.id if reference.conversation else None, activity_id)
+        if kind == "meeting notification":
+            notification = TargetedMeetingNotification(
+                value=TargetedMeetingNotificationValue(recipients=["29:u-1"], surfaces=[])
+            )
+            answer = await TeamsInfo.send_meeting_notification(context, notification, "m-1")
+            return answer.to_dict()
         members = [TeamMember(id="29:u-1"), TeamMember(id="29:u-2")]
         return await TeamsInfo.send_message_to_list_of_users(context, activity, members, "t-1")
 

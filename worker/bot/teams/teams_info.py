@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
+
 from shared.schema.activity import (
     Activity,
     ChannelAccount,
@@ -198,10 +200,15 @@ class TeamsInfo:
             raise TypeError("TeamsInfo.send_meeting_notification needs a meeting_id")
         if notification is None:
             raise TypeError("TeamsInfo.send_meeting_notification needs a notification")
-        doc = await _teams(turn_context).send_meeting_notification(
-            meeting_id, notification.to_dict()
-        )
-        return MeetingNotificationResponse.from_dict(doc if isinstance(doc, dict) else {})
+
+        async def notify() -> str:
+            doc = await _teams(turn_context).send_meeting_notification(
+                meeting_id, notification.to_dict()
+            )
+            return orjson.dumps(doc if isinstance(doc, dict) else {}).decode()
+
+        # Once per turn, however often the turn runs: a second POST notifies the meeting again.
+        return MeetingNotificationResponse.from_dict(orjson.loads(await once(notify)))
 
     # -- messages --------------------------------------------------------------------------------
 
