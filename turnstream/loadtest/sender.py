@@ -11,41 +11,18 @@ total timeout per request, https with certificate and host name checks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from yarl import URL
-
-from worker.connector.keepalive_http import KeepAliveHttp
+from worker.connector.keepalive_http import KeepAliveHttp, Target
 
 REQUEST_TIMEOUT_SECONDS = 30.0
 """From asking for a connection to the last byte of the answer (as aiohttp's total timeout)."""
 HEADERS = {"Content-Type": "application/json"}
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """Where the activities go: what `KeepAliveHttp.request` needs, parsed once per run."""
-
-    scheme: str
-    host: str
-    """As it goes in the Host header: IDNA-encoded, without brackets."""
-    port: int
-    target: str
-    """Path and query, escaped."""
-
-    @classmethod
-    def from_url(cls, url: str) -> Endpoint:
-        parsed = URL(url)
-        if parsed.scheme not in ("http", "https") or not parsed.raw_host or parsed.port is None:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        return cls(parsed.scheme, parsed.raw_host, parsed.port, parsed.raw_path_qs or "/")
-
-
 class Sender:
     """POSTs bodies to one endpoint over at most `connections` keep-alive connections."""
 
     def __init__(self, url: str, connections: int) -> None:
-        self._endpoint = Endpoint.from_url(url)
+        self._endpoint = Target.of(url)
         # The target is the one the user named (loopback by default): private addresses are
         # what a load test is usually aimed at, unlike a bot's service URLs.
         self._http = KeepAliveHttp(
@@ -59,7 +36,7 @@ class Sender:
         broken, an answer that is not HTTP/1.1 or past the client's bounds)."""
         e = self._endpoint
         status, _, _ = await self._http.request(
-            "POST", e.scheme, e.host, e.port, e.target, HEADERS, body
+            "POST", e.scheme, e.host, e.port, e.path, HEADERS, body
         )
         return status
 

@@ -19,7 +19,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import orjson
 from redis.exceptions import RedisError
@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 from shared.protocol.keys import Keyspace
 from shared.redis.connection import Redis
 from worker.connector.errors import TokenUnavailable
-from worker.connector.keepalive_http import KeepAliveHttp
+from worker.connector.keepalive_http import KeepAliveHttp, Target
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class ClientCredentialsTokens:
         self._http = http
         self._redis = redis
         self._token_url = token_url
-        self._endpoint = _Endpoint.of(token_url)
+        self._endpoint = Target.of(token_url)
         self._form = urlencode(
             {
                 "grant_type": "client_credentials",
@@ -210,7 +210,7 @@ class ClientCredentialsTokens:
                 endpoint.scheme,
                 endpoint.host,
                 endpoint.port,
-                endpoint.target,
+                endpoint.path,
                 {"Content-Type": "application/x-www-form-urlencoded"},
                 self._form,
                 max_body=MAX_RESPONSE_BYTES,
@@ -230,23 +230,6 @@ class ClientCredentialsTokens:
         return AccessToken(
             value, now + lifetime, now + lifetime - min(REFRESH_AHEAD_SECONDS, lifetime / 2)
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _Endpoint:
-    scheme: str
-    host: str
-    port: int
-    target: str
-
-    @classmethod
-    def of(cls, url: str) -> _Endpoint:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        return cls(parts.scheme, parts.hostname, port, target)
 
 
 def _json_object(body: bytes) -> dict[str, object]:

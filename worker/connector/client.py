@@ -16,7 +16,6 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -34,7 +33,7 @@ from shared.schema.activity import (
 )
 from worker.connector import bodies
 from worker.connector.errors import ConnectorError, ForbiddenServiceUrl, PrivateAddressRefused
-from worker.connector.keepalive_http import AnswerRefused, KeepAliveHttp
+from worker.connector.keepalive_http import AnswerRefused, KeepAliveHttp, Target
 from worker.connector.service_urls import OutboundPolicy
 
 if TYPE_CHECKING:
@@ -481,16 +480,6 @@ class ConnectorClient:
             await self._session.close()
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A request's destination as the HTTP client takes it (`path` escaped, query included)."""
-
-    scheme: str
-    host: str
-    port: int
-    path: str
-
-
 MAX_KNOWN_SERVICE_URLS = 1024
 RETRY_ATTEMPTS = 3
 MAX_RETRY_AFTER_SECONDS = 10.0
@@ -540,7 +529,7 @@ left to yarl to percent-encode."""
 def _as_sent(url: str) -> URL:
     # aiohttp would otherwise re-quote the path and turn the ids' %3A, %40, %3B back into
     # ':', '@', ';' (and a ';' starts path parameters on some servers): send what was escaped.
-    from yarl import URL  # aiohttp's URL type: only the aiohttp transport gets here
+    from yarl import URL  # loaded on first use (once per service URL): not at import
 
     return URL(url, encoded=True) if _ENCODED_URL.fullmatch(url) else URL(url)
 

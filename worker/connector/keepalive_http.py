@@ -35,6 +35,7 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import cast
 
 import httptools
@@ -244,6 +245,28 @@ class _Connection(asyncio.Protocol):
 
 
 _Origin = tuple[str, str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A request's destination as `KeepAliveHttp.request` takes it: the scheme, the host as it
+    goes in the Host header (IDNA-encoded, without brackets), the port, and the path with its
+    query, escaped. Parsed once per destination, not per request."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+    @classmethod
+    def of(cls, url: str) -> Target:
+        """An absolute http(s) URL's target; ValueError for anything else."""
+        from yarl import URL  # loaded on first use: not part of every process's memory
+
+        parsed = URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.raw_host or parsed.port is None:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        return cls(parsed.scheme, parsed.raw_host, parsed.port, parsed.raw_path_qs or "/")
 
 
 class KeepAliveHttp:
