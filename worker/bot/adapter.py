@@ -393,8 +393,10 @@ class ConnectorAdapter(BotAdapter, ExtendedUserTokenProvider):
         """Start a conversation (POST /v3/conversations) and, with a `callback`, queue a
         proactive turn in it that runs `callback` (as `continue_conversation` does)."""
 
-        created = await turn_effects.conversation_created_once(
-            lambda: self._connector.create_conversation(service_url, parameters)
+        # Once per turn, however often the turn runs: a second POST starts a second one.
+        created = await turn_effects.once_as(
+            ConversationResourceResponse,
+            lambda: self._connector.create_conversation(service_url, parameters),
         )
         if callback is not None:
             if not created.id:

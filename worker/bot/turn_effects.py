@@ -18,11 +18,14 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import orjson
 
-from shared.schema.activity import ConversationResourceResponse, ResourceResponse
+from shared.schema.activity import Model, ResourceResponse
 from worker.bot.turn_commit import TurnCommit
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass
@@ -89,13 +92,11 @@ async def once(perform: Callable[[], Awaitable[str]], *, kept_in_memory: bool = 
     return result
 
 
-async def conversation_created_once(
-    create: Callable[[], Awaitable[ConversationResourceResponse]],
-) -> ConversationResourceResponse:
-    """`once` for a POST /v3/conversations (a group chat, a Teams channel thread): a second
-    one would start a second conversation. The answer is kept as its JSON."""
+async def once_as(model: type[M], perform: Callable[[], Awaitable[M]]) -> M:
+    """`once` for an effect whose result is a schema object (the conversation a POST
+    /v3/conversations started, a meeting notification's answer): kept as its JSON."""
 
-    async def perform() -> str:
-        return orjson.dumps((await create()).to_dict()).decode()
+    async def encoded() -> str:
+        return orjson.dumps((await perform()).to_dict()).decode()
 
-    return ConversationResourceResponse.from_dict(orjson.loads(await once(perform)))
+    return model.from_dict(orjson.loads(await once(encoded)))

@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
-
 from shared.schema.activity import (
     Activity,
     ChannelAccount,
     ConversationAccount,
     ConversationParameters,
     ConversationReference,
+    ConversationResourceResponse,
 )
 from worker.bot.conversations import connector_client
 from worker.bot.teams.activity_extensions import teams_get_channel_data, teams_get_meeting_info
@@ -40,7 +39,7 @@ from worker.bot.teams.meetings import (
     TeamsMeetingParticipant,
 )
 from worker.bot.turn_context import TurnContext
-from worker.bot.turn_effects import conversation_created_once, once
+from worker.bot.turn_effects import once, once_as
 from worker.connector.client import ConnectorClient
 from worker.connector.teams import TeamsOperations
 
@@ -201,14 +200,14 @@ class TeamsInfo:
         if notification is None:
             raise TypeError("TeamsInfo.send_meeting_notification needs a notification")
 
-        async def notify() -> str:
+        async def notify() -> MeetingNotificationResponse:
             doc = await _teams(turn_context).send_meeting_notification(
                 meeting_id, notification.to_dict()
             )
-            return orjson.dumps(doc if isinstance(doc, dict) else {}).decode()
+            return MeetingNotificationResponse.from_dict(doc if isinstance(doc, dict) else {})
 
         # Once per turn, however often the turn runs: a second POST notifies the meeting again.
-        return MeetingNotificationResponse.from_dict(orjson.loads(await once(notify)))
+        return await once_as(MeetingNotificationResponse, notify)
 
     # -- messages --------------------------------------------------------------------------------
 
@@ -239,8 +238,10 @@ class TeamsInfo:
             tenant_id=_tenant_id(turn_context),
             activity=activity,
         )
-        created = await conversation_created_once(
-            lambda: _client(turn_context).create_conversation(service_url, parameters)
+        # Once per turn, however often the turn runs: a second POST starts a second thread.
+        created = await once_as(
+            ConversationResourceResponse,
+            lambda: _client(turn_context).create_conversation(service_url, parameters),
         )
         conversation_id = created.id or ""
         reference = ConversationReference(
